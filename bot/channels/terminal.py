@@ -1,0 +1,108 @@
+"""The terminal channel: an interactive chat, piped lines, or JSON lines for other programs.
+
+Like bolt's Flask handler it only translates: read a line into a UserInput, call the engine,
+print the Reply (as text, or one JSON object per message with `await` on the last).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from bot.engine import Engine
+from bot.turns import Reply, UserInput
+
+
+def render_text(reply: Reply) -> str:
+    """A reply as plain text: options numbered, a scale shown on one line."""
+    blocks: list[str] = []
+    for message in reply.messages:
+        lines = [message.text] if message.text else []
+        if message.choices:
+            if reply.awaits.kind == "scale" and message is reply.messages[-1]:
+                lines.append("   " + "   ".join(c.label for c in message.choices))
+            else:
+                lines.extend(f"  {n}. {c.label}" for n, c in enumerate(message.choices, 1))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(b for b in blocks if b)
+
+
+def render_json(reply: Reply) -> list[str]:
+    """A reply as JSON lines: one object per message, `await` on the last one of the turn."""
+    objects = [m.as_dict() for m in reply.messages] or [{"text": ""}]
+    objects[-1]["await"] = reply.awaits.as_dict()
+    return [json.dumps(o, ensure_ascii=False) for o in objects]
+
+
+class TerminalChat:
+    """Holds one user's chat on a pair of text streams until they quit or input ends."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        user_id: str,
+        *,
+        display_name: str | None = None,
+        json_mode: bool = False,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self.engine = engine
+        self.user_id = user_id
+        self.display_name = display_name
+        self.json_mode = json_mode
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() and self.stdout.isatty() and not json_mode
+
+    def show(self, reply: Reply) -> None:
+        if reply.duplicate:
+            return
+        if self.json_mode:
+            for line in render_json(reply):
+                print(line, file=self.stdout)
+        else:
+            text = render_text(reply)
+            if text:
+                print(text + "\n", file=self.stdout)
+        self.stdout.flush()
+
+    def read(self) -> str | None:
+        """The next line from the user, or None at the end of input."""
+        if self.interactive:
+            try:
+                return input("> ")
+            except EOFError:
+                print(file=self.stdout)
+                return None
+        line = self.stdin.readline()
+        if not line:
+            return None
+        return line.rstrip("\r\n")
+
+    def run(self) -> int:
+        """Open the chat, then one turn per line until `quit` or end of input."""
+        self.show(
+            self.engine.open(self.user_id, channel="terminal", display_name=self.display_name)
+        )
+        try:
+            while True:
+                line = self.read()
+                if line is None:
+                    return 0
+                reply = self.engine.handle(
+                    self.user_id,
+                    UserInput(line),
+                    channel="terminal",
+                    display_name=self.display_name,
+                )
+                self.show(reply)
+                if reply.ended:
+                    return 0
+        except KeyboardInterrupt:
+            print(
+                "\nPaused. Everything you said is saved; run `coach chat` to continue.",
+                file=self.stdout,
+            )
+            return 0

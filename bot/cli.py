@@ -1,0 +1,221 @@
+"""The `coach` command: chat in the terminal, check dialogue files, export or erase a user."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.errors import CoachError, UnknownDialogue
+from bot.loader import Catalog, default_dialogues_dir, load_catalog
+
+DEFAULT_DB = "coach.db"
+
+
+def _db_path(args: argparse.Namespace) -> str:
+    return args.db or os.environ.get("COACH_DB") or DEFAULT_DB
+
+
+def _dialogues_dir(args: argparse.Namespace) -> Path:
+    named = getattr(args, "dialogues", None) or os.environ.get("COACH_DIALOGUES")
+    return Path(named) if named else default_dialogues_dir()
+
+
+def _user(args: argparse.Namespace) -> str:
+    return args.user or os.environ.get("COACH_USER") or getpass.getuser()
+
+
+def _report_problems(catalog: Catalog, stream: object = sys.stderr) -> None:
+    for problem in catalog.problems:
+        print(f"coach: dialogue not loaded: {problem}", file=stream)  # type: ignore[arg-type]
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.channels.terminal import TerminalChat
+    from bot.engine import Engine, EngineSettings
+    from storage.store import Store
+
+    catalog = load_catalog(_dialogues_dir(args))
+    _report_problems(catalog)
+    store = Store(_db_path(args))
+    settings = EngineSettings(idle_after=dt.timedelta(days=args.idle_days))
+    engine = Engine(store, catalog, settings=settings)
+    name = _user(args)
+    chat = TerminalChat(engine, f"terminal:{name}", display_name=name, json_mode=args.json)
+    try:
+        return chat.run()
+    finally:
+        store.close()
+
+
+def cmd_dialogues_validate(args: argparse.Namespace) -> int:
+    from bot.compiler import compile_dialogue
+    from bot.loader import load_dialogue_file
+
+    if args.files:
+        catalog = Catalog()
+        for name in args.files:
+            try:
+                loaded = load_dialogue_file(Path(name))
+                catalog.dialogues[loaded.dialogue.id] = loaded
+            except CoachError as exc:
+                catalog.problems.append(exc)  # type: ignore[arg-type]
+    else:
+        catalog = load_catalog(_dialogues_dir(args))
+    for loaded in catalog.dialogues.values():
+        compile_dialogue(loaded)
+        d = loaded.dialogue
+        print(
+            f"ok   {loaded.path}: {d.id} v{d.version}, {len(d.steps)} steps, "
+            f"{len(d.recommendations)} recommendations"
+        )
+    for problem in catalog.problems:
+        print(f"FAIL {problem}")
+    return 1 if catalog.problems else 0
+
+
+def cmd_dialogues_list(args: argparse.Namespace) -> int:
+    catalog = load_catalog(_dialogues_dir(args))
+    for loaded in sorted(catalog.dialogues.values(), key=lambda x: x.dialogue.id):
+        d = loaded.dialogue
+        flag = "" if d.listed else " (not in menu)"
+        print(f"{d.id:<12} v{d.version}  {d.title}{flag}")
+    _report_problems(catalog)
+    return 1 if catalog.problems else 0
+
+
+def cmd_dialogues_graph(args: argparse.Namespace) -> int:
+    from statemachine.contrib.diagram import formatter
+
+    from bot.compiler import compile_dialogue
+
+    catalog = load_catalog(_dialogues_dir(args))
+    try:
+        loaded = catalog.get(args.id)
+    except UnknownDialogue as exc:
+        raise CoachError(str(exc)) from None
+    print(formatter.render(compile_dialogue(loaded).machine_class, "mermaid"))
+    return 0
+
+
+def cmd_dialogues_schema(args: argparse.Namespace) -> int:
+    from bot.schema import Dialogue
+
+    text = json.dumps(Dialogue.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    target = Path(args.output)
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            print(f"{target} is out of date: run `coach dialogues schema`", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from storage.store import Store
+
+    store = Store(_db_path(args))
+    data = store.export_user(f"terminal:{_user(args)}")
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from storage.store import Store
+
+    user = f"terminal:{_user(args)}"
+    if not args.yes:
+        print(
+            f"This erases every conversation and next step of {user}. "
+            "Run again with --yes to confirm.",
+            file=sys.stderr,
+        )
+        return 1
+    store = Store(_db_path(args))
+    store.erase_user(user)
+    print(f"Erased all data of {user}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach", description="Influence Coach: coaching on power and influence."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help=f"SQLite file (default: $COACH_DB or ./{DEFAULT_DB})")
+
+    def with_user(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--user", help="who is chatting (default: your login name)")
+
+    def with_dialogues(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--dialogues", help="folder of dialogue YAML (default: ./dialogues)")
+
+    chat = sub.add_parser("chat", help="chat with the coach in this terminal")
+    with_db(chat)
+    with_user(chat)
+    with_dialogues(chat)
+    chat.add_argument("--json", action="store_true", help="speak JSON lines (for programs)")
+    chat.add_argument(
+        "--idle-days", type=float, default=7.0, help="recap after this many idle days (7)"
+    )
+    chat.set_defaults(func=cmd_chat)
+
+    dialogues = sub.add_parser("dialogues", help="check and inspect dialogue files")
+    dsub = dialogues.add_subparsers(dest="action", required=True)
+    validate = dsub.add_parser("validate", help="check dialogue files; exit 1 on any problem")
+    validate.add_argument("files", nargs="*", help="files to check (default: the whole folder)")
+    with_dialogues(validate)
+    validate.set_defaults(func=cmd_dialogues_validate)
+    listing = dsub.add_parser("list", help="list the dialogues that load")
+    with_dialogues(listing)
+    listing.set_defaults(func=cmd_dialogues_list)
+    graph = dsub.add_parser("graph", help="print a dialogue's flow as a Mermaid diagram")
+    graph.add_argument("id")
+    with_dialogues(graph)
+    graph.set_defaults(func=cmd_dialogues_graph)
+    schema = dsub.add_parser("schema", help="write the JSON Schema editors use")
+    schema.add_argument("--output", default="dialogues/schema.json")
+    schema.add_argument("--check", action="store_true", help="only check it is up to date")
+    schema.set_defaults(func=cmd_dialogues_schema)
+
+    export = sub.add_parser("export", help="print everything stored about you, as JSON")
+    with_db(export)
+    with_user(export)
+    export.set_defaults(func=cmd_export)
+    forget = sub.add_parser("forget", help="erase everything stored about you")
+    with_db(forget)
+    with_user(forget)
+    forget.add_argument("--yes", action="store_true", help="confirm the erasure")
+    forget.set_defaults(func=cmd_forget)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=os.environ.get("COACH_LOG_LEVEL", "ERROR").upper(),
+        format="coach %(levelname)s %(name)s: %(message)s",
+    )
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CoachError as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""Turns a validated dialogue into a python-statemachine class, once per dialogue version.
+
+Each step becomes a state; `next` branches become guarded `answer` transitions (or eventless
+ones for steps that ask nothing); `back` and `restart` are transitions too, so the machine,
+not a side table, decides where a conversation can go. Classes are cached by dialogue id,
+version and file digest: building one is far costlier than a turn.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+from statemachine import StateChart
+from statemachine.io import create_machine_class_from_definition
+
+from bot.expressions import Condition
+from bot.loader import LoadedDialogue
+from bot.schema import ChoiceStep, CommitStep, Dialogue, Next, Step, targets_of
+from bot.session import Session
+from bot.steps import DUE_SUFFIX, StepRunner, is_asking, resolve
+
+Guard = Callable[[Session], bool]
+
+
+def _guard(name: str, test: Guard) -> Guard:
+    """A named guard: the name is what diagrams show on the transition."""
+
+    def guard(model: Session) -> bool:
+        return test(model)
+
+    guard.__name__ = name
+    guard.__qualname__ = name
+    return guard
+
+
+def _slots_guard(source: str) -> Guard:
+    condition = Condition(source)
+    return _guard(source, lambda model: condition(model.slots))
+
+
+def _branches(nxt: Next | None) -> list[dict[str, Any]]:
+    if nxt is None:
+        return []
+    if isinstance(nxt, str):
+        return [{"target": nxt}]
+    out: list[dict[str, Any]] = []
+    for branch in nxt:
+        transition: dict[str, Any] = {"target": branch.to}
+        if branch.when:
+            transition["cond"] = _slots_guard(branch.when)
+        out.append(transition)
+    return out
+
+
+def _enter(runner: StepRunner, state_id: str) -> Callable[[Session], None]:
+    def enter(model: Session) -> None:
+        runner.enter(state_id, model)
+
+    enter.__name__ = "say"
+    return enter
+
+
+class CompiledDialogue:
+    """A dialogue ready to run: its machine class, its step runner and its question graph."""
+
+    def __init__(self, loaded: LoadedDialogue) -> None:
+        self.loaded = loaded
+        self.dialogue: Dialogue = loaded.dialogue
+        self.runner = StepRunner(self.dialogue)
+        self.class_name = re.sub(
+            r"\W", "_", f"Dialogue_{self.dialogue.id}_v{self.dialogue.version}_{loaded.digest}"
+        )
+        definition = self._definition()
+        # The factory mutates what it is given: hand it a copy, keep ours for inspection.
+        self.definition = definition
+        self.machine_class: type[StateChart] = create_machine_class_from_definition(
+            self.class_name,
+            states=copy.deepcopy(definition),
+            catch_errors_as_events=False,
+            allow_event_without_transition=False,
+        )
+
+    @property
+    def start_state(self) -> str:
+        return self.dialogue.start_step
+
+    # -- building ----------------------------------------------------------------------
+
+    def _answer_transitions(self, step_id: str, step: Step) -> dict[str, list[dict[str, Any]]]:
+        """The `answer` event of an asking state: per-choice targets first, then `next`."""
+        nxt = getattr(step, "next", None)
+        if isinstance(step, ChoiceStep):
+            transitions = [
+                {
+                    "target": c.next,
+                    "cond": _guard(
+                        f"{step.slot} == '{c.value}'",
+                        lambda m, slot=step.slot, value=c.value: m.slots.get(slot) == value,
+                    ),
+                }
+                for c in step.choices
+                if c.next
+            ]
+            return {step_id: transitions + _branches(nxt)}
+        if isinstance(step, CommitStep):
+            due = step_id + DUE_SUFFIX
+            picked = _guard("picked a step", lambda m: bool(m.slots.get("pick")))
+            room = _guard(
+                f"fewer than {step.max} steps",
+                lambda m, most=step.max: len(m.slots.get("commitments") or []) < most,
+            )
+            return {
+                step_id: [{"target": due, "cond": picked}, *_branches(nxt)],
+                due: [{"target": step_id, "cond": room}, *_branches(nxt)],
+            }
+        return {step_id: _branches(nxt)}
+
+    def _definition(self) -> dict[str, dict[str, Any]]:
+        states: dict[str, dict[str, Any]] = {}
+        start = self.start_state
+        for step_id, step in self.dialogue.steps.items():
+            ids = [step_id, step_id + DUE_SUFFIX] if step.kind == "commit" else [step_id]
+            for state_id in ids:
+                title = step.title or step_id.replace("_", " ")
+                states[state_id] = {
+                    "name": f"{title} (date)" if state_id.endswith(DUE_SUFFIX) else title,
+                    "enter": [_enter(self.runner, state_id)],
+                    "on": {},
+                }
+                if state_id == start:
+                    states[state_id]["initial"] = True
+                if step.kind == "end":
+                    states[state_id]["final"] = True
+                    states[state_id].pop("on")
+            if is_asking(step):
+                for state_id, transitions in self._answer_transitions(step_id, step).items():
+                    states[state_id]["on"]["answer"] = transitions
+            elif step.kind != "end":
+                states[step_id]["transitions"] = _branches(getattr(step, "next", None))
+        for state_id, preds in self.question_predecessors().items():
+            if preds:
+                states[state_id]["on"]["back"] = [
+                    {
+                        "target": p,
+                        "cond": _guard(f"back to {p}", lambda m, p=p: m.back_target == p),
+                    }
+                    for p in sorted(preds)
+                ]
+        for state in states.values():
+            if not state.get("final") and "answer" in state.get("on", {}):
+                state["on"]["restart"] = [{"target": start}]
+        for state in states.values():
+            if state.get("on") == {}:
+                state.pop("on")
+        return states
+
+    # -- the question graph ---------------------------------------------------------------
+
+    def state_ids(self) -> list[str]:
+        ids: list[str] = []
+        for step_id, step in self.dialogue.steps.items():
+            ids.append(step_id)
+            if step.kind == "commit":
+                ids.append(step_id + DUE_SUFFIX)
+        return ids
+
+    def _successors(self, state_id: str) -> list[str]:
+        _, step, phase = resolve(self.dialogue, state_id)
+        if isinstance(step, CommitStep):
+            other = state_id.removesuffix(DUE_SUFFIX) if phase else state_id + DUE_SUFFIX
+            return [other, *targets_of(step)]
+        return targets_of(step)
+
+    def question_predecessors(self) -> dict[str, set[str]]:
+        """For each asking state, the asking states whose answer can lead straight to it.
+
+        Steps that ask nothing (messages, summaries) are passed through, so `back` always
+        lands on the last question answered.
+        """
+        preds: dict[str, set[str]] = {s: set() for s in self.state_ids()}
+        for source in self.state_ids():
+            if not is_asking(resolve(self.dialogue, source)[1]):
+                continue
+            seen: set[str] = set()
+            todo = list(self._successors(source))
+            while todo:
+                target = todo.pop()
+                if target in seen:
+                    continue
+                seen.add(target)
+                if is_asking(resolve(self.dialogue, target)[1]):
+                    preds[target].add(source)
+                else:
+                    todo.extend(self._successors(target))
+        return preds
+
+    # -- machines -------------------------------------------------------------------------
+
+    def knows_state(self, state_id: str | None) -> bool:
+        return state_id is not None and state_id in self.machine_class.states_map
+
+    def start(self, session: Session) -> StateChart:
+        """A new machine at the start: entering the first state says its words."""
+        session.state = None
+        return self.machine_class(model=session)
+
+    def restore(self, session: Session) -> StateChart:
+        """A machine at the session's stored state, without replaying any entry callbacks."""
+        if not self.knows_state(session.state):
+            raise KeyError(session.state)
+        return self.machine_class(model=session)
+
+
+_CACHE: dict[tuple[str, int, str], CompiledDialogue] = {}
+
+
+def compile_dialogue(loaded: LoadedDialogue) -> CompiledDialogue:
+    """The compiled dialogue for this exact file version, built once and then reused."""
+    key = (loaded.dialogue.id, loaded.dialogue.version, loaded.digest)
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        compiled = _CACHE[key] = CompiledDialogue(loaded)
+    return compiled

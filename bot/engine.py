@@ -1,0 +1,803 @@
+"""The dialogue engine: one entry point per user message, and no knowledge of any channel.
+
+`Engine.handle(user, UserInput) -> Reply` runs one turn: safety first, then commands, then
+the answer to the current step through the dialogue's state machine. The user's message, the
+new state and the bot's reply are committed in one transaction before the reply is returned,
+so an acknowledged turn is never lost and every conversation can be resumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from statemachine import StateChart
+from statemachine.exceptions import TransitionNotAllowed
+
+from bot import answers, messages
+from bot.compiler import CompiledDialogue, compile_dialogue
+from bot.errors import StorageError
+from bot.loader import Catalog, LoadedDialogue
+from bot.safety import SafetyDetector
+from bot.session import Session
+from bot.steps import CONTEXT_SLOTS
+from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
+from storage.store import ConversationRow, MessageRow, NextStep, Store
+
+log = logging.getLogger("coach.engine")
+
+Clock = Callable[[], dt.datetime]
+CHECKIN_DIALOGUE = "checkin"
+MENU_REF = "menu"
+COMMANDS = {
+    "help": "help",
+    "?": "help",
+    "back": "back",
+    "undo": "back",
+    "restart": "restart",
+    "start again": "restart",
+    "start over": "restart",
+    "pause": "pause",
+    "summary": "summary",
+    "quit": "quit",
+    "exit": "quit",
+    "bye": "quit",
+    "menu": "menu",
+}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Limits a deployment may tune: idle time before a recap, message size, cache size."""
+
+    idle_after: dt.timedelta = dt.timedelta(days=7)
+    max_chars: int = 4000
+    live_cache_size: int = 1024
+
+
+@dataclass
+class Live:
+    """A conversation with its machine kept in memory: building a machine costs a lot."""
+
+    session: Session
+    machine: StateChart
+
+    @property
+    def runner(self) -> Any:
+        return self.session.compiled.runner
+
+
+@dataclass
+class Turn:
+    """What one turn has said and changed, written together at the end."""
+
+    user_id: str
+    now: dt.datetime
+    first_contact: bool
+    live: Live | None = None
+    out: list[BotMessage] = field(default_factory=list)
+    rows: list[MessageRow] = field(default_factory=list)
+    touched: dict[int, Live] = field(default_factory=dict)
+    ended: bool = False
+    paused: bool = False
+    notice_only: bool = False
+
+    @property
+    def now_iso(self) -> str:
+        return self.now.isoformat()
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
+        self.out.append(BotMessage(text, choices))
+
+    def touch(self, live: Live) -> None:
+        self.touched[id(live)] = live
+
+
+def _transcript_text(message: BotMessage) -> str:
+    if not message.choices:
+        return message.text
+    options = " | ".join(c.label for c in message.choices)
+    return f"{message.text}\n[options: {options}]"
+
+
+class Engine:
+    """Runs every user's conversations against one store and one catalog of dialogues."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        *,
+        settings: EngineSettings | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings or EngineSettings()
+        self.clock = clock
+        self.safety = SafetyDetector(catalog.safety)
+        self._live: OrderedDict[str, Live] = OrderedDict()
+        self._lock = threading.RLock()
+
+    # == public entry points ================================================================
+
+    def open(
+        self, user_id: str, *, channel: str = "terminal", display_name: str | None = None
+    ) -> Reply:
+        """The user starts a chat: due check-ins first, then where they were, else the menu."""
+        return self._run(user_id, channel, display_name, None)
+
+    def handle(
+        self,
+        user_id: str,
+        message: UserInput,
+        *,
+        channel: str = "terminal",
+        display_name: str | None = None,
+    ) -> Reply:
+        """One user message in, everything the bot says back out, durably stored first."""
+        text = (message.text or "").strip()
+        if len(text) > self.settings.max_chars:
+            note = messages.TOO_LONG.format(length=len(text), limit=self.settings.max_chars)
+            return self._without_change(user_id, note)
+        return self._run(user_id, channel, display_name, message)
+
+    def current_awaits(self, user_id: str) -> Await:
+        """What the user's current question awaits (for channels that draw controls)."""
+        with self._lock:
+            live = self._current(user_id)
+            return self._awaits(live)
+
+    def forget(self, user_id: str) -> None:
+        """Erase everything stored about the user, and any conversation held in memory."""
+        with self._lock:
+            self._live.pop(user_id, None)
+            self.store.erase_user(user_id)
+
+    # == the turn ============================================================================
+
+    def _run(
+        self, user_id: str, channel: str, display_name: str | None, message: UserInput | None
+    ) -> Reply:
+        with self._lock:
+            try:
+                with self.store.transaction():
+                    now = self.clock()
+                    first = self.store.ensure_user(user_id, channel, display_name, now.isoformat())
+                    if message is not None and message.delivery_id:
+                        if self.store.seen_delivery(message.delivery_id):
+                            return Reply(duplicate=True)
+                        self.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
+                    turn = Turn(user_id, now, first)
+                    turn.live = self._current(user_id, turn)
+                    if turn.notice_only and message is not None and message.text.strip():
+                        turn.rows.append(MessageRow("user", message.text.strip(), "menu", None))
+                        self._show_menu(turn)
+                    elif message is None:
+                        self._opening(turn, display_name)
+                    else:
+                        early = self._check_input(turn, message)
+                        if early is not None:
+                            return early
+                        text = message.text.strip()
+                        turn.rows.append(
+                            MessageRow("user", text, self._state_of(turn), self._conv_id(turn))
+                        )
+                        self._dispatch(turn, text)
+                    self._persist(turn)
+                return self._reply(turn)
+            except StorageError as exc:
+                self._live.pop(user_id, None)
+                log.warning("turn not saved: %s", exc)
+                return Reply((BotMessage(str(exc)),))
+            except Exception as exc:
+                self._live.pop(user_id, None)
+                frames = traceback.extract_tb(exc.__traceback__)
+                where = ", ".join(f"{f.name}:{f.lineno}" for f in frames[-4:])
+                # Only the type and code location: exception text may quote the user.
+                log.error("turn failed: %s at %s", type(exc).__name__, where)
+                return Reply((BotMessage(messages.INTERNAL_ERROR),))
+
+    def _check_input(self, turn: Turn, message: UserInput) -> Reply | None:
+        """Empty input and answers to a question that moved on change nothing."""
+        live = turn.live
+        if message.ref is not None and message.ref != self._ref(live):
+            out = [BotMessage(messages.STALE), *self._question(live)]
+            return Reply(tuple(out), self._awaits(live), stale=True)
+        if not message.text.strip():
+            again = self._question(live)
+            first = BotMessage(messages.EMPTY.format(again=messages.ASK_AGAIN).strip())
+            return Reply((first, *again), self._awaits(live))
+        return None
+
+    def _without_change(self, user_id: str, note: str) -> Reply:
+        with self._lock:
+            try:
+                live = self._current(user_id)
+            except StorageError as exc:
+                return Reply((BotMessage(str(exc)),))
+            return Reply((BotMessage(note), *self._question(live)), self._awaits(live))
+
+    def _persist(self, turn: Turn) -> None:
+        for live in turn.touched.values():
+            row = live.session.row
+            row.turn += 1
+            row.updated_at = turn.now_iso
+            self.store.save_conversation(row)
+        conv_id = self._conv_id(turn)
+        state = self._state_of(turn)
+        turn.rows.extend(MessageRow("bot", _transcript_text(m), state, conv_id) for m in turn.out)
+        self.store.add_messages(turn.user_id, turn.rows, turn.now_iso)
+
+    def _reply(self, turn: Turn) -> Reply:
+        awaits = NOTHING if (turn.ended or turn.paused) else self._awaits(turn.live)
+        return Reply(tuple(turn.out), awaits, ended=turn.ended)
+
+    # == live conversations ==================================================================
+
+    def _current(self, user_id: str, turn: Turn | None = None) -> Live | None:
+        """The user's live conversation, from memory when the store agrees it is current.
+
+        Within a turn, a conversation that cannot continue (its dialogue was removed, or
+        changed so that its question no longer exists) is set aside with a note instead.
+        """
+        cached = self._live.get(user_id)
+        if cached is not None:
+            row = cached.session.row
+            if self.store.conversation_turn(row.id) == row.turn and row.status in (
+                "active",
+                "paused",
+            ):
+                self._live.move_to_end(user_id)
+                return cached
+            del self._live[user_id]
+        row = self.store.current_conversation(user_id)
+        if row is None:
+            return None
+        live = self._restore(row)
+        if live is not None:
+            self._remember(user_id, live)
+        elif turn is not None:
+            loaded = self.catalog.dialogues.get(row.dialogue)
+            if loaded is None:
+                turn.say(messages.DIALOGUE_GONE.format(name=row.dialogue))
+            else:
+                turn.say(messages.VERSION_CHANGED.format(title=loaded.dialogue.title))
+            row.status, row.pending = "abandoned", None
+            row.turn += 1
+            row.updated_at = turn.now_iso
+            self.store.save_conversation(row)
+            turn.notice_only = True
+        return live
+
+    def _remember(self, user_id: str, live: Live) -> None:
+        self._live[user_id] = live
+        self._live.move_to_end(user_id)
+        while len(self._live) > self.settings.live_cache_size:
+            self._live.popitem(last=False)
+
+    def _restore(self, row: ConversationRow) -> Live | None:
+        """Rebuild a machine at the stored state, or None if it cannot continue as it was."""
+        loaded = self.catalog.dialogues.get(row.dialogue)
+        if loaded is None:
+            return None
+        compiled = compile_dialogue(loaded)
+        session = Session(row, compiled)
+        if not compiled.knows_state(row.state):
+            return None
+        if row.dialogue_digest != loaded.digest:
+            row.dialogue_digest = loaded.digest
+            row.dialogue_version = loaded.dialogue.version
+        return Live(session, compiled.restore(session))
+
+    def _ref(self, live: Live | None) -> str:
+        if live is None or live.session.row.pending == "menu":
+            return MENU_REF
+        return live.session.ref
+
+    @staticmethod
+    def _conv_id(turn: Turn) -> int | None:
+        return turn.live.session.row.id if turn.live else None
+
+    @staticmethod
+    def _state_of(turn: Turn) -> str | None:
+        if turn.live is None:
+            return "menu"
+        return turn.live.session.state
+
+    # == what the bot asks ===================================================================
+
+    def _question(self, live: Live | None) -> list[BotMessage]:
+        """The question the user is being asked now, to show it again."""
+        if live is None:
+            return [self._menu_message(None)]
+        row = live.session.row
+        if row.pending == "safety":
+            return [BotMessage(messages.SAFETY_ASK, self._safety_choices())]
+        if row.pending == "resume":
+            return [BotMessage(messages.RESUME_PROMPT, self._resume_choices())]
+        if row.pending == "menu":
+            return [self._menu_message(live)]
+        return [live.runner.prompt(live.session.state, live.session.slots)]
+
+    def _awaits(self, live: Live | None) -> Await:
+        if live is None or live.session.row.pending == "menu":
+            return Await("choice", self._menu_message(live).choices, ref=MENU_REF)
+        row = live.session.row
+        if row.pending == "safety":
+            return Await("choice", self._safety_choices(), ref=live.session.ref)
+        if row.pending == "resume":
+            return Await("choice", self._resume_choices(), ref=live.session.ref)
+        return live.runner.awaits(live.session.state, live.session.slots, live.session.ref)
+
+    def _menu_message(self, paused: Live | None, text: str = messages.MENU) -> BotMessage:
+        choices = [Choice(d.id, d.title) for d in self.catalog.listed()]
+        if paused is not None:
+            title = paused.session.compiled.dialogue.title
+            choices.insert(0, Choice("resume", f"Carry on: {title}"))
+        if not choices:
+            return BotMessage(messages.NOTHING_LOADED)
+        return BotMessage(text, tuple(choices))
+
+    def _safety_choices(self) -> tuple[Choice, ...]:
+        config = self.catalog.safety
+        return (
+            Choice("carry_on", config.continue_label if config else "Carry on"),
+            Choice("stop", config.stop_label if config else "Stop here for now"),
+        )
+
+    @staticmethod
+    def _resume_choices() -> tuple[Choice, ...]:
+        return (
+            Choice("resume", messages.RESUME_LABEL),
+            Choice("restart", messages.RESTART_LABEL),
+            Choice("menu", messages.MENU_LABEL),
+        )
+
+    def _ask_again(self, turn: Turn) -> None:
+        turn.out.extend(self._question(turn.live))
+
+    # == opening a chat ======================================================================
+
+    def _opening(self, turn: Turn, display_name: str | None) -> None:
+        live = turn.live
+        if live is not None and live.session.row.follow_up_of is not None:
+            self._welcome_back(turn, live)
+            return
+        if self._start_due_checkin(turn):
+            return
+        if live is None:
+            name = f", {display_name}" if display_name else ""
+            turn.say(messages.GREETING.format(name=name))
+            self._show_menu(turn)
+            return
+        if self._idle(turn, live):
+            return
+        self._welcome_back(turn, live)
+
+    def _welcome_back(self, turn: Turn, live: Live) -> None:
+        row = live.session.row
+        if row.pending in (None, "menu"):
+            row.pending = None
+            turn.say(messages.WELCOME_BACK.format(title=live.session.compiled.dialogue.title))
+        row.status = "active"
+        turn.touch(live)
+        self._ask_again(turn)
+
+    def _idle(self, turn: Turn, live: Live) -> bool:
+        """After a long gap, recap and ask before carrying on (never silently continue)."""
+        row = live.session.row
+        try:
+            last = dt.datetime.fromisoformat(row.updated_at)
+        except ValueError:
+            return False
+        gap = turn.now - last
+        if row.pending is not None or gap < self.settings.idle_after:
+            return False
+        state = live.session.state or ""
+        where = live.machine.states_map[state].name if state in live.machine.states_map else state
+        row.pending = "resume"
+        row.status = "active"
+        turn.touch(live)
+        turn.say(
+            messages.IDLE_RECAP.format(
+                days=gap.days, title=live.session.compiled.dialogue.title, where=where
+            ),
+            self._resume_choices(),
+        )
+        return True
+
+    def _show_menu(self, turn: Turn, text: str = messages.MENU) -> None:
+        if self.catalog.problems and not self.catalog.dialogues:
+            turn.say(messages.NOTHING_LOADED)
+            return
+        paused = turn.live if turn.live and turn.live.session.row.status == "paused" else None
+        turn.out.append(self._menu_message(paused, text))
+
+    # == dispatch ============================================================================
+
+    def _dispatch(self, turn: Turn, text: str) -> None:
+        if self._safety(turn, text):
+            return
+        live = turn.live
+        if live is not None and self._idle(turn, live):
+            return
+        lowered = " ".join(text.lower().split()).strip(" .!")
+        command = COMMANDS.get(lowered)
+        if command is None and lowered.startswith("start "):
+            self._start_named(turn, lowered.removeprefix("start ").strip())
+            return
+        if command is not None:
+            getattr(self, f"_cmd_{command}")(turn)
+            return
+        if live is None:
+            self._lobby(turn, text)
+            return
+        row = live.session.row
+        if row.pending == "menu":
+            self._lobby(turn, text)
+        elif row.status == "paused":
+            self._welcome_back(turn, live)
+        elif row.pending == "safety":
+            self._after_safety(turn, live, text)
+        elif row.pending == "resume":
+            self._after_resume_prompt(turn, live, text)
+        else:
+            self._answer(turn, live, text)
+
+    # -- safety -------------------------------------------------------------------------
+
+    def _safety(self, turn: Turn, text: str) -> bool:
+        """Interrupt any dialogue when a safety signal appears; record that it did."""
+        signal = self.safety.detect(text)
+        if signal is None:
+            return False
+        category = signal.category
+        live = turn.live
+        seen: list[str] = live.session.slots.setdefault("_safety_seen", []) if live else []
+        if not category.every_time and category.id in seen:
+            return False
+        self.store.record_safety_event(turn.user_id, self._conv_id(turn), category.id, turn.now_iso)
+        log.info("safety interruption: %s", category.id)
+        turn.say(category.message.strip())
+        if live is None:
+            self._show_menu(turn, messages.MENU_AGAIN)
+            return True
+        seen.append(category.id)
+        live.session.row.pending = "safety"
+        live.session.row.status = "active"
+        turn.touch(live)
+        turn.say(messages.SAFETY_ASK, self._safety_choices())
+        return True
+
+    def _after_safety(self, turn: Turn, live: Live, text: str) -> None:
+        lowered = text.lower().strip()
+        try:
+            picked = answers.pick_choice(text, self._safety_choices()).value
+        except answers.InvalidAnswer:
+            if lowered in ("continue", "carry on", "yes", "go on", "ok", "okay"):
+                picked = "carry_on"
+            elif lowered in ("stop", "no", "not now"):
+                picked = "stop"
+            else:
+                turn.say(messages.SAFETY_ASK, self._safety_choices())
+                return
+        live.session.row.pending = None
+        turn.touch(live)
+        if picked == "carry_on":
+            turn.say(messages.SAFETY_CONTINUE)
+            self._ask_again(turn)
+        else:
+            live.session.row.status = "paused"
+            turn.paused = True
+            turn.say(messages.SAFETY_STOPPED)
+
+    def _after_resume_prompt(self, turn: Turn, live: Live, text: str) -> None:
+        try:
+            picked = answers.pick_choice(text, self._resume_choices()).value
+        except answers.InvalidAnswer as exc:
+            turn.say(str(exc))
+            self._ask_again(turn)
+            return
+        live.session.row.pending = None
+        turn.touch(live)
+        if picked == "resume":
+            turn.say(messages.WELCOME_BACK.format(title=live.session.compiled.dialogue.title))
+            self._ask_again(turn)
+        elif picked == "restart":
+            self._cmd_restart(turn)
+        else:
+            self._cmd_menu(turn)
+
+    # -- the menu (no dialogue running) --------------------------------------------------
+
+    def _lobby(self, turn: Turn, text: str) -> None:
+        if self._start_due_checkin(turn):
+            return
+        live = turn.live
+        paused = live if live is not None and live.session.row.status == "paused" else None
+        menu = self._menu_message(paused)
+        try:
+            picked = answers.pick_choice(text, menu.choices).value if menu.choices else None
+        except answers.InvalidAnswer:
+            picked = None
+        if picked == "resume" and paused is not None:
+            paused.session.row.pending = None
+            self._welcome_back(turn, paused)
+        elif picked is not None:
+            self._start(turn, self.catalog.dialogues[picked])
+        else:
+            if turn.first_contact:
+                turn.say(messages.GREETING.format(name=""))
+            self._show_menu(turn)
+
+    def _start_named(self, turn: Turn, name: str) -> None:
+        key = name.replace("-", "_").replace(" ", "_")
+        loaded = self.catalog.dialogues.get(key)
+        if loaded is None:
+            by_title = {d.title.lower(): d.id for d in self.catalog.listed()}
+            if name in by_title:
+                loaded = self.catalog.dialogues[by_title[name]]
+        if loaded is None or not loaded.dialogue.listed:
+            known = ", ".join(d.id for d in self.catalog.listed()) or "none"
+            turn.say(messages.UNKNOWN_DIALOGUE.format(name=name, known=known))
+            self._ask_again(turn)
+            return
+        self._start(turn, loaded)
+
+    def _start(
+        self, turn: Turn, loaded: LoadedDialogue, *, follow_up: NextStep | None = None
+    ) -> None:
+        """Begin a dialogue. A check-in pauses the current conversation; anything else sets it
+        aside (kept in the history, marked abandoned)."""
+        current = turn.live
+        if current is not None:
+            row = current.session.row
+            if follow_up is not None:
+                row.status, row.pending = "paused", None
+            else:
+                row.status, row.pending = "abandoned", None
+                turn.say(messages.ABANDONED.format(title=current.session.compiled.dialogue.title))
+            turn.touch(current)
+        compiled: CompiledDialogue = compile_dialogue(loaded)
+        slots: dict[str, Any] = {
+            "dialogue_title": loaded.dialogue.title,
+            "today": turn.today.isoformat(),
+        }
+        if follow_up is not None:
+            slots["step"] = {
+                "id": follow_up.id,
+                "title": follow_up.title,
+                "text": follow_up.text,
+                "idea": follow_up.idea,
+                "source": follow_up.source,
+                "due_date": follow_up.due_date,
+            }
+        row = ConversationRow(
+            id=0,
+            user_id=turn.user_id,
+            dialogue=loaded.dialogue.id,
+            dialogue_version=loaded.dialogue.version,
+            dialogue_digest=loaded.digest,
+            state=None,
+            status="active",
+            pending=None,
+            slots=slots,
+            history=[],
+            turn=0,
+            follow_up_of=follow_up.id if follow_up else None,
+            started_at=turn.now_iso,
+            updated_at=turn.now_iso,
+        )
+        self.store.create_conversation(row)
+        session = Session(row, compiled)
+        live = Live(session, compiled.start(session))
+        turn.live = live
+        self._remember(turn.user_id, live)
+        turn.touch(live)
+        self._after_event(turn, live)
+
+    def _start_due_checkin(self, turn: Turn) -> bool:
+        loaded = self.catalog.dialogues.get(CHECKIN_DIALOGUE)
+        if loaded is None:
+            return False
+        due = self.store.due_next_steps(turn.user_id, turn.today.isoformat())
+        if not due:
+            return False
+        turn.say(messages.CHECKIN_INTRO)
+        self._start(turn, loaded, follow_up=due[0])
+        return True
+
+    # -- answering the current step -------------------------------------------------------
+
+    def _answer(self, turn: Turn, live: Live, text: str) -> None:
+        session = live.session
+        session.slots["today"] = turn.today.isoformat()
+        try:
+            entry = live.runner.apply_answer(session.state, session, text, turn.today)
+        except answers.InvalidAnswer as exc:
+            turn.say(str(exc))
+            self._ask_again(turn)
+            return
+        session.row.history.append(entry)
+        turn.touch(live)
+        try:
+            live.machine.send("answer")
+        except TransitionNotAllowed:
+            live.runner.undo(session, session.row.history.pop())
+            turn.say(messages.PICK_ONE)
+            self._ask_again(turn)
+            return
+        self._after_event(turn, live)
+
+    def _after_event(self, turn: Turn, live: Live) -> None:
+        """Collect what the machine said, store what steps asked for, finish if at the end."""
+        session = live.session
+        turn.out.extend(session.take_outbox())
+        for effect in session.effects:
+            if effect.kind == "outcome" and session.row.follow_up_of is not None:
+                status = effect.data.get("status")
+                if status:
+                    self.store.record_outcome(
+                        session.row.follow_up_of,
+                        str(status),
+                        effect.data.get("learned"),
+                        effect.data.get("new_due"),
+                        turn.now_iso,
+                    )
+        session.effects.clear()
+        if session.completed:
+            self._complete(turn, live)
+
+    def _complete(self, turn: Turn, live: Live) -> None:
+        row = live.session.row
+        row.status = "completed"
+        row.completed_at = turn.now_iso
+        commitments = live.session.slots.get("commitments") or []
+        if commitments:
+            self.store.add_next_steps(row.id, turn.user_id, commitments, turn.now_iso)
+        turn.touch(live)
+        turn.live = None
+        self._live.pop(turn.user_id, None)
+        if self._start_due_checkin(turn):
+            return
+        paused = self.store.paused_conversation(turn.user_id)
+        if paused is not None:
+            restored = self._restore(paused)
+            if restored is not None:
+                turn.live = restored
+                self._remember(turn.user_id, restored)
+                paused.pending = "resume"
+                paused.status = "active"
+                turn.touch(restored)
+                title = restored.session.compiled.dialogue.title
+                turn.say(messages.PAUSED_OTHER.format(title=title), self._resume_choices())
+                return
+        self._show_menu(turn, messages.MENU_AGAIN)
+
+    # == commands ============================================================================
+
+    def _cmd_help(self, turn: Turn) -> None:
+        turn.say(messages.COMMANDS_HELP)
+        live = turn.live
+        if live is not None and live.session.row.pending is None and live.session.state:
+            hint = live.runner.hint(live.session.state, live.session.slots)
+            if hint:
+                turn.say(messages.HINT.format(hint=hint))
+        self._ask_again(turn)
+
+    def _cmd_back(self, turn: Turn) -> None:
+        live = turn.live
+        if live is None:
+            turn.say(messages.NOT_IN_DIALOGUE)
+            self._show_menu(turn)
+            return
+        session = live.session
+        session.row.pending = None
+        session.row.status = "active"
+        turn.touch(live)
+        if not session.row.history:
+            turn.say(messages.NO_BACK)
+            self._ask_again(turn)
+            return
+        entry = session.row.history.pop()
+        before = dict(session.slots)
+        live.runner.undo(session, entry)
+        session.back_target = entry["state"]
+        try:
+            live.machine.send("back")
+        except TransitionNotAllowed:
+            session.slots.clear()
+            session.slots.update(before)
+            session.row.history.append(entry)
+            turn.say(messages.NO_BACK)
+            self._ask_again(turn)
+            return
+        finally:
+            session.back_target = None
+        turn.say(messages.WENT_BACK)
+        turn.out.extend(session.take_outbox())
+
+    def _cmd_restart(self, turn: Turn) -> None:
+        live = turn.live
+        if live is None:
+            turn.say(messages.NOT_IN_DIALOGUE)
+            self._show_menu(turn)
+            return
+        session = live.session
+        kept = {k: v for k, v in session.slots.items() if k in CONTEXT_SLOTS or k == "_safety_seen"}
+        session.slots.clear()
+        session.slots.update(kept)
+        session.slots["today"] = turn.today.isoformat()
+        session.row.history.clear()
+        session.row.pending = None
+        session.row.status = "active"
+        turn.touch(live)
+        turn.say(messages.RESTARTED.format(title=session.compiled.dialogue.title))
+        live.machine.send("restart")
+        self._after_event(turn, live)
+
+    def _cmd_pause(self, turn: Turn) -> None:
+        live = turn.live
+        if live is None:
+            turn.say(messages.NOT_IN_DIALOGUE)
+            self._show_menu(turn)
+            return
+        live.session.row.status = "paused"
+        live.session.row.pending = None
+        turn.touch(live)
+        turn.paused = True
+        turn.say(messages.PAUSED)
+
+    def _cmd_quit(self, turn: Turn) -> None:
+        live = turn.live
+        if live is not None:
+            live.session.row.status = "paused"
+            if live.session.row.pending == "menu":
+                live.session.row.pending = None
+            turn.touch(live)
+        turn.ended = True
+        turn.say(messages.GOODBYE)
+
+    def _cmd_menu(self, turn: Turn) -> None:
+        live = turn.live
+        if live is not None:
+            live.session.row.status = "paused"
+            live.session.row.pending = "menu"
+            turn.touch(live)
+        self._show_menu(turn)
+
+    def _cmd_summary(self, turn: Turn) -> None:
+        live = turn.live
+        if live is None:
+            turn.say(messages.NOT_IN_DIALOGUE)
+            self._show_menu(turn)
+            return
+        session = live.session
+        title = session.compiled.dialogue.title
+        rows = live.runner.answered(session.slots)
+        if not rows:
+            turn.say(messages.SUMMARY_EMPTY.format(title=title))
+        else:
+            lines = [messages.SUMMARY_HEAD.format(title=title)]
+            lines.extend(f"• {name}: {value}" for name, value in rows)
+            commitments = session.slots.get("commitments") or []
+            if commitments:
+                lines.append(messages.SUMMARY_STEPS)
+                lines.extend(f"• {c.get('title')} (by {c.get('due_date')})" for c in commitments)
+            turn.say("\n".join(lines))
+        self._ask_again(turn)

@@ -1,0 +1,28 @@
+"""Our own exception types: each carries a message a person can act on."""
+
+from __future__ import annotations
+
+
+class CoachError(Exception):
+    """Base class: the message is safe to show to a user or an admin as it is."""
+
+
+class DialogueError(CoachError):
+    """A dialogue file is malformed; the message names file:line:col and what was expected."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class UnknownDialogue(CoachError):
+    """A dialogue id was asked for that no loaded file provides."""
+
+
+class StorageError(CoachError):
+    """The database could not be opened, read or written; nothing was half-saved."""
+
+
+class ConfigError(CoachError):
+    """A setting (path, token, environment variable) is missing or unusable."""

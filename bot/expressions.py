@@ -1,0 +1,111 @@
+"""The small, safe condition language used in `when:` fields of dialogue files.
+
+Admins write Python-like expressions over slot names (`their_resources - my_resources >= 2
+and other_kind == 'professional'`). Each is checked against an allowlist of syntax when the
+file loads, then evaluated by simpleeval: no `eval`, no attribute access, no calls except a
+few named helpers.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from simpleeval import EvalWithCompoundTypes
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "len": lambda value: len(value) if value is not None else 0,
+    "lower": lambda value: str(value or "").lower(),
+    "contains": lambda text, word: str(word).lower() in str(text or "").lower(),
+    "any_of": lambda value, options: value in options,
+}
+
+_ALLOWED_NODES: tuple[type[ast.AST], ...] = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Call,
+)
+
+
+class ExpressionError(ValueError):
+    """An expression uses syntax or names the condition language does not allow."""
+
+
+def check_expression(source: str, known_names: Iterable[str]) -> None:
+    """Raise ExpressionError naming the first problem in `source`, or return quietly.
+
+    Checks syntax, the allowlist of constructs, calls only to named helpers, and that every
+    bare name is a known slot or builtin, so a typo fails when the file loads, not mid-chat.
+    """
+    try:
+        tree = ast.parse(" ".join(source.split()), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"'{source}' is not a valid condition ({exc.msg})") from None
+    known = set(known_names) | {"True", "False", "None", "true", "false", "none"}
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ExpressionError(
+                f"'{source}' uses {type(node).__name__}, which conditions do not allow "
+                "(use slot names, quotes, numbers, comparisons, and/or/not, in, + and -)"
+            )
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                raise ExpressionError(
+                    f"'{source}' calls something other than {', '.join(sorted(FUNCTIONS))}"
+                )
+            if node.keywords:
+                raise ExpressionError(f"'{source}': helpers take no keyword arguments")
+        elif isinstance(node, ast.Name) and node.id not in known and node.id not in FUNCTIONS:
+            raise ExpressionError(
+                f"'{source}' names '{node.id}', which is not a slot of this dialogue"
+            )
+
+
+class Condition:
+    """A checked expression, ready to evaluate against a conversation's slots.
+
+    A condition that fails at run time (a slot not yet answered compared with a number)
+    counts as false rather than breaking the conversation.
+    """
+
+    def __init__(self, source: str) -> None:
+        # Folded YAML can keep line breaks; a condition is one line whatever its layout.
+        self.source = " ".join(source.split())
+        self._tree = EvalWithCompoundTypes().parse(self.source)
+
+    def __call__(self, slots: Mapping[str, Any]) -> bool:
+        names = {"true": True, "false": False, "none": None, **slots}
+        # A fresh evaluator per call: conditions are shared by every conversation and thread.
+        evaluator = EvalWithCompoundTypes(names=names, functions=FUNCTIONS)
+        try:
+            return bool(evaluator.eval(self.source, previously_parsed=self._tree))
+        except Exception:
+            return False
+
+    def __repr__(self) -> str:
+        return f"Condition({self.source!r})"

@@ -1,0 +1,226 @@
+"""Reads dialogue YAML files and turns every problem into `file:line:col: what was expected`.
+
+YAML is read as YAML 1.2 by ruamel (so `yes`/`no` stay strings, duplicate keys are errors),
+validated by the pydantic models in `bot.schema`, and each pydantic error location is mapped
+back to the line and column in the file, so an admin can go straight to the mistake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from bot.errors import DialogueError, UnknownDialogue
+from bot.schema import Dialogue, LocatedProblems, SafetyConfig
+
+SAFETY_FILE = "safety.yaml"
+Model = TypeVar("Model", bound=BaseModel)
+Loc = Sequence[str | int]
+
+
+@dataclass(frozen=True)
+class LoadedDialogue:
+    """A validated dialogue with where it came from and a digest that names this version."""
+
+    dialogue: Dialogue
+    path: str
+    digest: str
+
+
+@dataclass
+class Catalog:
+    """Every dialogue that loaded, plus the problems of those that did not.
+
+    One broken file never stops the others from loading; its problems are kept so the chat
+    and `coach dialogues validate` can name it.
+    """
+
+    dialogues: dict[str, LoadedDialogue] = field(default_factory=dict)
+    problems: list[DialogueError] = field(default_factory=list)
+    safety: SafetyConfig | None = None
+
+    def get(self, dialogue_id: str) -> LoadedDialogue:
+        try:
+            return self.dialogues[dialogue_id]
+        except KeyError:
+            known = ", ".join(sorted(self.dialogues)) or "none"
+            raise UnknownDialogue(
+                f"There is no dialogue called '{dialogue_id}'. Available: {known}."
+            ) from None
+
+    def listed(self) -> list[Dialogue]:
+        """The dialogues offered in the menu, in a stable order."""
+        return sorted(
+            (d.dialogue for d in self.dialogues.values() if d.dialogue.listed),
+            key=lambda d: (d.id != "diagnose", d.title),
+        )
+
+
+def default_dialogues_dir() -> Path:
+    """Where dialogues come from when no directory is named: ./dialogues, else the shipped set."""
+    local = Path("dialogues")
+    if local.is_dir() and any(local.glob("*.yaml")):
+        return local
+    return Path(str(resources.files("dialogues")))
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _position(root: Any, loc: Loc) -> tuple[int, int]:
+    """The 0-based (line, col) in the file of the node a pydantic `loc` path points at.
+
+    Walks the ruamel tree; path parts that are not in the file (a union's tag, a missing
+    field) are skipped, so the answer is the deepest node that exists.
+    """
+    node = root
+    line = getattr(getattr(root, "lc", None), "line", 0) or 0
+    col = getattr(getattr(root, "lc", None), "col", 0) or 0
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line, col = node.lc.value(part) if _is_scalar(node[part]) else node.lc.key(part)
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line, col = node.lc.item(part)
+            node = node[part]
+        else:
+            continue
+    return line, col
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (CommentedMap, CommentedSeq))
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """A pydantic error as a sentence an admin can act on."""
+    loc = ".".join(str(p) for p in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{error['loc'][-1]}' (check its spelling; see dialogues/schema.json)"
+    if kind == "missing":
+        return f"{loc}: required but missing"
+    if kind == "union_tag_invalid":
+        expected = error.get("ctx", {}).get("expected_tags", "")
+        return f"{loc}: unknown step kind {error['input']!r}; expected one of {expected}"
+    if kind == "union_tag_not_found":
+        return f"{loc}: every step needs a `kind`"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{loc}: {message}" if loc else message
+
+
+def validate_document(path: str, text: str, model: type[Model]) -> Model:
+    """Parse `text` as YAML and validate it as `model`; raise DialogueError with positions."""
+    try:
+        root = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        what = exc.problem or "the YAML could not be read"
+        if "duplicate key" in str(exc):
+            what = "a key appears twice in the same mapping"
+        raise DialogueError(path, [f"{where}: {what}"]) from None
+    except YAMLError as exc:
+        raise DialogueError(path, [f"{path}: the YAML could not be read ({exc})"]) from None
+    if not isinstance(root, CommentedMap):
+        raise DialogueError(path, [f"{path}:1:1: expected a mapping of keys (id:, title:, …)"])
+    try:
+        return model.model_validate(_plain(root))
+    except ValidationError as exc:
+        problems: list[str] = []
+        for error in exc.errors():
+            located = error.get("ctx", {}).get("error")
+            if isinstance(located, LocatedProblems):
+                base = tuple(error["loc"])
+                for loc, message in located.problems:
+                    line, col = _position(root, (*base, *loc))
+                    dotted = ".".join(str(p) for p in (*base, *loc))
+                    problems.append(f"{path}:{line + 1}:{col + 1}: {dotted}: {message}")
+                continue
+            line, col = _position(root, error["loc"])
+            problems.append(f"{path}:{line + 1}:{col + 1}: {_describe(error)}")
+        raise DialogueError(path, problems) from None
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists, for pydantic."""
+    if isinstance(node, CommentedMap):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(v) for v in node]
+    return node
+
+
+def load_dialogue_file(path: Path) -> LoadedDialogue:
+    """Load and validate one dialogue file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
+    dialogue = validate_document(str(path), text, Dialogue)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return LoadedDialogue(dialogue=dialogue, path=str(path), digest=digest)
+
+
+def dialogue_files(directory: Path) -> Iterable[Path]:
+    """The dialogue files in a directory: every *.yaml except the safety configuration."""
+    return sorted(p for p in directory.glob("*.yaml") if p.name != SAFETY_FILE)
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Load every dialogue in `directory` (and its safety.yaml), keeping going past errors."""
+    directory = directory or default_dialogues_dir()
+    catalog = Catalog()
+    if not directory.is_dir():
+        catalog.problems.append(
+            DialogueError(str(directory), [f"{directory}: no such directory of dialogues"])
+        )
+        return catalog
+    for path in dialogue_files(directory):
+        try:
+            loaded = load_dialogue_file(path)
+        except DialogueError as exc:
+            catalog.problems.append(exc)
+            continue
+        existing = catalog.dialogues.get(loaded.dialogue.id)
+        if existing is not None:
+            catalog.problems.append(
+                DialogueError(
+                    str(path),
+                    [f"{path}:1:1: id '{loaded.dialogue.id}' is already used by {existing.path}"],
+                )
+            )
+            continue
+        catalog.dialogues[loaded.dialogue.id] = loaded
+    safety_path = directory / SAFETY_FILE
+    if safety_path.exists():
+        try:
+            text = safety_path.read_text(encoding="utf-8")
+            catalog.safety = validate_document(str(safety_path), text, SafetyConfig)
+        except DialogueError as exc:
+            catalog.problems.append(exc)
+        except (OSError, UnicodeDecodeError) as exc:
+            catalog.problems.append(
+                DialogueError(str(safety_path), [f"{safety_path}: cannot be read ({exc})"])
+            )
+    else:
+        catalog.problems.append(
+            DialogueError(
+                str(safety_path),
+                [f"{safety_path}: missing; safety signals cannot interrupt conversations"],
+            )
+        )
+    return catalog

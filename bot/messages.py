@@ -1,0 +1,102 @@
+"""Every sentence the engine says that is not in a dialogue file, in one place to review.
+
+Dialogue words live in `dialogues/*.yaml`; these are the engine's own: greetings, commands,
+refusals of bad input and errors. Keep them short, kind and actionable.
+"""
+
+from __future__ import annotations
+
+GREETING = (
+    "Hello{name}. I'm Influence Coach. I help you think through situations where you need "
+    "to move people you have no authority over: a partnership, a professional service, a "
+    "council, a trust. Together we look at who holds power and why, where yours lies, who "
+    "could stand with you, and a few dated next steps. I'll check in when they fall due."
+)
+MENU = "What would you like to do? Pick one:"
+MENU_AGAIN = "What would you like to do next?"
+NOTHING_LOADED = (
+    "No dialogues are available right now: an admin needs to fix the dialogue files "
+    "(`coach dialogues validate` shows what is wrong)."
+)
+BROKEN_DIALOGUES = "Some dialogues could not be loaded and are not offered: {names}."
+UNKNOWN_DIALOGUE = "I don't know a dialogue called '{name}'. These are available: {known}."
+STARTING = "Let's start: {title}."
+
+COMMANDS_HELP = (
+    "You can type these at any point:\n"
+    "  help     – this list, and a hint for the current question\n"
+    "  back     – undo your last answer\n"
+    "  restart  – start this dialogue again from the beginning\n"
+    "  summary  – what you've told me so far\n"
+    "  pause    – stop for now; I'll pick up exactly here next time\n"
+    "  menu     – pause this and see everything I can do\n"
+    "  start <name> – begin a dialogue (for example: start diagnose)\n"
+    "  quit     – leave the chat (everything is saved)\n"
+    "At a question with options, answer with the number or the words of an option."
+)
+HINT = "Hint for this question: {hint}"
+
+EMPTY = "I didn't catch anything there. {again}"
+TOO_LONG = (
+    "That message is longer than I can take in one go ({length:,} characters; the limit is "
+    "{limit:,}). Nothing was lost: please send it in shorter parts, or the main points."
+)
+STALE = (
+    "That button belongs to an earlier question, so I've left things as they are. "
+    "The current question is below."
+)
+PICK_ONE = "Please pick one of the options, by its number or its words."
+SCALE = "Please give a number from {low} to {high}."
+YES_NO = "Please answer yes or no."
+DATE_UNREADABLE = (
+    "I couldn't read that as a date. Try a form like 2026-12-01, 1 December, next friday "
+    "or in 2 weeks."
+)
+DATE_PAST = "{date} has already passed. When from today would work?"
+DATE_TOO_FAR = "That's more than three years away. Pick a nearer date so we can follow it up."
+ASK_AGAIN = "Here is the question again:"
+
+NO_BACK = "There's nothing to undo yet: this is the first question."
+WENT_BACK = "Undone. Back to the previous question:"
+RESTARTED = "Starting {title} again from the beginning."
+PAUSED = (
+    "Paused. Everything you've said is saved. When you come back, I'll pick up at "
+    "exactly this point."
+)
+GOODBYE = "Goodbye for now. Everything is saved; come back whenever you like."
+WELCOME_BACK = "Welcome back. We were partway through {title}. Here's where we were:"
+NOT_IN_DIALOGUE = "We're not in a dialogue right now."
+SUMMARY_EMPTY = "You haven't answered any questions in {title} yet."
+SUMMARY_HEAD = "What you've told me so far in {title}:"
+SUMMARY_STEPS = "Your next steps so far:"
+ABANDONED = "I've set {title} aside (it stays in your history)."
+
+IDLE_RECAP = (
+    "It's been {days} days since we last talked. You were partway through {title}, at: "
+    "{where}. Would you like to carry on from there, or start again?"
+)
+RESUME_LABEL = "Carry on where I was"
+RESTART_LABEL = "Start this again"
+MENU_LABEL = "Something else"
+RESUME_PROMPT = "Would you like to carry on, start again, or do something else?"
+PAUSED_OTHER = "You also have {title} paused from before. Would you like to carry on with it?"
+VERSION_CHANGED = (
+    "The {title} dialogue has been updated since we spoke, and the question you were at no "
+    "longer exists, so I've set that conversation aside (your answers stay in your history). "
+    "You can start it again from the menu."
+)
+DIALOGUE_GONE = "The dialogue you were in ({name}) is no longer available."
+
+CHECKIN_INTRO = "Before anything else, a quick check-in on a step you planned."
+SAFETY_CONTINUE = "Thank you. Let's carry on whenever you're ready:"
+SAFETY_STOPPED = (
+    "That's completely fine. Everything is saved, and you can pick this up whenever you want. "
+    "Please do reach out to the people above if you need them."
+)
+SAFETY_ASK = "Would you like to carry on with the coaching, or stop here for now?"
+
+STORAGE_FAILED = "{error}"
+INTERNAL_ERROR = (
+    "Something went wrong on my side and your last message wasn't saved. Nothing earlier was "
+    "lost. Please send it again; if it keeps happening, tell your admin."
+)

@@ -1,0 +1,379 @@
+"""What a dialogue file is: the pydantic models every YAML file in `dialogues/` must fit.
+
+Kept in `bot/` beside the compiler that consumes them, so `dialogues/` holds only what admins
+edit; `coach dialogues schema` exports these models to `dialogues/schema.json` for editors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.expressions import ExpressionError, check_expression
+from bot.templates import TemplateProblem, check_template
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        max_length=60,
+        description="lower_case letters, digits and underscores, starting with a letter",
+    ),
+]
+
+#: Slots the engine fills itself; conditions and templates may use them in any dialogue.
+BUILTIN_SLOTS: frozenset[str] = frozenset(
+    {"today", "recommendations", "commitments", "step", "dialogue_title"}
+)
+#: The statuses a follow-up records on a next step (the test-and-learn loop).
+OUTCOME_STATUSES: tuple[str, ...] = ("done", "partly", "not_yet", "dropped")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a misspelt `promt:` must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Branch(Strict):
+    """One way out of a step: go `to` a step when the condition holds (no `when` = otherwise)."""
+
+    when: str | None = Field(None, description="condition over slots; omit for the default")
+    to: Identifier = Field(description="id of the step to go to")
+
+
+Next = Identifier | list[Branch]
+
+
+class StepBase(Strict):
+    title: str | None = Field(None, description="short name shown in summaries and diagrams")
+    source: str | None = Field(None, description="where the idea behind this step comes from")
+
+
+class MessageStep(StepBase):
+    """Say something, then move straight on."""
+
+    kind: Literal["message"]
+    text: str
+    next: Next
+
+
+class TextStep(StepBase):
+    """Ask an open question; the answer goes into `slot`."""
+
+    kind: Literal["text"]
+    prompt: str
+    slot: Identifier
+    hint: str | None = Field(None, description="shown when the user asks for help here")
+    next: Next
+
+
+class ChoiceOption(Strict):
+    value: Identifier
+    label: str = Field(min_length=1, max_length=75)
+    next: Identifier | None = Field(None, description="step to go to when this is picked")
+
+
+class ChoiceStep(StepBase):
+    """Offer options; the picked option's value goes into `slot`, its label into `slot_label`."""
+
+    kind: Literal["choice"]
+    prompt: str
+    slot: Identifier
+    hint: str | None = None
+    choices: list[ChoiceOption] = Field(min_length=2, max_length=12)
+    next: Next | None = Field(None, description="required unless every choice has its own next")
+
+    @model_validator(mode="after")
+    def _every_choice_leads_somewhere(self) -> ChoiceStep:
+        values = [c.value for c in self.choices]
+        if len(set(values)) != len(values):
+            raise ValueError("two choices share the same value")
+        if self.next is None and any(c.next is None for c in self.choices):
+            raise ValueError("give the step a `next`, or every choice its own `next`")
+        return self
+
+
+class ScaleStep(StepBase):
+    """Ask for a rating from `min` to `max`; the number goes into `slot`."""
+
+    kind: Literal["scale"]
+    prompt: str
+    slot: Identifier
+    hint: str | None = None
+    min: int = Field(1, ge=0, le=10)
+    max: int = Field(5, ge=1, le=10)
+    min_label: str | None = None
+    max_label: str | None = None
+    next: Next
+
+    @model_validator(mode="after")
+    def _range(self) -> ScaleStep:
+        if self.max <= self.min:
+            raise ValueError("`max` must be greater than `min`")
+        return self
+
+
+class YesNoStep(StepBase):
+    """Ask a yes/no question; True or False goes into `slot`."""
+
+    kind: Literal["yesno"]
+    prompt: str
+    slot: Identifier
+    hint: str | None = None
+    next: Next
+
+
+class DateStep(StepBase):
+    """Ask for a date (2026-12-01, next friday, in 2 weeks); the ISO date goes into `slot`."""
+
+    kind: Literal["date"]
+    prompt: str
+    slot: Identifier
+    hint: str | None = None
+    next: Next
+
+
+class SummaryStep(StepBase):
+    """Read back what the user said: `text` is a template over the slots."""
+
+    kind: Literal["summary"]
+    text: str
+    next: Next
+
+
+class RecommendStep(StepBase):
+    """Choose recommendations by their `when` rules and show the best `show` of them."""
+
+    kind: Literal["recommend"]
+    text: str = Field(description="introduction shown above the list")
+    show: int = Field(5, ge=1, le=12)
+    next: Next
+
+
+class CommitStep(StepBase):
+    """Let the user pick `min`..`max` of the recommendations and date each: their next steps."""
+
+    kind: Literal["commit"]
+    prompt: str = Field(description="asks the user to pick a next step")
+    more_prompt: str = Field(
+        "Would you like to add another?", description="asks for one more after the minimum"
+    )
+    due_prompt: str = Field(description="asks for the date; `{{ pick.title }}` names the step")
+    min: int = Field(2, ge=1, le=5)
+    max: int = Field(3, ge=1, le=5)
+    next: Next
+
+
+class OutcomeStep(StepBase):
+    """Record a follow-up's answers on the next step it is about (check-in dialogues)."""
+
+    kind: Literal["outcome"]
+    status_slot: Identifier = "status"
+    learned_slot: Identifier = "learned"
+    new_due_slot: Identifier | None = "new_due"
+    next: Next
+
+
+class EndStep(StepBase):
+    """Say goodbye: the conversation is complete and its next steps are stored."""
+
+    kind: Literal["end"]
+    text: str
+
+
+Step = Annotated[
+    MessageStep
+    | TextStep
+    | ChoiceStep
+    | ScaleStep
+    | YesNoStep
+    | DateStep
+    | SummaryStep
+    | RecommendStep
+    | CommitStep
+    | OutcomeStep
+    | EndStep,
+    Field(discriminator="kind"),
+]
+
+ASKING_KINDS = frozenset({"text", "choice", "scale", "yesno", "date", "commit"})
+SLOT_KINDS = frozenset({"text", "choice", "scale", "yesno", "date"})
+
+
+class Recommendation(Strict):
+    """A next step the bot may suggest, the idea behind it, and where the idea comes from."""
+
+    id: Identifier
+    title: str = Field(max_length=75, description="a short action, shown on buttons")
+    text: str = Field(description="what to do, concretely")
+    idea: str = Field(description="why it helps: the idea behind it, in a sentence or two")
+    source: str = Field(min_length=3, description="citation from the coaching material")
+    when: str | None = Field(None, description="condition over slots; omit to always qualify")
+    weight: int = Field(1, ge=0, le=100, description="higher comes first")
+
+
+class Dialogue(Strict):
+    """One coaching conversation: its steps, how they connect, and what it can recommend."""
+
+    id: Identifier
+    title: str
+    version: int = Field(ge=1)
+    description: str
+    listed: bool = Field(True, description="offer it in the menu (check-ins are not)")
+    start: Identifier | None = Field(None, description="first step; defaults to the first one")
+    steps: dict[Identifier, Step] = Field(min_length=1)
+    recommendations: list[Recommendation] = []
+
+    @field_validator("steps")
+    @classmethod
+    def _has_an_end(cls, steps: dict[str, Step]) -> dict[str, Step]:
+        if not any(step.kind == "end" for step in steps.values()):
+            raise ValueError("a dialogue needs at least one step of kind `end`")
+        return steps
+
+    @property
+    def start_step(self) -> str:
+        return self.start or next(iter(self.steps))
+
+    def slot_names(self) -> set[str]:
+        """Every slot a condition or template may name in this dialogue."""
+        names = set(BUILTIN_SLOTS)
+        for step in self.steps.values():
+            if step.kind in SLOT_KINDS:
+                names.add(step.slot)  # type: ignore[union-attr]
+            if step.kind == "choice":
+                names.add(f"{step.slot}_label")
+            if step.kind == "commit":
+                names.add("pick")
+        return names
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Dialogue:
+        """Every `next`/`to`/`start` names a step; conditions and templates are well formed.
+
+        Raised as LocatedProblems, which keeps each problem's field path so the loader can
+        point at file:line:col. The state machine's class factory would only fail later with
+        a bare KeyError on a dangling target.
+        """
+        problems = self.reference_problems()
+        if problems:
+            raise LocatedProblems(problems)
+        return self
+
+    def reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """The problems that need the whole file to see, each with its field path."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        names = self.slot_names()
+        if self.start is not None and self.start not in self.steps:
+            problems.append((("start",), f"no step is called '{self.start}'"))
+        for step_id, step in self.steps.items():
+            where: tuple[str | int, ...] = ("steps", step_id)
+            nxt = getattr(step, "next", None)
+            if isinstance(nxt, str):
+                if nxt not in self.steps:
+                    problems.append(((*where, "next"), f"no step is called '{nxt}'"))
+            elif isinstance(nxt, list):
+                if not nxt:
+                    problems.append(((*where, "next"), "list at least one branch"))
+                elif nxt[-1].when is not None:
+                    problems.append(
+                        ((*where, "next", len(nxt) - 1), "the last branch needs no `when`")
+                    )
+                for i, branch in enumerate(nxt):
+                    if branch.to not in self.steps:
+                        problems.append(
+                            ((*where, "next", i, "to"), f"no step is called '{branch.to}'")
+                        )
+                    if branch.when is not None:
+                        try:
+                            check_expression(branch.when, names)
+                        except ExpressionError as exc:
+                            problems.append(((*where, "next", i, "when"), str(exc)))
+            if step.kind == "choice":
+                for i, option in enumerate(step.choices):
+                    if option.next is not None and option.next not in self.steps:
+                        problems.append(
+                            (
+                                (*where, "choices", i, "next"),
+                                f"no step is called '{option.next}'",
+                            )
+                        )
+            if step.kind in ("recommend", "commit") and not self.recommendations:
+                problems.append((where, f"a `{step.kind}` step needs `recommendations`"))
+            for field in ("prompt", "text", "due_prompt", "more_prompt", "hint"):
+                template = getattr(step, field, None)
+                if isinstance(template, str):
+                    try:
+                        check_template(template)
+                    except TemplateProblem as exc:
+                        problems.append(((*where, field), str(exc)))
+        seen: set[str] = set()
+        for i, rec in enumerate(self.recommendations):
+            if rec.id in seen:
+                problems.append((("recommendations", i, "id"), f"'{rec.id}' is used twice"))
+            seen.add(rec.id)
+            if rec.when is not None:
+                try:
+                    check_expression(rec.when, names)
+                except ExpressionError as exc:
+                    problems.append((("recommendations", i, "when"), str(exc)))
+        problems.extend(self._unreachable_steps())
+        return problems
+
+    def _unreachable_steps(self) -> list[tuple[tuple[str | int, ...], str]]:
+        reachable: set[str] = set()
+        todo = [self.start_step] if self.start_step in self.steps else []
+        while todo:
+            step_id = todo.pop()
+            if step_id in reachable or step_id not in self.steps:
+                continue
+            reachable.add(step_id)
+            todo.extend(targets_of(self.steps[step_id]))
+        return [
+            (("steps", step_id), "no path from the start reaches this step")
+            for step_id in self.steps
+            if step_id not in reachable
+        ]
+
+
+def targets_of(step: Step) -> list[str]:
+    """The ids of the steps this step can lead to, in the order they are tried."""
+    targets: list[str] = []
+    if step.kind == "choice":
+        targets.extend(c.next for c in step.choices if c.next)
+    nxt = getattr(step, "next", None)
+    if isinstance(nxt, str):
+        targets.append(nxt)
+    elif isinstance(nxt, list):
+        targets.extend(b.to for b in nxt)
+    return targets
+
+
+class LocatedProblems(ValueError):
+    """Several problems, each with the path of the field it is about (for file:line:col)."""
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(message for _, message in problems))
+
+
+class SafetyCategory(Strict):
+    """A kind of situation a coach must not talk past, and where to find human help."""
+
+    id: Identifier
+    phrases: list[str] = Field(min_length=1, description="lower-case words or phrases")
+    message: str = Field(description="what the bot says when one of the phrases appears")
+    every_time: bool = Field(
+        True, description="interrupt on every mention (false: once per conversation)"
+    )
+
+
+class SafetyConfig(Strict):
+    """dialogues/safety.yaml: the signals that interrupt any dialogue."""
+
+    version: int = Field(ge=1)
+    continue_label: str = "Carry on with the coaching"
+    stop_label: str = "Stop here for now"
+    categories: list[SafetyCategory] = Field(min_length=1)

@@ -1,0 +1,242 @@
+"""What each kind of step does: the words it says on entry, what it awaits, how it reads answers.
+
+These are the generic callbacks the compiler attaches to every state; no dialogue has Python
+of its own. A commit step is two states: `<id>` (pick a recommendation) and `<id>__due`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from bot import answers
+from bot.expressions import Condition
+from bot.schema import (
+    ChoiceStep,
+    CommitStep,
+    Dialogue,
+    Recommendation,
+    ScaleStep,
+    Step,
+)
+from bot.session import Effect, Session
+from bot.templates import render
+from bot.turns import Await, BotMessage, Choice
+
+DUE_SUFFIX = "__due"
+ENOUGH = "enough"
+YES_NO_CHOICES = (Choice("yes", "Yes"), Choice("no", "No"))
+#: Slots that describe the conversation's context and survive a restart.
+CONTEXT_SLOTS = frozenset({"step", "dialogue_title"})
+_ABSENT = "__absent__"
+
+
+def resolve(dialogue: Dialogue, state_id: str) -> tuple[str, Step, str]:
+    """The step behind a machine state, and the phase ('' or 'due' for a commit's date)."""
+    if state_id.endswith(DUE_SUFFIX):
+        step_id = state_id.removesuffix(DUE_SUFFIX)
+        return step_id, dialogue.steps[step_id], "due"
+    return state_id, dialogue.steps[state_id], ""
+
+
+def is_asking(step: Step) -> bool:
+    return step.kind in ("text", "choice", "scale", "yesno", "date", "commit")
+
+
+def recommendation_dict(rec: Recommendation) -> dict[str, Any]:
+    return {
+        "id": rec.id,
+        "title": rec.title,
+        "text": rec.text,
+        "idea": rec.idea,
+        "source": rec.source,
+    }
+
+
+class StepRunner:
+    """Runs the steps of one dialogue: shared by every conversation of that version."""
+
+    def __init__(self, dialogue: Dialogue) -> None:
+        self.dialogue = dialogue
+        self.recommendations = {r.id: r for r in dialogue.recommendations}
+        self._rules = [(r, Condition(r.when) if r.when else None) for r in dialogue.recommendations]
+
+    # -- what the bot says ---------------------------------------------------------------
+
+    def choices(self, state_id: str, slots: dict[str, Any]) -> tuple[Choice, ...]:
+        _, step, phase = resolve(self.dialogue, state_id)
+        if isinstance(step, ChoiceStep):
+            return tuple(Choice(c.value, c.label) for c in step.choices)
+        if step.kind == "yesno":
+            return YES_NO_CHOICES
+        if isinstance(step, ScaleStep):
+            return tuple(Choice(str(n), self._scale_label(step, n)) for n in self._range(step))
+        if isinstance(step, CommitStep) and not phase:
+            chosen = {c["id"] for c in slots.get("commitments") or []}
+            options = [
+                Choice(rid, self.recommendations[rid].title)
+                for rid in slots.get("recommendations") or []
+                if rid in self.recommendations and rid not in chosen
+            ]
+            if len(chosen) >= step.min or not options:
+                options.append(Choice(ENOUGH, "That's enough for now"))
+            return tuple(options)
+        return ()
+
+    @staticmethod
+    def _range(step: ScaleStep) -> range:
+        return range(step.min, step.max + 1)
+
+    @staticmethod
+    def _scale_label(step: ScaleStep, n: int) -> str:
+        if n == step.min and step.min_label:
+            return f"{n} – {step.min_label}"
+        if n == step.max and step.max_label:
+            return f"{n} – {step.max_label}"
+        return str(n)
+
+    def prompt(self, state_id: str, slots: dict[str, Any]) -> BotMessage:
+        """The question asked at an asking state, with its options."""
+        _, step, phase = resolve(self.dialogue, state_id)
+        if isinstance(step, CommitStep):
+            if phase == "due":
+                text = render(step.due_prompt, slots)
+            elif len(slots.get("commitments") or []) >= step.min:
+                text = render(step.more_prompt, slots)
+            else:
+                text = render(step.prompt, slots)
+        else:
+            text = render(getattr(step, "prompt", ""), slots)
+        return BotMessage(text, self.choices(state_id, slots))
+
+    def awaits(self, state_id: str, slots: dict[str, Any], ref: str) -> Await:
+        """What kind of answer the state waits for, so front ends can offer the right control."""
+        _, step, phase = resolve(self.dialogue, state_id)
+        if step.kind == "commit":
+            if phase == "due":
+                return Await("date", ref=ref)
+            return Await("choice", self.choices(state_id, slots), ref=ref)
+        if isinstance(step, ScaleStep):
+            return Await("scale", self.choices(state_id, slots), step.min, step.max, ref=ref)
+        if step.kind in ("choice", "yesno"):
+            return Await(step.kind, self.choices(state_id, slots), ref=ref)
+        if step.kind in ("text", "date"):
+            return Await(step.kind, ref=ref)
+        return Await("none")
+
+    def hint(self, state_id: str, slots: dict[str, Any]) -> str | None:
+        _, step, _ = resolve(self.dialogue, state_id)
+        hint = getattr(step, "hint", None)
+        return render(hint, slots) if hint else None
+
+    # -- entering a state (the machine's entry callback) --------------------------------
+
+    def enter(self, state_id: str, session: Session) -> None:
+        _, step, _ = resolve(self.dialogue, state_id)
+        slots = session.slots
+        if is_asking(step):
+            message = self.prompt(state_id, slots)
+            session.say(message.text, message.choices)
+        elif step.kind in ("message", "summary"):
+            session.say(render(step.text, slots))
+        elif step.kind == "recommend":
+            chosen = self.recommend(slots)[: step.show]
+            slots["recommendations"] = [r.id for r in chosen]
+            session.say(render(step.text, slots) + "\n\n" + self.describe(chosen))
+        elif step.kind == "outcome":
+            session.effects.append(
+                Effect(
+                    "outcome",
+                    {
+                        "status": slots.get(step.status_slot),
+                        "learned": slots.get(step.learned_slot),
+                        "new_due": slots.get(step.new_due_slot) if step.new_due_slot else None,
+                    },
+                )
+            )
+        elif step.kind == "end":
+            session.say(render(step.text, slots))
+            session.completed = True
+
+    def recommend(self, slots: dict[str, Any]) -> list[Recommendation]:
+        """Every recommendation whose rule holds, highest weight first, file order breaking ties."""
+        qualifying = [rec for rec, rule in self._rules if rule is None or rule(slots)]
+        return sorted(qualifying, key=lambda r: -r.weight)
+
+    @staticmethod
+    def describe(recs: list[Recommendation]) -> str:
+        lines = []
+        for n, rec in enumerate(recs, 1):
+            lines.append(f"{n}. {rec.title}\n   {rec.text}\n   Why: {rec.idea} ({rec.source})")
+        return "\n\n".join(lines)
+
+    # -- reading an answer -----------------------------------------------------------------
+
+    def apply_answer(
+        self, state_id: str, session: Session, text: str, today: dt.date
+    ) -> dict[str, Any]:
+        """Store the answer in the slots and return the undo record for `back`.
+
+        Raises answers.InvalidAnswer (nothing changed) when the answer does not fit.
+        """
+        _, step, phase = resolve(self.dialogue, state_id)
+        slots = session.slots
+        changes: dict[str, Any] = {}
+        if step.kind == "text":
+            changes[step.slot] = text.strip()
+        elif step.kind == "choice":
+            picked = answers.pick_choice(text, self.choices(state_id, slots))
+            changes[step.slot] = picked.value
+            changes[f"{step.slot}_label"] = picked.label
+        elif step.kind == "scale":
+            choices = self.choices(state_id, slots)
+            try:
+                changes[step.slot] = answers.read_scale(text, step.min, step.max)
+            except answers.InvalidAnswer:
+                changes[step.slot] = int(answers.pick_choice(text, choices).value)
+        elif step.kind == "yesno":
+            changes[step.slot] = answers.read_yes_no(text)
+        elif step.kind == "date":
+            changes[step.slot] = answers.read_date(text, today)
+        elif step.kind == "commit" and phase == "due":
+            due = answers.read_date(text, today)
+            pick = slots.get("pick") or {}
+            changes["commitments"] = [*(slots.get("commitments") or []), {**pick, "due_date": due}]
+            changes["pick"] = None
+        elif step.kind == "commit":
+            picked = answers.pick_choice(text, self.choices(state_id, slots))
+            rec = self.recommendations.get(picked.value)
+            changes["pick"] = recommendation_dict(rec) if rec else None
+        undo = {key: copy.deepcopy(slots[key]) if key in slots else _ABSENT for key in changes}
+        slots.update(changes)
+        return {"state": state_id, "undo": undo}
+
+    @staticmethod
+    def undo(session: Session, entry: dict[str, Any]) -> None:
+        """Put the slots back as they were before the answer recorded in `entry`."""
+        for key, previous in entry.get("undo", {}).items():
+            if previous == _ABSENT:
+                session.slots.pop(key, None)
+            else:
+                session.slots[key] = previous
+
+    def answered(self, slots: dict[str, Any]) -> list[tuple[str, str]]:
+        """(title, answer) for every question answered so far, in dialogue order."""
+        rows: list[tuple[str, str]] = []
+        for step_id, step in self.dialogue.steps.items():
+            slot = getattr(step, "slot", None)
+            if slot is None or slot not in slots or slots[slot] is None:
+                continue
+            value = slots[slot]
+            if step.kind == "choice":
+                value = slots.get(f"{slot}_label", value)
+            elif step.kind == "yesno":
+                value = "yes" if value else "no"
+            elif isinstance(step, ScaleStep):
+                value = f"{value} of {step.max}"
+            text = str(value)
+            if len(text) > 200:
+                text = text[:197] + "…"
+            rows.append((step.title or step_id.replace("_", " "), text))
+        return rows

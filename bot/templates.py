@@ -1,0 +1,76 @@
+"""Templates in dialogue files (`prompt`, `text`, …), rendered by Jinja2's sandbox.
+
+Admins can show slots (`{{ other_party }}`), branch (`{% if … %}`) and draw the small text
+charts the summaries use (`{{ their_resources | bar }}`); nothing can reach Python objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+BAR_WIDTH = 5
+
+
+class TemplateProblem(ValueError):
+    """A template does not parse; the message says where in the template."""
+
+
+def bar(value: Any, top: int = BAR_WIDTH) -> str:
+    """A fixed-width bar for a rating: 3 of 5 → ■■■□□ (unrated → ·····)."""
+    if isinstance(value, Undefined):
+        return "·" * top
+    try:
+        n = max(0, min(int(value), top))
+    except (TypeError, ValueError):
+        return "·" * top
+    return "■" * n + "□" * (top - n)
+
+
+def signed(value: Any) -> str:
+    """A difference with its sign, so +2 and -2 read differently in a chart."""
+    if isinstance(value, Undefined):
+        return "?"
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return "?"
+    return f"+{n}" if n > 0 else str(n)
+
+
+class _Blank(ChainableUndefined):
+    """An unanswered slot (or a field of one) renders as an em dash, never as an error."""
+
+    def __str__(self) -> str:
+        return "—"
+
+
+_ENV = ImmutableSandboxedEnvironment(
+    undefined=_Blank, autoescape=False, trim_blocks=True, lstrip_blocks=True
+)
+_ENV.filters["bar"] = bar
+_ENV.filters["signed"] = signed
+
+
+@lru_cache(maxsize=2048)
+def _compiled(source: str) -> Any:
+    return _ENV.from_string(source)
+
+
+def check_template(source: str) -> None:
+    """Raise TemplateProblem if `source` would fail to render for any conversation."""
+    try:
+        _compiled(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"template error on its line {exc.lineno}: {exc.message}") from None
+
+
+def render(source: str, slots: Mapping[str, Any]) -> str:
+    """Render a dialogue template with the conversation's slots; plain text passes through."""
+    if "{" not in source:
+        return source.strip()
+    return _compiled(source).render(**slots).strip()

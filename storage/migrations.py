@@ -1,0 +1,108 @@
+"""The database schema, as named migrations applied once each (sqlite-utils' Migrations)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("influence_coach")
+
+
+@migrations()
+def m001_core_tables(db: Database) -> None:
+    """Users, their conversations, every message, next steps, safety interruptions, deliveries."""
+    db["users"].create(
+        {
+            "id": str,
+            "channel": str,
+            "display_name": str,
+            "message_seq": int,
+            "created_at": str,
+            "last_seen_at": str,
+        },
+        pk="id",
+        not_null={"channel", "created_at"},
+        defaults={"message_seq": 0},
+    )
+    db["conversations"].create(
+        {
+            "id": int,
+            "user_id": str,
+            "dialogue": str,
+            "dialogue_version": int,
+            "dialogue_digest": str,
+            "state": str,
+            "status": str,
+            "pending": str,
+            "slots": str,
+            "history": str,
+            "turn": int,
+            "follow_up_of": int,
+            "started_at": str,
+            "updated_at": str,
+            "completed_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "dialogue", "status", "slots", "history", "turn", "started_at"},
+        defaults={"turn": 0, "slots": "{}", "history": "[]"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["conversations"].create_index(["user_id", "status"])
+    db["messages"].create(
+        {
+            "id": int,
+            "user_id": str,
+            "conversation_id": int,
+            "seq": int,
+            "sender": str,
+            "text": str,
+            "state": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "seq", "sender", "text", "created_at"},
+        foreign_keys=[("user_id", "users", "id"), ("conversation_id", "conversations", "id")],
+    )
+    db["messages"].create_index(["user_id", "seq"], unique=True)
+    db["messages"].create_index(["conversation_id", "seq"])
+    db["next_steps"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "user_id": str,
+            "recommendation_id": str,
+            "title": str,
+            "text": str,
+            "idea": str,
+            "source": str,
+            "due_date": str,
+            "status": str,
+            "outcome": str,
+            "learned": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"conversation_id", "user_id", "text", "due_date", "status", "created_at"},
+        foreign_keys=[("user_id", "users", "id"), ("conversation_id", "conversations", "id")],
+    )
+    db["next_steps"].create_index(["user_id", "status", "due_date"])
+    db["safety_events"].create(
+        {
+            "id": int,
+            "user_id": str,
+            "conversation_id": int,
+            "category": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "category", "created_at"},
+        foreign_keys=[("user_id", "users", "id"), ("conversation_id", "conversations", "id")],
+    )
+    db["deliveries"].create(
+        {"delivery_id": str, "user_id": str, "created_at": str},
+        pk="delivery_id",
+        not_null={"user_id", "created_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["deliveries"].create_index(["user_id"])

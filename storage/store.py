@@ -1,0 +1,421 @@
+"""The conversation store: a SQLite file, opened durably, read and written only through here.
+
+Every turn is one transaction (`Store.turn()`): the user's message, the state change and the
+bot's reply commit together, with `synchronous=FULL` so an acknowledged turn survives a power
+cut. Errors come out as StorageError with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.errors import StorageError
+from storage.migrations import migrations
+
+BUSY_TIMEOUT_MS = 5000
+
+_CONVERSATION_COLUMNS = (
+    "id, user_id, dialogue, dialogue_version, dialogue_digest, state, status, pending, "
+    "slots, history, turn, follow_up_of, started_at, updated_at, completed_at"
+)
+
+
+@dataclass
+class ConversationRow:
+    """One conversation as stored: which dialogue, where it is, and what the user has said."""
+
+    id: int
+    user_id: str
+    dialogue: str
+    dialogue_version: int
+    dialogue_digest: str
+    state: str | None
+    status: str
+    pending: str | None
+    slots: dict[str, Any]
+    history: list[Any]
+    turn: int
+    follow_up_of: int | None
+    started_at: str
+    updated_at: str
+    completed_at: str | None = None
+
+    @classmethod
+    def from_tuple(cls, row: Sequence[Any]) -> ConversationRow:
+        values = list(row)
+        values[8] = json.loads(values[8] or "{}")
+        values[9] = json.loads(values[9] or "[]")
+        return cls(*values)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A dated action the user committed to, with the idea behind it and its source."""
+
+    id: int
+    conversation_id: int
+    user_id: str
+    recommendation_id: str | None
+    title: str | None
+    text: str
+    idea: str | None
+    source: str | None
+    due_date: str
+    status: str
+    outcome: str | None
+    learned: str | None
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One line of a transcript, as the engine hands it to storage."""
+
+    sender: str
+    text: str
+    state: str | None = None
+    conversation_id: int | None = None
+
+
+def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StorageError(
+            f"The conversation store ({path}) is locked by another program. "
+            "Nothing from your last message was saved; please send it again in a moment."
+        )
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return StorageError(
+            f"The conversation store ({path}) cannot be written (read-only or no permission). "
+            "Choose another file with --db PATH or COACH_DB."
+        )
+    if "unable to open" in text:
+        return StorageError(
+            f"Cannot open the conversation store at {path}: check that the folder exists and "
+            "is writable, or choose another file with --db PATH or COACH_DB."
+        )
+    if "disk" in text and "full" in text:
+        return StorageError(f"The disk holding {path} is full; nothing was saved.")
+    if "not a database" in text or "malformed" in text:
+        return StorageError(f"{path} is not a conversation store (or it is damaged).")
+    return StorageError(f"The conversation store ({path}) failed: {exc}")
+
+
+class Store:
+    """The SQLite file behind every conversation; safe to share between threads."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        try:
+            if self.path != ":memory:":
+                parent = Path(self.path).expanduser().resolve().parent
+                if not parent.is_dir():
+                    raise StorageError(
+                        f"Cannot create the conversation store at {self.path}: the folder "
+                        f"{parent} does not exist. Create it, or choose another file with "
+                        "--db PATH or COACH_DB."
+                    )
+            conn = sqlite3.connect(
+                self.path,
+                timeout=busy_timeout_ms / 1000,
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            self.db = Database(conn)
+            self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if self.path != ":memory:":
+                self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = FULL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(self.db)
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One write transaction, taken up front (BEGIN IMMEDIATE) so turns never interleave.
+
+        Everything inside commits together or not at all; a failure becomes StorageError.
+        """
+        with self._lock:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _friendly(exc, self.path) from None
+            try:
+                yield self
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise _friendly(exc, self.path) from None
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self.db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from None
+
+    # -- users --------------------------------------------------------------------------
+
+    def ensure_user(self, user_id: str, channel: str, display_name: str | None, now: str) -> bool:
+        """Create the user on first contact; True while nothing has been said yet (greet them)."""
+        (message_seq,) = self.db.execute(
+            "INSERT INTO users (id, channel, display_name, message_seq, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen_at = ?"
+            " RETURNING message_seq",
+            (user_id, channel, display_name, now, now, now),
+        ).fetchone()
+        return bool(message_seq == 0)
+
+    # -- conversations ------------------------------------------------------------------
+
+    def current_conversation(self, user_id: str) -> ConversationRow | None:
+        """The user's live conversation (active, else the latest paused one), if any."""
+        rows = self._read(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations "
+            "WHERE user_id = ? AND status IN ('active', 'paused') "
+            "ORDER BY status = 'active' DESC, updated_at DESC, id DESC LIMIT 1",
+            (user_id,),
+        )
+        return ConversationRow.from_tuple(rows[0]) if rows else None
+
+    def paused_conversation(self, user_id: str) -> ConversationRow | None:
+        rows = self._read(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations "
+            "WHERE user_id = ? AND status = 'paused' ORDER BY updated_at DESC, id DESC LIMIT 1",
+            (user_id,),
+        )
+        return ConversationRow.from_tuple(rows[0]) if rows else None
+
+    def conversation_turn(self, conversation_id: int) -> int | None:
+        """The stored turn counter: a cached live machine is only trusted if it matches."""
+        rows = self._read("SELECT turn FROM conversations WHERE id = ?", (conversation_id,))
+        return rows[0][0] if rows else None
+
+    def get_conversation(self, conversation_id: int) -> ConversationRow | None:
+        rows = self._read(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+        )
+        return ConversationRow.from_tuple(rows[0]) if rows else None
+
+    def create_conversation(self, row: ConversationRow) -> int:
+        """Insert a new conversation (inside the turn's transaction) and return its id."""
+        cursor = self.db.execute(
+            "INSERT INTO conversations (user_id, dialogue, dialogue_version, dialogue_digest, "
+            "state, status, pending, slots, history, turn, follow_up_of, started_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.user_id,
+                row.dialogue,
+                row.dialogue_version,
+                row.dialogue_digest,
+                row.state,
+                row.status,
+                row.pending,
+                json.dumps(row.slots),
+                json.dumps(row.history),
+                row.turn,
+                row.follow_up_of,
+                row.started_at,
+                row.updated_at,
+            ),
+        )
+        row.id = int(cursor.lastrowid or 0)
+        return row.id
+
+    def save_conversation(self, row: ConversationRow) -> None:
+        """Write back a conversation's state, slots, history and status."""
+        self.db.execute(
+            "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
+            "history = ?, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
+            "updated_at = ?, completed_at = ? WHERE id = ?",
+            (
+                row.state,
+                row.status,
+                row.pending,
+                json.dumps(row.slots),
+                json.dumps(row.history),
+                row.turn,
+                row.dialogue_version,
+                row.dialogue_digest,
+                row.updated_at,
+                row.completed_at,
+                row.id,
+            ),
+        )
+
+    def conversations_of(self, user_id: str) -> list[ConversationRow]:
+        rows = self._read(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [ConversationRow.from_tuple(r) for r in rows]
+
+    # -- messages -----------------------------------------------------------------------
+
+    def add_messages(self, user_id: str, messages: Sequence[MessageRow], now: str) -> None:
+        """Append messages to the user's transcript, numbered in order (inside a turn)."""
+        if not messages:
+            return
+        (seq,) = self.db.execute(
+            "UPDATE users SET message_seq = message_seq + ? WHERE id = ? RETURNING message_seq",
+            (len(messages), user_id),
+        ).fetchone()
+        first = seq - len(messages) + 1
+        self.db.conn.executemany(
+            "INSERT INTO messages (user_id, conversation_id, seq, sender, text, state, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (user_id, m.conversation_id, first + i, m.sender, m.text, m.state, now)
+                for i, m in enumerate(messages)
+            ],
+        )
+
+    def messages_of(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's whole transcript in order."""
+        rows = self._read(
+            "SELECT conversation_id, seq, sender, text, state, created_at FROM messages "
+            "WHERE user_id = ? ORDER BY seq",
+            (user_id,),
+        )
+        keys = ("conversation_id", "seq", "sender", "text", "state", "created_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # -- deliveries (exactly-once) ------------------------------------------------------
+
+    def seen_delivery(self, delivery_id: str) -> bool:
+        rows = self._read("SELECT 1 FROM deliveries WHERE delivery_id = ?", (delivery_id,))
+        return bool(rows)
+
+    def mark_delivery(self, delivery_id: str, user_id: str, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO deliveries (delivery_id, user_id, created_at) VALUES (?, ?, ?)",
+            (delivery_id, user_id, now),
+        )
+
+    # -- next steps ---------------------------------------------------------------------
+
+    def add_next_steps(
+        self, conversation_id: int, user_id: str, steps: Sequence[dict[str, Any]], now: str
+    ) -> None:
+        """Store the dated next steps a conversation ended with."""
+        self.db["next_steps"].insert_all(
+            [
+                {
+                    "conversation_id": conversation_id,
+                    "user_id": user_id,
+                    "recommendation_id": s.get("id"),
+                    "title": s.get("title"),
+                    "text": s["text"],
+                    "idea": s.get("idea"),
+                    "source": s.get("source"),
+                    "due_date": s["due_date"],
+                    "status": "open",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for s in steps
+            ]
+        )
+
+    def _next_steps(self, where: str, params: Sequence[Any]) -> list[NextStep]:
+        rows = self._read(
+            "SELECT id, conversation_id, user_id, recommendation_id, title, text, idea, source, "
+            f"due_date, status, outcome, learned FROM next_steps WHERE {where} "
+            "ORDER BY due_date, id",
+            params,
+        )
+        return [NextStep(*r) for r in rows]
+
+    def due_next_steps(self, user_id: str, today: str) -> list[NextStep]:
+        """Open next steps whose due date has come: the bot asks how they went."""
+        return self._next_steps(
+            "user_id = ? AND status = 'open' AND due_date <= ?", (user_id, today)
+        )
+
+    def open_next_steps(self, user_id: str) -> list[NextStep]:
+        return self._next_steps("user_id = ? AND status = 'open'", (user_id,))
+
+    def next_steps_of(self, user_id: str) -> list[NextStep]:
+        return self._next_steps("user_id = ?", (user_id,))
+
+    def get_next_step(self, step_id: int) -> NextStep | None:
+        found = self._next_steps("id = ?", (step_id,))
+        return found[0] if found else None
+
+    def record_outcome(
+        self, step_id: int, outcome: str, learned: str | None, new_due: str | None, now: str
+    ) -> None:
+        """Record how a next step went; it stays open (re-dated) unless done or dropped."""
+        closed = outcome in ("done", "dropped")
+        self.db.execute(
+            "UPDATE next_steps SET outcome = ?, learned = ?, status = ?, "
+            "due_date = COALESCE(?, due_date), updated_at = ? WHERE id = ?",
+            (outcome, learned, "closed" if closed else "open", new_due, now, step_id),
+        )
+
+    # -- safety -------------------------------------------------------------------------
+
+    def record_safety_event(
+        self, user_id: str, conversation_id: int | None, category: str, now: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO safety_events (user_id, conversation_id, category, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (user_id, conversation_id, category, now),
+        )
+
+    def safety_events_of(self, user_id: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT conversation_id, category, created_at FROM safety_events "
+            "WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [
+            dict(zip(("conversation_id", "category", "created_at"), r, strict=True)) for r in rows
+        ]
+
+    # -- privacy ------------------------------------------------------------------------
+
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about one user, for them to keep."""
+        return {
+            "user_id": user_id,
+            "conversations": [
+                {k: v for k, v in vars(c).items() if k != "history"}
+                for c in self.conversations_of(user_id)
+            ],
+            "messages": self.messages_of(user_id),
+            "next_steps": [vars(s) for s in self.next_steps_of(user_id)],
+            "safety_events": self.safety_events_of(user_id),
+        }
+
+    def erase_user(self, user_id: str) -> None:
+        """Delete every row about the user, children first, in one transaction."""
+        with self.transaction():
+            for table in ("deliveries", "safety_events", "next_steps", "messages"):
+                self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            self.db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+            self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))
