@@ -54,6 +54,34 @@ def cmd_chat(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    from bot.channels.slack.app import SlackCoach
+    from bot.channels.slack.server import run_http, run_socket_mode, settings_from_env
+    from bot.engine import Engine, EngineSettings
+    from storage.store import Store
+
+    settings = settings_from_env()
+    directory = _dialogues_dir(args)
+    db_path = _db_path(args)
+    idle = EngineSettings(idle_after=dt.timedelta(days=args.idle_days))
+
+    def make_coach() -> SlackCoach:
+        catalog = load_catalog(directory)
+        _report_problems(catalog)
+        return SlackCoach(Engine(Store(db_path), catalog, settings=idle), settings)
+
+    Store(db_path).close()  # fail now, with a clear message, if the database is unusable
+    if settings.app_token:
+        print("coach: connecting to Slack in Socket Mode", file=sys.stderr)
+        run_socket_mode(make_coach())
+    else:
+        print(
+            f"coach: serving Slack on http://{args.host}:{args.port}/slack/events", file=sys.stderr
+        )
+        run_http(make_coach, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 def cmd_dialogues_validate(args: argparse.Namespace) -> int:
     from bot.compiler import compile_dialogue
     from bot.loader import load_dialogue_file
@@ -171,6 +199,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--idle-days", type=float, default=7.0, help="recap after this many idle days (7)"
     )
     chat.set_defaults(func=cmd_chat)
+
+    slack = sub.add_parser(
+        "slack",
+        help="run the Slack app (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)",
+        description="Needs SLACK_BOT_TOKEN, and SLACK_APP_TOKEN (Socket Mode) or "
+        "SLACK_SIGNING_SECRET (HTTP mode). SLACK_API_URL points at another Web API "
+        "(GovSlack). See README.md for setting up the app from slack/manifest.yaml.",
+    )
+    with_db(slack)
+    with_dialogues(slack)
+    slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address (127.0.0.1)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (3000)")
+    slack.add_argument("--workers", type=int, default=1, help="HTTP mode: worker processes")
+    slack.add_argument("--idle-days", type=float, default=7.0)
+    slack.set_defaults(func=cmd_slack)
 
     dialogues = sub.add_parser("dialogues", help="check and inspect dialogue files")
     dsub = dialogues.add_subparsers(dest="action", required=True)

@@ -107,6 +107,24 @@ class Turn:
         self.touched[id(live)] = live
 
 
+@dataclass(frozen=True)
+class PastDiagnosis:
+    date: str
+    other_party: str
+    top_recommendation: str | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A user's situation at a glance: the current dialogue and step, plans, past diagnoses."""
+
+    dialogue_title: str | None
+    step_title: str | None
+    status: str | None
+    open_steps: list[NextStep]
+    past_diagnoses: list[PastDiagnosis]
+
+
 def _transcript_text(message: BotMessage) -> str:
     if not message.choices:
         return message.text
@@ -161,6 +179,87 @@ class Engine:
         with self._lock:
             live = self._current(user_id)
             return self._awaits(live)
+
+    def push_due_checkin(
+        self, user_id: str, *, channel: str = "terminal", display_name: str | None = None
+    ) -> Reply | None:
+        """Start the check-in of a due next step unprompted (a channel's scheduled push).
+
+        Each step is pushed once: the mark is written in the same transaction as the
+        check-in, so a restart neither loses nor repeats it. None when nothing is due.
+        """
+        with self._lock:
+            with self.store.transaction():
+                now = self.clock()
+                due = self.store.due_unreminded(user_id, now.date().isoformat())
+                if not due:
+                    return None
+                first = self.store.ensure_user(user_id, channel, display_name, now.isoformat())
+                turn = Turn(user_id, now, first)
+                turn.live = self._current(user_id, turn)
+                for step in due:
+                    self.store.mark_reminded(step.id, now.isoformat())
+                live = turn.live
+                if live is None or live.session.row.follow_up_of is None:
+                    loaded = self.catalog.dialogues.get(CHECKIN_DIALOGUE)
+                    if loaded is None:
+                        return None
+                    turn.say(messages.CHECKIN_INTRO)
+                    self._start(turn, loaded, follow_up=due[0])
+                else:
+                    return None
+                self._persist(turn)
+            return self._reply(turn)
+
+    def overview(self, user_id: str) -> Overview:
+        """Where the user is and what they have planned: for status commands and home tabs."""
+        with self._lock:
+            live = self._current(user_id)
+            title = step = None
+            if live is not None:
+                title = live.session.compiled.dialogue.title
+                state = live.session.state or ""
+                states = live.machine.states_map
+                step = states[state].name if state in states else state
+            past = []
+            for row in self.store.completed_conversations(user_id, "diagnose"):
+                recs = row.slots.get("recommendations") or []
+                loaded = self.catalog.dialogues.get(row.dialogue)
+                top = None
+                if recs and loaded is not None:
+                    by_id = {r.id: r.title for r in loaded.dialogue.recommendations}
+                    top = by_id.get(recs[0])
+                past.append(
+                    PastDiagnosis(
+                        date=(row.completed_at or row.started_at)[:10],
+                        other_party=str(row.slots.get("other_party") or "—"),
+                        top_recommendation=top,
+                    )
+                )
+            return Overview(
+                dialogue_title=title,
+                step_title=step,
+                status=live.session.row.status if live else None,
+                open_steps=self.store.open_next_steps(user_id),
+                past_diagnoses=past,
+            )
+
+    def record_step_outcome(self, user_id: str, step_id: int, outcome: str) -> bool:
+        """Mark one of the user's own next steps (a home-tab button); False if not theirs.
+
+        `not_yet` and `partly` keep the step open and move its due date a week on.
+        """
+        with self._lock:
+            step = self.store.get_next_step(step_id)
+            if step is None or step.user_id != user_id or step.status != "open":
+                return False
+            now = self.clock()
+            new_due = None
+            if outcome in ("not_yet", "partly"):
+                new_due = (now.date() + dt.timedelta(days=7)).isoformat()
+            with self.store.transaction():
+                self.store.record_outcome(step_id, outcome, None, new_due, now.isoformat())
+            return True
 
     def forget(self, user_id: str) -> None:
         """Erase everything stored about the user, and any conversation held in memory."""

@@ -101,7 +101,8 @@ class Condition:
     def __call__(self, slots: Mapping[str, Any]) -> bool:
         names = {"true": True, "false": False, "none": None, **slots}
         # A fresh evaluator per call: conditions are shared by every conversation and thread.
-        evaluator = EvalWithCompoundTypes(names=names, functions=FUNCTIONS)
+        # simpleeval adds its own helpers to the dict it is given: hand it a copy.
+        evaluator = EvalWithCompoundTypes(names=names, functions=dict(FUNCTIONS))
         try:
             return bool(evaluator.eval(self.source, previously_parsed=self._tree))
         except Exception:

@@ -115,7 +115,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{loc}: required but missing"
     if kind == "union_tag_invalid":
         expected = error.get("ctx", {}).get("expected_tags", "")
-        return f"{loc}: unknown step kind {error['input']!r}; expected one of {expected}"
+        tag = error.get("ctx", {}).get("tag", "")
+        return f"{loc}: unknown step kind '{tag}'; expected one of {expected}"
     if kind == "union_tag_not_found":
         return f"{loc}: every step needs a `kind`"
     message = error["msg"].removeprefix("Value error, ")

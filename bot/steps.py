@@ -193,8 +193,11 @@ class StepRunner:
             choices = self.choices(state_id, slots)
             try:
                 changes[step.slot] = answers.read_scale(text, step.min, step.max)
-            except answers.InvalidAnswer:
-                changes[step.slot] = int(answers.pick_choice(text, choices).value)
+            except answers.InvalidAnswer as refusal:
+                try:  # a label such as "5 – a great deal" also counts
+                    changes[step.slot] = int(answers.pick_choice(text, choices).value)
+                except answers.InvalidAnswer:
+                    raise refusal from None
         elif step.kind == "yesno":
             changes[step.slot] = answers.read_yes_no(text)
         elif step.kind == "date":

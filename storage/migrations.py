@@ -106,3 +106,9 @@ def m001_core_tables(db: Database) -> None:
         foreign_keys=[("user_id", "users", "id")],
     )
     db["deliveries"].create_index(["user_id"])
+
+
+@migrations()
+def m002_next_step_reminders(db: Database) -> None:
+    """When a due next step's check-in was pushed to the user, so it is pushed exactly once."""
+    db["next_steps"].add_column("reminded_at", str)

@@ -365,15 +365,45 @@ class Store:
         found = self._next_steps("id = ?", (step_id,))
         return found[0] if found else None
 
+    def users_due_for_reminder(self, today: str, channel: str) -> list[str]:
+        """Users of a channel with a due next step whose check-in has not been pushed yet."""
+        rows = self._read(
+            "SELECT DISTINCT user_id FROM next_steps WHERE status = 'open' AND due_date <= ? "
+            "AND reminded_at IS NULL AND user_id IN (SELECT id FROM users WHERE channel = ?) "
+            "ORDER BY user_id",
+            (today, channel),
+        )
+        return [r[0] for r in rows]
+
+    def due_unreminded(self, user_id: str, today: str) -> list[NextStep]:
+        """The user's due next steps whose check-in has not been pushed yet."""
+        return self._next_steps(
+            "user_id = ? AND status = 'open' AND due_date <= ? AND reminded_at IS NULL",
+            (user_id, today),
+        )
+
+    def mark_reminded(self, step_id: int, now: str) -> None:
+        self.db.execute("UPDATE next_steps SET reminded_at = ? WHERE id = ?", (now, step_id))
+
+    def completed_conversations(self, user_id: str, dialogue: str) -> list[ConversationRow]:
+        rows = self._read(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE user_id = ? "
+            "AND dialogue = ? AND status = 'completed' ORDER BY completed_at DESC, id DESC",
+            (user_id, dialogue),
+        )
+        return [ConversationRow.from_tuple(r) for r in rows]
+
     def record_outcome(
         self, step_id: int, outcome: str, learned: str | None, new_due: str | None, now: str
     ) -> None:
         """Record how a next step went; it stays open (re-dated) unless done or dropped."""
         closed = outcome in ("done", "dropped")
+        # A re-dated step is due again later: its next check-in must be pushed afresh.
         self.db.execute(
             "UPDATE next_steps SET outcome = ?, learned = ?, status = ?, "
-            "due_date = COALESCE(?, due_date), updated_at = ? WHERE id = ?",
-            (outcome, learned, "closed" if closed else "open", new_due, now, step_id),
+            "due_date = COALESCE(?, due_date), "
+            "reminded_at = CASE WHEN ? IS NULL THEN reminded_at END, updated_at = ? WHERE id = ?",
+            (outcome, learned, "closed" if closed else "open", new_due, new_due, now, step_id),
         )
 
     # -- safety -------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The Slack channel: Bolt listeners (app), Block Kit rendering (blocks), running (server)."""

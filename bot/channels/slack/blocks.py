@@ -1,0 +1,286 @@
+"""Pure translation from the engine's replies to Slack Block Kit, and back from clicks.
+
+No network here: every function takes values and returns dicts, so the shapes Slack sees are
+easy to test and to review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.engine import Overview
+from bot.turns import Await, BotMessage, Reply
+
+SECTION_LIMIT = 3000
+ANSWER_PREFIX = "answer_"
+DATE_ACTION = "date_pick"
+DATE_BLOCK_PREFIX = "date:"
+STEP_ACTIONS = {"step_done": "done", "step_not_yet": "not_yet", "step_dropped": "dropped"}
+START_ACTION = "start_dialogue"
+FORGET_ACTION = "forget_confirm"
+FORGET_CANCEL = "forget_cancel"
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters, so a user's words can't become <!channel> pings."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    """Text as section blocks, split at paragraph breaks to stay under Slack's limit."""
+    chunks: list[str] = []
+    current = ""
+    for paragraph in escape(text).split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate) <= SECTION_LIMIT:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        while len(paragraph) > SECTION_LIMIT:
+            chunks.append(paragraph[:SECTION_LIMIT])
+            paragraph = paragraph[SECTION_LIMIT:]
+        current = paragraph
+    if current:
+        chunks.append(current)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
+
+
+def answer_value(ref: str | None, value: str) -> str:
+    """What a button carries: the question it answers (`ref`) and the chosen value."""
+    return json.dumps({"r": ref, "v": value}, separators=(",", ":"))
+
+
+def read_answer_value(raw: str) -> tuple[str | None, str]:
+    """(ref, value) from a button's value; raises ValueError if it is not one of ours."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or not isinstance(data.get("v"), str):
+        raise ValueError("not an answer button")
+    ref = data.get("r")
+    return (ref if isinstance(ref, str) else None), data["v"]
+
+
+def _controls(awaits: Await, today: dt.date) -> list[dict[str, Any]]:
+    """The interactive block for what the bot awaits: buttons, or a date picker."""
+    if awaits.kind == "date":
+        return [
+            {
+                "type": "actions",
+                "block_id": f"{DATE_BLOCK_PREFIX}{awaits.ref}",
+                "elements": [
+                    {
+                        "type": "datepicker",
+                        "action_id": DATE_ACTION,
+                        "initial_date": today.isoformat(),
+                        "placeholder": {"type": "plain_text", "text": "Pick a date"},
+                    }
+                ],
+            },
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": "…or type one: 2026-12-01, next friday, in 2 weeks"}
+                ],
+            },
+        ]
+    if not awaits.choices:
+        return []
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{ANSWER_PREFIX}{n}",
+            "text": {"type": "plain_text", "text": choice.label[:75], "emoji": True},
+            "value": answer_value(awaits.ref, choice.value),
+        }
+        for n, choice in enumerate(awaits.choices)
+    ]
+    return [
+        {
+            "type": "actions",
+            "block_id": f"choices:{awaits.ref}:{i}",
+            "elements": buttons[i : i + 25],
+        }
+        for i in range(0, len(buttons), 25)
+    ]
+
+
+def reply_messages(reply: Reply, today: dt.date) -> list[dict[str, Any]]:
+    """A reply as chat.postMessage payloads (text + blocks); controls go on the last one."""
+    payloads: list[dict[str, Any]] = []
+    for n, message in enumerate(reply.messages):
+        last = n == len(reply.messages) - 1
+        blocks = _sections(message.text) if message.text else []
+        if last:
+            blocks.extend(_controls(reply.awaits, today))
+        elif message.choices:
+            blocks.append(_choice_list(message))
+        if blocks:
+            payloads.append({"text": message.text[:3000] or "…", "blocks": blocks})
+    return payloads
+
+
+def _choice_list(message: BotMessage) -> dict[str, Any]:
+    lines = "\n".join(f"{n}. {escape(c.label)}" for n, c in enumerate(message.choices, 1))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": lines}}
+
+
+def answered_blocks(blocks: Sequence[dict[str, Any]], chosen: str) -> list[dict[str, Any]]:
+    """The clicked message with its controls replaced by the answer: it can't be clicked twice."""
+    kept = [
+        b
+        for b in blocks
+        if b.get("type") != "actions" and not str(b.get("block_id", "")).startswith("hint")
+    ]
+    kept = [b for b in kept if not _is_date_hint(b)]
+    kept.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ *{escape(chosen)}*"}]}
+    )
+    return kept
+
+
+def _is_date_hint(block: dict[str, Any]) -> bool:
+    if block.get("type") != "context":
+        return False
+    elements = block.get("elements") or [{}]
+    return str(elements[0].get("text", "")).startswith("…or type one")
+
+
+def _due(date: str) -> str:
+    try:
+        return dt.date.fromisoformat(date).strftime("%-d %b %Y")
+    except ValueError:
+        return date
+
+
+def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
+    """The App Home tab: open next steps with outcome buttons, past diagnoses, a start button."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Influence Coach"}},
+    ]
+    if overview.dialogue_title:
+        where = f" — at *{escape(overview.step_title or '')}*" if overview.step_title else ""
+        state = " (paused)" if overview.status == "paused" else ""
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"In progress: *{escape(overview.dialogue_title)}*{state}{where}. "
+                    "Carry on in our DM.",
+                },
+            }
+        )
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "home_start",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": START_ACTION,
+                    "style": "primary",
+                    "text": {"type": "plain_text", "text": "Start a new diagnosis"},
+                    "value": "diagnose",
+                }
+            ],
+        }
+    )
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Your open next steps*"}})
+    if not overview.open_steps:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": "None yet: a diagnosis ends with some."}],
+            }
+        )
+    for step in overview.open_steps:
+        overdue = " (due now)" if step.due_date <= today.isoformat() else ""
+        title = escape(step.title or step.text[:75])
+        idea = f"\n_{escape(step.idea)}_" if step.idea else ""
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"step:{step.id}",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*{title}*: by {_due(step.due_date)}{overdue}{idea}",
+                },
+            }
+        )
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"step_actions:{step.id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "text": {"type": "plain_text", "text": label},
+                        "value": str(step.id),
+                    }
+                    for action_id, label in (
+                        ("step_done", "Done"),
+                        ("step_not_yet", "Not yet"),
+                        ("step_dropped", "Dropped"),
+                    )
+                ],
+            }
+        )
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Past diagnoses*"}})
+    if not overview.past_diagnoses:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "None yet."}]})
+    for past in overview.past_diagnoses[:20]:
+        top = (
+            f" · first suggestion: {escape(past.top_recommendation)}"
+            if past.top_recommendation
+            else ""
+        )
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{_due(past.date)} · {escape(past.other_party)}{top}",
+                    }
+                ],
+            }
+        )
+    return {"type": "home", "blocks": blocks}
+
+
+def forget_confirmation() -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "This erases *all* your conversations, next steps and history with "
+                "Influence Coach. It cannot be undone. Are you sure?",
+            },
+        },
+        {
+            "type": "actions",
+            "block_id": "forget",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": FORGET_ACTION,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": "Yes, erase everything"},
+                    "value": "forget",
+                },
+                {
+                    "type": "button",
+                    "action_id": FORGET_CANCEL,
+                    "text": {"type": "plain_text", "text": "Cancel"},
+                    "value": "cancel",
+                },
+            ],
+        },
+    ]

@@ -1,0 +1,141 @@
+"""Running the Slack app: settings from the environment, Socket Mode or HTTP under gunicorn,
+and the follow-up loop that pushes due check-ins."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.errors import ConfigError
+
+log = logging.getLogger("coach.slack")
+
+WHERE_BOT_TOKEN = (
+    "copy the Bot User OAuth Token (xoxb-…) from your app's 'OAuth & Permissions' page "
+    "(create the app from slack/manifest.yaml first)"
+)
+WHERE_SIGNING_SECRET = "copy the Signing Secret from your app's 'Basic Information' page"
+WHERE_APP_TOKEN = (
+    "create an App-Level Token with the connections:write scope on your app's "
+    "'Basic Information' page (xapp-…)"
+)
+TRY_LOCALLY = "To try the coach without Slack, run `coach chat`."
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
+    """Read and check the Slack settings; a missing or malformed one says where to get it.
+
+    Socket Mode when SLACK_APP_TOKEN is set (no public URL needed); otherwise HTTP mode,
+    which needs SLACK_SIGNING_SECRET to verify every request.
+    """
+    env = os.environ if env is None else env
+    bot_token = env.get("SLACK_BOT_TOKEN", "").strip()
+    app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
+    secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
+    if not bot_token:
+        raise ConfigError(f"SLACK_BOT_TOKEN is not set: {WHERE_BOT_TOKEN}. {TRY_LOCALLY}")
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN should start with 'xoxb-' (a bot token): {WHERE_BOT_TOKEN}. "
+            f"{TRY_LOCALLY}"
+        )
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError(
+            f"SLACK_APP_TOKEN should start with 'xapp-' (an app-level token): {WHERE_APP_TOKEN}."
+            f" {TRY_LOCALLY}"
+        )
+    if app_token is None and secret is None:
+        raise ConfigError(
+            "Set SLACK_APP_TOKEN for Socket Mode (" + WHERE_APP_TOKEN + "), or "
+            f"SLACK_SIGNING_SECRET for HTTP mode ({WHERE_SIGNING_SECRET}). {TRY_LOCALLY}"
+        )
+    api_url = env.get("SLACK_API_URL", "").strip() or None
+    if api_url and not api_url.endswith("/"):
+        api_url += "/"  # the Web API client joins method names onto it
+    interval = float(env.get("COACH_FOLLOWUP_SECONDS", "60") or 60)
+    return SlackSettings(
+        bot_token=bot_token,
+        signing_secret=secret,
+        app_token=app_token,
+        api_url=api_url,
+        followup_interval=interval,
+    )
+
+
+class FollowUpLoop(threading.Thread):
+    """Pushes due check-ins every `interval` seconds. Due times live in SQLite, and each push
+    is marked in the same transaction as the check-in it starts, so a restart neither loses
+    nor repeats one."""
+
+    def __init__(self, coach: SlackCoach, interval: float) -> None:
+        super().__init__(name="coach-followups", daemon=True)
+        self.coach = coach
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.coach.push_due_checkins()
+            except Exception as exc:  # the loop must outlive one failure
+                log.error("follow-up push failed: %s", type(exc).__name__)
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def run_socket_mode(coach: SlackCoach) -> None:
+    """Connect out to Slack over a WebSocket: no public URL needed."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    loop = FollowUpLoop(coach, coach.settings.followup_interval)
+    loop.start()
+    try:
+        SocketModeHandler(coach.app, coach.settings.app_token).start()
+    finally:
+        loop.stop()
+
+
+def run_http(
+    make_coach: Callable[[], SlackCoach],
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    threads: int = 8,
+) -> None:
+    """Serve Slack's requests with Bolt's WSGI adapter under gunicorn.
+
+    The coach is built inside each worker (after the fork), so each has its own database
+    connection. One worker keeps every user's turns in arrival order; with more, the
+    database still makes every delivery exactly-once.
+    """
+    from gunicorn.app.base import BaseApplication
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    class CoachServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 30,
+                "graceful_timeout": 10,
+                "accesslog": None,
+                "loglevel": "warning",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            coach = make_coach()
+            FollowUpLoop(coach, coach.settings.followup_interval).start()
+            return SlackRequestHandler(coach.app)
+
+    CoachServer().run()

@@ -1,0 +1,48 @@
+"""The words the Slack channel says itself (the engine's words are in bot/messages.py)."""
+
+from __future__ import annotations
+
+from bot.engine import Overview
+
+SENT_TO_DM = "I've sent you a direct message: let's talk there."
+COMMAND_HELP = (
+    "*Influence Coach* helps you think through a situation where you need to influence people "
+    "you have no authority over.\n"
+    "• `/coach`: the menu (in our DM)\n"
+    "• `/coach start diagnose`: diagnose a power situation\n"
+    "• `/coach start own_power`: reflect on your own power\n"
+    "• `/coach status`: where you are\n"
+    "• `/coach steps`: your open next steps\n"
+    "• `/coach export`: all your conversations as a Markdown file\n"
+    "• `/coach forget`: erase all your data\n"
+    "In our DM you can also type `help`, `back`, `restart`, `summary`, `pause` or `menu` "
+    "at any point."
+)
+UNKNOWN_COMMAND = "I don't know `/coach {sub}`. Try `/coach help`."
+UNKNOWN_BUTTON = "That button isn't one I recognise any more, so nothing changed."
+STALE = "That button belongs to an earlier question, so nothing changed."
+EXPORTING = "Preparing your export: it will arrive in our DM as a file."
+EXPORT_READY = "Here is everything you've said to me, and your next steps."
+EXPORT_FAILED = "Sorry, I couldn't upload your export just now. Please try `/coach export` again."
+FORGET_ASK = "Erase all your data?"
+FORGOTTEN = "Done. Everything you shared with Influence Coach has been erased."
+FORGET_CANCELLED = "Cancelled: nothing was erased."
+
+
+def status(overview: Overview) -> str:
+    if not overview.dialogue_title:
+        return "You're not in a dialogue right now. `/coach` shows the menu."
+    paused = " (paused)" if overview.status == "paused" else ""
+    return (
+        f"You're in *{overview.dialogue_title}*{paused}, at *{overview.step_title}*. "
+        "Carry on in our DM."
+    )
+
+
+def steps(overview: Overview) -> str:
+    if not overview.open_steps:
+        return "You have no open next steps. A diagnosis ends with two or three."
+    lines = ["*Your open next steps*"]
+    for step in overview.open_steps:
+        lines.append(f"• {step.title or step.text} (by {step.due_date})")
+    return "\n".join(lines)

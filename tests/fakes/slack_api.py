@@ -1,0 +1,131 @@
+"""A fake of Slack's Web API on 127.0.0.1 that records every call, like bolt's own test server.
+
+Point a WebClient at `fake.base_url` (it ends in /api/). Every call is kept in `calls` as
+(method, params); `wait_for` blocks until enough calls of a method have arrived, because
+Bolt runs listeners on a thread pool after acknowledging.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+BOT_USER = "UBOT"
+TEAM = "T1"
+
+
+class FakeSlackAPI:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.failures: dict[str, str] = {}
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                path = urlparse(self.path).path
+                params = fake._parse(raw, self.headers.get("Content-Type", ""))
+                if path.startswith("/api/"):
+                    method = path.removeprefix("/api/")
+                    fake._record(method, params)
+                    body = fake._answer(method, params)
+                else:
+                    fake._record(path.lstrip("/"), params if params else {"raw": raw})
+                    body = {"ok": True}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/api/"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> FakeSlackAPI:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- what it answers ------------------------------------------------------------------
+
+    @staticmethod
+    def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
+        if not raw:
+            return {}
+        if "json" in content_type:
+            return json.loads(raw)
+        if "x-www-form-urlencoded" in content_type:
+            params: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            for key in ("blocks", "view"):
+                if isinstance(params.get(key), str):
+                    params[key] = json.loads(params[key])
+            return params
+        return {"raw": raw}
+
+    def _record(self, method: str, params: dict[str, Any]) -> None:
+        with self._lock:
+            self.calls.append((method, params))
+            self._lock.notify_all()
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method in self.failures:
+            return {"ok": False, "error": self.failures[method]}
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM}
+        if method == "chat.postMessage":
+            ts = f"{1700000000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))}}
+        if method == "files.getUploadURLExternal":
+            return {
+                "ok": True,
+                "upload_url": f"http://127.0.0.1:{self.port}/upload/F1",
+                "file_id": "F1",
+            }
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F1", "title": "export"}]}
+        if method == "files.info":
+            return {"ok": True, "file": {"id": "F1"}}
+        return {"ok": True}
+
+    # -- what tests read --------------------------------------------------------------------
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [p for m, p in self.calls if m == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [p for m, p in self.calls if m == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"expected {count} {method} call(s), got {len(found)}: "
+                        f"{[m for m, _ in self.calls]}"
+                    )
+                self._lock.wait(left)
