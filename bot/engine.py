@@ -538,8 +538,10 @@ class Engine:
         lowered = " ".join(text.lower().split()).strip(" .!")
         command = COMMANDS.get(lowered)
         if command is None and lowered.startswith("start "):
-            self._start_named(turn, lowered.removeprefix("start ").strip())
-            return
+            name = lowered.removeprefix("start ").strip()
+            if self._named_dialogue(name) is not None or not self._expects_words(live):
+                self._start_named(turn, name)
+                return
         if command is not None:
             getattr(self, f"_cmd_{command}")(turn)
             return
@@ -644,7 +646,8 @@ class Engine:
                 turn.say(messages.GREETING.format(name=""))
             self._show_menu(turn)
 
-    def _start_named(self, turn: Turn, name: str) -> None:
+    def _named_dialogue(self, name: str) -> LoadedDialogue | None:
+        """A listed dialogue by id (own-power, own_power) or title, or None."""
         key = name.replace("-", "_").replace(" ", "_")
         loaded = self.catalog.dialogues.get(key)
         if loaded is None:
@@ -652,6 +655,20 @@ class Engine:
             if name in by_title:
                 loaded = self.catalog.dialogues[by_title[name]]
         if loaded is None or not loaded.dialogue.listed:
+            return None
+        return loaded
+
+    def _expects_words(self, live: Live | None) -> bool:
+        """True where "start …" may be an answer: free text, or a prompt offering "Start…"."""
+        if live is None or live.session.row.status == "paused":
+            return False
+        if live.session.row.pending in ("resume", "safety"):
+            return True
+        return self._awaits(live).kind == "text"
+
+    def _start_named(self, turn: Turn, name: str) -> None:
+        loaded = self._named_dialogue(name)
+        if loaded is None:
             known = ", ".join(d.id for d in self.catalog.listed()) or "none"
             turn.say(messages.UNKNOWN_DIALOGUE.format(name=name, known=known))
             self._ask_again(turn)

@@ -8,6 +8,7 @@ back to the line and column in the file, so an admin can go straight to the mist
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -80,7 +81,7 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _position(root: Any, loc: Loc) -> tuple[int, int]:
+def _position(root: Any, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
     """The 0-based (line, col) in the file of the node a pydantic `loc` path points at.
 
     Walks the ruamel tree; path parts that are not in the file (a union's tag, a missing
@@ -91,7 +92,8 @@ def _position(root: Any, loc: Loc) -> tuple[int, int]:
     col = getattr(getattr(root, "lc", None), "col", 0) or 0
     for part in loc:
         if isinstance(node, CommentedMap) and part in node:
-            line, col = node.lc.value(part) if _is_scalar(node[part]) else node.lc.key(part)
+            on_value = _is_scalar(node[part]) and not (at_key and part == loc[-1])
+            line, col = node.lc.value(part) if on_value else node.lc.key(part)
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
             line, col = node.lc.item(part)
@@ -131,8 +133,9 @@ def validate_document(path: str, text: str, model: type[Model]) -> Model:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         what = exc.problem or "the YAML could not be read"
-        if "duplicate key" in str(exc):
-            what = "a key appears twice in the same mapping"
+        duplicate = re.search(r'duplicate key "([^"]+)"', str(exc))
+        if duplicate:
+            what = f"the key '{duplicate.group(1)}' appears twice in the same mapping"
         raise DialogueError(path, [f"{where}: {what}"]) from None
     except YAMLError as exc:
         raise DialogueError(path, [f"{path}: the YAML could not be read ({exc})"]) from None
@@ -151,7 +154,7 @@ def validate_document(path: str, text: str, model: type[Model]) -> Model:
                     dotted = ".".join(str(p) for p in (*base, *loc))
                     problems.append(f"{path}:{line + 1}:{col + 1}: {dotted}: {message}")
                 continue
-            line, col = _position(root, error["loc"])
+            line, col = _position(root, error["loc"], at_key=error["type"] == "extra_forbidden")
             problems.append(f"{path}:{line + 1}:{col + 1}: {_describe(error)}")
         raise DialogueError(path, problems) from None
 

@@ -319,7 +319,9 @@ class Dialogue(Strict):
                     check_expression(rec.when, names)
                 except ExpressionError as exc:
                     problems.append((("recommendations", i, "when"), str(exc)))
-        problems.extend(self._unreachable_steps())
+        if self.start is None or self.start in self.steps:
+            # With a dangling start everything looks unreachable: report the start alone.
+            problems.extend(self._unreachable_steps())
         return problems
 
     def _unreachable_steps(self) -> list[tuple[tuple[str | int, ...], str]]:

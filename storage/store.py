@@ -8,6 +8,7 @@ cut. Errors come out as StorageError with a message a person can act on.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -119,10 +120,20 @@ class Store:
             if self.path != ":memory:":
                 parent = Path(self.path).expanduser().resolve().parent
                 if not parent.is_dir():
+                    problem = "is a file, not a folder" if parent.exists() else "does not exist"
                     raise StorageError(
-                        f"Cannot create the conversation store at {self.path}: the folder "
-                        f"{parent} does not exist. Create it, or choose another file with "
-                        "--db PATH or COACH_DB."
+                        f"Cannot create the conversation store at {self.path}: {parent} "
+                        f"{problem}. Choose another file with --db PATH or COACH_DB."
+                    )
+                target = Path(self.path).expanduser()
+                # Checked up front: an existing store opens fine read-only and would only
+                # fail at the first turn. WAL also needs to write files beside it.
+                if (target.exists() and not os.access(target, os.W_OK)) or not os.access(
+                    parent, os.W_OK
+                ):
+                    raise StorageError(
+                        f"The conversation store ({self.path}) cannot be written (read-only "
+                        "or no permission). Choose another file with --db PATH or COACH_DB."
                     )
             conn = sqlite3.connect(
                 self.path,

@@ -101,8 +101,9 @@ class TerminalChat:
                 if reply.ended:
                     return 0
         except KeyboardInterrupt:
-            print(
-                "\nPaused. Everything you said is saved; run `coach chat` to continue.",
-                file=self.stdout,
-            )
+            note = "Paused. Everything you said is saved; run `coach chat` to continue."
+            if self.json_mode:
+                print(json.dumps({"text": note, "await": {"kind": "none"}}), file=self.stdout)
+            else:
+                print(f"\n{note}", file=self.stdout)
             return 0

@@ -1,0 +1,104 @@
+"""Building real, signed Slack requests for tests (events, slash commands, block actions)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+def signed_headers(
+    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None, json_body: bool
+) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {
+        "x-slack-signature": signature,
+        "x-slack-request-timestamp": ts,
+        "content-type": "application/json" if json_body else "application/x-www-form-urlencoded",
+    }
+
+
+def dm_event(
+    user: str, text: str, *, event_id: str, team: str = "T1", channel: str | None = None
+) -> str:
+    """A message.im event_callback body, as Slack sends it."""
+    return json.dumps(
+        {
+            "token": "unused",
+            "team_id": team,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": channel or f"D{user}",
+                "user": user,
+                "text": text,
+                "ts": f"{time.time():.6f}",
+                "event_ts": f"{time.time():.6f}",
+            },
+        }
+    )
+
+
+def home_opened(user: str, *, event_id: str, team: str = "T1") -> str:
+    return json.dumps(
+        {
+            "team_id": team,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event": {"type": "app_home_opened", "user": user, "tab": "home"},
+        }
+    )
+
+
+def slash_command(
+    user: str, text: str, *, response_url: str, team: str = "T1", channel: str | None = None
+) -> str:
+    return urlencode(
+        {
+            "command": "/coach",
+            "text": text,
+            "user_id": user,
+            "user_name": user.lower(),
+            "team_id": team,
+            "channel_id": channel or f"D{user}",
+            "response_url": response_url,
+            "trigger_id": "trigger",
+        }
+    )
+
+
+def block_action(
+    user: str,
+    action: dict[str, Any],
+    *,
+    message: dict[str, Any] | None,
+    response_url: str,
+    action_ts: str | None = None,
+    team: str = "T1",
+    channel: str | None = None,
+) -> str:
+    """A block_actions payload for a click on `action` (a button or datepicker element)."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team},
+        "user": {"id": user, "team_id": team},
+        "api_app_id": "A1",
+        "channel": {"id": channel or f"D{user}"},
+        "container": {"type": "message", "message_ts": (message or {}).get("ts", "1.1")},
+        "message": message,
+        "response_url": response_url,
+        "trigger_id": "trigger",
+        "actions": [{**action, "action_ts": action_ts or f"{time.time():.6f}"}],
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -1,0 +1,368 @@
+"""Dialogue files: the shipped ones load, compile and cite their sources; broken ones are
+reported as `file:line:col: what was expected`, so an admin can go straight to the mistake."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from bot.cli import main
+from bot.compiler import compile_dialogue
+from bot.engine import Engine
+from bot.errors import DialogueError
+from bot.loader import load_catalog, load_dialogue_file
+from bot.schema import Dialogue
+from bot.turns import UserInput
+
+DIALOGUES = Path(__file__).resolve().parent.parent / "dialogues"
+SHIPPED = sorted(p for p in DIALOGUES.glob("*.yaml") if p.name != "safety.yaml")
+
+# A small valid dialogue; each error test breaks one thing in it.
+TINY = """\
+id: tiny
+title: Tiny check
+version: 1
+description: A tiny dialogue for loader tests.
+steps:
+  ask:
+    kind: choice
+    prompt: Shall we go on?
+    slot: go_on
+    choices:
+      - value: yes
+        label: Yes
+      - value: no
+        label: No
+    next: name_it
+  name_it:
+    kind: text
+    prompt: What is it called?
+    slot: name
+    next:
+      - when: go_on == 'no'
+        to: stopped
+      - to: done
+  stopped:
+    kind: end
+    text: "Stopping here with {{ name }}."
+  done:
+    kind: end
+    text: "Carrying on with {{ name }}."
+"""
+
+
+def write(folder: Path, text: str, name: str = "tiny.yaml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def broken(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
+    assert old in TINY, old
+    text = TINY.replace(old, new, 1)
+    return write(tmp_path, text), text
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(DialogueError) as caught:
+        load_dialogue_file(path)
+    assert caught.value.path == str(path)
+    return str(caught.value)
+
+
+def at(path: Path, text: str, needle: str) -> str:
+    """`path:line:col` (1-based) of the first occurrence of `needle` in `text`."""
+    offset = text.index(needle)
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"{path}:{line}:{col}"
+
+
+def line_of(path: Path, text: str, needle: str) -> str:
+    return at(path, text, needle).rsplit(":", 1)[0] + ":"
+
+
+def problem_at(message: str, where: str) -> str:
+    """The one problem line of `message` that starts at `where`."""
+    lines = [line for line in message.splitlines() if line.startswith(where)]
+    assert lines, f"no problem reported at {where}:\n{message}"
+    return lines[0]
+
+
+# -- the shipped dialogues --------------------------------------------------------------------
+
+
+def _sources(node: Any) -> list[Any]:
+    """Every value of a `source:` key anywhere in a YAML tree."""
+    found: list[Any] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "source":
+                found.append(value)
+            found.extend(_sources(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_sources(item))
+    return found
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_dialogue_loads_compiles_and_cites_every_source(path: Path) -> None:
+    loaded = load_dialogue_file(path)
+    compiled = compile_dialogue(loaded)
+    dialogue = loaded.dialogue
+    for step_id in dialogue.steps:
+        assert compiled.knows_state(step_id), step_id
+    assert compiled.knows_state(dialogue.start_step)
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 2)
+    sources = _sources(yaml.load(path.read_text(encoding="utf-8")))
+    blank = [s for s in sources if not isinstance(s, str) or not s.strip()]
+    assert not blank, f"{path.name} has {len(blank)} empty `source:` values"
+    for rec in dialogue.recommendations:
+        assert rec.source.strip(), rec.id
+        assert rec.idea.strip() and rec.text.strip(), rec.id
+
+
+def test_diagnose_offers_at_least_fifteen_cited_recommendations() -> None:
+    dialogue = load_dialogue_file(DIALOGUES / "diagnose.yaml").dialogue
+    assert len(dialogue.recommendations) >= 15
+    assert all(rec.source.strip() for rec in dialogue.recommendations)
+    assert len({rec.id for rec in dialogue.recommendations}) == len(dialogue.recommendations)
+
+
+def test_schema_json_matches_the_models() -> None:
+    shipped = (DIALOGUES / "schema.json").read_text(encoding="utf-8")
+    expected = json.dumps(Dialogue.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    assert shipped == expected, "dialogues/schema.json is stale: run `coach dialogues schema`"
+
+
+def test_shipped_dialogues_validate_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dialogues", "validate", "--dialogues", str(DIALOGUES)]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out
+    for path in SHIPPED:
+        assert f"ok   {path}" in out
+
+
+# -- loader errors: file:line:col and what was expected -----------------------------------------
+
+
+def test_the_tiny_dialogue_itself_is_valid(tmp_path: Path) -> None:
+    loaded = load_dialogue_file(write(tmp_path, TINY))
+    assert loaded.dialogue.id == "tiny"
+    compile_dialogue(loaded)
+
+
+def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    path, _ = broken(tmp_path, "title: Tiny check", "title: [Tiny check")
+    message = load_error(path)
+    match = re.match(rf"{re.escape(str(path))}:(\d+):(\d+): (.+)", message)
+    assert match, message
+    assert int(match.group(1)) in (2, 3)  # the open bracket, or where YAML gave up on it
+    assert "expected" in match.group(3)
+
+
+def test_duplicate_key_is_located_at_the_second_one(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "version: 1\n", "version: 1\ntitle: Again\n")
+    message = load_error(path)
+    assert message.startswith(f"{at(path, text, 'title: Again')}: ")
+    assert "the key 'title' appears twice in the same mapping" in message
+
+
+def test_unknown_step_kind_is_located_and_lists_the_kinds(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "kind: text", "kind: txt")
+    message = load_error(path)
+    assert message.startswith((f"{at(path, text, 'name_it:')}: ", f"{at(path, text, 'txt')}: "))
+    assert "unknown step kind" in message
+    assert "expected one of" in message
+    for kind in ("'message'", "'text'", "'choice'", "'end'"):
+        assert kind in message
+
+
+def test_unknown_step_kind_names_the_misspelt_kind(tmp_path: Path) -> None:
+    path, _ = broken(tmp_path, "kind: text", "kind: txt")
+    message = load_error(path)
+    assert "unknown step kind 'txt'" in message
+    assert "What is it called?" not in message  # not the whole step dumped back
+
+
+def test_missing_required_field_is_located_at_its_step(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "    prompt: What is it called?\n", "")
+    message = load_error(path)
+    assert message.startswith(f"{at(path, text, 'name_it:')}: ")
+    assert "steps.name_it.text.prompt: required but missing" in message
+
+
+def test_misspelt_key_is_reported_on_its_line(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "prompt: What is it called?", "promt: What is it called?")
+    message = load_error(path)
+    problem = problem_at(message, line_of(path, text, "promt:"))
+    assert "unknown key 'promt'" in problem
+    assert "check its spelling" in problem
+    assert "prompt: required but missing" in message  # and what was expected instead
+
+
+def test_next_naming_a_missing_step_points_at_that_next(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "next: name_it", "next: nowhere")
+    message = load_error(path)
+    problem = problem_at(message, at(path, text, "nowhere"))
+    assert "steps.ask.next: no step is called 'nowhere'" in problem
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("go_on.real == 'no'", "uses Attribute, which conditions do not allow"),
+        ("going_on == 'no'", "names 'going_on', which is not a slot of this dialogue"),
+        ("__import__('os')", "calls something other than any_of, contains, len, lower"),
+    ],
+    ids=["attribute", "unknown_slot", "call"],
+)
+def test_invalid_condition_is_located_at_its_when(
+    tmp_path: Path, condition: str, expected: str
+) -> None:
+    path, text = broken(tmp_path, "go_on == 'no'", condition)
+    message = load_error(path)
+    problem = problem_at(message, at(path, text, condition))
+    assert "steps.name_it.next.0.when" in problem
+    assert expected in problem
+
+
+def test_template_syntax_error_is_located_at_its_field(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "What is it called?", "'What is {{ it called?'")
+    message = load_error(path)
+    problem = problem_at(message, at(path, text, "'What is {{"))
+    assert "steps.name_it.prompt: template error" in problem
+
+
+def test_unreachable_step_is_located(tmp_path: Path) -> None:
+    lonely = "  lonely:\n    kind: message\n    text: Nobody comes here.\n    next: done\n"
+    path = write(tmp_path, TINY + lonely)
+    message = load_error(path)
+    problem = problem_at(message, at(path, TINY + lonely, "lonely:"))
+    assert "steps.lonely: no path from the start reaches this step" in problem
+
+
+def test_yes_and_no_stay_strings(tmp_path: Path) -> None:
+    """YAML 1.2: `value: no` is the word "no", not False (the Norway problem)."""
+    loaded = load_dialogue_file(write(tmp_path, TINY))
+    choices = loaded.dialogue.steps["ask"].choices
+    assert [(c.value, c.label) for c in choices] == [("yes", "Yes"), ("no", "No")]
+    assert all(isinstance(c.value, str) for c in choices)
+
+
+def test_listed_no_hides_a_dialogue(tmp_path: Path) -> None:
+    path, _ = broken(tmp_path, "version: 1\n", "version: 1\nlisted: no\n")
+    assert load_dialogue_file(path).dialogue.listed is False
+
+
+@pytest.fixture
+def tiny_engine(tmp_path: Path, store: Any, clock: Any) -> Engine:
+    folder = tmp_path / "dialogues"
+    folder.mkdir()
+    write(folder, TINY)
+    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    catalog = load_catalog(folder)
+    assert not catalog.problems
+    return Engine(store, catalog, clock=clock)
+
+
+def talk(engine: Engine, text: str) -> str:
+    return engine.handle("terminal:nora", UserInput(text)).text
+
+
+def test_a_no_choice_steers_the_conversation(tiny_engine: Engine) -> None:
+    tiny_engine.open("terminal:nora")
+    assert "Shall we go on?" in talk(tiny_engine, "Tiny check")
+    talk(tiny_engine, "no")
+    assert "Stopping here with the widget." in talk(tiny_engine, "the widget")
+    assert "Shall we go on?" in talk(tiny_engine, "start tiny")
+    talk(tiny_engine, "Yes")
+    assert "Carrying on with the gadget." in talk(tiny_engine, "the gadget")
+
+
+def test_running_conversations_do_not_widen_what_conditions_may_call(
+    tiny_engine: Engine, tmp_path: Path
+) -> None:
+    """Evaluating a condition once must not let later files call list/set/dict/tuple."""
+    tiny_engine.open("terminal:nora")
+    talk(tiny_engine, "Tiny check")
+    talk(tiny_engine, "no")
+    assert "Stopping here" in talk(tiny_engine, "the widget")  # a `when:` was evaluated
+    path, text = broken(tmp_path, "go_on == 'no'", "set(go_on) == set()")
+    message = load_error(path)
+    problem = problem_at(message, at(path, text, "set(go_on)"))
+    assert "calls something other than any_of, contains, len, lower" in problem
+
+
+# -- a folder with a broken file, and the validate command ------------------------------------
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    folder = tmp_path / "dialogues"
+    folder.mkdir()
+    good = write(folder, TINY, "good.yaml")
+    text = TINY.replace("id: tiny", "id: tiny_broken").replace("next: name_it", "next: nowhere")
+    bad = write(folder, text, "broken.yaml")
+    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    return folder, good, bad, at(bad, text, "nowhere")
+
+
+def test_catalog_loads_the_good_file_and_names_the_broken_one(
+    mixed_folder: tuple[Path, Path, Path, str],
+) -> None:
+    folder, good, bad, where = mixed_folder
+    catalog = load_catalog(folder)
+    assert list(catalog.dialogues) == ["tiny"]
+    assert catalog.dialogues["tiny"].path == str(good)
+    (problem,) = catalog.problems
+    assert problem.path == str(bad)
+    assert f"{where}: steps.ask.next: no step is called 'nowhere'" in str(problem)
+    assert catalog.safety is not None
+
+
+def test_validate_command_fails_and_prints_where(
+    mixed_folder: tuple[Path, Path, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, good, bad, where = mixed_folder
+    assert main(["dialogues", "validate", "--dialogues", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert f"ok   {good}: tiny v1" in out
+    assert f"FAIL {where}: steps.ask.next: no step is called 'nowhere'" in out
+
+    assert main(["dialogues", "validate", str(bad)]) == 1
+    assert f"FAIL {where}:" in capsys.readouterr().out
+
+
+# -- asking for a dialogue that does not exist ----------------------------------------------
+
+
+def test_unknown_dialogue_lists_the_available_ones(chat: Any) -> None:
+    chat.open()
+    chat.say("start nonsense")
+    assert "I don't know a dialogue called 'nonsense'" in chat.text
+    assert "These are available: diagnose, own_power." in chat.text
+    assert "checkin" not in chat.text  # not offered: it only runs when a step is due
+    assert chat.state is None
+    assert {c.value for c in chat.last.awaits.choices} == {"diagnose", "own_power"}
+
+
+def test_unknown_dialogue_mid_conversation_keeps_your_place(chat: Any) -> None:
+    chat.open()
+    chat.say("diagnose")
+    chat.say("voluntary")
+    assert chat.state == "situation"
+    chat.say("start nonsense")
+    assert "I don't know a dialogue called 'nonsense'" in chat.text
+    assert "What's going on?" in chat.text
+    assert chat.state == "situation"
+    assert chat.last.awaits.kind == "text"
