@@ -21,7 +21,7 @@ def _pattern(phrase: str) -> str:
     phrase = phrase.strip().lower()
     prefix = phrase.endswith("*")
     words = re.escape(phrase.rstrip("*").strip()).replace(r"\ ", r"\s+")
-    return rf"(?<!\w){words}" + ("" if prefix else r"(?!\w)")
+    return words + ("" if prefix else r"(?!\w)")
 
 
 class SafetyDetector:
@@ -33,11 +33,13 @@ class SafetyDetector:
         for category in config.categories if config else []:
             joined = "|".join(_pattern(p) for p in category.phrases if p.strip())
             if joined:
-                self._patterns.append((category, re.compile(joined, re.IGNORECASE)))
+                # One word-start check outside the alternation, and text lower-cased once
+                # instead of IGNORECASE: many times faster on long messages.
+                self._patterns.append((category, re.compile(rf"(?<!\w)(?:{joined})")))
 
     def detect(self, text: str) -> SafetySignal | None:
         """The first category whose phrases appear in `text`, or None."""
-        normal = text.replace("’", "'")
+        normal = text.replace("’", "'").lower()
         for category, pattern in self._patterns:
             if pattern.search(normal):
                 return SafetySignal(category)

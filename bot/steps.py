@@ -61,11 +61,22 @@ class StepRunner:
         self.dialogue = dialogue
         self.recommendations = {r.id: r for r in dialogue.recommendations}
         self._rules = [(r, Condition(r.when) if r.when else None) for r in dialogue.recommendations]
+        self._static_choices: dict[str, tuple[Choice, ...]] = {}
 
     # -- what the bot says ---------------------------------------------------------------
 
     def choices(self, state_id: str, slots: dict[str, Any]) -> tuple[Choice, ...]:
+        cached = self._static_choices.get(state_id)
+        if cached is not None:
+            return cached
         _, step, phase = resolve(self.dialogue, state_id)
+        if step.kind in ("choice", "yesno", "scale"):
+            # These never depend on the slots: build them once per dialogue version.
+            self._static_choices[state_id] = self._build_choices(step, phase, slots)
+            return self._static_choices[state_id]
+        return self._build_choices(step, phase, slots)
+
+    def _build_choices(self, step: Step, phase: str, slots: dict[str, Any]) -> tuple[Choice, ...]:
         if isinstance(step, ChoiceStep):
             return tuple(Choice(c.value, c.label) for c in step.choices)
         if step.kind == "yesno":
