@@ -90,6 +90,7 @@ class Turn:
     touched: dict[int, Live] = field(default_factory=dict)
     ended: bool = False
     paused: bool = False
+    refused: bool = False
     notice_only: bool = False
 
     @property
@@ -344,7 +345,7 @@ class Engine:
 
     def _reply(self, turn: Turn) -> Reply:
         awaits = NOTHING if (turn.ended or turn.paused) else self._awaits(turn.live)
-        return Reply(tuple(turn.out), awaits, ended=turn.ended)
+        return Reply(tuple(turn.out), awaits, ended=turn.ended, refused=turn.refused)
 
     # == live conversations ==================================================================
 
@@ -746,6 +747,7 @@ class Engine:
         try:
             entry = live.runner.apply_answer(session.state, session, text, turn.today)
         except answers.InvalidAnswer as exc:
+            turn.refused = True
             turn.say(str(exc))
             self._ask_again(turn)
             return

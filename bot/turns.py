@@ -6,7 +6,7 @@ them and never reach inside the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 AwaitKind = Literal["choice", "text", "scale", "yesno", "date", "none"]
@@ -86,6 +86,7 @@ class Reply:
     and a channel may show the note privately (Slack's ephemeral message).
     `duplicate` is True when the delivery had been processed before: say nothing.
     `ended` is True when the user asked to leave the chat (`quit`).
+    `refused` is True when the answer did not fit the question, which is asked again.
     """
 
     messages: tuple[BotMessage, ...] = ()
@@ -93,7 +94,7 @@ class Reply:
     stale: bool = False
     duplicate: bool = False
     ended: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    refused: bool = False
 
     @property
     def text(self) -> str:

@@ -31,17 +31,19 @@ class FakeSlackAPI:
             def log_message(self, *args: Any) -> None:
                 return
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:  # http.server names it so
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 path = urlparse(self.path).path
-                params = fake._parse(raw, self.headers.get("Content-Type", ""))
                 if path.startswith("/api/"):
+                    params = fake._parse(raw, self.headers.get("Content-Type", ""))
                     method = path.removeprefix("/api/")
                     fake._record(method, params)
                     body = fake._answer(method, params)
-                else:
-                    fake._record(path.lstrip("/"), params if params else {"raw": raw})
+                else:  # response_url posts (JSON) and file uploads (kept as sent)
+                    ctype = self.headers.get("Content-Type", "")
+                    parsed = fake._parse(raw, ctype) if "json" in ctype else {}
+                    fake._record(path.lstrip("/"), {**parsed, "raw": raw})
                     body = {"ok": True}
                 data = json.dumps(body).encode()
                 self.send_response(200)

@@ -108,8 +108,8 @@ class SlackCoach:
     def _ticket(self, body: dict[str, Any], context: Any) -> None:
         key = None
         if body.get("type") == "event_callback":
-            event = body.get("event") or {}
-            if _is_dm_message(event):
+            event = body.get("event")
+            if isinstance(event, dict) and _is_dm_message(event):
                 key = user_key(_team(body), event["user"])
         elif body.get("type") == "block_actions":
             actions = body.get("actions") or []
@@ -147,7 +147,9 @@ class SlackCoach:
         @app.action(ANSWER_ACTIONS)
         def on_answer(ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
             ack()
-            self._answer(body, action, context)
+            # The ticket taken on arrival is released whatever happens to this click.
+            with self.order.turn(context.get("turn_key", ""), context.get("turn_ticket")):
+                self._answer(body, action)
 
         @app.action(STEP_ACTIONS)
         def on_step_outcome(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -203,7 +205,7 @@ class SlackCoach:
             # The type only: a Slack error can quote message text.
             log.error("listener failed: %s", type(error).__name__)
 
-    def _answer(self, body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+    def _answer(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body["user"]["id"]
         key = user_key(_team(body), user)
         channel = (body.get("channel") or {}).get("id") or user
@@ -220,26 +222,25 @@ class SlackCoach:
                 return
             chosen = ((action.get("text") or {}).get("text")) or value
         delivery = f"action:{user}:{action.get('action_ts') or message.get('ts')}"
-        with self.order.turn(key, context.get("turn_ticket")):
-            reply = self.engine.handle(
-                key, UserInput(value, ref=ref, delivery_id=delivery), channel=CHANNEL
-            )
-            if reply.duplicate:
-                return
-            if reply.stale:
-                self._ephemeral(body, reply.messages[0].text if reply.messages else texts.STALE)
-                return
-            if message.get("ts") and message.get("blocks"):
-                try:
-                    self.client.chat_update(
-                        channel=channel,
-                        ts=message["ts"],
-                        text=message.get("text") or chosen,
-                        blocks=blocks.answered_blocks(message["blocks"], chosen),
-                    )
-                except SlackApiError as exc:
-                    log.warning("chat.update failed: %s", exc.response.get("error"))
-            self.post_reply(channel, reply)
+        reply = self.engine.handle(
+            key, UserInput(value, ref=ref, delivery_id=delivery), channel=CHANNEL
+        )
+        if reply.duplicate:
+            return
+        if reply.stale:
+            self._ephemeral(body, reply.messages[0].text if reply.messages else texts.STALE)
+            return
+        if message.get("ts") and message.get("blocks") and not reply.refused:
+            try:
+                self.client.chat_update(
+                    channel=channel,
+                    ts=message["ts"],
+                    text=message.get("text") or chosen,
+                    blocks=blocks.answered_blocks(message["blocks"], chosen),
+                )
+            except SlackApiError as exc:
+                log.warning("chat.update failed: %s", exc.response.get("error"))
+        self.post_reply(channel, reply)
 
     def _ephemeral(self, body: dict[str, Any], text: str) -> None:
         user = (body.get("user") or {}).get("id")
@@ -259,7 +260,10 @@ class SlackCoach:
         sub = sub.lower()
         in_dm = str(command.get("channel_id", "")).startswith("D")
         if sub in ("", "menu", "start"):
-            ack(text=None if in_dm else texts.SENT_TO_DM)
+            if in_dm:
+                ack()
+            else:
+                ack(text=texts.SENT_TO_DM)
             said = f"start {rest.strip()}" if sub == "start" and rest.strip() else "menu"
             self.post_reply(user, self.engine.handle(key, UserInput(said), channel=CHANNEL))
         elif sub == "help":

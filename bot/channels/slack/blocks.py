@@ -118,7 +118,8 @@ def reply_messages(reply: Reply, today: dt.date) -> list[dict[str, Any]]:
         elif message.choices:
             blocks.append(_choice_list(message))
         if blocks:
-            payloads.append({"text": message.text[:3000] or "…", "blocks": blocks})
+            # `text` is what notifications show: escaped like the blocks.
+            payloads.append({"text": escape(message.text[:3000]) or "…", "blocks": blocks})
     return payloads
 
 

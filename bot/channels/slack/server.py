@@ -89,6 +89,22 @@ class FollowUpLoop(threading.Thread):
         self.stopped.set()
 
 
+def wsgi_app(coach: SlackCoach) -> Any:
+    """Bolt's WSGI adapter, answering 400 (not 500) to a signed body it cannot parse."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_bolt.response import BoltResponse
+
+    class CoachRequestHandler(SlackRequestHandler):
+        def dispatch(self, request: Any) -> BoltResponse:
+            try:
+                return super().dispatch(request)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("malformed request refused: %s", type(exc).__name__)
+                return BoltResponse(status=400, body="malformed request")
+
+    return CoachRequestHandler(coach.app)
+
+
 def run_socket_mode(coach: SlackCoach) -> None:
     """Connect out to Slack over a WebSocket: no public URL needed."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -116,7 +132,6 @@ def run_http(
     database still makes every delivery exactly-once.
     """
     from gunicorn.app.base import BaseApplication
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     class CoachServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -136,6 +151,6 @@ def run_http(
         def load(self) -> Any:
             coach = make_coach()
             FollowUpLoop(coach, coach.settings.followup_interval).start()
-            return SlackRequestHandler(coach.app)
+            return wsgi_app(coach)
 
     CoachServer().run()

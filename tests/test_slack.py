@@ -1,0 +1,1052 @@
+"""The Slack channel end to end: real signed requests through the real Bolt app.
+
+Slack's Web API is faked on 127.0.0.1 (tests/fakes/slack_api.py) and records every call, so
+each test checks what a person would notice: the messages, updates, private notes and home
+views Slack was asked to show, and the rows left in SQLite. `process_before_response=True`
+makes every listener finish before `dispatch` returns, so only the export thread is waited on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import pytest
+from fakes.slack_api import FakeSlackAPI
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_support import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    block_action,
+    dm_event,
+    home_opened,
+    signed_headers,
+    slash_command,
+)
+
+from bot import cli
+from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.channels.slack.server import settings_from_env, wsgi_app
+from bot.engine import Engine
+from bot.errors import ConfigError
+from storage.store import Store
+
+PAYLOADS = Path(__file__).parent / "slack_payloads"
+USER_TABLES = ("users", "conversations", "messages", "next_steps", "safety_events", "deliveries")
+U1 = "slack:T1:U1"
+U2 = "slack:T1:U2"
+
+SITUATION = "The partnership board <!channel> decides our funding & we have no seat"
+OTHER_PARTY = "Northshire Council"
+HOPE = "We sit on the board and our report shapes the decision"
+CHECKIN_LABELS = ["Done", "Partly", "Not yet", "Dropped it"]
+
+
+# == the workspace, as a test drives it ===========================================================
+
+
+def ack_body(response: BoltResponse) -> dict[str, Any]:
+    """What a slash command's acknowledgement shows the user: its text (and blocks)."""
+    if not response.body:
+        return {}
+    try:
+        data = json.loads(response.body)
+    except ValueError:
+        return {"text": response.body}
+    return data if isinstance(data, dict) else {"text": response.body}
+
+
+def block_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    """Every piece of text a person can read in some blocks."""
+    found: list[str] = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            found.append(block["text"]["text"])
+        for element in block.get("elements") or []:
+            if isinstance(element.get("text"), dict):
+                found.append(element["text"]["text"])
+            elif isinstance(element.get("text"), str):
+                found.append(element["text"])
+    return found
+
+
+class Slack:
+    """One workspace: people DM the app, click its buttons, type /coach and open its home.
+
+    Every request is signed the way Slack signs it and goes through `App.dispatch`; what
+    Slack was asked to show is read back from the fake Web API.
+    """
+
+    def __init__(self, coach: SlackCoach, fake: FakeSlackAPI) -> None:
+        self.coach = coach
+        self.fake = fake
+        self.response_url = f"http://127.0.0.1:{fake.port}/response/1"
+        self.clicked: list[tuple[str, str]] = []  # (ts of the clicked message, chosen label)
+        self._ids = itertools.count(1)
+
+    def new_id(self) -> str:
+        return f"Ev{time.time_ns()}{next(self._ids)}"
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(
+        self, body: str, *, json_body: bool, headers: dict[str, str] | None = None
+    ) -> BoltResponse:
+        if headers is None:
+            headers = signed_headers(body, json_body=json_body)
+        return self.coach.app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def event(self, payload: dict[str, Any]) -> BoltResponse:
+        return self.send(json.dumps(payload), json_body=True)
+
+    def dm(self, text: str, *, user: str = "U1", event_id: str | None = None) -> BoltResponse:
+        body = dm_event(user, text, event_id=event_id or self.new_id())
+        response = self.send(body, json_body=True)
+        assert response.status == 200, response.body
+        return response
+
+    def command(self, text: str, *, user: str = "U1", channel: str | None = None) -> BoltResponse:
+        body = slash_command(user, text, response_url=self.response_url, channel=channel)
+        response = self.send(body, json_body=False)
+        assert response.status == 200, response.body
+        return response
+
+    def action(
+        self,
+        action: dict[str, Any],
+        *,
+        user: str = "U1",
+        message: dict[str, Any] | None = None,
+        action_ts: str | None = None,
+    ) -> BoltResponse:
+        body = block_action(
+            user, action, message=message, response_url=self.response_url, action_ts=action_ts
+        )
+        return self.send(body, json_body=False)
+
+    # -- reading what the user sees -------------------------------------------------------------
+
+    def posts(self, user: str = "U1") -> list[tuple[str, dict[str, Any]]]:
+        """Every chat.postMessage to the user's DM, with the ts the fake answered it with."""
+        found = []
+        number = 0
+        for method, params in list(self.fake.calls):
+            if method == "chat.postMessage":
+                number += 1
+                if params.get("channel") in (user, f"D{user}"):
+                    found.append((f"{1700000000 + number}.000100", params))
+        return found
+
+    def last_post(self, user: str = "U1") -> tuple[str, dict[str, Any]]:
+        posts = self.posts(user)
+        assert posts, "the app has posted nothing to this user"
+        return posts[-1]
+
+    def said_since(self, count: int, user: str = "U1") -> str:
+        """The texts of the messages posted to the user after their first `count`."""
+        return "\n".join(p["text"] for _, p in self.posts(user)[count:])
+
+    @staticmethod
+    def buttons(post: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (block["block_id"], element)
+            for block in post["blocks"]
+            if block["type"] == "actions"
+            for element in block["elements"]
+            if element["type"] == "button"
+        ]
+
+    def labels(self, user: str = "U1") -> list[str]:
+        return [e["text"]["text"] for _, e in self.buttons(self.last_post(user)[1])]
+
+    # -- clicking ---------------------------------------------------------------------------------
+
+    def click(
+        self,
+        label: str | None = None,
+        *,
+        index: int | None = None,
+        user: str = "U1",
+        post: tuple[str, dict[str, Any]] | None = None,
+        action_ts: str | None = None,
+    ) -> BoltResponse:
+        """Click a button of the user's latest message (or of `post`): by label, or index."""
+        ts, payload = post or self.last_post(user)
+        buttons = self.buttons(payload)
+        if index is not None:
+            block_id, element = buttons[index]
+        else:
+            matches = [b for b in buttons if b[1]["text"]["text"] == label]
+            assert matches, f"no button {label!r} in {[e['text']['text'] for _, e in buttons]}"
+            block_id, element = matches[0]
+        message = {
+            "type": "message",
+            "user": "UBOT",
+            "bot_id": "BBOT",
+            "ts": ts,
+            "text": payload["text"],
+            "blocks": payload["blocks"],
+        }
+        response = self.action(
+            {**element, "block_id": block_id}, user=user, message=message, action_ts=action_ts
+        )
+        assert response.status == 200, response.body
+        self.clicked.append((ts, element["text"]["text"]))
+        return response
+
+    def pick_date(
+        self,
+        date: str,
+        *,
+        user: str = "U1",
+        post: tuple[str, dict[str, Any]] | None = None,
+    ) -> BoltResponse:
+        """Choose `date` in the datepicker of the user's latest message (or of `post`)."""
+        ts, payload = post or self.last_post(user)
+        block = next(
+            b
+            for b in payload["blocks"]
+            if b["type"] == "actions" and b["block_id"].startswith("date:")
+        )
+        element = block["elements"][0]
+        assert element["action_id"] == "date_pick"
+        action = {**element, "block_id": block["block_id"], "selected_date": date}
+        message = {
+            "type": "message",
+            "ts": ts,
+            "text": payload["text"],
+            "blocks": payload["blocks"],
+        }
+        response = self.action(action, user=user, message=message)
+        assert response.status == 200, response.body
+        self.clicked.append((ts, date))
+        return response
+
+    # -- App Home ----------------------------------------------------------------------------------
+
+    def open_home(self, user: str = "U1") -> dict[str, Any]:
+        before = len(self.fake.of("views.publish"))
+        response = self.send(home_opened(user, event_id=self.new_id()), json_body=True)
+        assert response.status == 200
+        published = self.fake.of("views.publish")
+        assert len(published) == before + 1
+        assert published[-1]["user_id"] == user
+        return published[-1]["view"]
+
+    def click_home(
+        self, view: dict[str, Any], action_id: str, step_id: int, *, user: str = "U1"
+    ) -> BoltResponse:
+        """Click a step's button on the App Home tab, as Slack reports a click in a view."""
+        payload = json.loads((PAYLOADS / "home_step_action.json").read_text())
+        payload["user"]["id"] = user
+        payload["view"]["blocks"] = view["blocks"]
+        block = next(b for b in view["blocks"] if b.get("block_id") == f"step_actions:{step_id}")
+        element = next(e for e in block["elements"] if e["action_id"] == action_id)
+        payload["actions"] = [
+            {**element, "block_id": block["block_id"], "action_ts": f"{time.time():.6f}"}
+        ]
+        return self.send(urlencode({"payload": json.dumps(payload)}), json_body=False)
+
+
+def run_diagnosis(slack: Slack, user: str = "U1") -> list[str]:
+    """A whole "Diagnose a power situation" by DMs and clicks; returns the two steps taken.
+
+    The first step's date is picked in the datepicker, the second's typed ("in 2 weeks").
+    """
+    slack.dm("hello", user=user)
+    slack.click("Diagnose a power situation", user=user)
+    slack.click("I work in or run a voluntary or community organisation", user=user)
+    slack.dm(SITUATION, user=user)
+    slack.dm(OTHER_PARTY, user=user)
+    assert OTHER_PARTY in slack.last_post(user)[1]["text"]
+    slack.click("An organisation, such as a council, NHS trust or funder", user=user)
+    slack.click("Resources others need (money, staff, buildings)", user=user)
+    slack.click("Elected representatives (councillors, MPs, a mayor)", user=user)
+    slack.click("The community", user=user)
+    for label in ("5 – a great deal", "2", "4", "3", "4", "3", "5 – at the centre", "2"):
+        slack.click(label, user=user)
+    slack.click("Local knowledge", user=user)
+    slack.click("Yes", user=user)
+    slack.dm("Partnership board on the 14th", user=user)
+    slack.click("Other voluntary groups", user=user)
+    slack.click("Yes", user=user)
+    slack.dm(HOPE, user=user)
+    assert "Which of these will you take on?" in slack.last_post(user)[1]["text"]
+    first = slack.labels(user)[0]
+    slack.click(first, user=user)
+    slack.pick_date("2026-12-01", user=user)
+    second = slack.labels(user)[0]
+    slack.click(second, user=user)
+    assert "When will you do" in slack.last_post(user)[1]["text"]
+    slack.dm("in 2 weeks", user=user)
+    slack.click("That's enough for now", user=user)
+    return [first, second]
+
+
+# == fixtures =====================================================================================
+
+
+class FakeSlack(FakeSlackAPI):
+    """The shared fake, polling for shutdown every 20 ms instead of 500 ms."""
+
+    def start(self) -> FakeSlack:
+        # As FakeSlackAPI.start, polling for shutdown every 20 ms instead of 500 ms: stopping
+        # the fake after each test would otherwise take half of this file's run time.
+        serve = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        serve.start()
+        return self
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    api = FakeSlack().start()
+    yield api
+    api.stop()
+
+
+def build_coach(engine: Engine, fake: FakeSlackAPI) -> SlackCoach:
+    return SlackCoach(
+        engine,
+        SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.base_url),
+        client=WebClient(token=BOT_TOKEN, base_url=fake.base_url),
+        process_before_response=True,
+    )
+
+
+@pytest.fixture
+def coach(engine: Engine, fake: FakeSlackAPI) -> SlackCoach:
+    return build_coach(engine, fake)
+
+
+@pytest.fixture
+def slack(coach: SlackCoach, fake: FakeSlackAPI) -> Slack:
+    return Slack(coach, fake)
+
+
+def count_rows(db_path: Path, table: str, user: str | None = None) -> int:
+    """Rows in a table straight from the SQLite file (all of them, or one user's)."""
+    with sqlite3.connect(db_path) as conn:
+        if user is None:
+            return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        column = "id" if table == "users" else "user_id"
+        sql = f"SELECT COUNT(*) FROM {table} WHERE {column} = ?"
+        return int(conn.execute(sql, (user,)).fetchone()[0])
+
+
+def user_messages(store: Store, user: str = U1) -> list[str]:
+    return [m["text"] for m in store.messages_of(user) if m["sender"] == "user"]
+
+
+def snapshot(store: Store, user: str = U1) -> tuple[Any, ...]:
+    """Everything a turn could change about a user's conversation."""
+    row = store.current_conversation(user)
+    assert row is not None
+    return (row.id, row.state, row.status, row.turn, row.slots, len(store.messages_of(user)))
+
+
+def load_payload(name: str, **event: Any) -> dict[str, Any]:
+    payload = json.loads((PAYLOADS / name).read_text())
+    payload["event"].update(event)
+    return payload
+
+
+# == a whole diagnosis, and the home tab ==========================================================
+
+
+def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_tab(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    taken = run_diagnosis(slack)
+
+    said = slack.said_since(0)
+    assert "Here's your diagnosis, in your words." in said
+    assert "That's your plan." in said
+    steps = store.next_steps_of(U1)
+    assert [(s.title, s.due_date, s.status) for s in steps] == [
+        (taken[0], "2026-12-01", "open"),
+        (taken[1], "2026-12-07", "open"),
+    ]
+    conversation = store.conversations_of(U1)[-1]
+    assert (conversation.dialogue, conversation.status) == ("diagnose", "completed")
+    assert conversation.slots["situation"] == SITUATION
+
+    view = slack.open_home()
+    assert view["type"] == "home"
+    texts = block_texts(view["blocks"])
+    assert f"*{taken[0]}*: by 1 Dec 2026" in "\n".join(texts)
+    assert f"*{taken[1]}*: by 7 Dec 2026" in "\n".join(texts)
+    for step in steps:
+        actions = next(b for b in view["blocks"] if b.get("block_id") == f"step_actions:{step.id}")
+        assert [(e["text"]["text"], e["action_id"]) for e in actions["elements"]] == [
+            ("Done", "step_done"),
+            ("Not yet", "step_not_yet"),
+            ("Dropped", "step_dropped"),
+        ]
+    assert any(OTHER_PARTY in t for t in texts)  # the diagnosis is listed as a past one
+
+    response = slack.click_home(view, "step_done", steps[0].id)
+
+    assert response.status == 200
+    done = store.get_next_step(steps[0].id)
+    assert done is not None
+    assert (done.status, done.outcome) == ("closed", "done")
+    assert store.get_next_step(steps[1].id).status == "open"  # type: ignore[union-attr]
+    republished = fake.of("views.publish")[-1]
+    assert republished["user_id"] == "U1"
+    block_ids = [b.get("block_id") for b in republished["view"]["blocks"]]
+    assert f"step:{steps[0].id}" not in block_ids
+    assert f"step_actions:{steps[0].id}" not in block_ids
+    assert f"step:{steps[1].id}" in block_ids
+    still_shown = "\n".join(block_texts(republished["view"]["blocks"]))
+    assert f"*{taken[0]}*: by" not in still_shown
+    assert f"*{taken[1]}*: by 7 Dec 2026" in still_shown
+
+
+def test_a_home_button_for_someone_elses_step_changes_nothing(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    run_diagnosis(slack)
+    theirs = store.next_steps_of(U1)[0]
+    view = slack.open_home()
+
+    response = slack.click_home(view, "step_dropped", theirs.id, user="U2")
+
+    assert response.status == 200
+    still = store.get_next_step(theirs.id)
+    assert still is not None and (still.status, still.outcome) == ("open", None)
+    republished = fake.of("views.publish")[-1]
+    assert republished["user_id"] == "U2"
+    assert theirs.title not in "\n".join(block_texts(republished["view"]["blocks"]))
+
+
+def test_every_clicked_message_is_updated_in_place_to_show_the_answer(
+    slack: Slack, fake: FakeSlackAPI
+) -> None:
+    run_diagnosis(slack)
+
+    updates = fake.of("chat.update")
+    assert len(updates) == len(slack.clicked)
+    by_ts = {u["ts"]: u for u in updates}
+    for ts, chosen in slack.clicked:
+        update = by_ts[ts]
+        assert update["channel"] == "DU1"
+        kinds = [b["type"] for b in update["blocks"]]
+        assert "actions" not in kinds, chosen
+        texts = block_texts(update["blocks"])
+        assert texts[-1] == f"✓ *{chosen}*"
+        assert not any(t.startswith("…or type one") for t in texts)  # the date hint is gone
+    assert len(by_ts) == len(slack.clicked)  # one update per clicked message
+    assert "2026-12-01" in [chosen for _, chosen in slack.clicked]  # the datepicker too
+
+
+def test_the_diagnosis_summary_shows_the_users_mrkdwn_escaped(slack: Slack) -> None:
+    run_diagnosis(slack)
+
+    summary = next(p for _, p in slack.posts() if p["text"].startswith("Here's your diagnosis"))
+    shown = "\n".join(block_texts(summary["blocks"]))
+    assert "&lt;!channel&gt;" in shown
+    assert "&amp; we have no seat" in shown
+    assert "<!channel>" not in shown
+
+
+def test_the_notification_text_of_an_echo_is_escaped_too(slack: Slack) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+    slack.dm(SITUATION)
+    slack.dm("summary")
+
+    summary = next(p for _, p in slack.posts() if p["text"].startswith("What you've told me"))
+    assert "&lt;!channel&gt;" in "\n".join(block_texts(summary["blocks"]))
+    assert "<!channel>" not in summary["text"]
+
+
+def test_a_refused_date_is_not_shown_as_answered(slack: Slack, fake: FakeSlackAPI) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+    slack.dm(SITUATION)
+    slack.dm(OTHER_PARTY)
+    slack.click("An organisation, such as a council, NHS trust or funder")
+    slack.click("Resources others need (money, staff, buildings)")
+    slack.click("Elected representatives (councillors, MPs, a mayor)")
+    slack.click("The community")
+    for _ in range(8):  # the eight 1-to-5 scales
+        slack.click(index=0)
+    slack.click("Local knowledge")
+    slack.click("No")
+    slack.click("Other voluntary groups")
+    slack.click("Yes")
+    slack.dm(HOPE)
+    slack.click(index=0)
+    question = slack.last_post()
+    posted = len(slack.posts())
+
+    slack.pick_date("2026-11-01")  # three weeks ago on the fake clock
+
+    assert "has already passed" in slack.said_since(posted)
+    assert slack.last_post()[1]["blocks"][1]["block_id"].startswith("date:")  # asked again
+    shown = [u for u in fake.of("chat.update") if u["ts"] == question[0]]
+    assert not any("2026-11-01" in t for u in shown for t in block_texts(u["blocks"]))
+
+
+# == request verification =========================================================================
+
+
+@pytest.mark.parametrize("tamper", ["bad signature", "no signature headers", "six minutes old"])
+def test_a_request_not_signed_by_slack_now_is_refused_and_makes_no_turn(
+    slack: Slack, db_path: Path, fake: FakeSlackAPI, tamper: str
+) -> None:
+    body = dm_event("U1", "hello", event_id="EvFORGED")
+    if tamper == "bad signature":
+        headers = signed_headers(body, secret="not-the-signing-secret", json_body=True)
+    elif tamper == "no signature headers":
+        headers = {"content-type": "application/json"}
+    else:
+        headers = signed_headers(body, timestamp=int(time.time()) - 6 * 60, json_body=True)
+
+    response = slack.send(body, json_body=True, headers=headers)
+
+    assert response.status == 401
+    assert count_rows(db_path, "messages") == 0
+    assert count_rows(db_path, "users") == 0
+    assert fake.of("chat.postMessage") == []
+
+
+def test_a_forged_click_is_refused(slack: Slack, db_path: Path, fake: FakeSlackAPI) -> None:
+    action = {"type": "button", "action_id": "answer_0", "value": '{"r":"menu","v":"diagnose"}'}
+    body = block_action("U1", action, message=None, response_url=slack.response_url)
+    headers = signed_headers(body, secret="not-the-signing-secret", json_body=False)
+
+    assert slack.send(body, json_body=False, headers=headers).status == 401
+    assert count_rows(db_path, "conversations") == 0
+    assert fake.calls == []
+
+
+# == exactly once =================================================================================
+
+
+def test_an_event_delivered_three_times_makes_one_turn_and_one_reply(
+    slack: Slack, store: Store
+) -> None:
+    body = dm_event("U1", "hello", event_id="EvRETRIED")
+    assert slack.send(body, json_body=True).status == 200
+    replied = len(slack.posts())
+    assert replied >= 1
+
+    for attempt in (1, 2):
+        headers = signed_headers(body, json_body=True)
+        headers["x-slack-retry-num"] = str(attempt)
+        headers["x-slack-retry-reason"] = "http_timeout"
+        assert slack.send(body, json_body=True, headers=headers).status == 200
+
+    assert user_messages(store) == ["hello"]
+    assert len(slack.posts()) == replied
+
+
+def test_a_double_clicked_button_makes_one_turn_and_a_private_note(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    role = slack.last_post()
+    label = "I'm a community leader or a resident"
+    slack.click(label, post=role, action_ts="1700009000.000001")
+    before = snapshot(store)
+    posts, updates = len(slack.posts()), len(fake.of("chat.update"))
+
+    slack.click(label, post=role, action_ts="1700009000.400002")
+
+    notes = fake.of("chat.postEphemeral")
+    assert len(notes) == 1
+    assert (notes[0]["channel"], notes[0]["user"]) == ("DU1", "U1")
+    assert "earlier question" in notes[0]["text"]
+    assert snapshot(store) == before
+    assert len(slack.posts()) == posts
+    assert len(fake.of("chat.update")) == updates
+    assert user_messages(store).count("community") == 1
+    assert store.current_conversation(U1).slots["role"] == "community"  # type: ignore[union-attr]
+
+
+def test_a_button_of_an_earlier_question_changes_nothing(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    role = slack.last_post()
+    slack.click("I'm an elected councillor", post=role)
+    slack.dm(SITUATION)
+    slack.dm(OTHER_PARTY)
+    before = snapshot(store)
+    posts = len(slack.posts())
+
+    slack.click("I'm a community leader or a resident", post=role)
+
+    assert len(fake.of("chat.postEphemeral")) == 1
+    assert "earlier question" in fake.of("chat.postEphemeral")[0]["text"]
+    assert snapshot(store) == before
+    assert store.current_conversation(U1).slots["role"] == "councillor"  # type: ignore[union-attr]
+    assert len(slack.posts()) == posts
+
+
+def test_a_button_from_before_restart_changes_nothing(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I'm an elected councillor")
+    slack.dm(SITUATION)
+    slack.dm(OTHER_PARTY)
+    kind_question = slack.last_post()
+    slack.dm("restart")
+    assert "First, which of these is closest to your role" in slack.last_post()[1]["text"]
+    before = snapshot(store)
+    posts = len(slack.posts())
+
+    slack.click(
+        "A person (for example someone who uses a service, or one individual)", post=kind_question
+    )
+
+    assert len(fake.of("chat.postEphemeral")) == 1
+    assert snapshot(store) == before
+    row = store.current_conversation(U1)
+    assert row is not None and row.state == "role" and "other_kind" not in row.slots
+    assert len(slack.posts()) == posts
+
+
+# == /coach =======================================================================================
+
+
+def test_coach_help_lists_every_subcommand(slack: Slack) -> None:
+    text = ack_body(slack.command("help"))["text"]
+
+    for sub in ("start diagnose", "start own_power", "status", "steps", "export", "forget"):
+        assert f"`/coach {sub}`" in text
+
+
+def test_coach_status_says_where_the_user_is(slack: Slack) -> None:
+    assert "not in a dialogue" in ack_body(slack.command("status"))["text"]
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+
+    text = ack_body(slack.command("status"))["text"]
+
+    assert "*Diagnose a power situation*" in text
+    assert "*Your role*" in text
+
+
+def test_coach_steps_lists_the_steps_of_a_finished_diagnosis_with_dates(slack: Slack) -> None:
+    assert "no open next steps" in ack_body(slack.command("steps"))["text"]
+    taken = run_diagnosis(slack)
+
+    text = ack_body(slack.command("steps"))["text"]
+
+    assert f"• {taken[0]} (by 2026-12-01)" in text
+    assert f"• {taken[1]} (by 2026-12-07)" in text
+
+
+def test_coach_start_diagnose_in_the_dm_asks_the_first_question(slack: Slack, store: Store) -> None:
+    response = slack.send(
+        slash_command("U1", "start diagnose", response_url=slack.response_url),
+        json_body=False,
+    )
+
+    assert response.status == 200
+    assert ack_body(response).get("text") in (None, "")
+    _, first = slack.last_post()
+    assert first["channel"] == "U1"  # the app's DM with the user
+    assert "closest to your role" in first["text"]
+    assert "I work in or run a voluntary or community organisation" in slack.labels()
+    row = store.current_conversation(U1)
+    assert row is not None and (row.dialogue, row.state) == ("diagnose", "role")
+
+
+def test_coach_start_in_a_channel_says_it_went_to_the_dm(slack: Slack) -> None:
+    response = slack.command("start diagnose", channel="C0PUBLIC")
+
+    assert "direct message" in ack_body(response)["text"]
+    _, first = slack.last_post()
+    assert first["channel"] == "U1"
+    assert "closest to your role" in first["text"]
+
+
+def test_an_unknown_coach_subcommand_says_so_and_points_to_help(slack: Slack) -> None:
+    text = ack_body(slack.command("frobnicate now"))["text"]
+
+    assert text == "I don't know `/coach frobnicate`. Try `/coach help`."
+
+
+def test_coach_export_uploads_the_users_words_and_steps_as_markdown(
+    slack: Slack, fake: FakeSlack
+) -> None:
+    taken = run_diagnosis(slack)
+
+    ack = ack_body(slack.command("export"))
+
+    assert "export" in ack["text"].lower()
+    completed = fake.wait_for("files.completeUploadExternal")[0]
+    assert fake.of("conversations.open")[0]["users"] == "U1"
+    asked = fake.of("files.getUploadURLExternal")[0]
+    assert asked["filename"] == "influence-coach-export.md"
+    assert [m for m, _ in fake.calls].count("upload/F1") == 1
+    uploaded = [p["raw"] for p in fake.of("upload/F1")]
+    assert len(uploaded) == 1
+    assert int(asked["length"]) == len(uploaded[0])
+    content = uploaded[0].decode()
+    assert content.startswith("# Influence Coach")
+    for words in (SITUATION, OTHER_PARTY, HOPE, "in 2 weeks"):
+        assert words in content
+    assert "## Next steps" in content
+    assert f"- **{taken[0]}**, by 2026-12-01" in content
+    assert f"- **{taken[1]}**, by 2026-12-07" in content
+    assert completed["channel_id"] == "DU1"
+    assert "F1" in json.dumps(completed["files"])
+
+
+def _forget_setup(slack: Slack, db_path: Path) -> dict[str, dict[str, int]]:
+    """Two users with rows in every table: a finished diagnosis and a safety interruption."""
+    for user in ("U1", "U2"):
+        run_diagnosis(slack, user=user)
+        slack.dm("I'm being bullied at work", user=user)
+    counts = {key: {t: count_rows(db_path, t, key) for t in USER_TABLES} for key in (U1, U2)}
+    for key in (U1, U2):
+        assert all(counts[key].values()), counts[key]
+    return counts
+
+
+def test_coach_forget_confirmed_erases_every_row_of_that_user_only(
+    slack: Slack, db_path: Path, fake: FakeSlackAPI
+) -> None:
+    counts = _forget_setup(slack, db_path)
+
+    ack = ack_body(slack.command("forget"))
+
+    buttons = [e for b in ack["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    confirm = next(e for e in buttons if e["action_id"] == "forget_confirm")
+    assert {t: count_rows(db_path, t, U1) for t in USER_TABLES} == counts[U1]
+
+    response = slack.action({**confirm, "block_id": "forget"})
+
+    assert response.status == 200
+    assert {t: count_rows(db_path, t, U1) for t in USER_TABLES} == dict.fromkeys(USER_TABLES, 0)
+    assert {t: count_rows(db_path, t, U2) for t in USER_TABLES} == counts[U2]
+    answered = [p for m, p in fake.calls if m == "response/1"]
+    assert len(answered) == 1
+    assert "erased" in answered[0]["text"]
+    assert answered[0]["replace_original"] is True
+
+
+def test_coach_forget_cancelled_erases_nothing(
+    slack: Slack, db_path: Path, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.dm("I'm being bullied at work")
+    before = {t: count_rows(db_path, t, U1) for t in USER_TABLES}
+    ack = ack_body(slack.command("forget"))
+    buttons = [e for b in ack["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    cancel = next(e for e in buttons if e["action_id"] == "forget_cancel")
+
+    assert slack.action({**cancel, "block_id": "forget"}).status == 200
+
+    assert {t: count_rows(db_path, t, U1) for t in USER_TABLES} == before
+    answered = [p for m, p in fake.calls if m == "response/1"]
+    assert [a["text"] for a in answered] == ["Cancelled: nothing was erased."]
+
+
+# == what Slack sends that is not a turn ==========================================================
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(load_payload("message_without_user.json"), id="no user"),
+        pytest.param(load_payload("message_changed.json"), id="message_changed"),
+        pytest.param(load_payload("bot_message.json"), id="another bot's message"),
+        pytest.param(load_payload("own_bot_message.json"), id="our own bot_id"),
+        pytest.param(
+            {
+                **load_payload("own_bot_message.json"),
+                "event": {
+                    k: v
+                    for k, v in load_payload("own_bot_message.json")["event"].items()
+                    if k not in ("bot_id", "bot_profile", "app_id")
+                },
+            },
+            id="user is our bot user",
+        ),
+    ],
+)
+def test_events_that_are_not_a_persons_dm_make_no_turn(
+    slack: Slack, db_path: Path, fake: FakeSlackAPI, payload: dict[str, Any]
+) -> None:
+    response = slack.event(payload)
+
+    assert response.status == 200
+    for table in USER_TABLES:
+        assert count_rows(db_path, table) == 0, table
+    assert fake.of("chat.postMessage") == []
+
+
+def test_a_button_the_app_does_not_know_gets_a_private_note(
+    slack: Slack, fake: FakeSlackAPI, db_path: Path
+) -> None:
+    action = {
+        "type": "button",
+        "action_id": "launch_rocket",
+        "block_id": "old_layout",
+        "text": {"type": "plain_text", "text": "Launch"},
+        "value": "1",
+    }
+
+    response = slack.action(action)
+
+    assert response.status == 200
+    notes = fake.of("chat.postEphemeral")
+    assert [n["text"] for n in notes] == [
+        "That button isn't one I recognise any more, so nothing changed."
+    ]
+    assert count_rows(db_path, "messages") == 0
+
+
+@pytest.mark.parametrize("value", ["diagnose", "", "null", '{"v": 3}', "[1, 2]", "{broken"])
+def test_an_answer_button_with_a_foreign_value_gets_a_private_note(
+    slack: Slack, fake: FakeSlackAPI, db_path: Path, value: str
+) -> None:
+    slack.dm("hello")
+    messages = count_rows(db_path, "messages")
+    action = {
+        "type": "button",
+        "action_id": "answer_0",
+        "block_id": "choices:menu:0",
+        "text": {"type": "plain_text", "text": "Diagnose a power situation"},
+        "value": value,
+    }
+
+    response = slack.action(action)
+
+    assert response.status == 200
+    assert len(fake.of("chat.postEphemeral")) == 1
+    assert "nothing changed" in fake.of("chat.postEphemeral")[0]["text"]
+    assert count_rows(db_path, "messages") == messages
+    assert count_rows(db_path, "conversations") == 0
+
+
+def test_after_a_foreign_button_value_the_next_message_is_answered_at_once(
+    slack: Slack, coach: SlackCoach
+) -> None:
+    coach.order.patience = 2.0  # bounds this test; production waits 30 s
+    action = {"type": "button", "action_id": "answer_0", "block_id": "x", "value": "diagnose"}
+    assert slack.action(action).status == 200
+
+    started = time.monotonic()
+    slack.dm("hello")
+    waited = time.monotonic() - started
+
+    assert slack.posts()
+    assert waited < 1.0, f"the reply waited {waited:.1f} s"
+
+
+def test_a_5000_character_dm_is_refused_naming_the_limit_and_nothing_is_stored(
+    slack: Slack, db_path: Path
+) -> None:
+    story = ("They moved the meeting again and nobody told us. " * 110)[:4999] + "!"
+    assert len(story) == 5000
+    slack.dm(story)
+
+    said = slack.said_since(0)
+    assert "5,000 characters" in said
+    assert "the limit is 4,000" in said
+    for table in USER_TABLES:
+        assert count_rows(db_path, table) == 0, table
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def http_url(coach: SlackCoach) -> Iterator[str]:
+    """The app behind our WSGI handler, as `coach slack` serves it (server.run_http)."""
+    server = make_server("127.0.0.1", 0, wsgi_app(coach), handler_class=_QuietHandler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/slack/events"
+    server.shutdown()
+    server.server_close()
+
+
+def post_http(url: str, body: str, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_a_signed_dm_over_http_is_answered(http_url: str, slack: Slack) -> None:
+    body = dm_event("U1", "hello", event_id="EvHTTP")
+
+    assert post_http(http_url, body, signed_headers(body, json_body=True)) == 200
+    assert slack.posts()
+
+
+@pytest.mark.parametrize("body", ["this is not json at all", "{broken"])
+def test_a_signed_body_that_is_not_json_gets_a_4xx_not_a_500(
+    http_url: str, db_path: Path, body: str
+) -> None:
+    status = post_http(http_url, body, signed_headers(body, json_body=True))
+
+    assert 400 <= status < 500
+    assert count_rows(db_path, "messages") == 0
+
+
+# == follow-ups ===================================================================================
+
+
+def test_a_due_step_gets_exactly_one_check_in_even_across_a_restart(
+    slack: Slack,
+    coach: SlackCoach,
+    fake: FakeSlackAPI,
+    store: Store,
+    clock: Any,
+    db_path: Path,
+    catalog: Any,
+) -> None:
+    taken = run_diagnosis(slack)
+    clock.advance(days=9)  # 2 Dec 2026: the first step (1 Dec) is due, the second isn't
+    posted = len(slack.posts())
+
+    assert coach.push_due_checkins() == 1
+
+    check_in = slack.said_since(posted)
+    assert "quick check-in" in check_in
+    assert taken[0] in check_in and taken[1] not in check_in
+    assert all(p["channel"] == "U1" for _, p in slack.posts()[posted:])
+    assert slack.labels() == CHECKIN_LABELS
+    posted = len(slack.posts())
+
+    assert coach.push_due_checkins() == 0
+    assert len(slack.posts()) == posted
+
+    restarted_store = Store(db_path)
+    try:
+        restarted = build_coach(Engine(restarted_store, catalog, clock=clock), fake)
+        assert restarted.push_due_checkins() == 0
+        assert len(slack.posts()) == posted
+
+        again = Slack(restarted, fake)
+        again.dm("Done")
+        assert "What happened, and what did you learn?" in again.last_post()[1]["text"]
+        again.dm("They put our item on the agenda")
+        assert "that's recorded" in again.said_since(posted)
+    finally:
+        restarted_store.close()
+
+    first, second = store.next_steps_of(U1)
+    assert (first.status, first.outcome, first.learned) == (
+        "closed",
+        "done",
+        "They put our item on the agenda",
+    )
+    assert (second.status, second.outcome) == ("open", None)
+
+
+# == settings =====================================================================================
+
+
+@pytest.mark.parametrize(
+    ("env", "names", "where"),
+    [
+        pytest.param({}, ["SLACK_BOT_TOKEN"], "OAuth & Permissions", id="no bot token"),
+        pytest.param(
+            {"SLACK_BOT_TOKEN": "xoxp-a-user-token", "SLACK_SIGNING_SECRET": "s"},
+            ["SLACK_BOT_TOKEN", "xoxb-"],
+            "OAuth & Permissions",
+            id="not a bot token",
+        ),
+        pytest.param(
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-not-an-app-token"},
+            ["SLACK_APP_TOKEN", "xapp-"],
+            "App-Level Token",
+            id="not an app token",
+        ),
+        pytest.param(
+            {"SLACK_BOT_TOKEN": "xoxb-1"},
+            ["SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"],
+            "Basic Information",
+            id="neither app token nor signing secret",
+        ),
+    ],
+)
+def test_settings_from_env_names_the_variable_and_where_to_get_it(
+    env: dict[str, str], names: list[str], where: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings_from_env(env)
+
+    message = str(raised.value)
+    for name in names:
+        assert name in message
+    assert where in message
+    assert "coach chat" in message
+
+
+def test_settings_from_env_reads_a_complete_http_setup() -> None:
+    settings = settings_from_env(
+        {
+            "SLACK_BOT_TOKEN": " xoxb-1 ",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SLACK_API_URL": "https://slack-gov.com/api",
+        }
+    )
+
+    assert (settings.bot_token, settings.signing_secret, settings.app_token) == (
+        "xoxb-1",
+        "secret",
+        None,
+    )
+    assert settings.api_url == "https://slack-gov.com/api/"
+
+
+def test_coach_slack_without_settings_exits_2_with_one_line_on_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_API_URL",
+        "COACH_DB",
+        "COACH_DIALOGUES",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    code = cli.main(["slack"])
+
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("coach: ")
+    assert "SLACK_BOT_TOKEN" in err[0]
+    assert "coach chat" in err[0]
+    assert not (tmp_path / "coach.db").exists()
