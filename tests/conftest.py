@@ -44,9 +44,7 @@ class Chat:
         return self.last
 
     def say(self, text: str, *, ref: str | None = None, delivery_id: str | None = None) -> Reply:
-        self.last = self.engine.handle(
-            self.user, UserInput(text, ref=ref, delivery_id=delivery_id)
-        )
+        self.last = self.engine.handle(self.user, UserInput(text, ref=ref, delivery_id=delivery_id))
         return self.last
 
     @property
