@@ -48,6 +48,7 @@ class Catalog:
     dialogues: dict[str, LoadedDialogue] = field(default_factory=dict)
     problems: list[DialogueError] = field(default_factory=list)
     safety: SafetyConfig | None = None
+    _listed: tuple[int, list[Dialogue]] | None = field(default=None, repr=False)
 
     def get(self, dialogue_id: str) -> LoadedDialogue:
         try:
@@ -59,11 +60,14 @@ class Catalog:
             ) from None
 
     def listed(self) -> list[Dialogue]:
-        """The dialogues offered in the menu, in a stable order."""
-        return sorted(
-            (d.dialogue for d in self.dialogues.values() if d.dialogue.listed),
-            key=lambda d: (d.id != "diagnose", d.title),
-        )
+        """The dialogues offered in the menu, in a stable order (worked out once)."""
+        if self._listed is None or self._listed[0] != len(self.dialogues):
+            ordered = sorted(
+                (d.dialogue for d in self.dialogues.values() if d.dialogue.listed),
+                key=lambda d: (d.id != "diagnose", d.title),
+            )
+            self._listed = (len(self.dialogues), ordered)
+        return self._listed[1]
 
 
 def default_dialogues_dir() -> Path:

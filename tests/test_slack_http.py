@@ -1,0 +1,357 @@
+"""`coach slack` in HTTP mode, end to end: a real process under gunicorn, real signed requests.
+
+Each test starts the fake Slack Web API and `coach slack` as a subprocess on a fresh
+database, talks to it over loopback HTTP as Slack would, and reads what a user would see:
+the acknowledgements, the DMs that arrive at the (fake) Web API, and the stored transcript.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import messages
+from storage.store import Store
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, dm_event, signed_headers
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+TEAM = "T1"
+START_TIMEOUT = 20.0
+FOLLOWUP_SECONDS = 0.5
+#: Slack gives up on a request it has not seen acknowledged within this long.
+SLACK_ACK_LIMIT = 3.0
+#: How long "nothing more arrives" is watched for.
+QUIET = 1.5
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def post(port: int, body: str, headers: dict[str, str]) -> tuple[int, float]:
+    """POST a body to /slack/events; (HTTP status, seconds until the response)."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.monotonic() - started
+    finally:
+        conn.close()
+
+
+class CoachProcess:
+    """`coach slack` (HTTP mode) as a subprocess; restartable on the same database and port."""
+
+    def __init__(self, db: Path, api_url: str, logs: Path) -> None:
+        self.db = db
+        self.port = free_port()
+        self.logs = logs
+        self.env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+            "COACH_FOLLOWUP_SECONDS": str(FOLLOWUP_SECONDS),
+        }
+        self.env.pop("SLACK_APP_TOKEN", None)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def stderr(self) -> str:
+        return self.logs.read_text(errors="replace") if self.logs.exists() else ""
+
+    def start(self) -> None:
+        self.starts += 1
+        with self.logs.open("ab") as log:
+            log.write(f"--- start {self.starts}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    *("-m", "bot.cli", "slack", "--db", str(self.db)),
+                    *("--host", HOST, "--port", str(self.port)),
+                ],
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # its own group: the gunicorn worker goes with it
+            )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        """Until the port accepts connections and the worker answers (bounded)."""
+        assert self.proc is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"coach slack exited with {self.proc.returncode}:\n{self.stderr()}")
+            try:
+                # Unsigned: refused with 401 and no side effect, once the worker is serving.
+                status, _ = post(self.port, "{}", {"content-type": "application/json"})
+                if status == 401:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"coach slack did not serve within {START_TIMEOUT}s:\n{self.stderr()}")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeSlackAPI]:
+    fake = FakeSlackAPI().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def coach(tmp_path: Path, fake_api: FakeSlackAPI) -> Iterator[CoachProcess]:
+    server = CoachProcess(tmp_path / "coach.db", fake_api.base_url, tmp_path / "coach.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+# -- helpers a test reads like a user -------------------------------------------------------
+
+
+def say(
+    coach: CoachProcess,
+    user: str,
+    text: str,
+    *,
+    event_id: str,
+    extra: dict[str, str] | None = None,
+    **signing: Any,
+) -> tuple[int, float]:
+    body = dm_event(user, text, event_id=event_id, team=TEAM)
+    headers = signed_headers(body, json_body=True, **signing)
+    return post(coach.port, body, {**headers, **(extra or {})})
+
+
+def dms_in(fake: FakeSlackAPI, channel: str) -> list[str]:
+    """The texts of every message the bot posted to one channel, in posting order."""
+    return [p.get("text", "") for p in fake.of("chat.postMessage") if p.get("channel") == channel]
+
+
+def wait_for_dms(fake: FakeSlackAPI, channel: str, count: int, timeout: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = dms_in(fake, channel)
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} DMs in {channel}, got {dms_in(fake, channel)}")
+
+
+def transcript(db: Path, user: str) -> list[tuple[str, str]]:
+    """(sender, text) of the user's stored messages, in their order."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT sender, text FROM messages WHERE user_id = ? ORDER BY seq",
+            (f"slack:{TEAM}:{user}",),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(s, t) for s, t in rows]
+
+
+# -- the tests --------------------------------------------------------------------------------
+
+
+def test_a_dm_is_acknowledged_at_once_and_answered(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    status, took = say(coach, "UA", "hello", event_id="EvA1")
+    assert status == 200
+    assert took < 1.0, f"ack took {took:.3f}s"
+
+    texts = wait_for_dms(fake_api, "DUA", 2)
+    assert texts[0].startswith("Hello. I'm Influence Coach.")
+    assert texts[1] == messages.MENU
+
+    # A second message from a user who is already known is acknowledged even faster.
+    status, took = say(coach, "UA", "start diagnose", event_id="EvA2")
+    assert (status, took < 0.5) == (200, True), f"{status} after {took:.3f}s"
+    assert wait_for_dms(fake_api, "DUA", 4)[2].startswith("Let's look at one situation")
+
+
+def test_a_bad_signature_is_refused_and_not_answered(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    status, _ = say(coach, "UB", "hello", event_id="EvB1", secret="not-the-signing-secret")
+    assert status == 401
+    time.sleep(QUIET)
+    assert dms_in(fake_api, "DUB") == []
+    assert transcript(coach.db, "UB") == []
+
+
+def test_an_old_timestamp_is_refused_as_a_replay(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    ten_minutes_ago = int(time.time()) - 600
+    status, _ = say(coach, "UC", "hello", event_id="EvC1", timestamp=ten_minutes_ago)
+    assert status == 401
+    time.sleep(QUIET)
+    assert dms_in(fake_api, "DUC") == []
+    assert transcript(coach.db, "UC") == []
+
+
+def test_a_retried_event_makes_one_turn(coach: CoachProcess, fake_api: FakeSlackAPI) -> None:
+    first = say(coach, "UD", "hello", event_id="EvD1")
+    retries = [
+        say(
+            coach,
+            "UD",
+            "hello",
+            event_id="EvD1",
+            extra={"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"},
+        )
+        for n in (1, 2)
+    ]
+    assert [s for s, _ in (first, *retries)] == [200, 200, 200]
+
+    wait_for_dms(fake_api, "DUD", 2)
+    time.sleep(QUIET)
+    texts = dms_in(fake_api, "DUD")
+    assert len(texts) == 2, texts  # one greeting and one menu, not three of each
+    assert texts[1] == messages.MENU
+    said = transcript(coach.db, "UD")
+    assert [t for s, t in said if s == "user"] == ["hello"]
+
+
+# What each user says, one message after another, and the first words of what the bot
+# posts back for each (several posts per turn): out of order, they could not line up.
+SCRIPT = [
+    ("hello", ["Hello. I'm Influence Coach.", messages.MENU]),
+    ("start diagnose", ["Let's look at one situation", "First, which of these"]),
+    ("1", ["What's going on?"]),
+    ("The board decides our funding next month", ["Who do you most need to influence"]),
+    ("{other}", ["Which of these best describes {other}?"]),
+]
+
+
+def test_ten_users_at_once_each_get_every_reply_in_order(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    users = [f"UP{n:02d}" for n in range(10)]
+    acks: dict[str, list[int]] = {u: [] for u in users}
+    failures: list[BaseException] = []
+
+    def converse(user: str) -> None:
+        try:
+            for n, (text, _) in enumerate(SCRIPT):
+                status, _ = say(
+                    coach, user, text.format(other=f"Council {user}"), event_id=f"Ev{user}{n}"
+                )
+                acks[user].append(status)
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=converse, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not failures, failures
+    assert acks == {u: [200] * len(SCRIPT) for u in users}
+
+    per_user = sum(len(replies) for _, replies in SCRIPT)
+    for user in users:
+        other = f"Council {user}"
+        expected = [r.format(other=other) for _, replies in SCRIPT for r in replies]
+        texts = wait_for_dms(fake_api, f"D{user}", per_user, timeout=20)
+        assert len(texts) == per_user, (user, texts)
+        for got, want in zip(texts, expected, strict=True):
+            assert got.startswith(want), (user, texts)
+
+        said = transcript(coach.db, user)
+        assert [t for s, t in said if s == "user"] == [
+            text.format(other=other) for text, _ in SCRIPT
+        ]
+        senders = [s for s, _ in said]
+        # Each user message is followed by the bot's answer to it before the next one.
+        for n, sender in enumerate(senders):
+            if sender == "user":
+                assert n + 1 < len(senders) and senders[n + 1] == "bot", (user, said)
+
+
+def test_a_due_next_step_is_checked_in_once_even_across_a_restart(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    for n, text in enumerate(["hello", "start diagnose"]):
+        assert say(coach, "UF", text, event_id=f"EvF{n}")[0] == 200
+    wait_for_dms(fake_api, "DUF", 4)
+
+    key = f"slack:{TEAM}:UF"
+    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    store = Store(coach.db)
+    try:
+        conversation = store.current_conversation(key)
+        assert conversation is not None
+        with store.transaction():
+            store.add_next_steps(
+                conversation.id,
+                key,
+                [
+                    {
+                        "title": "Call the chair",
+                        "text": "Ask the chair for a seat",
+                        "due_date": yesterday,
+                    }
+                ],
+                dt.datetime.now(dt.UTC).isoformat(),
+            )
+    finally:
+        store.close()
+
+    # The check-in goes to the user id, which opens the app's DM with them.
+    checkin = wait_for_dms(fake_api, "UF", 1, timeout=5)
+    assert checkin[0] == messages.CHECKIN_INTRO
+    assert any("Call the chair" in t for t in wait_for_dms(fake_api, "UF", 2, timeout=5))
+    time.sleep(4 * FOLLOWUP_SECONDS)
+    assert dms_in(fake_api, "UF").count(messages.CHECKIN_INTRO) == 1
+
+    coach.restart()
+    time.sleep(6 * FOLLOWUP_SECONDS)
+    assert dms_in(fake_api, "UF").count(messages.CHECKIN_INTRO) == 1
+    assert dms_in(fake_api, "DUF")[-1].startswith("First, which of these")
