@@ -28,7 +28,7 @@ def pick_choice(text: str, choices: Sequence[Choice]) -> Choice:
     A unique start of a label also counts ("prof" for "A professional service").
     """
     said = _normal(text)
-    if said.isdigit() and 1 <= int(said) <= len(choices):
+    if said.isascii() and said.isdigit() and 1 <= int(said) <= len(choices):
         return choices[int(said) - 1]
     for choice in choices:
         if said in (choice.value.lower(), _normal(choice.label)):

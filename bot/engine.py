@@ -92,6 +92,7 @@ class Turn:
     paused: bool = False
     refused: bool = False
     notice_only: bool = False
+    attributed: int = 0
 
     @property
     def now_iso(self) -> str:
@@ -106,6 +107,14 @@ class Turn:
 
     def touch(self, live: Live) -> None:
         self.touched[id(live)] = live
+
+    def attribute(self, conversation_id: int | None, state: str | None) -> None:
+        """Record the bot messages said so far as belonging to this conversation and state."""
+        self.rows.extend(
+            MessageRow("bot", _transcript_text(m), state, conversation_id)
+            for m in self.out[self.attributed :]
+        )
+        self.attributed = len(self.out)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,11 @@ class Overview:
     status: str | None
     open_steps: list[NextStep]
     past_diagnoses: list[PastDiagnosis]
+
+
+def _clean(text: str) -> str:
+    """Text that can be stored: undecodable bytes (lone surrogates) become U+FFFD."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _transcript_text(message: BotMessage) -> str:
@@ -169,10 +183,12 @@ class Engine:
         display_name: str | None = None,
     ) -> Reply:
         """One user message in, everything the bot says back out, durably stored first."""
-        text = (message.text or "").strip()
+        text = _clean(message.text or "").strip()
         if len(text) > self.settings.max_chars:
             note = messages.TOO_LONG.format(length=len(text), limit=self.settings.max_chars)
             return self._without_change(user_id, note)
+        if text != message.text.strip():
+            message = UserInput(text, ref=message.ref, delivery_id=message.delivery_id)
         return self._run(user_id, channel, display_name, message)
 
     def current_awaits(self, user_id: str) -> Await:
@@ -338,9 +354,7 @@ class Engine:
             row.turn += 1
             row.updated_at = turn.now_iso
             self.store.save_conversation(row)
-        conv_id = self._conv_id(turn)
-        state = self._state_of(turn)
-        turn.rows.extend(MessageRow("bot", _transcript_text(m), state, conv_id) for m in turn.out)
+        turn.attribute(self._conv_id(turn), self._state_of(turn))
         self.store.add_messages(turn.user_id, turn.rows, turn.now_iso)
 
     def _reply(self, turn: Turn) -> Reply:
@@ -690,6 +704,7 @@ class Engine:
                 row.status, row.pending = "abandoned", None
                 turn.say(messages.ABANDONED.format(title=current.session.compiled.dialogue.title))
             turn.touch(current)
+        turn.attribute(self._conv_id(turn), self._state_of(turn))
         compiled: CompiledDialogue = compile_dialogue(loaded)
         slots: dict[str, Any] = {
             "dialogue_title": loaded.dialogue.title,
@@ -789,6 +804,7 @@ class Engine:
         if commitments:
             self.store.add_next_steps(row.id, turn.user_id, commitments, turn.now_iso)
         turn.touch(live)
+        turn.attribute(row.id, row.state)  # the goodbye belongs to the finished conversation
         turn.live = None
         self._live.pop(turn.user_id, None)
         if self._start_due_checkin(turn):

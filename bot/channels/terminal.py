@@ -53,6 +53,9 @@ class TerminalChat:
         self.display_name = display_name
         self.json_mode = json_mode
         self.stdin = stdin or sys.stdin
+        if hasattr(self.stdin, "reconfigure"):
+            # A Latin-1 terminal or file must not end the chat: undecodable bytes become �.
+            self.stdin.reconfigure(errors="replace")
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() and self.stdout.isatty() and not json_mode
 
