@@ -78,7 +78,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
         print(
             f"coach: serving Slack on http://{args.host}:{args.port}/slack/events", file=sys.stderr
         )
-        run_http(make_coach, host=args.host, port=args.port, workers=args.workers)
+        run_http(make_coach, host=args.host, port=args.port)
     return 0
 
 
@@ -211,7 +211,6 @@ def build_parser() -> argparse.ArgumentParser:
     with_dialogues(slack)
     slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address (127.0.0.1)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (3000)")
-    slack.add_argument("--workers", type=int, default=1, help="HTTP mode: worker processes")
     slack.add_argument("--idle-days", type=float, default=7.0)
     slack.set_defaults(func=cmd_slack)
 

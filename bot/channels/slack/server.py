@@ -122,14 +122,14 @@ def run_http(
     *,
     host: str,
     port: int,
-    workers: int = 1,
     threads: int = 8,
 ) -> None:
-    """Serve Slack's requests with Bolt's WSGI adapter under gunicorn.
+    """Serve Slack's requests with Bolt's WSGI adapter under gunicorn: one worker process,
+    `threads` threads.
 
-    The coach is built inside each worker (after the fork), so each has its own database
-    connection. One worker keeps every user's turns in arrival order; with more, the
-    database still makes every delivery exactly-once.
+    One process on purpose: its arrival tickets keep each user's turns in order, which
+    process memory cannot do across processes (the database still makes every delivery
+    exactly-once). The coach is built inside the worker, after gunicorn forks.
     """
     from gunicorn.app.base import BaseApplication
 
@@ -137,7 +137,7 @@ def run_http(
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"{host}:{port}",
-                "workers": workers,
+                "workers": 1,
                 "threads": threads,
                 "worker_class": "gthread",
                 "timeout": 30,
