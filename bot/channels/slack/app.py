@@ -30,6 +30,18 @@ ANSWER_ACTIONS = re.compile(rf"^({blocks.ANSWER_PREFIX}\d+|{blocks.DATE_ACTION})
 STEP_ACTIONS = re.compile(r"^step_(done|not_yet|dropped)$")
 
 
+#: Loggers that print request bodies (message text) or headers at DEBUG: never below WARNING.
+CHATTY_LOGGERS = ("slack_bolt", "slack_sdk", "coach.slack.bolt")
+
+
+def quiet_chatty_loggers() -> None:
+    """Message text and tokens never reach the logs, whatever level an operator sets."""
+    for name in CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 def user_key(team_id: str | None, user_id: str) -> str:
     """The engine's name for a Slack user: unique across workspaces."""
     return f"slack:{team_id or 'T0'}:{user_id}"
@@ -78,6 +90,7 @@ class SlackCoach:
         client: WebClient | None = None,
         process_before_response: bool = False,
     ) -> None:
+        quiet_chatty_loggers()
         self.engine = engine
         self.settings = settings
         self.client = client or WebClient(
