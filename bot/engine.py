@@ -825,6 +825,13 @@ class Engine:
 
     # == commands ============================================================================
 
+    def _in_dialogue(self, turn: Turn) -> Live | None:
+        """The live conversation a command acts on; with none, say so and show the menu."""
+        if turn.live is None:
+            turn.say(messages.NOT_IN_DIALOGUE)
+            self._show_menu(turn)
+        return turn.live
+
     def _cmd_help(self, turn: Turn) -> None:
         turn.say(messages.COMMANDS_HELP)
         live = turn.live
@@ -835,10 +842,8 @@ class Engine:
         self._ask_again(turn)
 
     def _cmd_back(self, turn: Turn) -> None:
-        live = turn.live
+        live = self._in_dialogue(turn)
         if live is None:
-            turn.say(messages.NOT_IN_DIALOGUE)
-            self._show_menu(turn)
             return
         session = live.session
         session.row.pending = None
@@ -867,10 +872,8 @@ class Engine:
         turn.out.extend(session.take_outbox())
 
     def _cmd_restart(self, turn: Turn) -> None:
-        live = turn.live
+        live = self._in_dialogue(turn)
         if live is None:
-            turn.say(messages.NOT_IN_DIALOGUE)
-            self._show_menu(turn)
             return
         session = live.session
         kept = {k: v for k, v in session.slots.items() if k in CONTEXT_SLOTS or k == "_safety_seen"}
@@ -886,10 +889,8 @@ class Engine:
         self._after_event(turn, live)
 
     def _cmd_pause(self, turn: Turn) -> None:
-        live = turn.live
+        live = self._in_dialogue(turn)
         if live is None:
-            turn.say(messages.NOT_IN_DIALOGUE)
-            self._show_menu(turn)
             return
         live.session.row.status = "paused"
         live.session.row.pending = None
@@ -916,10 +917,8 @@ class Engine:
         self._show_menu(turn)
 
     def _cmd_summary(self, turn: Turn) -> None:
-        live = turn.live
+        live = self._in_dialogue(turn)
         if live is None:
-            turn.say(messages.NOT_IN_DIALOGUE)
-            self._show_menu(turn)
             return
         session = live.session
         title = session.compiled.dialogue.title

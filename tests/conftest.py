@@ -31,6 +31,10 @@ class FakeClock:
         self.now += dt.timedelta(**delta)
 
 
+#: Answers that any question of each kind accepts, to walk quickly to a step under test.
+QUICK = {"choice": "1", "scale": "3", "yesno": "yes", "text": "some words", "date": "in 2 weeks"}
+
+
 class Chat:
     """Drives the engine as one user would: `open()`, then `say(...)` and read the replies."""
 
@@ -46,6 +50,16 @@ class Chat:
     def say(self, text: str, *, ref: str | None = None, delivery_id: str | None = None) -> Reply:
         self.last = self.engine.handle(self.user, UserInput(text, ref=ref, delivery_id=delivery_id))
         return self.last
+
+    def answer_until(self, state: str, limit: int = 60) -> None:
+        """Answer whatever is asked, by the kind of answer awaited, until `state` is asked."""
+        for _ in range(limit):
+            if self.state == state:
+                return
+            kind = self.last.awaits.kind if self.last else "none"
+            assert kind in QUICK, f"stuck at {self.state!r}, awaiting {kind!r}: {self.text}"
+            self.say(QUICK[kind])
+        raise AssertionError(f"never reached {state!r}; stuck at {self.state!r}")
 
     @property
     def text(self) -> str:

@@ -13,19 +13,9 @@ import pytest
 
 from bot.turns import BotMessage
 
-# Answers that any question of each kind accepts, to walk quickly to the step under test.
-QUICK = {"choice": "1", "scale": "3", "yesno": "yes", "text": "some words", "date": "in 2 weeks"}
-
 
 def answer_until(chat: Any, state: str, limit: int = 60) -> None:
-    """Answer whatever is asked, by the kind of answer awaited, until the bot asks `state`."""
-    for _ in range(limit):
-        if chat.state == state:
-            return
-        kind = chat.last.awaits.kind
-        assert kind in QUICK, f"stuck at {chat.state!r}, awaiting {kind!r}: {chat.text}"
-        chat.say(QUICK[kind])
-    raise AssertionError(f"never reached {state!r}; stuck at {chat.state!r}")
+    chat.answer_until(state, limit)
 
 
 def start_diagnose(chat: Any) -> None:
