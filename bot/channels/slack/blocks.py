@@ -18,6 +18,7 @@ SECTION_LIMIT = 3000
 ANSWER_PREFIX = "answer_"
 DATE_ACTION = "date_pick"
 DATE_BLOCK_PREFIX = "date:"
+DATE_HINT_BLOCK = "date_hint"
 STEP_ACTIONS = {"step_done": "done", "step_not_yet": "not_yet", "step_dropped": "dropped"}
 START_ACTION = "start_dialogue"
 FORGET_ACTION = "forget_confirm"
@@ -81,6 +82,7 @@ def _controls(awaits: Await, today: dt.date) -> list[dict[str, Any]]:
             },
             {
                 "type": "context",
+                "block_id": DATE_HINT_BLOCK,
                 "elements": [
                     {"type": "mrkdwn", "text": "…or type one: 2026-12-01, next friday, in 2 weeks"}
                 ],
@@ -131,22 +133,12 @@ def _choice_list(message: BotMessage) -> dict[str, Any]:
 def answered_blocks(blocks: Sequence[dict[str, Any]], chosen: str) -> list[dict[str, Any]]:
     """The clicked message with its controls replaced by the answer: it can't be clicked twice."""
     kept = [
-        b
-        for b in blocks
-        if b.get("type") != "actions" and not str(b.get("block_id", "")).startswith("hint")
+        b for b in blocks if b.get("type") != "actions" and b.get("block_id") != DATE_HINT_BLOCK
     ]
-    kept = [b for b in kept if not _is_date_hint(b)]
     kept.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ *{escape(chosen)}*"}]}
     )
     return kept
-
-
-def _is_date_hint(block: dict[str, Any]) -> bool:
-    if block.get("type") != "context":
-        return False
-    elements = block.get("elements") or [{}]
-    return str(elements[0].get("text", "")).startswith("…or type one")
 
 
 def _due(date: str) -> str:
