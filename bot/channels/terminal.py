@@ -7,18 +7,37 @@ print the Reply (as text, or one JSON object per message with `await` on the las
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from typing import TextIO
 
 from bot.engine import Engine
 from bot.turns import Reply, UserInput
 
 
-def render_text(reply: Reply) -> str:
+def plain(text: str, width: int | None = None) -> str:
+    """Chat text for a terminal: code fences dropped (their lines kept as they are, so charts
+    stay aligned), and other long lines wrapped at `width` under their own indent."""
+    out: list[str] = []
+    in_code = False
+    for line in text.split("\n"):
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code or width is None or len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        out.append(textwrap.fill(line, width, subsequent_indent=indent + "  " * bool(indent)))
+    return "\n".join(out)
+
+
+def render_text(reply: Reply, width: int | None = None) -> str:
     """A reply as plain text: options numbered, a scale shown on one line."""
     blocks: list[str] = []
     for message in reply.messages:
-        lines = [message.text] if message.text else []
+        lines = [plain(message.text, width)] if message.text else []
         if message.choices:
             if reply.awaits.kind == "scale" and message is reply.messages[-1]:
                 lines.append("   " + "   ".join(c.label for c in message.choices))
@@ -66,7 +85,8 @@ class TerminalChat:
             for line in render_json(reply):
                 print(line, file=self.stdout)
         else:
-            text = render_text(reply)
+            width = shutil.get_terminal_size().columns - 1 if self.interactive else None
+            text = render_text(reply, width)
             if text:
                 print(text + "\n", file=self.stdout)
         self.stdout.flush()
