@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -110,9 +111,17 @@ def run_socket_mode(coach: SlackCoach) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     loop = FollowUpLoop(coach, coach.settings.followup_interval)
+    handler = SocketModeHandler(coach.app, coach.settings.app_token)
+
+    def stop(signum: int, frame: Any) -> None:
+        # Close the WebSocket properly on SIGTERM (systemd, docker stop), then leave.
+        handler.close()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     loop.start()
     try:
-        SocketModeHandler(coach.app, coach.settings.app_token).start()
+        handler.start()
     finally:
         loop.stop()
 
