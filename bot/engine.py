@@ -768,6 +768,11 @@ class Engine:
             return
         session.row.history.append(entry)
         turn.touch(live)
+        noted = live.runner.date_answered(entry["state"], session.slots)
+        if noted:
+            # "next friday" is ambiguous: say which day was understood.
+            day = dt.date.fromisoformat(noted)
+            turn.say(messages.DATE_NOTED.format(date=f"{day:%A} {day.day} {day:%B %Y}"))
         try:
             live.machine.send("answer")
         except TransitionNotAllowed:

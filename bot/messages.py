@@ -53,6 +53,7 @@ DATE_UNREADABLE = (
     "or in 2 weeks."
 )
 DATE_PAST = "{date} has already passed. When from today would work?"
+DATE_NOTED = "Noted: {date}. (Say `back` if you meant another day.)"
 DATE_TOO_FAR = "That's more than three years away. Pick a nearer date so we can follow it up."
 ASK_AGAIN = "Here is the question again:"
 

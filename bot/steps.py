@@ -226,6 +226,16 @@ class StepRunner:
         slots.update(changes)
         return {"state": state_id, "undo": undo}
 
+    def date_answered(self, state_id: str, slots: dict[str, Any]) -> str | None:
+        """The ISO date just given at a date question (to read it back), else None."""
+        _, step, phase = resolve(self.dialogue, state_id)
+        if step.kind == "date":
+            return slots.get(step.slot)
+        if step.kind == "commit" and phase == "due":
+            commitments = slots.get("commitments") or []
+            return commitments[-1].get("due_date") if commitments else None
+        return None
+
     @staticmethod
     def undo(session: Session, entry: dict[str, Any]) -> None:
         """Put the slots back as they were before the answer recorded in `entry`."""

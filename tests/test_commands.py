@@ -427,6 +427,22 @@ def test_a_date_is_read_from_common_forms(chat: Any, clock: Any, answer: str) ->
         assert today < when <= today + dt.timedelta(days=14)
 
 
+def test_the_understood_date_is_read_back_and_back_lets_the_user_change_it(chat: Any) -> None:
+    start_diagnose(chat)
+    answer_until(chat, "commit")
+    chat.say("1")
+
+    chat.say("next friday")  # the clock says Monday 23 November 2026
+
+    assert "Noted: Friday 27 November 2026" in chat.text
+    chat.say("back")
+    assert chat.state == "commit__due"
+    assert _due_dates(chat) == []
+    chat.say("4 december")
+    assert "Noted: Friday 4 December 2026" in chat.text
+    assert _due_dates(chat) == ["2026-12-04"]
+
+
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
