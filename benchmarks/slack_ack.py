@@ -10,7 +10,7 @@ many turns per second then complete, for two servers started side by side on loo
   same gunicorn settings: the floor of Bolt + gunicorn + the Web API round trip.
 
 Both post their replies to one fake Slack Web API (tests/fakes/slack_api.py) in a separate
-process, which notes when each turn's last message arrives. Every event is a signed DM
+process, which notes when each turn's reply arrives. Every event is a signed DM
 ("hello") with its own event_id and its own DM channel (so each turn is counted once), from
 a rotating set of users. The load is sent over keep-alive http.client connections:
 
@@ -73,24 +73,33 @@ OPEN_SENDERS = 64
 USERS = 400  # the rotating set of users each app hears from
 START_TIMEOUT = 30.0
 DRAIN_MAX = 30.0  # at most this long after a phase's last ack for its turns to finish
-#: The last message of a turn: the coach's menu (after a greeting on first contact), "ok".
-FINAL_TEXT = {"coach": messages.MENU, "bare": "ok"}
+#: The bare app's whole reply. The coach's reply to "hello" is one post ending with its menu
+#: (after a greeting on first contact).
+BARE_REPLY = "ok"
 APPS = ("bare", "coach")
 
 
 # == the fake Web API, in its own process ====================================================
 
 
+def is_whole_reply(params: dict[str, Any]) -> bool:
+    """A chat.postMessage that completes a turn: "ok", or a post whose last section is the menu."""
+    if params.get("text") == BARE_REPLY:
+        return True
+    blocks = params.get("blocks")
+    sections = [b for b in blocks if b.get("type") == "section"] if isinstance(blocks, list) else []
+    return bool(sections) and sections[-1].get("text", {}).get("text") == messages.MENU
+
+
 class TimedFakeSlackAPI(FakeSlackAPI):
-    """The test fake, also noting when each channel got its turn's final message."""
+    """The test fake, also noting when each channel got its turn's whole reply."""
 
     def __init__(self) -> None:
         super().__init__()
         self.done: dict[str, float] = {}
-        self.finals = set(FINAL_TEXT.values())
 
     def _record(self, method: str, params: dict[str, Any]) -> None:
-        if method == "chat.postMessage" and params.get("text") in self.finals:
+        if method == "chat.postMessage" and is_whole_reply(params):
             with self._lock:
                 self.done.setdefault(str(params.get("channel")), time.monotonic())
         super()._record(method, params)
@@ -431,7 +440,7 @@ def closed_loop(
 
 
 def drain(fake: FakeProcess, prefix: str, result: Result, until: float) -> None:
-    """Wait (bounded) until every turn of the phase has posted its final message."""
+    """Wait (bounded) until every turn of the phase has posted its reply."""
     while True:
         result.completed, result.last_done = fake.done(prefix)
         if result.completed >= result.sent or time.monotonic() >= until:

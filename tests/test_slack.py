@@ -36,11 +36,12 @@ from slack_support import (
     slash_command,
 )
 
-from bot import cli
+from bot import cli, messages
 from bot.channels.slack.app import SlackCoach, SlackSettings
 from bot.channels.slack.server import settings_from_env, wsgi_app
 from bot.engine import Engine
 from bot.errors import ConfigError
+from bot.turns import Await, BotMessage, Choice, Reply
 from storage.store import Store
 
 PAYLOADS = Path(__file__).parent / "slack_payloads"
@@ -80,6 +81,16 @@ def block_texts(blocks: list[dict[str, Any]]) -> list[str]:
             elif isinstance(element.get("text"), str):
                 found.append(element["text"])
     return found
+
+
+def shown(post: dict[str, Any]) -> str:
+    """What a person reads in one posted message: every text in its blocks, in order."""
+    return "\n".join(block_texts(post["blocks"]))
+
+
+def sections_of(post: dict[str, Any]) -> list[str]:
+    """The section texts of one posted message, in order: each message of the turn has its own."""
+    return [b["text"]["text"] for b in post["blocks"] if b["type"] == "section"]
 
 
 class Slack:
@@ -155,8 +166,8 @@ class Slack:
         return posts[-1]
 
     def said_since(self, count: int, user: str = "U1") -> str:
-        """The texts of the messages posted to the user after their first `count`."""
-        return "\n".join(p["text"] for _, p in self.posts(user)[count:])
+        """What the messages posted to the user after their first `count` show."""
+        return "\n".join(shown(p) for _, p in self.posts(user)[count:])
 
     @staticmethod
     def buttons(post: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -283,13 +294,13 @@ def run_diagnosis(slack: Slack, user: str = "U1") -> list[str]:
     slack.click("Other voluntary groups", user=user)
     slack.click("Yes", user=user)
     slack.dm(HOPE, user=user)
-    assert "Which of these will you take on?" in slack.last_post(user)[1]["text"]
+    assert "Which of these will you take on?" in shown(slack.last_post(user)[1])
     first = slack.labels(user)[0]
     slack.click(first, user=user)
     slack.pick_date("2026-12-01", user=user)
     second = slack.labels(user)[0]
     slack.click(second, user=user)
-    assert "When will you do" in slack.last_post(user)[1]["text"]
+    assert "When will you do" in shown(slack.last_post(user)[1])
     slack.dm("in 2 weeks", user=user)
     slack.click("That's enough for now", user=user)
     return [first, second]
@@ -372,6 +383,7 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
 ) -> None:
     taken = run_diagnosis(slack)
 
+    assert len(slack.posts()) == len(user_messages(store))  # one post per turn, not per message
     said = slack.said_since(0)
     assert "Here's your diagnosis, in your words." in said
     assert "That's your plan." in said
@@ -441,6 +453,7 @@ def test_every_clicked_message_is_updated_in_place_to_show_the_answer(
     updates = fake.of("chat.update")
     assert len(updates) == len(slack.clicked)
     by_ts = {u["ts"]: u for u in updates}
+    posted = dict(slack.posts())
     for ts, chosen in slack.clicked:
         update = by_ts[ts]
         assert update["channel"] == "DU1"
@@ -449,6 +462,9 @@ def test_every_clicked_message_is_updated_in_place_to_show_the_answer(
         texts = block_texts(update["blocks"])
         assert texts[-1] == f"✓ *{chosen}*"
         assert not any(t.startswith("…or type one") for t in texts)  # the date hint is gone
+        # Every message of the turn stays shown above the answer, in order.
+        sections = [b for b in posted[ts]["blocks"] if b["type"] == "section"]
+        assert update["blocks"][:-1] == sections, chosen
     assert len(by_ts) == len(slack.clicked)  # one update per clicked message
     assert "2026-12-01" in [chosen for _, chosen in slack.clicked]  # the datepicker too
 
@@ -498,10 +514,96 @@ def test_a_refused_date_is_not_shown_as_answered(slack: Slack, fake: FakeSlackAP
 
     slack.pick_date("2026-11-01")  # three weeks ago on the fake clock
 
+    assert len(slack.posts()) == posted + 1
     assert "has already passed" in slack.said_since(posted)
-    assert slack.last_post()[1]["blocks"][1]["block_id"].startswith("date:")  # asked again
+    asked_again = slack.last_post()[1]["blocks"]
+    assert asked_again[-2]["block_id"].startswith("date:")  # the date picker again, last
+    assert asked_again[-1]["block_id"] == "date_hint"
     shown = [u for u in fake.of("chat.update") if u["ts"] == question[0]]
     assert not any("2026-11-01" in t for u in shown for t in block_texts(u["blocks"]))
+
+
+# == one post per turn ============================================================================
+
+
+def test_a_turn_is_one_post_with_its_messages_in_order_and_the_buttons_last(
+    slack: Slack, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+
+    [(_, post)] = slack.posts()
+    assert [b["type"] for b in post["blocks"]] == ["section", "section", "actions"]
+    greeting, menu = sections_of(post)
+    assert greeting.startswith("Hello. I'm Influence Coach.")
+    assert menu == messages.MENU
+    assert post["text"] == greeting  # the notification: the turn's opening words
+    assert "Diagnose a power situation" in slack.labels()
+
+    slack.click("Diagnose a power situation")
+
+    [_, (_, post)] = slack.posts()
+    assert [b["type"] for b in post["blocks"]] == ["section", "section", "actions"]
+    introduction, question = sections_of(post)
+    assert introduction.startswith("Let's look at one situation together.")
+    assert question.startswith("First, which of these is closest to your role")
+    assert len(fake.of("chat.postMessage")) == 2  # two turns, two Web API calls
+
+
+def test_the_diagnosis_its_suggestions_and_the_first_pick_are_one_post(slack: Slack) -> None:
+    run_diagnosis(slack)
+
+    post = next(p for _, p in slack.posts() if p["text"].startswith("Here's your diagnosis"))
+    summary, suggestions, question = sections_of(post)
+    assert summary.startswith("Here's your diagnosis, in your words.")
+    assert OTHER_PARTY in summary
+    assert suggestions.startswith("From what you've told me, these are the options")
+    assert question.startswith("Which of these will you take on?")
+    assert [b["type"] for b in post["blocks"]][-1] == "actions"
+    assert sum(b["type"] == "actions" for b in post["blocks"]) == 1
+
+
+def test_a_reply_too_big_for_one_slack_message_is_split_between_messages(
+    slack: Slack, coach: SlackCoach
+) -> None:
+    listed = (Choice("a", "Option A"), Choice("b", "Option B"))
+    points = [BotMessage(f"Point {n}: worth reading.", listed) for n in range(30)]
+    question = BotMessage("Which point first?")
+    awaits = Await("choice", (Choice("first", "The first"), Choice("last", "The last")), ref="9")
+
+    coach.post_reply("U1", Reply((*points, question), awaits))
+
+    # Each point is a section and the list of its options: 60 blocks, and the question and
+    # its buttons two more. Slack takes 50 a message: 25 points, then the rest.
+    posts = [p for _, p in slack.posts()]
+    assert [len(p["blocks"]) for p in posts] == [50, 12]
+    assert [p["text"] for p in posts] == ["Point 0: worth reading.", "Point 25: worth reading."]
+    assert [s for p in posts for s in sections_of(p)] == [
+        *(t for n in range(30) for t in (f"Point {n}: worth reading.", "1. Option A\n2. Option B")),
+        "Which point first?",
+    ]
+    assert all(b["type"] == "section" for b in posts[0]["blocks"])  # no buttons but on the last
+    assert [b["type"] for b in posts[1]["blocks"]][-2:] == ["section", "actions"]
+    assert slack.labels() == ["The first", "The last"]
+
+
+def test_the_date_picker_and_its_hint_are_on_the_last_post_only(
+    slack: Slack, coach: SlackCoach
+) -> None:
+    # Six long messages: more text than one Slack message may hold, so two posts.
+    long = [BotMessage(f"Part {n}. " + "Words & more words. " * 120) for n in range(6)]
+    coach.post_reply("U1", Reply((*long, BotMessage("When?")), Await("date", ref="7")))
+
+    posts = [p for _, p in slack.posts()]
+    assert len(posts) == 2
+    assert ["actions" in [b["type"] for b in p["blocks"]] for p in posts] == [False, True]
+    assert [b.get("block_id") for b in posts[1]["blocks"]][-2:] == ["date:7", "date_hint"]
+    assert [s[:7] for p in posts for s in sections_of(p)] == [
+        *(f"Part {n}." for n in range(6)),
+        "When?",
+    ]
+    for post in posts:
+        assert "&amp; more" in shown(post) and "& more" not in shown(post)
+        assert "& more" not in post["text"] and len(post["text"]) <= 3000
 
 
 # == request verification =========================================================================
@@ -546,7 +648,7 @@ def test_an_event_delivered_three_times_makes_one_turn_and_one_reply(
     body = dm_event("U1", "hello", event_id="EvRETRIED")
     assert slack.send(body, json_body=True).status == 200
     replied = len(slack.posts())
-    assert replied >= 1
+    assert replied == 1  # the greeting and the menu, in one post
 
     for attempt in (1, 2):
         headers = signed_headers(body, json_body=True)
@@ -613,7 +715,7 @@ def test_a_button_from_before_restart_changes_nothing(
     slack.dm(OTHER_PARTY)
     kind_question = slack.last_post()
     slack.dm("restart")
-    assert "First, which of these is closest to your role" in slack.last_post()[1]["text"]
+    assert "First, which of these is closest to your role" in shown(slack.last_post()[1])
     before = snapshot(store)
     posts = len(slack.posts())
 
@@ -667,9 +769,10 @@ def test_coach_start_diagnose_in_the_dm_asks_the_first_question(slack: Slack, st
 
     assert response.status == 200
     assert ack_body(response).get("text") in (None, "")
-    _, first = slack.last_post()
+    [(_, first)] = slack.posts()  # the introduction and the first question, in one post
     assert first["channel"] == "U1"  # the app's DM with the user
-    assert "closest to your role" in first["text"]
+    assert first["text"].startswith("Let's look at one situation")
+    assert "closest to your role" in shown(first)
     assert "I work in or run a voluntary or community organisation" in slack.labels()
     row = store.current_conversation(U1)
     assert row is not None and (row.dialogue, row.state) == ("diagnose", "role")
@@ -681,7 +784,7 @@ def test_coach_start_in_a_channel_says_it_went_to_the_dm(slack: Slack) -> None:
     assert "direct message" in ack_body(response)["text"]
     _, first = slack.last_post()
     assert first["channel"] == "U1"
-    assert "closest to your role" in first["text"]
+    assert "closest to your role" in shown(first)
 
 
 def test_an_unknown_coach_subcommand_says_so_and_points_to_help(slack: Slack) -> None:
@@ -937,6 +1040,7 @@ def test_a_due_step_gets_exactly_one_check_in_even_across_a_restart(
 
     assert coach.push_due_checkins() == 1
 
+    assert len(slack.posts()) == posted + 1  # the check-in is one post
     check_in = slack.said_since(posted)
     assert "quick check-in" in check_in
     assert taken[0] in check_in and taken[1] not in check_in

@@ -167,12 +167,14 @@ def say(
     return post(coach.port, body, {**headers, **(extra or {})})
 
 
-def dms_in(fake: FakeSlackAPI, channel: str) -> list[str]:
-    """The texts of every message the bot posted to one channel, in posting order."""
-    return [p.get("text", "") for p in fake.of("chat.postMessage") if p.get("channel") == channel]
+def dms_in(fake: FakeSlackAPI, channel: str) -> list[dict[str, Any]]:
+    """Every message the bot posted to one channel (text and blocks), in posting order."""
+    return [p for p in fake.of("chat.postMessage") if p.get("channel") == channel]
 
 
-def wait_for_dms(fake: FakeSlackAPI, channel: str, count: int, timeout: float = 10.0) -> list[str]:
+def wait_for_dms(
+    fake: FakeSlackAPI, channel: str, count: int, timeout: float = 10.0
+) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = dms_in(fake, channel)
@@ -180,6 +182,11 @@ def wait_for_dms(fake: FakeSlackAPI, channel: str, count: int, timeout: float = 
             return found
         time.sleep(0.05)
     raise AssertionError(f"expected {count} DMs in {channel}, got {dms_in(fake, channel)}")
+
+
+def sections(dm: dict[str, Any]) -> list[str]:
+    """The texts a posted message shows, one per section block: one turn's messages, in order."""
+    return [b["text"]["text"] for b in dm.get("blocks") or [] if b.get("type") == "section"]
 
 
 def transcript(db: Path, user: str) -> list[tuple[str, str]]:
@@ -205,14 +212,20 @@ def test_a_dm_is_acknowledged_at_once_and_answered(
     assert status == 200
     assert took < 1.0, f"ack took {took:.3f}s"
 
-    texts = wait_for_dms(fake_api, "DUA", 2)
-    assert texts[0].startswith("Hello. I'm Influence Coach.")
-    assert texts[1] == messages.MENU
+    # The greeting and the menu, in one post: its notification is the greeting.
+    [dm] = wait_for_dms(fake_api, "DUA", 1)
+    assert dm["text"].startswith("Hello. I'm Influence Coach.")
+    greeting, menu = sections(dm)
+    assert greeting == dm["text"]
+    assert menu == messages.MENU
 
     # A second message from a user who is already known is acknowledged even faster.
     status, took = say(coach, "UA", "start diagnose", event_id="EvA2")
     assert (status, took < 0.5) == (200, True), f"{status} after {took:.3f}s"
-    assert wait_for_dms(fake_api, "DUA", 4)[2].startswith("Let's look at one situation")
+    dm = wait_for_dms(fake_api, "DUA", 2)[1]
+    assert dm["text"].startswith("Let's look at one situation")
+    assert sections(dm)[-1].startswith("First, which of these")
+    assert len(dms_in(fake_api, "DUA")) == 2  # one post per turn (turns run in order)
 
 
 def test_a_bad_signature_is_refused_and_not_answered(
@@ -250,17 +263,18 @@ def test_a_retried_event_makes_one_turn(coach: CoachProcess, fake_api: FakeSlack
     ]
     assert [s for s, _ in (first, *retries)] == [200, 200, 200]
 
-    wait_for_dms(fake_api, "DUD", 2)
+    wait_for_dms(fake_api, "DUD", 1)
     time.sleep(QUIET)
-    texts = dms_in(fake_api, "DUD")
-    assert len(texts) == 2, texts  # one greeting and one menu, not three of each
-    assert texts[1] == messages.MENU
+    dms = dms_in(fake_api, "DUD")
+    assert len(dms) == 1, dms  # one reply to the turn, not three
+    assert sections(dms[0])[-1] == messages.MENU
     said = transcript(coach.db, "UD")
     assert [t for s, t in said if s == "user"] == ["hello"]
 
 
-# What each user says, one message after another, and the first words of what the bot
-# posts back for each (several posts per turn): out of order, they could not line up.
+# What each user says, one message after another, and the first words of each message the
+# bot answers with (one post per turn, a section per message): out of order, they could not
+# line up.
 SCRIPT = [
     ("hello", ["Hello. I'm Influence Coach.", messages.MENU]),
     ("start diagnose", ["Let's look at one situation", "First, which of these"]),
@@ -295,14 +309,16 @@ def test_ten_users_at_once_each_get_every_reply_in_order(
     assert not failures, failures
     assert acks == {u: [200] * len(SCRIPT) for u in users}
 
-    per_user = sum(len(replies) for _, replies in SCRIPT)
     for user in users:
         other = f"Council {user}"
-        expected = [r.format(other=other) for _, replies in SCRIPT for r in replies]
-        texts = wait_for_dms(fake_api, f"D{user}", per_user, timeout=20)
-        assert len(texts) == per_user, (user, texts)
-        for got, want in zip(texts, expected, strict=True):
-            assert got.startswith(want), (user, texts)
+        dms = wait_for_dms(fake_api, f"D{user}", len(SCRIPT), timeout=20)
+        assert len(dms) == len(SCRIPT), (user, [d["text"] for d in dms])  # a post per turn
+        for dm, (_, replies) in zip(dms, SCRIPT, strict=True):
+            shown = sections(dm)
+            assert len(shown) == len(replies), (user, shown)
+            for got, want in zip(shown, replies, strict=True):
+                assert got.startswith(want.format(other=other)), (user, shown)
+            assert dm["text"] == shown[0], (user, dm["text"])
 
         said = transcript(coach.db, user)
         assert [t for s, t in said if s == "user"] == [
@@ -320,7 +336,7 @@ def test_a_due_next_step_is_checked_in_once_even_across_a_restart(
 ) -> None:
     for n, text in enumerate(["hello", "start diagnose"]):
         assert say(coach, "UF", text, event_id=f"EvF{n}")[0] == 200
-    wait_for_dms(fake_api, "DUF", 4)
+    wait_for_dms(fake_api, "DUF", 2)
 
     key = f"slack:{TEAM}:UF"
     yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
@@ -345,13 +361,13 @@ def test_a_due_next_step_is_checked_in_once_even_across_a_restart(
         store.close()
 
     # The check-in goes to the user id, which opens the app's DM with them.
-    checkin = wait_for_dms(fake_api, "UF", 1, timeout=5)
-    assert checkin[0] == messages.CHECKIN_INTRO
-    assert any("Call the chair" in t for t in wait_for_dms(fake_api, "UF", 2, timeout=5))
+    [checkin] = wait_for_dms(fake_api, "UF", 1, timeout=5)
+    assert checkin["text"] == messages.CHECKIN_INTRO  # the notification says what this is
+    assert any("Call the chair" in t for t in sections(checkin))
     time.sleep(4 * FOLLOWUP_SECONDS)
-    assert dms_in(fake_api, "UF").count(messages.CHECKIN_INTRO) == 1
+    assert len(dms_in(fake_api, "UF")) == 1
 
     coach.restart()
     time.sleep(6 * FOLLOWUP_SECONDS)
-    assert dms_in(fake_api, "UF").count(messages.CHECKIN_INTRO) == 1
-    assert dms_in(fake_api, "DUF")[-1].startswith("First, which of these")
+    assert len(dms_in(fake_api, "UF")) == 1
+    assert sections(dms_in(fake_api, "DUF")[-1])[-1].startswith("First, which of these")

@@ -114,7 +114,8 @@ class SlackCoach:
         return self.engine.clock().date()
 
     def post_reply(self, channel: str, reply: Reply) -> None:
-        """Send a reply's messages in order to a DM (a user id opens the app's DM)."""
+        """Post a reply to a DM (a user id opens the app's DM): one message per turn, unless
+        it is too big for Slack, then several in order."""
         for payload in blocks.reply_messages(reply, self.today()):
             self.client.chat_postMessage(channel=channel, **payload)
 

@@ -15,6 +15,13 @@ from bot.engine import Overview
 from bot.turns import Await, BotMessage, Reply
 
 SECTION_LIMIT = 3000
+#: Slack's limits on one message. A message holds at most 50 blocks; blocks holding much
+#: more than 12,000 characters of text in all are refused (`msg_blocks_too_long`: observed,
+#: not documented), so a post stays well under that; and the notification `text` is kept
+#: to 3,000 characters (Slack advises under 4,000 and refuses much longer).
+MAX_BLOCKS = 50
+MAX_BLOCKS_TEXT = 10_000
+TEXT_LIMIT = 3000
 ANSWER_PREFIX = "answer_"
 DATE_ACTION = "date_pick"
 DATE_BLOCK_PREFIX = "date:"
@@ -30,6 +37,14 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _safe_cut(escaped: str, limit: int) -> int:
+    """Where to cut escaped text at most `limit` long without halving an entity (&amp;)."""
+    amp = escaped.rfind("&", max(0, limit - 4), limit)
+    if amp != -1 and ";" not in escaped[amp:limit]:
+        return amp
+    return limit
+
+
 def _sections(text: str) -> list[dict[str, Any]]:
     """Text as section blocks, split at paragraph breaks to stay under Slack's limit."""
     chunks: list[str] = []
@@ -42,8 +57,9 @@ def _sections(text: str) -> list[dict[str, Any]]:
         if current:
             chunks.append(current)
         while len(paragraph) > SECTION_LIMIT:
-            chunks.append(paragraph[:SECTION_LIMIT])
-            paragraph = paragraph[SECTION_LIMIT:]
+            cut = _safe_cut(paragraph, SECTION_LIMIT)
+            chunks.append(paragraph[:cut])
+            paragraph = paragraph[cut:]
         current = paragraph
     if current:
         chunks.append(current)
@@ -109,20 +125,97 @@ def _controls(awaits: Await, today: dt.date) -> list[dict[str, Any]]:
     ]
 
 
-def reply_messages(reply: Reply, today: dt.date) -> list[dict[str, Any]]:
-    """A reply as chat.postMessage payloads (text + blocks); controls go on the last one."""
-    payloads: list[dict[str, Any]] = []
+def reply_messages(
+    reply: Reply,
+    today: dt.date,
+    *,
+    max_blocks: int = MAX_BLOCKS,
+    max_text: int = MAX_BLOCKS_TEXT,
+) -> list[dict[str, Any]]:
+    """A reply as chat.postMessage payloads: one post per turn, unless Slack's limits forbid.
+
+    The reply's messages become section blocks in their order, with no divider between
+    them: they read as one answer, paragraph after paragraph, as a person's message would.
+    A message that offers choices it doesn't await lists them; the controls for what the bot
+    awaits (buttons, or a date picker and its hint) come last. Only a reply too big for one
+    message (`MAX_BLOCKS` blocks, `MAX_BLOCKS_TEXT` characters) is split, between messages
+    where it can be; the controls always stay together, at the end of the last post.
+    """
+    groups: list[tuple[BotMessage, list[list[dict[str, Any]]]]] = []
     for n, message in enumerate(reply.messages):
-        last = n == len(reply.messages) - 1
-        blocks = _sections(message.text) if message.text else []
-        if last:
-            blocks.extend(_controls(reply.awaits, today))
+        # Runs of blocks that are never split across posts: each section, and the controls.
+        runs = [[section] for section in _sections(message.text)] if message.text else []
+        if n == len(reply.messages) - 1:
+            controls = _controls(reply.awaits, today)
+            if controls:
+                runs.append(controls)
         elif message.choices:
-            blocks.append(_choice_list(message))
-        if blocks:
-            # `text` is what notifications show: escaped like the blocks.
-            payloads.append({"text": escape(message.text[:3000]) or "…", "blocks": blocks})
-    return payloads
+            runs.append([_choice_list(message)])
+        if runs:
+            groups.append((message, runs))
+
+    posts: list[tuple[BotMessage, list[dict[str, Any]]]] = []
+    current: list[dict[str, Any]] = []
+    opening: BotMessage | None = None
+
+    def fits(more: list[dict[str, Any]]) -> bool:
+        return (
+            len(current) + len(more) <= max_blocks
+            and _text_size(current) + _text_size(more) <= max_text
+        )
+
+    def flush() -> None:
+        nonlocal current, opening
+        if current and opening is not None:
+            posts.append((opening, current))
+        current, opening = [], None
+
+    for message, runs in groups:
+        whole = [block for run in runs for block in run]
+        if not fits(whole):
+            flush()  # start the message on a fresh post rather than split it
+        if fits(whole):
+            current.extend(whole)
+            opening = opening or message
+            continue
+        for run in runs:  # one message too big for a post of its own: split between runs
+            if current and not fits(run):
+                flush()
+            current.extend(run)
+            opening = opening or message
+    flush()
+    # `text` is what a phone's notification shows (Slack's desktop app takes the blocks'
+    # text when it can, which starts the same way): the post's first message, escaped like
+    # the blocks. A notification matters when the user is away, and then it is a check-in we
+    # pushed: its opening says what this is about ("a quick check-in on a step you planned"),
+    # while its question ("How did it go?") would mean nothing on its own. A reply to what
+    # the user just did finds them in the DM, where a notification rarely shows at all.
+    return [{"text": _fallback(message.text), "blocks": blocks} for message, blocks in posts]
+
+
+def _text_size(blocks: Sequence[dict[str, Any]]) -> int:
+    """The characters of text a person can read in some blocks: what counts towards the limit."""
+    size = 0
+    for block in blocks:
+        for item in (block, *(block.get("elements") or ())):
+            text = item.get("text")
+            if isinstance(text, dict):
+                text = text.get("text")
+            if isinstance(text, str):
+                size += len(text)
+    return size
+
+
+def _fallback(text: str) -> str:
+    """A message's text as a post's notification text: escaped, and at most `TEXT_LIMIT`."""
+    shown = escape(text)
+    if len(shown) <= TEXT_LIMIT:
+        return shown or "…"
+    cut = shown[: TEXT_LIMIT - 1]
+    entity = cut.rfind("&")
+    if entity != -1 and ";" not in cut[entity:]:
+        cut = cut[:entity]  # never half an escape such as "&am"
+    return cut + "…"
 
 
 def _choice_list(message: BotMessage) -> dict[str, Any]:
