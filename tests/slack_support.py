@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
+
+from storage.store import Store
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -102,3 +106,21 @@ def block_action(
         "actions": [{**action, "action_ts": action_ts or f"{time.time():.6f}"}],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def plant_overdue_step(db: Path | str, key: str, title: str = "Call the chair") -> None:
+    """Give the user's current conversation a next step that fell due yesterday."""
+    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    store = Store(db)
+    try:
+        conversation = store.current_conversation(key)
+        assert conversation is not None
+        with store.transaction():
+            store.add_next_steps(
+                conversation.id,
+                key,
+                [{"title": title, "text": "Ask the chair for a seat", "due_date": yesterday}],
+                dt.datetime.now(dt.UTC).isoformat(),
+            )
+    finally:
+        store.close()

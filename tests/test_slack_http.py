@@ -7,7 +7,6 @@ the acknowledgements, the DMs that arrive at the (fake) Web API, and the stored 
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import os
 import signal
@@ -24,9 +23,14 @@ from typing import Any
 import pytest
 
 from bot import messages
-from storage.store import Store
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, dm_event, signed_headers
+from tests.slack_support import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    dm_event,
+    plant_overdue_step,
+    signed_headers,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -339,26 +343,7 @@ def test_a_due_next_step_is_checked_in_once_even_across_a_restart(
     wait_for_dms(fake_api, "DUF", 2)
 
     key = f"slack:{TEAM}:UF"
-    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
-    store = Store(coach.db)
-    try:
-        conversation = store.current_conversation(key)
-        assert conversation is not None
-        with store.transaction():
-            store.add_next_steps(
-                conversation.id,
-                key,
-                [
-                    {
-                        "title": "Call the chair",
-                        "text": "Ask the chair for a seat",
-                        "due_date": yesterday,
-                    }
-                ],
-                dt.datetime.now(dt.UTC).isoformat(),
-            )
-    finally:
-        store.close()
+    plant_overdue_step(coach.db, key)
 
     # The check-in goes to the user id, which opens the app's DM with them.
     [checkin] = wait_for_dms(fake_api, "UF", 1, timeout=5)

@@ -8,7 +8,6 @@ acknowledge each one, and its replies arrive at the fake Web API as chat.postMes
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import signal
@@ -23,9 +22,8 @@ from typing import Any
 import pytest
 
 from bot import messages
-from storage.store import Store
 from tests.fakes.socket_mode import FakeSocketModeServer, SocketModeSlackAPI
-from tests.slack_support import dm_event
+from tests.slack_support import dm_event, plant_overdue_step
 
 pytestmark = pytest.mark.slow
 
@@ -289,26 +287,7 @@ def test_socket_mode_pushes_a_due_checkin(
         wait_for_posts(fake_api, "DUF", n + 1)
 
     key = f"slack:{TEAM}:UF"
-    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
-    store = Store(coach.db)
-    try:
-        conversation = store.current_conversation(key)
-        assert conversation is not None
-        with store.transaction():
-            store.add_next_steps(
-                conversation.id,
-                key,
-                [
-                    {
-                        "title": "Call the chair",
-                        "text": "Ask the chair for a seat",
-                        "due_date": yesterday,
-                    }
-                ],
-                dt.datetime.now(dt.UTC).isoformat(),
-            )
-    finally:
-        store.close()
+    plant_overdue_step(coach.db, key)
 
     # The check-in goes to the user id, which opens the app's DM with them; once.
     [checkin] = wait_for_posts(fake_api, "UF", 1, timeout=5)
