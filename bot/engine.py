@@ -206,27 +206,34 @@ class Engine:
         check-in, so a restart neither loses nor repeats it. None when nothing is due.
         """
         with self._lock:
-            with self.store.transaction():
-                now = self.clock()
-                due = self.store.due_unreminded(user_id, now.date().isoformat())
-                if not due:
-                    return None
-                first = self.store.ensure_user(user_id, channel, display_name, now.isoformat())
-                turn = Turn(user_id, now, first)
-                turn.live = self._current(user_id, turn)
-                for step in due:
-                    self.store.mark_reminded(step.id, now.isoformat())
-                live = turn.live
-                if live is None or live.session.row.follow_up_of is None:
-                    loaded = self.catalog.dialogues.get(CHECKIN_DIALOGUE)
-                    if loaded is None:
-                        return None
-                    turn.say(messages.CHECKIN_INTRO)
-                    self._start(turn, loaded, follow_up=due[0])
-                else:
-                    return None
-                self._persist(turn)
-            return self._reply(turn)
+            try:
+                return self._push_due_checkin(user_id, channel, display_name)
+            except BaseException:
+                self._live.pop(user_id, None)  # memory must not run ahead of a rollback
+                raise
+
+    def _push_due_checkin(
+        self, user_id: str, channel: str, display_name: str | None
+    ) -> Reply | None:
+        with self.store.transaction():
+            now = self.clock()
+            due = self.store.due_unreminded(user_id, now.date().isoformat())
+            if not due:
+                return None
+            first = self.store.ensure_user(user_id, channel, display_name, now.isoformat())
+            turn = Turn(user_id, now, first)
+            turn.live = self._current(user_id, turn)
+            for step in due:
+                self.store.mark_reminded(step.id, now.isoformat())
+            loaded = self.catalog.dialogues.get(CHECKIN_DIALOGUE)
+            if loaded is None:
+                return None
+            if turn.live is not None and turn.live.session.row.follow_up_of is not None:
+                return None  # already in a check-in: the others follow when it ends
+            turn.say(messages.CHECKIN_INTRO)
+            self._start(turn, loaded, follow_up=due[0])
+            self._persist(turn)
+        return self._reply(turn)
 
     def overview(self, user_id: str) -> Overview:
         """Where the user is and what they have planned: for status commands and home tabs."""
