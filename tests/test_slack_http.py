@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +357,21 @@ def test_a_due_next_step_is_checked_in_once_even_across_a_restart(
     time.sleep(6 * FOLLOWUP_SECONDS)
     assert len(dms_in(fake_api, "UF")) == 1
     assert sections(dms_in(fake_api, "DUF")[-1])[-1].startswith("First, which of these")
+
+
+def test_stopping_the_server_finishes_every_acknowledged_turn_first(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    """A deploy (SIGTERM) right after a burst: Slack got its 200s and will not resend, so
+    every acknowledged event must still get its turn and its reply before the worker exits."""
+    users = [f"UB{n:02d}" for n in range(40)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        acks = list(pool.map(lambda u: say(coach, u, "hello", event_id=f"EvBurst{u}")[0], users))
+    assert acks == [200] * len(users)
+
+    coach.stop()  # SIGTERM at once, with turns still queued behind the acks
+
+    for user in users:
+        assert transcript(coach.db, user)[:1] == [("user", "hello")], user
+        assert len(transcript(coach.db, user)) >= 2, user  # and the bot's answer
+        assert len(dms_in(fake_api, f"D{user}")) == 1, user

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,8 @@ class SlackCoach:
             base_url=settings.api_url or WebClient.BASE_URL,
         )
         self.order = TurnOrder()
+        # Our own pool for the turns that run after each ack, so shutdown can drain it.
+        self.turns = ThreadPoolExecutor(max_workers=8, thread_name_prefix="coach-turn")
         self.app = App(
             signing_secret=settings.signing_secret or "socket-mode-has-no-signing-secret",
             client=self.client,
@@ -105,8 +108,14 @@ class SlackCoach:
             process_before_response=process_before_response,
             request_verification_enabled=settings.signing_secret is not None,
             logger=logging.getLogger("coach.slack.bolt"),
+            listener_executor=self.turns,
         )
         self._register()
+
+    def drain(self) -> None:
+        """Finish every acknowledged turn before the process exits: Slack will not resend
+        an event it got a 200 for, so a deploy must not drop the queue."""
+        self.turns.shutdown(wait=True)
 
     # -- helpers ---------------------------------------------------------------------
 

@@ -124,6 +124,7 @@ def run_socket_mode(coach: SlackCoach) -> None:
         handler.start()
     finally:
         loop.stop()
+        coach.drain()
 
 
 def run_http(
@@ -160,6 +161,8 @@ def run_http(
         def load(self) -> Any:
             coach = make_coach()
             FollowUpLoop(coach, coach.settings.followup_interval).start()
+            # gunicorn calls worker_exit in the worker once requests stop: drain turns there.
+            self.cfg.set("worker_exit", lambda server, worker: coach.drain())
             return wsgi_app(coach)
 
     CoachServer().run()
