@@ -1154,3 +1154,14 @@ def test_coach_slack_without_settings_exits_2_with_one_line_on_stderr(
     assert "SLACK_BOT_TOKEN" in err[0]
     assert "coach chat" in err[0]
     assert not (tmp_path / "coach.db").exists()
+
+
+def test_a_rate_limited_reply_is_retried_not_lost(slack: Slack, fake: FakeSlackAPI) -> None:
+    fake.rate_limits["chat.postMessage"] = 1  # Slack says 429, Retry-After: 0
+
+    slack.dm("hello")
+
+    attempts = fake.of("chat.postMessage")
+    assert len(attempts) == 2  # the refused one, then the retry
+    assert attempts[0] == attempts[1]
+    assert "What would you like to do?" in str(attempts[1]["blocks"])

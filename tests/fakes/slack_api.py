@@ -23,6 +23,8 @@ class FakeSlackAPI:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.failures: dict[str, str] = {}
+        #: method -> how many calls to answer 429 (rate limited) before answering normally
+        self.rate_limits: dict[str, int] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         fake = self
@@ -35,18 +37,24 @@ class FakeSlackAPI:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 path = urlparse(self.path).path
+                status = 200
                 if path.startswith("/api/"):
                     params = fake._parse(raw, self.headers.get("Content-Type", ""))
                     method = path.removeprefix("/api/")
                     fake._record(method, params)
-                    body = fake._answer(method, params)
+                    if fake._take_rate_limit(method):
+                        status, body = 429, {"ok": False, "error": "ratelimited"}
+                    else:
+                        body = fake._answer(method, params)
                 else:  # response_url posts (JSON) and file uploads (kept as sent)
                     ctype = self.headers.get("Content-Type", "")
                     parsed = fake._parse(raw, ctype) if "json" in ctype else {}
                     fake._record(path.lstrip("/"), {**parsed, "raw": raw})
                     body = {"ok": True}
                 data = json.dumps(body).encode()
-                self.send_response(200)
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "0")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -83,6 +91,13 @@ class FakeSlackAPI:
                     params[key] = json.loads(params[key])
             return params
         return {"raw": raw}
+
+    def _take_rate_limit(self, method: str) -> bool:
+        with self._lock:
+            left = self.rate_limits.get(method, 0)
+            if left > 0:
+                self.rate_limits[method] = left - 1
+            return left > 0
 
     def _record(self, method: str, params: dict[str, Any]) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.channels.slack import blocks, texts
 from bot.channels.slack.ordering import TurnOrder
@@ -98,6 +99,9 @@ class SlackCoach:
             token=settings.bot_token,
             base_url=settings.api_url or WebClient.BASE_URL,
         )
+        # Slack answers 429 with Retry-After when a workspace posts fast: wait and retry
+        # rather than lose a reply the user's turn already committed.
+        self.client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
         self.order = TurnOrder()
         # Our own pool for the turns that run after each ack, so shutdown can drain it.
         self.turns = ThreadPoolExecutor(max_workers=8, thread_name_prefix="coach-turn")
