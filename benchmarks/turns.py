@@ -74,7 +74,10 @@ SQL_UPDATE_CONVERSATION = (
     "history = ?, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
     "updated_at = ?, completed_at = ? WHERE id = ?"
 )
-SQL_UPDATE_SEQ = "UPDATE users SET message_seq = message_seq + ? WHERE id = ? RETURNING message_seq"
+SQL_UPDATE_SEQ = (
+    "UPDATE users SET message_seq = message_seq + ?, last_seen_at = ? WHERE id = ? "
+    "RETURNING message_seq"
+)
 SQL_INSERT_MESSAGE = (
     "INSERT INTO messages (user_id, conversation_id, seq, sender, text, state, "
     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -504,12 +507,12 @@ class FloorDriver:
         t0 = clock()
         now = dt.datetime.now(dt.UTC).isoformat()
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(SQL_UPSERT_USER, (user, "terminal", None, now, now, now)).fetchone()
+        # A user the engine has seen: its row is written once, by the numbering update.
         conn.execute(
             SQL_UPDATE_CONVERSATION,
             (state, status, pending, slots, history, counter, version, digest, now, done, conv_id),
         )
-        (seq,) = conn.execute(SQL_UPDATE_SEQ, (len(messages), user)).fetchone()
+        (seq,) = conn.execute(SQL_UPDATE_SEQ, (len(messages), now, user)).fetchone()
         first = seq - len(messages) + 1
         conn.executemany(
             SQL_INSERT_MESSAGE,

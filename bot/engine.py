@@ -164,6 +164,7 @@ class Engine:
         self.clock = clock
         self.safety = SafetyDetector(catalog.safety)
         self._live: OrderedDict[str, Live] = OrderedDict()
+        self._known_users: set[str] = set()
         self._lock = threading.RLock()
 
     # == public entry points ================================================================
@@ -220,7 +221,7 @@ class Engine:
             due = self.store.due_unreminded(user_id, now.date().isoformat())
             if not due:
                 return None
-            first = self.store.ensure_user(user_id, channel, display_name, now.isoformat())
+            first = self._ensure_user(user_id, channel, display_name, now)
             turn = Turn(user_id, now, first)
             turn.live = self._current(user_id, turn)
             for step in due:
@@ -289,6 +290,7 @@ class Engine:
         """Erase everything stored about the user, and any conversation held in memory."""
         with self._lock:
             self._live.pop(user_id, None)
+            self._known_users.discard(user_id)
             self.store.erase_user(user_id)
 
     # == the turn ============================================================================
@@ -300,7 +302,7 @@ class Engine:
             try:
                 with self.store.transaction():
                     now = self.clock()
-                    first = self.store.ensure_user(user_id, channel, display_name, now.isoformat())
+                    first = self._ensure_user(user_id, channel, display_name, now)
                     if message is not None and message.delivery_id:
                         if self.store.seen_delivery(message.delivery_id):
                             return Reply(duplicate=True)
@@ -325,10 +327,12 @@ class Engine:
                 return self._reply(turn)
             except StorageError as exc:
                 self._live.pop(user_id, None)
+                self._known_users.discard(user_id)
                 log.warning("turn not saved: %s", exc)
                 return Reply((BotMessage(str(exc)),))
-            except Exception as exc:
+            except Exception as exc:  # never a traceback in front of a user
                 self._live.pop(user_id, None)
+                self._known_users.discard(user_id)
                 frames = traceback.extract_tb(exc.__traceback__)
                 where = ", ".join(f"{f.name}:{f.lineno}" for f in frames[-4:])
                 # Only the type and code location: exception text may quote the user.
@@ -367,6 +371,21 @@ class Engine:
     def _reply(self, turn: Turn) -> Reply:
         awaits = NOTHING if (turn.ended or turn.paused) else self._awaits(turn.live)
         return Reply(tuple(turn.out), awaits, ended=turn.ended, refused=turn.refused)
+
+    def _ensure_user(
+        self, user_id: str, channel: str, display_name: str | None, now: dt.datetime
+    ) -> bool:
+        """Create the user on first contact (True while they have said nothing yet).
+
+        Users already seen by this process skip the write: every turn's message numbering
+        updates their row (and when they were last seen) anyway.
+        """
+        if user_id in self._known_users:
+            return False
+        first = self.store.ensure_user(user_id, channel, display_name, now.isoformat())
+        if not first:
+            self._known_users.add(user_id)
+        return first
 
     # == live conversations ==================================================================
 

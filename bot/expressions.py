@@ -9,6 +9,7 @@ few named helpers.
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -86,6 +87,19 @@ def check_expression(source: str, known_names: Iterable[str]) -> None:
             )
 
 
+_local = threading.local()
+
+
+def _evaluator() -> EvalWithCompoundTypes:
+    """One evaluator per thread: building one costs more than evaluating a condition, and
+    conditions are shared by every conversation and thread."""
+    evaluator = getattr(_local, "evaluator", None)
+    if evaluator is None:
+        # simpleeval adds its own helpers to the dict it is given: hand it a copy.
+        evaluator = _local.evaluator = EvalWithCompoundTypes(functions=dict(FUNCTIONS))
+    return evaluator
+
+
 class Condition:
     """A checked expression, ready to evaluate against a conversation's slots.
 
@@ -99,10 +113,8 @@ class Condition:
         self._tree = EvalWithCompoundTypes().parse(self.source)
 
     def __call__(self, slots: Mapping[str, Any]) -> bool:
-        names = {"true": True, "false": False, "none": None, **slots}
-        # A fresh evaluator per call: conditions are shared by every conversation and thread.
-        # simpleeval adds its own helpers to the dict it is given: hand it a copy.
-        evaluator = EvalWithCompoundTypes(names=names, functions=dict(FUNCTIONS))
+        evaluator = _evaluator()
+        evaluator.names = {"true": True, "false": False, "none": None, **slots}
         try:
             return bool(evaluator.eval(self.source, previously_parsed=self._tree))
         except Exception:

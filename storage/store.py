@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +49,18 @@ class ConversationRow:
     started_at: str
     updated_at: str
     completed_at: str | None = None
+    #: How long `history` was when last read or written: lets a save append or drop one
+    #: entry in SQL instead of rewriting the whole undo history every turn.
+    saved_history: int | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_tuple(cls, row: Sequence[Any]) -> ConversationRow:
         values = list(row)
         values[8] = json.loads(values[8] or "{}")
         values[9] = json.loads(values[9] or "[]")
-        return cls(*values)
+        loaded = cls(*values)
+        loaded.saved_history = len(loaded.history)
+        return loaded
 
 
 @dataclass(frozen=True)
@@ -254,20 +259,36 @@ class Store:
             ),
         )
         row.id = int(cursor.lastrowid or 0)
+        row.saved_history = len(row.history)
         return row.id
 
     def save_conversation(self, row: ConversationRow) -> None:
-        """Write back a conversation's state, slots, history and status."""
+        """Write back a conversation's state, slots, history and status.
+
+        The undo history only ever grows or shrinks by one entry a turn (an answer, `back`);
+        then only that entry is sent. Anything else rewrites it whole.
+        """
+        saved, now = row.saved_history, len(row.history)
+        if saved is not None and now == saved + 1:
+            history_sql = "json_insert(history, '$[#]', json(?))"
+            history_arg: str | None = json.dumps(row.history[-1], separators=(",", ":"))
+        elif saved is not None and now == saved - 1:
+            history_sql, history_arg = "json_remove(history, coalesce(?, '$[#-1]'))", None
+        elif saved is not None and now == saved:
+            history_sql, history_arg = "coalesce(?, history)", None
+        else:
+            history_sql = "?"
+            history_arg = json.dumps(row.history, separators=(",", ":"))
         self.db.execute(
             "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
-            "history = ?, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
+            f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
             "updated_at = ?, completed_at = ? WHERE id = ?",
             (
                 row.state,
                 row.status,
                 row.pending,
                 json.dumps(row.slots, separators=(",", ":")),
-                json.dumps(row.history, separators=(",", ":")),
+                history_arg,
                 row.turn,
                 row.dialogue_version,
                 row.dialogue_digest,
@@ -276,6 +297,7 @@ class Store:
                 row.id,
             ),
         )
+        row.saved_history = now
 
     def conversations_of(self, user_id: str) -> list[ConversationRow]:
         rows = self._read(
@@ -290,10 +312,14 @@ class Store:
         """Append messages to the user's transcript, numbered in order (inside a turn)."""
         if not messages:
             return
-        (seq,) = self.db.execute(
-            "UPDATE users SET message_seq = message_seq + ? WHERE id = ? RETURNING message_seq",
-            (len(messages), user_id),
+        row = self.db.execute(
+            "UPDATE users SET message_seq = message_seq + ?, last_seen_at = ? WHERE id = ? "
+            "RETURNING message_seq",
+            (len(messages), now, user_id),
         ).fetchone()
+        if row is None:
+            raise StorageError(f"No user {user_id!r} in {self.path}: were they just erased?")
+        (seq,) = row
         first = seq - len(messages) + 1
         self.db.conn.executemany(
             "INSERT INTO messages (user_id, conversation_id, seq, sender, text, state, "
