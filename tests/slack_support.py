@@ -124,3 +124,27 @@ def plant_overdue_step(db: Path | str, key: str, title: str = "Call the chair") 
             )
     finally:
         store.close()
+
+
+def posts_in(fake: Any, channel: str) -> list[dict[str, Any]]:
+    """Every message the bot posted to one channel (text and blocks), in posting order."""
+    return [p for p in fake.of("chat.postMessage") if p.get("channel") == channel]
+
+
+def wait_for_posts(
+    fake: Any, channel: str, count: int, timeout: float = 10.0
+) -> list[dict[str, Any]]:
+    """Posts to `channel` once there are `count` of them (listeners run after the ack)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = posts_in(fake, channel)
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    texts = [p.get("text") for p in posts_in(fake, channel)]
+    raise AssertionError(f"expected {count} posts in {channel}, got {texts}")
+
+
+def sections(post: dict[str, Any]) -> list[str]:
+    """The texts a posted message shows, one per section block: one turn's messages, in order."""
+    return [b["text"]["text"] for b in post.get("blocks") or [] if b.get("type") == "section"]

@@ -30,7 +30,10 @@ from tests.slack_support import (
     SIGNING_SECRET,
     dm_event,
     plant_overdue_step,
+    posts_in,
+    sections,
     signed_headers,
+    wait_for_posts,
 )
 
 pytestmark = pytest.mark.slow
@@ -172,28 +175,6 @@ def say(
     return post(coach.port, body, {**headers, **(extra or {})})
 
 
-def dms_in(fake: FakeSlackAPI, channel: str) -> list[dict[str, Any]]:
-    """Every message the bot posted to one channel (text and blocks), in posting order."""
-    return [p for p in fake.of("chat.postMessage") if p.get("channel") == channel]
-
-
-def wait_for_dms(
-    fake: FakeSlackAPI, channel: str, count: int, timeout: float = 10.0
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = dms_in(fake, channel)
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"expected {count} DMs in {channel}, got {dms_in(fake, channel)}")
-
-
-def sections(dm: dict[str, Any]) -> list[str]:
-    """The texts a posted message shows, one per section block: one turn's messages, in order."""
-    return [b["text"]["text"] for b in dm.get("blocks") or [] if b.get("type") == "section"]
-
-
 def transcript(db: Path, user: str) -> list[tuple[str, str]]:
     """(sender, text) of the user's stored messages, in their order."""
     conn = sqlite3.connect(db)
@@ -218,7 +199,7 @@ def test_a_dm_is_acknowledged_at_once_and_answered(
     assert took < 1.0, f"ack took {took:.3f}s"
 
     # The greeting and the menu, in one post: its notification is the greeting.
-    [dm] = wait_for_dms(fake_api, "DUA", 1)
+    [dm] = wait_for_posts(fake_api, "DUA", 1)
     assert dm["text"].startswith("Hello. I'm Influence Coach.")
     greeting, menu = sections(dm)
     assert greeting == dm["text"]
@@ -227,10 +208,10 @@ def test_a_dm_is_acknowledged_at_once_and_answered(
     # A second message from a user who is already known is acknowledged even faster.
     status, took = say(coach, "UA", "start diagnose", event_id="EvA2")
     assert (status, took < 0.5) == (200, True), f"{status} after {took:.3f}s"
-    dm = wait_for_dms(fake_api, "DUA", 2)[1]
+    dm = wait_for_posts(fake_api, "DUA", 2)[1]
     assert dm["text"].startswith("Let's look at one situation")
     assert sections(dm)[-1].startswith("First, which of these")
-    assert len(dms_in(fake_api, "DUA")) == 2  # one post per turn (turns run in order)
+    assert len(posts_in(fake_api, "DUA")) == 2  # one post per turn (turns run in order)
 
 
 def test_a_bad_signature_is_refused_and_not_answered(
@@ -239,7 +220,7 @@ def test_a_bad_signature_is_refused_and_not_answered(
     status, _ = say(coach, "UB", "hello", event_id="EvB1", secret="not-the-signing-secret")
     assert status == 401
     time.sleep(QUIET)
-    assert dms_in(fake_api, "DUB") == []
+    assert posts_in(fake_api, "DUB") == []
     assert transcript(coach.db, "UB") == []
 
 
@@ -250,7 +231,7 @@ def test_an_old_timestamp_is_refused_as_a_replay(
     status, _ = say(coach, "UC", "hello", event_id="EvC1", timestamp=ten_minutes_ago)
     assert status == 401
     time.sleep(QUIET)
-    assert dms_in(fake_api, "DUC") == []
+    assert posts_in(fake_api, "DUC") == []
     assert transcript(coach.db, "UC") == []
 
 
@@ -268,9 +249,9 @@ def test_a_retried_event_makes_one_turn(coach: CoachProcess, fake_api: FakeSlack
     ]
     assert [s for s, _ in (first, *retries)] == [200, 200, 200]
 
-    wait_for_dms(fake_api, "DUD", 1)
+    wait_for_posts(fake_api, "DUD", 1)
     time.sleep(QUIET)
-    dms = dms_in(fake_api, "DUD")
+    dms = posts_in(fake_api, "DUD")
     assert len(dms) == 1, dms  # one reply to the turn, not three
     assert sections(dms[0])[-1] == messages.MENU
     said = transcript(coach.db, "UD")
@@ -316,7 +297,7 @@ def test_ten_users_at_once_each_get_every_reply_in_order(
 
     for user in users:
         other = f"Council {user}"
-        dms = wait_for_dms(fake_api, f"D{user}", len(SCRIPT), timeout=20)
+        dms = wait_for_posts(fake_api, f"D{user}", len(SCRIPT), timeout=20)
         assert len(dms) == len(SCRIPT), (user, [d["text"] for d in dms])  # a post per turn
         for dm, (_, replies) in zip(dms, SCRIPT, strict=True):
             shown = sections(dm)
@@ -341,22 +322,22 @@ def test_a_due_next_step_is_checked_in_once_even_across_a_restart(
 ) -> None:
     for n, text in enumerate(["hello", "start diagnose"]):
         assert say(coach, "UF", text, event_id=f"EvF{n}")[0] == 200
-    wait_for_dms(fake_api, "DUF", 2)
+    wait_for_posts(fake_api, "DUF", 2)
 
     key = f"slack:{TEAM}:UF"
     plant_overdue_step(coach.db, key)
 
     # The check-in goes to the user id, which opens the app's DM with them.
-    [checkin] = wait_for_dms(fake_api, "UF", 1, timeout=5)
+    [checkin] = wait_for_posts(fake_api, "UF", 1, timeout=5)
     assert checkin["text"] == messages.CHECKIN_INTRO  # the notification says what this is
     assert any("Call the chair" in t for t in sections(checkin))
     time.sleep(4 * FOLLOWUP_SECONDS)
-    assert len(dms_in(fake_api, "UF")) == 1
+    assert len(posts_in(fake_api, "UF")) == 1
 
     coach.restart()
     time.sleep(6 * FOLLOWUP_SECONDS)
-    assert len(dms_in(fake_api, "UF")) == 1
-    assert sections(dms_in(fake_api, "DUF")[-1])[-1].startswith("First, which of these")
+    assert len(posts_in(fake_api, "UF")) == 1
+    assert sections(posts_in(fake_api, "DUF")[-1])[-1].startswith("First, which of these")
 
 
 def test_stopping_the_server_finishes_every_acknowledged_turn_first(
@@ -374,4 +355,4 @@ def test_stopping_the_server_finishes_every_acknowledged_turn_first(
     for user in users:
         assert transcript(coach.db, user)[:1] == [("user", "hello")], user
         assert len(transcript(coach.db, user)) >= 2, user  # and the bot's answer
-        assert len(dms_in(fake_api, f"D{user}")) == 1, user
+        assert len(posts_in(fake_api, f"D{user}")) == 1, user

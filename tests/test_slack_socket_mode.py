@@ -23,7 +23,13 @@ import pytest
 
 from bot import messages
 from tests.fakes.socket_mode import FakeSocketModeServer, SocketModeSlackAPI
-from tests.slack_support import dm_event, plant_overdue_step
+from tests.slack_support import (
+    dm_event,
+    plant_overdue_step,
+    posts_in,
+    sections,
+    wait_for_posts,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -143,28 +149,6 @@ def wait_until_connected(process: SocketModeCoach, server: FakeSocketModeServer)
 
 
 # -- helpers a test reads like a user -------------------------------------------------------
-
-
-def posts_in(fake: SocketModeSlackAPI, channel: str) -> list[dict[str, Any]]:
-    return [p for p in fake.of("chat.postMessage") if p.get("channel") == channel]
-
-
-def wait_for_posts(
-    fake: SocketModeSlackAPI, channel: str, count: int, timeout: float = 10.0
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = posts_in(fake, channel)
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    texts = [p.get("text") for p in posts_in(fake, channel)]
-    raise AssertionError(f"expected {count} posts in {channel}, got {texts}")
-
-
-def sections(post: dict[str, Any]) -> list[str]:
-    """The texts a posted message shows, one per section block: one turn's messages, in order."""
-    return [b["text"]["text"] for b in post.get("blocks") or [] if b.get("type") == "section"]
 
 
 def user_messages(db: Path, user: str) -> list[str]:
