@@ -366,3 +366,52 @@ def test_unknown_dialogue_mid_conversation_keeps_your_place(chat: Any) -> None:
     assert "closest to your role" in chat.text
     assert chat.state == "role"
     assert chat.last.awaits.kind == "choice"
+
+
+# -- the picture of the flow ----------------------------------------------------------------
+
+
+def graph_of(folder: Path, dialogue_id: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert main(["dialogues", "graph", dialogue_id, "--dialogues", str(folder)]) == 0
+    return [line.strip() for line in capsys.readouterr().out.splitlines()]
+
+
+def test_graph_draws_every_step_and_branch_as_mermaid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, TINY.replace("  name_it:\n", "  name_it:\n    title: Naming it\n"))
+    lines = graph_of(tmp_path, "tiny", capsys)
+
+    assert lines[0] == "stateDiagram-v2"
+    assert 'state "Naming it" as name_it' in lines  # a step's title, else its id
+    assert "[*] --> ask" in lines  # where it starts
+    assert {"stopped --> [*]", "done --> [*]"} <= set(lines)  # where it can end
+    # The condition an admin wrote is shown on its branch; the fallback has none.
+    assert "name_it --> stopped : Answer [go_on == 'no']" in lines
+    assert "name_it --> done : Answer" in lines
+    assert "ask --> name_it : Answer" in lines
+    # The commands users have are part of the flow too.
+    assert "name_it --> ask : Back [back to ask]" in lines
+    assert "name_it --> ask : Restart" in lines
+
+
+def test_graph_shows_choice_branches_and_passes_through_message_steps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = graph_of(DIALOGUES, "own_power", capsys)
+
+    assert "difference --> who_decides : Answer [difference == 'not_sure']" in lines
+    assert "difference --> difference_shows : Answer" in lines
+    # A step that asks nothing moves on by itself: no answer is needed.
+    assert "summary --> recommend" in lines
+    assert "commit__due --> commit : Answer [fewer than 3 steps]" in lines
+
+
+def test_graph_of_an_unknown_dialogue_names_the_ones_there_are(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["dialogues", "graph", "nonsense", "--dialogues", str(DIALOGUES)]) != 0
+    out = capsys.readouterr()
+    assert "nonsense" in out.err + out.out
+    assert "diagnose" in out.err + out.out
+    assert "Traceback" not in out.err + out.out
