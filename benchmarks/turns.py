@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from statemachine import StateChart  # noqa: E402
+from statemachine import StateMachine  # noqa: E402
 
 from bot.engine import MENU_REF, Engine  # noqa: E402
 from bot.loader import load_catalog, load_dialogue_file  # noqa: E402
@@ -95,22 +95,22 @@ class SendTimer:
 
     def __init__(self) -> None:
         self.ns = 0
-        self._original = StateChart.send
+        self._original = StateMachine.send
 
     def install(self) -> None:
         original, clock = self._original, time.perf_counter_ns
 
-        def send(machine: StateChart, *args: Any, **kwargs: Any) -> Any:
+        def send(machine: StateMachine, *args: Any, **kwargs: Any) -> Any:
             t0 = clock()
             try:
                 return original(machine, *args, **kwargs)
             finally:
                 self.ns += clock() - t0
 
-        StateChart.send = send  # type: ignore[method-assign]
+        StateMachine.send = send  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
-        StateChart.send = self._original  # type: ignore[method-assign]
+        StateMachine.send = self._original  # type: ignore[method-assign]
 
     def take(self) -> int:
         ns, self.ns = self.ns, 0

@@ -119,16 +119,15 @@ def cmd_dialogues_list(args: argparse.Namespace) -> int:
 
 
 def cmd_dialogues_graph(args: argparse.Namespace) -> int:
-    from statemachine.contrib.diagram import formatter
-
     from bot.compiler import compile_dialogue
+    from bot.diagram import mermaid
 
     catalog = load_catalog(_dialogues_dir(args))
     try:
         loaded = catalog.get(args.id)
     except UnknownDialogue as exc:
         raise CoachError(str(exc)) from None
-    print(formatter.render(compile_dialogue(loaded).machine_class, "mermaid"))
+    print(mermaid(compile_dialogue(loaded).machine_class))
     return 0
 
 

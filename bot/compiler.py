@@ -1,9 +1,15 @@
 """Turns a validated dialogue into a python-statemachine class, once per dialogue version.
 
-Each step becomes a state; `next` branches become guarded `answer` transitions (or eventless
-ones for steps that ask nothing); `back` and `restart` are transitions too, so the machine,
-not a side table, decides where a conversation can go. Classes are cached by dialogue id,
-version and file digest: building one is far costlier than a turn.
+Each step becomes a state; `next` branches become guarded `answer` transitions (or `proceed`
+ones for steps that ask nothing, sent at once after entering them); `back` and `restart` are
+transitions too, so the machine, not a side table, decides where a conversation can go.
+Classes are cached by dialogue id, version and file digest: building one is far costlier
+than a turn.
+
+The library is python-statemachine 2.6 on purpose: its `send` costs about a third of 3.x's
+SCXML-style event loop, which alone cost as much as the durable commit of a turn (see the
+README's benchmark section). Classes are built through the library's own metaclass and
+`State.to`, the same way a hand-written machine class is.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from statemachine import StateChart
-from statemachine.io import create_machine_class_from_definition
+from statemachine import State, StateMachine
+from statemachine.factory import StateMachineMetaclass
 
 from bot.expressions import Condition
 from bot.loader import LoadedDialogue
@@ -24,15 +30,23 @@ from bot.steps import DUE_SUFFIX, StepRunner, is_asking, resolve
 
 Guard = Callable[[Session], bool]
 
+#: The event sent on entering a step that asks nothing (a message, a summary), to move on.
+PROCEED = "proceed"
 
-def _guard(name: str, test: Guard) -> Guard:
-    """A named guard: the name is what diagrams show on the transition."""
+
+def _guard(label: str, test: Guard) -> Guard:
+    """A guard labelled with what diagrams show on its transition (the admin's condition).
+
+    Its `__name__` has a space in it on purpose: python-statemachine looks a callback's name
+    up on the model and the machine, and a bare slot name like `point_coming` would find the
+    state of that name instead.
+    """
 
     def guard(model: Session) -> bool:
         return test(model)
 
-    guard.__name__ = name
-    guard.__qualname__ = name
+    guard.__name__ = guard.__qualname__ = f"when {label}"
+    guard.label = label  # type: ignore[attr-defined]
     return guard
 
 
@@ -59,7 +73,7 @@ def _enter(runner: StepRunner, state_id: str) -> Callable[[Session], None]:
     def enter(model: Session) -> None:
         runner.enter(state_id, model)
 
-    enter.__name__ = "say"
+    enter.__name__ = enter.__qualname__ = "say step"  # a space: see _guard
     return enter
 
 
@@ -76,11 +90,12 @@ class CompiledDialogue:
         definition = self._definition()
         # The factory mutates what it is given: hand it a copy, keep ours for inspection.
         self.definition = definition
-        self.machine_class: type[StateChart] = create_machine_class_from_definition(
-            self.class_name,
-            states=copy.deepcopy(definition),
-            catch_errors_as_events=False,
-            allow_event_without_transition=False,
+        self.machine_class: type[StateMachine] = _machine_class(
+            self.class_name, copy.deepcopy(definition)
+        )
+        #: States of steps that ask nothing: the machine moves on from them by itself.
+        self.passing_states = frozenset(
+            state_id for state_id, spec in definition.items() if PROCEED in spec.get("on", {})
         )
 
     @property
@@ -138,8 +153,8 @@ class CompiledDialogue:
             if is_asking(step):
                 for state_id, transitions in self._answer_transitions(step_id, step).items():
                     states[state_id]["on"]["answer"] = transitions
-            elif step.kind != "end":
-                states[step_id]["transitions"] = _branches(getattr(step, "next", None))
+            elif step.kind != "end" and (onward := _branches(getattr(step, "next", None))):
+                states[step_id]["on"][PROCEED] = onward
         for state_id, preds in self.question_predecessors().items():
             if preds:
                 states[state_id]["on"]["back"] = [
@@ -202,16 +217,49 @@ class CompiledDialogue:
     def knows_state(self, state_id: str | None) -> bool:
         return state_id is not None and state_id in self.machine_class.states_map
 
-    def start(self, session: Session) -> StateChart:
+    def start(self, session: Session) -> StateMachine:
         """A new machine at the start: entering the first state says its words."""
         session.state = None
-        return self.machine_class(model=session)
+        machine = self.machine_class(model=session)
+        self._move_on(machine)
+        return machine
 
-    def restore(self, session: Session) -> StateChart:
+    def send(self, machine: StateMachine, event: str) -> None:
+        """Send `answer`, `back` or `restart`, then pass through steps that ask nothing.
+
+        Raises TransitionNotAllowed when no transition of the event is allowed.
+        """
+        machine.send(event)
+        self._move_on(machine)
+
+    def _move_on(self, machine: StateMachine) -> None:
+        while machine.current_state_value in self.passing_states:
+            machine.send(PROCEED)
+
+    def restore(self, session: Session) -> StateMachine:
         """A machine at the session's stored state, without replaying any entry callbacks."""
         if not self.knows_state(session.state):
             raise KeyError(session.state)
         return self.machine_class(model=session)
+
+
+def _machine_class(name: str, definition: dict[str, dict[str, Any]]) -> type[StateMachine]:
+    """A StateMachine subclass with one state per entry and its `on` transitions."""
+    states = {
+        state_id: State(
+            spec["name"],
+            initial=spec.get("initial", False),
+            final=spec.get("final", False),
+            enter=spec["enter"],
+        )
+        for state_id, spec in definition.items()
+    }
+    for state_id, spec in definition.items():
+        for event, transitions in spec.get("on", {}).items():
+            for t in transitions:
+                states[state_id].to(states[t["target"]], event=event, cond=t.get("cond"))
+    attrs: dict[str, Any] = {**states, "allow_event_without_transition": False}
+    return StateMachineMetaclass(name, (StateMachine,), attrs)  # type: ignore[return-value]
 
 
 _CACHE: dict[tuple[str, int, str], CompiledDialogue] = {}

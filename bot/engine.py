@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from statemachine import StateChart
+from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
 from bot import answers, messages
@@ -70,7 +70,7 @@ class Live:
     """A conversation with its machine kept in memory: building a machine costs a lot."""
 
     session: Session
-    machine: StateChart
+    machine: StateMachine
 
     @property
     def runner(self) -> Any:
@@ -800,7 +800,7 @@ class Engine:
             day = dt.date.fromisoformat(noted)
             turn.say(messages.DATE_NOTED.format(date=f"{day:%A} {day.day} {day:%B %Y}"))
         try:
-            live.machine.send("answer")
+            live.session.compiled.send(live.machine, "answer")
         except TransitionNotAllowed:
             live.runner.undo(session, session.row.history.pop())
             turn.say(messages.PICK_ONE)
@@ -889,7 +889,7 @@ class Engine:
         live.runner.undo(session, entry)
         session.back_target = entry["state"]
         try:
-            live.machine.send("back")
+            live.session.compiled.send(live.machine, "back")
         except TransitionNotAllowed:
             session.slots.clear()
             session.slots.update(before)
@@ -916,7 +916,7 @@ class Engine:
         session.row.status = "active"
         turn.touch(live)
         turn.say(messages.RESTARTED.format(title=session.compiled.dialogue.title))
-        live.machine.send("restart")
+        live.session.compiled.send(live.machine, "restart")
         self._after_event(turn, live)
 
     def _cmd_pause(self, turn: Turn) -> None:
