@@ -217,6 +217,14 @@ class CompiledDialogue:
     def knows_state(self, state_id: str | None) -> bool:
         return state_id is not None and state_id in self.machine_class.states_map
 
+    def waits_at(self, state_id: str | None) -> bool:
+        """Whether a stored conversation can carry on at this state: a question still there.
+
+        After an edit, a state of that name may have become a message or an end; the
+        conversation cannot answer it, so it has to be set aside.
+        """
+        return self.knows_state(state_id) and is_asking(resolve(self.dialogue, state_id)[1])
+
     def start(self, session: Session) -> StateMachine:
         """A new machine at the start: entering the first state says its words."""
         session.state = None

@@ -437,7 +437,7 @@ class Engine:
             return None
         compiled = compile_dialogue(loaded)
         session = Session(row, compiled)
-        if not compiled.knows_state(row.state):
+        if not compiled.waits_at(row.state):
             return None
         if row.dialogue_digest != loaded.digest:
             row.dialogue_digest = loaded.digest

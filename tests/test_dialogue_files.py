@@ -415,3 +415,81 @@ def test_graph_of_an_unknown_dialogue_names_the_ones_there_are(
     assert "nonsense" in out.err + out.out
     assert "diagnose" in out.err + out.out
     assert "Traceback" not in out.err + out.out
+
+
+# -- an admin edits a dialogue while people are in it ----------------------------------------
+
+
+def engine_after_edit(folder: Path, store: Any, clock: Any, text: str | None) -> Engine:
+    """A restarted coach that loads the edited file (None: the file was deleted)."""
+    if text is None:
+        (folder / "tiny.yaml").unlink()
+    else:
+        write(folder, text)
+    return Engine(store, load_catalog(folder), clock=clock)
+
+
+@pytest.fixture
+def nora_at_name_it(tiny_engine: Engine, store: Any) -> None:
+    tiny_engine.open("terminal:nora")
+    talk(tiny_engine, "Tiny check")
+    assert "What is it called?" in talk(tiny_engine, "no")
+    row = store.current_conversation("terminal:nora")
+    assert row.state == "name_it"
+
+
+@pytest.mark.usefixtures("nora_at_name_it")
+def test_an_edit_that_keeps_your_question_carries_on_with_the_new_words(
+    tmp_path: Path, store: Any, clock: Any
+) -> None:
+    edited = TINY.replace("Stopping here with", "We stop here, with").replace(
+        "version: 1", "version: 2"
+    )
+    engine = engine_after_edit(tmp_path / "dialogues", store, clock, edited)
+    assert "We stop here, with the widget." in talk(engine, "the widget")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda t: t.replace("next: name_it", "next: named").replace("name_it:", "named:"),
+            id="question renamed",
+        ),
+        pytest.param(
+            lambda t: t.replace(
+                "    kind: text\n    prompt: What is it called?\n    slot: name\n",
+                "    kind: message\n    text: Noted.\n",
+            ),
+            id="question now a message",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("nora_at_name_it")
+def test_an_edit_that_removes_your_question_sets_the_conversation_aside(
+    tmp_path: Path, store: Any, clock: Any, change: Any
+) -> None:
+    edited = change(TINY).replace("version: 1", "version: 2")
+    engine = engine_after_edit(tmp_path / "dialogues", store, clock, edited)
+    assert not engine.catalog.problems, [str(p) for p in engine.catalog.problems]
+
+    reply = engine.handle("terminal:nora", UserInput("the widget"))
+
+    assert "The Tiny check dialogue has been updated since we spoke" in reply.text
+    assert "Stopping here" not in reply.text and "Carrying on" not in reply.text
+    assert "tiny" in {c.value for c in reply.awaits.choices}  # it can be started again
+    statuses = [row.status for row in store.conversations_of("terminal:nora")]
+    assert statuses == ["abandoned"]
+
+
+@pytest.mark.usefixtures("nora_at_name_it")
+def test_a_deleted_dialogue_says_so_and_offers_the_menu(
+    tmp_path: Path, store: Any, clock: Any
+) -> None:
+    engine = engine_after_edit(tmp_path / "dialogues", store, clock, None)
+
+    reply = engine.handle("terminal:nora", UserInput("the widget"))
+
+    assert "The dialogue you were in (tiny) is no longer available." in reply.text
+    assert reply.awaits.kind == "choice"
+    assert [row.status for row in store.conversations_of("terminal:nora")] == ["abandoned"]
