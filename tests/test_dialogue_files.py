@@ -493,3 +493,29 @@ def test_a_deleted_dialogue_says_so_and_offers_the_menu(
     assert "The dialogue you were in (tiny) is no longer available." in reply.text
     assert reply.awaits.kind == "choice"
     assert [row.status for row in store.conversations_of("terminal:nora")] == ["abandoned"]
+
+
+def test_a_step_that_fails_while_speaking_loses_nothing_and_the_user_can_go_on(
+    tmp_path: Path, store: Any, clock: Any
+) -> None:
+    """An error inside the machine's entry callback reaches the engine, never half a turn."""
+    folder = tmp_path / "dialogues"
+    folder.mkdir()
+    write(folder, TINY.replace("Carrying on with {{ name }}.", "{{ 1 // (name == 'x') }}"))
+    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    engine = Engine(store, load_catalog(folder), clock=clock)
+    engine.open("terminal:nora")
+    talk(engine, "Tiny check")
+    talk(engine, "yes")
+    before = store.messages_of("terminal:nora")
+
+    reply = talk(engine, "the gadget")  # entering `done` divides by zero
+
+    assert "Something went wrong on my side and your last message wasn't saved" in reply
+    assert store.messages_of("terminal:nora") == before
+    row = store.current_conversation("terminal:nora")
+    assert (row.state, row.status, "name" in row.slots) == ("name_it", "active", False)
+    # The conversation is whole: the user can go back and take the other way.
+    assert "Shall we go on?" in talk(engine, "back")
+    talk(engine, "no")
+    assert "Stopping here with the widget." in talk(engine, "the widget")
