@@ -9,6 +9,7 @@ so an acknowledged turn is never lost and every conversation can be resumed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 import traceback
@@ -94,7 +95,7 @@ class Turn:
     notice_only: bool = False
     attributed: int = 0
 
-    @property
+    @functools.cached_property
     def now_iso(self) -> str:
         return self.now.isoformat()
 

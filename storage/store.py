@@ -24,6 +24,10 @@ from storage.migrations import migrations
 
 BUSY_TIMEOUT_MS = 5000
 
+#: Compact JSON for slots and history: one encoder, built once (`json.dumps` with options
+#: builds a new encoder on every call, a measurable share of a turn).
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
 _CONVERSATION_COLUMNS = (
     "id, user_id, dialogue, dialogue_version, dialogue_digest, state, status, pending, "
     "slots, history, turn, follow_up_of, started_at, updated_at, completed_at"
@@ -271,14 +275,14 @@ class Store:
         saved, now = row.saved_history, len(row.history)
         if saved is not None and now == saved + 1:
             history_sql = "json_insert(history, '$[#]', json(?))"
-            history_arg: str | None = json.dumps(row.history[-1], separators=(",", ":"))
+            history_arg: str | None = _compact_json(row.history[-1])
         elif saved is not None and now == saved - 1:
             history_sql, history_arg = "json_remove(history, coalesce(?, '$[#-1]'))", None
         elif saved is not None and now == saved:
             history_sql, history_arg = "coalesce(?, history)", None
         else:
             history_sql = "?"
-            history_arg = json.dumps(row.history, separators=(",", ":"))
+            history_arg = _compact_json(row.history)
         self.db.execute(
             "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
@@ -287,7 +291,7 @@ class Store:
                 row.state,
                 row.status,
                 row.pending,
-                json.dumps(row.slots, separators=(",", ":")),
+                _compact_json(row.slots),
                 history_arg,
                 row.turn,
                 row.dialogue_version,
