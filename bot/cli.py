@@ -11,9 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import CoachError, UnknownDialogue
 from bot.loader import Catalog, default_dialogues_dir, load_catalog
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 DEFAULT_DB = "coach.db"
 
@@ -31,9 +35,9 @@ def _user(args: argparse.Namespace) -> str:
     return args.user or os.environ.get("COACH_USER") or getpass.getuser()
 
 
-def _report_problems(catalog: Catalog, stream: object = sys.stderr) -> None:
+def _report_problems(catalog: Catalog, stream: TextIO | None = None) -> None:
     for problem in catalog.problems:
-        print(f"coach: dialogue not loaded: {problem}", file=stream)  # type: ignore[arg-type]
+        print(f"coach: dialogue not loaded: {problem}", file=stream or sys.stderr)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -148,19 +152,44 @@ def cmd_dialogues_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def _existing_store(args: argparse.Namespace) -> Store:
+    """The store export and forget read: it must exist already (a typo must not make one)."""
     from storage.store import Store
 
-    store = Store(_db_path(args))
-    data = store.export_user(f"terminal:{_user(args)}")
+    path = Path(_db_path(args)).expanduser()
+    if path.is_dir():
+        raise CoachError(
+            f"{path} is a folder, not a conversation store: give the store's file with "
+            "--db PATH or COACH_DB."
+        )
+    if not path.exists():
+        raise CoachError(
+            f"There is no conversation store at {path}: check --db PATH or COACH_DB "
+            f"(`coach chat` keeps conversations in ./{DEFAULT_DB} unless told otherwise)."
+        )
+    return Store(path)
+
+
+def _stored_user(store: Store, args: argparse.Namespace) -> str:
+    user = f"terminal:{_user(args)}"
+    if not store.knows_user(user):
+        raise CoachError(
+            f"Nothing is stored about {user} in {store.path}: check the name given with "
+            "--user (default: your login name)."
+        )
+    return user
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = _existing_store(args)
+    data = store.export_user(_stored_user(store, args))
     print(json.dumps(data, indent=2, ensure_ascii=False))
     return 0
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from storage.store import Store
-
-    user = f"terminal:{_user(args)}"
+    store = _existing_store(args)
+    user = _stored_user(store, args)
     if not args.yes:
         print(
             f"This erases every conversation and next step of {user}. "
@@ -168,7 +197,6 @@ def cmd_forget(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    store = Store(_db_path(args))
     store.erase_user(user)
     print(f"Erased all data of {user}.")
     return 0

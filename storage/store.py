@@ -135,6 +135,11 @@ class Store:
                         f"{problem}. Choose another file with --db PATH or COACH_DB."
                     )
                 target = Path(self.path).expanduser()
+                if target.is_dir():
+                    raise StorageError(
+                        f"{self.path} is a folder, not a conversation store: give a file "
+                        "with --db PATH or COACH_DB."
+                    )
                 # Checked up front: an existing store opens fine read-only and would only
                 # fail at the first turn. WAL also needs to write files beside it.
                 if (target.exists() and not os.access(target, os.W_OK)) or not os.access(
@@ -345,6 +350,10 @@ class Store:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # -- deliveries (exactly-once) ------------------------------------------------------
+
+    def knows_user(self, user_id: str) -> bool:
+        """Whether anything is stored about the user (everything hangs off their row)."""
+        return bool(self._read("SELECT 1 FROM users WHERE id = ?", (user_id,)))
 
     def seen_delivery(self, delivery_id: str) -> bool:
         rows = self._read("SELECT 1 FROM deliveries WHERE delivery_id = ?", (delivery_id,))

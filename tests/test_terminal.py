@@ -77,12 +77,11 @@ def chat_cmd(db: Path | str, user: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--user", user, *extra]
 
 
-def run_piped(
-    db: Path | str, user: str, lines: list[str], *extra: str
-) -> subprocess.CompletedProcess[str]:
+def run_coach(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`coach ARGS…` in a subprocess, as a person would run it from the repo."""
     return subprocess.run(
-        chat_cmd(db, user, *extra),
-        input="".join(line + "\n" for line in lines),
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -90,6 +89,12 @@ def run_piped(
         env=coach_env(),
         timeout=TIMEOUT,
     )
+
+
+def run_piped(
+    db: Path | str, user: str, lines: list[str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    return run_coach(*chat_cmd(db, user, *extra)[3:], stdin="".join(line + "\n" for line in lines))
 
 
 def check_object(obj: Any) -> dict[str, Any]:
