@@ -25,7 +25,6 @@ from bot.turns import UserInput
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGUES = REPO / "dialogues"
-TIMEOUT = 60
 
 # What the second user (bob) says: none of it may ever show up in alice's export.
 BOB_SITUATION = "Bob-only: the depot behind Marsh Lane is being sold off"
