@@ -480,9 +480,17 @@ class Store:
     # -- privacy ------------------------------------------------------------------------
 
     def export_user(self, user_id: str) -> dict[str, Any]:
-        """Everything stored about one user, for them to keep."""
+        """Everything stored about one user, for them to keep: a part for every table that
+        `erase_user` empties."""
+        columns = ("id", "channel", "display_name", "created_at", "last_seen_at")
+        user = self._read(f"SELECT {', '.join(columns)} FROM users WHERE id = ?", (user_id,))
+        deliveries = self._read(
+            "SELECT delivery_id, created_at FROM deliveries WHERE user_id = ? ORDER BY created_at",
+            (user_id,),
+        )
         return {
             "user_id": user_id,
+            "user": dict(zip(columns, user[0], strict=True)) if user else None,
             "conversations": [
                 {k: v for k, v in vars(c).items() if k != "history"}
                 for c in self.conversations_of(user_id)
@@ -490,6 +498,7 @@ class Store:
             "messages": self.messages_of(user_id),
             "next_steps": [vars(s) for s in self.next_steps_of(user_id)],
             "safety_events": self.safety_events_of(user_id),
+            "deliveries": [{"delivery_id": d, "created_at": c} for d, c in deliveries],
         }
 
     def erase_user(self, user_id: str) -> None:

@@ -174,6 +174,26 @@ def test_export_prints_what_the_user_said_and_nothing_of_anyone_else(tmp_path: P
         assert words not in done.stdout
 
 
+@pytest.mark.slow
+def test_export_holds_every_row_that_forget_would_erase(
+    two_users: dict[str, Any], db_path: Path
+) -> None:
+    """ "Everything stored about you": the export has a part for every table with their rows."""
+    done = coach("export", "--db", str(db_path), "--user", "alice")
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    stored = two_users["alice"]
+    assert data["user"]["id"] == "terminal:alice"
+    assert data["user"]["display_name"] == "alice"
+    assert data["user"]["created_at"] and data["user"]["last_seen_at"]
+    for table, rows in stored.items():
+        if table == "users":
+            continue
+        assert len(data[table]) == len(rows), table
+    assert {d["delivery_id"] for d in data["deliveries"]} == {r[0] for r in stored["deliveries"]}
+
+
 # == forget =================================================================================
 
 
