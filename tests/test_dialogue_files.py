@@ -519,3 +519,32 @@ def test_a_step_that_fails_while_speaking_loses_nothing_and_the_user_can_go_on(
     assert "Shall we go on?" in talk(engine, "back")
     talk(engine, "no")
     assert "Stopping here with the widget." in talk(engine, "the widget")
+
+
+# -- compiled once per version ------------------------------------------------------------------
+
+
+def test_a_dialogue_is_compiled_once_per_version_and_an_edit_makes_one_new_class(
+    tmp_path: Path,
+) -> None:
+    """Reloading files (every start, later every hot reload) must not pile up machine classes:
+    python-statemachine keeps every class it builds in a global registry."""
+    from statemachine import registry
+
+    def classes() -> int:
+        return len(set(registry._REGISTRY.values()))
+
+    path = write(tmp_path, TINY)
+    first = compile_dialogue(load_dialogue_file(path))
+    before = classes()
+
+    for _ in range(5):
+        assert compile_dialogue(load_dialogue_file(path)) is first
+    assert classes() == before
+
+    write(tmp_path, TINY.replace("Shall we go on?", "Shall we carry on?"))
+    edited = compile_dialogue(load_dialogue_file(path))
+    assert edited is not first
+    assert edited.machine_class is not first.machine_class
+    assert classes() == before + 1
+    assert compile_dialogue(load_dialogue_file(path)) is edited
