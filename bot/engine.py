@@ -9,7 +9,6 @@ so an acknowledged turn is never lost and every conversation can be resumed.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import threading
 import traceback
@@ -94,10 +93,11 @@ class Turn:
     refused: bool = False
     notice_only: bool = False
     attributed: int = 0
+    #: `now` as stored: formatted once (a cached_property takes a lock on every first read).
+    now_iso: str = field(init=False)
 
-    @functools.cached_property
-    def now_iso(self) -> str:
-        return self.now.isoformat()
+    def __post_init__(self) -> None:
+        self.now_iso = self.now.isoformat()
 
     @property
     def today(self) -> dt.date:

@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.loader import load_catalog
+from bot.safety import SafetyDetector
+from tests.conftest import DIALOGUES
 
 BULLYING = "my manager has been bullying me"
 SUICIDAL = "I feel suicidal"
@@ -196,3 +202,47 @@ def test_a_safety_phrase_in_the_menu_answers_with_help_and_records_it(
     assert "Diagnose a power situation" in labels
     assert [(e["category"], e["conversation_id"]) for e in events(chat)] == [("self_harm", None)]
     assert chat.engine.store.conversations_of(chat.user) == []  # no dialogue was started
+
+
+# -- screening every message cheaply must never miss a phrase ----------------------------
+
+_PHRASE_WORDS = sorted(
+    {
+        word
+        for config in [load_catalog(DIALOGUES).safety]
+        if config is not None
+        for c in config.categories
+        for p in c.phrases
+        for word in p.replace("*", "").split()
+    }
+)
+_FILLER = ["the", "council", "board", "funding", "i", "my", "me", "to", "at", "work", "ment"]
+_GLUE = [" ", "  ", "\n", ", ", "-", "'", "’", ".", ""]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_PHRASE_WORDS + _FILLER + ["HARASSED", "Suicidal", "sexualised"]),
+            st.sampled_from(_GLUE),
+        ),
+        max_size=14,
+    )
+)
+def test_the_word_screen_finds_exactly_what_the_phrases_find(
+    catalog: Any, pieces: list[tuple[str, str]]
+) -> None:
+    """Messages stitched from the phrases' own words, with odd spacing, punctuation, case and
+    curly apostrophes: the quick screen and the full patterns always agree."""
+    detector = SafetyDetector(catalog.safety)
+    text = "".join(word + glue for word, glue in pieces)
+    fast, full = detector.detect(text), detector.detect_unscreened(text)
+    assert (fast and fast.category.id) == (full and full.category.id), text
+
+
+def test_a_phrase_at_the_end_of_a_long_ordinary_message_is_found(catalog: Any) -> None:
+    detector = SafetyDetector(catalog.safety)
+    text = "The partnership board decides our funding next month; no seat at the table. " * 50
+    assert detector.detect(text) is None
+    assert detector.detect(text + " Honestly I feel suicidal.").category.id == "self_harm"
