@@ -20,7 +20,7 @@ from typing import Any
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
-from bot import answers, messages
+from bot import answers, messages, templates
 from bot.compiler import CompiledDialogue, compile_dialogue
 from bot.errors import StorageError
 from bot.loader import Catalog, LoadedDialogue
@@ -798,8 +798,7 @@ class Engine:
         noted = live.runner.date_answered(entry["state"], session.slots)
         if noted:
             # "next friday" is ambiguous: say which day was understood.
-            day = dt.date.fromisoformat(noted)
-            turn.say(messages.DATE_NOTED.format(date=f"{day:%A} {day.day} {day:%B %Y}"))
+            turn.say(messages.DATE_NOTED.format(date=templates.day(noted)))
         try:
             live.session.compiled.send(live.machine, "answer")
         except TransitionNotAllowed:

@@ -1,11 +1,13 @@
 """Templates in dialogue files (`prompt`, `text`, …), rendered by Jinja2's sandbox.
 
-Admins can show slots (`{{ other_party }}`), branch (`{% if … %}`) and draw the small text
-charts the summaries use (`{{ their_resources | bar }}`); nothing can reach Python objects.
+Admins can show slots (`{{ other_party }}`), branch (`{% if … %}`), draw the small text
+charts the summaries use (`{{ their_resources | bar }}`) and write dates as people read
+them (`{{ due_date | day }}`); nothing can reach Python objects.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -42,6 +44,15 @@ def signed(value: Any) -> str:
     return f"+{n}" if n > 0 else str(n)
 
 
+def day(value: Any) -> str:
+    """An ISO date as people read it: 2026-12-04 → Friday 4 December 2026."""
+    try:
+        when = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return "—" if isinstance(value, Undefined) else str(value)
+    return f"{when:%A} {when.day} {when:%B %Y}"
+
+
 class _Blank(ChainableUndefined):
     """An unanswered slot (or a field of one) renders as an em dash, never as an error."""
 
@@ -54,6 +65,7 @@ _ENV = ImmutableSandboxedEnvironment(
 )
 _ENV.filters["bar"] = bar
 _ENV.filters["signed"] = signed
+_ENV.filters["day"] = day
 
 
 @lru_cache(maxsize=2048)

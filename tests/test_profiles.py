@@ -327,7 +327,7 @@ def test_committed_steps_are_stored_with_their_dates_idea_and_source(
     diagnose(chat, profile)
     commit(chat, [(typed, when) for typed, when, _ in profile.picks])
 
-    assert "That's your plan." in chat.text
+    assert "That's your plan:" in chat.text
     assert chat.state is None, "the conversation should be complete"
     (row,) = conversations(chat.engine, chat.user, "diagnose")
     assert row.status == "completed"
@@ -347,6 +347,9 @@ def test_committed_steps_are_stored_with_their_dates_idea_and_source(
         )
         assert step.idea and step.source
         assert_due(when, step.due_date, today)
+        # The goodbye lists the plan, each step with its day written out.
+        day = dt.date.fromisoformat(step.due_date)
+        assert f"• {rec.title}, by {day:%A} {day.day} {day:%B %Y}" in chat.text
 
 
 def test_the_four_profiles_get_different_advice(chat: Any) -> None:
@@ -429,6 +432,7 @@ def test_own_power_advice_follows_the_reflection(chat: Any, clock: Any) -> None:
     commit(chat, [(typed, when) for typed, when, _ in MANAGER_PICKS])
     assert chat.state is None, chat.text
 
+    assert "What you've committed to:" in chat.text
     first, second = conversations(chat.engine, chat.user, "own_power")
     assert first.status == second.status == "completed"
     stretched, manager = set(first.slots["recommendations"]), set(second.slots["recommendations"])

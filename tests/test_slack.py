@@ -386,7 +386,7 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
     assert len(slack.posts()) == len(user_messages(store))  # one post per turn, not per message
     said = slack.said_since(0)
     assert "Here's your diagnosis, in your words." in said
-    assert "That's your plan." in said
+    assert "That's your plan:" in said
     steps = store.next_steps_of(U1)
     assert [(s.title, s.due_date, s.status) for s in steps] == [
         (taken[0], "2026-12-01", "open"),
