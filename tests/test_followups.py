@@ -182,7 +182,8 @@ def test_due_next_steps_are_checked_in_before_anything_else(chat: Any, clock: An
     assert updated.learned == "The chair was off sick, so the meeting moved"
     assert updated.due_date == new_due
     assert updated.status == "open"
-    assert new_due in reply.text  # "I'll check in again by …"
+    day = dt.date.fromisoformat(new_due)
+    assert f"I'll check in again by {day:%A} {day.day} {day:%B %Y}." in reply.text
 
     assert second.title in reply.text  # the second due step is checked in straight away
     assert labels(reply) == CHECKIN_LABELS
