@@ -330,7 +330,7 @@ class Engine:
                 self._live.pop(user_id, None)
                 self._known_users.discard(user_id)
                 log.warning("turn not saved: %s", exc)
-                return Reply((BotMessage(str(exc)),))
+                return Reply((BotMessage(str(exc)),), failed=True)
             except Exception as exc:  # never a traceback in front of a user
                 self._live.pop(user_id, None)
                 self._known_users.discard(user_id)
@@ -338,7 +338,7 @@ class Engine:
                 where = ", ".join(f"{f.name}:{f.lineno}" for f in frames[-4:])
                 # Only the type and code location: exception text may quote the user.
                 log.error("turn failed: %s at %s", type(exc).__name__, where)
-                return Reply((BotMessage(messages.INTERNAL_ERROR),))
+                return Reply((BotMessage(messages.INTERNAL_ERROR),), failed=True)
 
     def _check_input(self, turn: Turn, message: UserInput) -> Reply | None:
         """Empty input and answers to a question that moved on change nothing."""
@@ -357,7 +357,7 @@ class Engine:
             try:
                 live = self._current(user_id)
             except StorageError as exc:
-                return Reply((BotMessage(str(exc)),))
+                return Reply((BotMessage(str(exc)),), failed=True)
             return Reply((BotMessage(note), *self._question(live)), self._awaits(live))
 
     def _persist(self, turn: Turn) -> None:

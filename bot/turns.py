@@ -87,6 +87,8 @@ class Reply:
     `duplicate` is True when the delivery had been processed before: say nothing.
     `ended` is True when the user asked to leave the chat (`quit`).
     `refused` is True when the answer did not fit the question, which is asked again.
+    `failed` is True when the turn could not be saved (a locked store, an error on our
+    side): nothing changed, and the same message may be tried again.
     """
 
     messages: tuple[BotMessage, ...] = ()
@@ -95,6 +97,7 @@ class Reply:
     duplicate: bool = False
     ended: bool = False
     refused: bool = False
+    failed: bool = False
 
     @property
     def text(self) -> str:

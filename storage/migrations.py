@@ -112,3 +112,29 @@ def m001_core_tables(db: Database) -> None:
 def m002_next_step_reminders(db: Database) -> None:
     """When a due next step's check-in was pushed to the user, so it is pushed exactly once."""
     db["next_steps"].add_column("reminded_at", str)
+
+
+@migrations()
+def m003_inbox(db: Database) -> None:
+    """Deliveries received but not yet turned into turns, written before they are acknowledged.
+
+    A channel that acknowledges before it runs the turn (Slack must hear back within three
+    seconds) keeps what it acknowledged here, so a crash between the two loses nothing: the
+    next start runs what is left. A row goes in the same transaction as its turn.
+    """
+    db["inbox"].create(
+        {
+            "id": int,
+            "delivery_id": str,
+            "user_id": str,
+            "kind": str,
+            "payload": str,
+            "attempts": int,
+            "received_at": str,
+        },
+        pk="id",
+        not_null={"delivery_id", "user_id", "kind", "payload", "received_at"},
+        defaults={"attempts": 0},
+    )
+    db["inbox"].create_index(["delivery_id"], unique=True)
+    db["inbox"].create_index(["user_id", "id"])

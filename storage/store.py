@@ -96,6 +96,19 @@ class NextStep:
 
 
 @dataclass(frozen=True)
+class InboxEntry:
+    """A delivery a channel acknowledged before running its turn (see `Store.receive`)."""
+
+    id: int
+    delivery_id: str
+    user_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    received_at: str
+
+
+@dataclass(frozen=True)
 class MessageRow:
     """One line of a transcript, as the engine hands it to storage."""
 
@@ -365,10 +378,63 @@ class Store:
         return bool(rows)
 
     def mark_delivery(self, delivery_id: str, user_id: str, now: str) -> None:
+        """Record a delivery as turned into a turn (inside that turn's transaction): a retry
+        of it is now a duplicate, and its inbox entry, if any, has done its job."""
         self.db.execute(
             "INSERT INTO deliveries (delivery_id, user_id, created_at) VALUES (?, ?, ?)",
             (delivery_id, user_id, now),
         )
+        self.db.execute("DELETE FROM inbox WHERE delivery_id = ?", (delivery_id,))
+
+    # -- the inbox (received, acknowledged, not yet a turn) ----------------------------------
+
+    def receive(
+        self, delivery_id: str, user_id: str, kind: str, payload: dict[str, Any], now: str
+    ) -> bool:
+        """Keep a delivery durably before the channel acknowledges it; its own transaction.
+
+        False when it was received before (a retry) or has already been turned into a turn.
+        Raises StorageError when it could not be kept: then it must not be acknowledged.
+        """
+        with self.transaction():
+            if self.seen_delivery(delivery_id):
+                return False
+            cursor = self.db.execute(
+                "INSERT INTO inbox (delivery_id, user_id, kind, payload, received_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(delivery_id) DO NOTHING",
+                (delivery_id, user_id, kind, _compact_json(payload), now),
+            )
+            return cursor.rowcount == 1
+
+    def pending(self, user_id: str) -> list[InboxEntry]:
+        """The user's received deliveries not yet turned into turns, oldest first."""
+        rows = self._read(
+            "SELECT id, delivery_id, user_id, kind, payload, attempts, received_at FROM inbox "
+            "WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [InboxEntry(*r[:4], _from_json(r[4]), *r[5:]) for r in rows]
+
+    def users_with_pending(self, received_before: str | None = None) -> list[str]:
+        """Users with deliveries waiting (received before a time, if given), oldest first."""
+        if received_before is None:
+            rows = self._read("SELECT user_id FROM inbox GROUP BY user_id ORDER BY min(id)")
+        else:
+            rows = self._read(
+                "SELECT user_id FROM inbox WHERE received_at < ? GROUP BY user_id ORDER BY min(id)",
+                (received_before,),
+            )
+        return [r[0] for r in rows]
+
+    def count_attempt(self, entry_id: int) -> None:
+        """Note a failed try at a delivery's turn, so one that always fails is given up on."""
+        with self.transaction():
+            self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE id = ?", (entry_id,))
+
+    def drop_pending(self, entry_id: int) -> None:
+        """Give up on a delivery whose turn keeps failing (the user is told)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
 
     # -- next steps ---------------------------------------------------------------------
 
@@ -504,12 +570,16 @@ class Store:
             "next_steps": [vars(s) for s in self.next_steps_of(user_id)],
             "safety_events": self.safety_events_of(user_id),
             "deliveries": [{"delivery_id": d, "created_at": c} for d, c in deliveries],
+            "inbox": [
+                {"kind": e.kind, "payload": e.payload, "received_at": e.received_at}
+                for e in self.pending(user_id)
+            ],
         }
 
     def erase_user(self, user_id: str) -> None:
         """Delete every row about the user, children first, in one transaction."""
         with self.transaction():
-            for table in ("deliveries", "safety_events", "next_steps", "messages"):
+            for table in ("inbox", "deliveries", "safety_events", "next_steps", "messages"):
                 self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             self.db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
             self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))

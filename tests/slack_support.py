@@ -77,7 +77,7 @@ def slash_command(
             "team_id": team,
             "channel_id": channel or f"D{user}",
             "response_url": response_url,
-            "trigger_id": "trigger",
+            "trigger_id": f"trigger{time.time_ns()}",  # Slack's are unique per command
         }
     )
 

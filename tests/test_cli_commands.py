@@ -123,6 +123,10 @@ def seed(engine: Engine, name: str, situation: str) -> None:
     else:
         raise AssertionError(f"the diagnosis of {user} never finished")
     say(SAFETY_LINE)
+    # A message a channel acknowledged and had not yet turned into a turn (the inbox).
+    now = engine.clock().isoformat()
+    payload = {"text": f"{name} is still waiting for an answer", "channel": "D1"}
+    assert engine.store.receive(f"{name}-waiting", user, "message", payload, now)
 
 
 @pytest.fixture
@@ -192,6 +196,7 @@ def test_export_holds_every_row_that_forget_would_erase(
             continue
         assert len(data[table]) == len(rows), table
     assert {d["delivery_id"] for d in data["deliveries"]} == {r[0] for r in stored["deliveries"]}
+    assert [e["payload"]["text"] for e in data["inbox"]] == ["alice is still waiting for an answer"]
 
 
 # == forget =================================================================================

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,7 @@ from slack_support import (
 )
 
 from bot import cli, messages
+from bot.channels.slack import texts
 from bot.channels.slack.app import SlackCoach, SlackSettings
 from bot.channels.slack.server import settings_from_env, wsgi_app
 from bot.engine import Engine
@@ -952,7 +954,6 @@ def test_an_answer_button_with_a_foreign_value_gets_a_private_note(
 def test_after_a_foreign_button_value_the_next_message_is_answered_at_once(
     slack: Slack, coach: SlackCoach
 ) -> None:
-    coach.order.patience = 2.0  # bounds this test; production waits 30 s
     action = {"type": "button", "action_id": "answer_0", "block_id": "x", "value": "diagnose"}
     assert slack.action(action).status == 200
 
@@ -1165,3 +1166,107 @@ def test_a_rate_limited_reply_is_retried_not_lost(slack: Slack, fake: FakeSlackA
     assert len(attempts) == 2  # the refused one, then the retry
     assert attempts[0] == attempts[1]
     assert "What would you like to do?" in str(attempts[1]["blocks"])
+
+
+# == kept before acknowledged (the inbox) ==========================================================
+
+
+def test_a_dm_that_cannot_be_kept_is_not_acknowledged_and_its_retry_makes_one_turn(
+    engine: Engine, fake: FakeSlackAPI, db_path: Path
+) -> None:
+    """A locked store when the DM arrives: Slack gets a 503, not a 200, so it sends the event
+    again; the retry, once the store is free, makes the turn and the reply, once."""
+    quick = Engine(Store(db_path, busy_timeout_ms=100), engine.catalog, clock=engine.clock)
+    slack = Slack(build_coach(quick, fake), fake)
+    body = dm_event("U1", "hello", event_id="EvLOCKED")
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        refused = slack.send(body, json_body=True)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert refused.status == 503
+    assert slack.posts() == []
+    assert count_rows(db_path, "inbox") == count_rows(db_path, "messages") == 0
+
+    headers = signed_headers(body, json_body=True)
+    headers["x-slack-retry-num"] = "1"
+    headers["x-slack-retry-reason"] = "http_error"
+    for _ in range(2):  # Slack's retry, and a second one for good measure
+        assert slack.send(body, json_body=True, headers=headers).status == 200
+
+    assert user_messages(quick.store) == ["hello"]
+    assert len(slack.posts()) == 1
+    assert count_rows(db_path, "inbox") == 0
+
+
+def test_a_dm_acknowledged_before_a_crash_is_answered_when_the_coach_starts(
+    engine: Engine, fake: FakeSlackAPI, db_path: Path, catalog: Any
+) -> None:
+    """The process died after the 200 and before the turn: the DM waits in the inbox, and
+    the next coach on the same database answers it (and only it) on its first pass."""
+    slack = Slack(build_coach(engine, fake), fake)
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    before = len(slack.posts())
+    # What the middleware keeps before acknowledging; then the process is gone.
+    waiting = json.loads(dm_event("U1", "still there?", event_id="EvCRASH"))
+    assert slack.coach.receive(waiting, {}) is None
+    assert count_rows(db_path, "inbox", U1) == 1
+
+    restarted = build_coach(Engine(Store(db_path), catalog, clock=engine.clock), fake)
+    assert restarted.run_stranded(everything=True) == 1
+
+    assert user_messages(restarted.engine.store)[-1] == "still there?"
+    assert len(slack.posts()) == before + 1
+    assert count_rows(db_path, "inbox") == 0
+    assert restarted.run_stranded(everything=True) == 0  # nothing runs twice
+
+
+def test_a_turn_that_fails_is_tried_again_and_the_user_is_told_once(
+    engine: Engine, fake: FakeSlackAPI, db_path: Path
+) -> None:
+    """The DM was kept, but its turn found the store locked: the user hears that it will be
+    answered, and the next pass answers it, without their sending it again."""
+    quick = Engine(Store(db_path, busy_timeout_ms=100), engine.catalog, clock=engine.clock)
+    coach = build_coach(quick, fake)
+    body = json.loads(dm_event("U1", "hello", event_id="EvSLOW"))
+    assert coach.receive(body, {}) is None
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        coach.run_waiting(U1)
+        coach.run_waiting(U1)  # still locked: no second note
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    notes = [p["text"] for p in fake.of("chat.postMessage")]
+    assert notes == [texts.DELAYED]
+    assert count_rows(db_path, "inbox") == 1
+
+    coach.run_waiting(U1)
+
+    assert user_messages(quick.store) == ["hello"]
+    assert "What would you like to do?" in str(fake.of("chat.postMessage")[-1]["blocks"])
+    assert count_rows(db_path, "inbox") == 0
+
+
+def test_the_inbox_keeps_no_token_and_no_response_url(
+    slack: Slack, coach: SlackCoach, db_path: Path
+) -> None:
+    slack.dm("hello")
+    action = block_action(
+        "U1",
+        {"type": "button", "action_id": "answer_0", "value": '{"r":"menu","v":"diagnose"}'},
+        message=None,
+        response_url="https://hooks.slack.com/actions/T1/secret",
+    )
+    body = json.loads(urllib.parse.parse_qs(action)["payload"][0])
+    body["token"] = "verification-token"
+    assert coach.receive(body, {}) is None
+    with sqlite3.connect(db_path) as conn:
+        (payload,) = conn.execute("SELECT payload FROM inbox").fetchone()
+    assert "secret" not in payload and "verification-token" not in payload
+    assert json.loads(payload)["text"] == "diagnose"

@@ -356,3 +356,37 @@ def test_stopping_the_server_finishes_every_acknowledged_turn_first(
         assert transcript(coach.db, user)[:1] == [("user", "hello")], user
         assert len(transcript(coach.db, user)) >= 2, user  # and the bot's answer
         assert len(posts_in(fake_api, f"D{user}")) == 1, user
+
+
+def test_a_hard_crash_loses_no_acknowledged_message(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    """SIGKILL (the OOM killer, a power cut) with turns still queued behind their 200s: Slack
+    will not resend them, so the next start must run every one, and none twice."""
+    fake_api.delays["chat.postMessage"] = 1.0  # replies crawl out: turns pile up behind acks
+    users = [f"UK{n:02d}" for n in range(30)]
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        acks = list(pool.map(lambda u: say(coach, u, "hello", event_id=f"EvKill{u}")[0], users))
+    assert acks == [200] * len(users)
+
+    assert coach.proc is not None
+    os.killpg(coach.proc.pid, signal.SIGKILL)  # no drain, no goodbye
+    coach.proc.wait(timeout=5)
+    coach.proc = None
+    waiting = [u for u in users if not transcript(coach.db, u)]
+    assert waiting, "every turn had run before the kill: the test proved nothing"
+
+    fake_api.delays.clear()
+    coach.start()
+
+    for user in waiting:  # acknowledged, never run: run and answered after the restart
+        posts = wait_for_posts(fake_api, f"D{user}", 1)
+        assert sections(posts[-1])[-1].startswith("What would you like to do?"), user
+    time.sleep(QUIET)
+    for user in users:
+        said = [t for s, t in transcript(coach.db, user) if s == "user"]
+        assert said == ["hello"], user  # every acknowledged message, exactly once
+        # A reply already on its way at the kill may not arrive (see the README); none twice.
+        assert len(posts_in(fake_api, f"D{user}")) <= 1, user
+    with sqlite3.connect(coach.db) as conn:
+        assert conn.execute("SELECT count(*) FROM inbox").fetchone() == (0,)

@@ -25,6 +25,8 @@ class FakeSlackAPI:
         self.failures: dict[str, str] = {}
         #: method -> how many calls to answer 429 (rate limited) before answering normally
         self.rate_limits: dict[str, int] = {}
+        #: method -> seconds to wait before answering (the call is recorded on arrival)
+        self.delays: dict[str, float] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         fake = self
@@ -42,6 +44,8 @@ class FakeSlackAPI:
                     params = fake._parse(raw, self.headers.get("Content-Type", ""))
                     method = path.removeprefix("/api/")
                     fake._record(method, params)
+                    if fake.delays.get(method):
+                        time.sleep(fake.delays[method])
                     if fake._take_rate_limit(method):
                         status, body = 429, {"ok": False, "error": "ratelimited"}
                     else:

@@ -1,8 +1,12 @@
 """The Slack channel: a Bolt app whose listeners translate Slack to the engine and back.
 
-DMs and button clicks become `UserInput`s (the event id or click as the delivery id, so a
-retried delivery makes no second turn); replies become Block Kit messages. Every listener
-acknowledges first and does the turn after, so Slack never waits more than a moment.
+DMs, answer clicks and "start" requests become `UserInput`s (the event id or click as the
+delivery id, so a retried delivery makes no second turn); replies become Block Kit messages.
+
+Slack must hear back within three seconds and never resends what it got a 200 for, so each
+delivery is written to the store's inbox *before* it is acknowledged, and its turn runs
+after. A crash between the two loses nothing: the next start runs what is waiting. The
+inbox also sets the order: a user's deliveries run one at a time, oldest first.
 """
 
 from __future__ import annotations
@@ -16,20 +20,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.channels.slack import blocks, texts
-from bot.channels.slack.ordering import TurnOrder
+from bot.channels.slack.ordering import UserLocks
 from bot.engine import Engine
+from bot.errors import StorageError
 from bot.export import export_markdown
 from bot.turns import Reply, UserInput
+from storage.store import InboxEntry
 
 log = logging.getLogger("coach.slack")
 CHANNEL = "slack"
 ANSWER_ACTIONS = re.compile(rf"^({blocks.ANSWER_PREFIX}\d+|{blocks.DATE_ACTION})$")
 STEP_ACTIONS = re.compile(r"^step_(done|not_yet|dropped)$")
+#: Tries at a delivery whose turn fails (a locked store, a bug) before the user is told.
+MAX_ATTEMPTS = 3
+#: A delivery still waiting this long after it arrived is run by the follow-up loop.
+STRANDED_AFTER = dt.timedelta(seconds=10)
 
 
 #: Loggers that print request bodies (message text) or headers at DEBUG: never below WARNING.
@@ -81,6 +92,20 @@ def _is_dm_message(event: dict[str, Any]) -> bool:
     )
 
 
+def _read_answer(action: dict[str, Any]) -> tuple[str | None, str, str] | None:
+    """(question ref, value, label shown) of an answer click, or None for a foreign value."""
+    if action.get("action_id") == blocks.DATE_ACTION:
+        ref = str(action.get("block_id", "")).removeprefix(blocks.DATE_BLOCK_PREFIX) or None
+        value = str(action.get("selected_date") or "")
+        return ref, value, value
+    try:
+        ref, value = blocks.read_answer_value(action.get("value") or "")
+    except ValueError:
+        return None
+    chosen = ((action.get("text") or {}).get("text")) or value
+    return ref, value, chosen
+
+
 class SlackCoach:
     """Builds the Bolt app around an engine; `app.dispatch` is the whole HTTP surface."""
 
@@ -102,7 +127,10 @@ class SlackCoach:
         # Slack answers 429 with Retry-After when a workspace posts fast: wait and retry
         # rather than lose a reply the user's turn already committed.
         self.client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
-        self.order = TurnOrder()
+        self.locks = UserLocks()
+        #: Waiting deliveries whose user has been told their answer is delayed.
+        self._told: set[int] = set()
+        self._told_lock = threading.Lock()
         # Our own pool for the turns that run after each ack, so shutdown can drain it.
         self.turns = ThreadPoolExecutor(max_workers=8, thread_name_prefix="coach-turn")
         self.app = App(
@@ -132,20 +160,175 @@ class SlackCoach:
         for payload in blocks.reply_messages(reply, self.today()):
             self.client.chat_postMessage(channel=channel, **payload)
 
-    def _ticket(self, body: dict[str, Any], context: Any) -> None:
-        key = None
-        if body.get("type") == "event_callback":
+    def _inbound(self, body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]] | None:
+        """(user key, delivery id, kind, payload) of a request that makes a turn, else None.
+
+        The payload keeps only what the turn needs: never the request's token or its
+        response_url (a key to the user's conversation).
+        """
+        kind = body.get("type")
+        if kind == "event_callback":
             event = body.get("event")
-            if isinstance(event, dict) and _is_dm_message(event):
-                key = user_key(_team(body), event["user"])
-        elif body.get("type") == "block_actions":
+            if not (isinstance(event, dict) and _is_dm_message(event) and body.get("event_id")):
+                return None
+            text = str(event.get("text") or "")
+            if len(text.strip()) > self.engine.settings.max_chars:
+                return None  # refused unstored, straight from the listener
+            key = user_key(_team(body), event["user"])
+            payload = {"text": text, "channel": event.get("channel") or event["user"]}
+            return key, str(body["event_id"]), "message", payload
+        if kind == "block_actions":
             actions = body.get("actions") or []
             user = (body.get("user") or {}).get("id")
-            if user and actions and ANSWER_ACTIONS.match(str(actions[0].get("action_id", ""))):
-                key = user_key(_team(body), user)
-        if key is not None:
-            context["turn_key"] = key
-            context["turn_ticket"] = self.order.ticket(key)
+            if not (user and actions and isinstance(actions[0], dict)):
+                return None
+            action = actions[0]
+            action_id = str(action.get("action_id", ""))
+            message = body.get("message") or {}
+            delivery = f"action:{user}:{action.get('action_ts') or message.get('ts')}"
+            channel = (body.get("channel") or {}).get("id") or user
+            key = user_key(_team(body), user)
+            if action_id == blocks.START_ACTION:
+                said = f"start {action.get('value') or 'diagnose'}"
+                return key, delivery, "said", {"text": said, "channel": user}
+            if not ANSWER_ACTIONS.match(action_id):
+                return None
+            answer = _read_answer(action)
+            if answer is None:
+                return None  # a foreign value: the listener says so, nothing is kept
+            ref, value, chosen = answer
+            shown = None
+            if message.get("ts") and message.get("blocks"):
+                shown = {k: message.get(k) for k in ("ts", "text", "blocks")}
+            payload = {
+                "text": value,
+                "ref": ref,
+                "chosen": chosen,
+                "channel": channel,
+                "user": user,
+                "message": shown,
+            }
+            return key, delivery, "answer", payload
+        if body.get("command") == "/coach" and body.get("user_id") and body.get("trigger_id"):
+            sub, _, rest = str(body.get("text") or "").strip().partition(" ")
+            if sub.lower() not in ("", "menu", "start"):
+                return None
+            said = f"start {rest.strip()}" if sub.lower() == "start" and rest.strip() else "menu"
+            key = user_key(body.get("team_id"), str(body["user_id"]))
+            payload = {"text": said, "channel": str(body["user_id"])}
+            return key, f"command:{body['trigger_id']}", "said", payload
+        return None
+
+    def receive(self, body: dict[str, Any], context: Any) -> BoltResponse | None:
+        """Keep a turn-making request in the inbox before it is acknowledged.
+
+        Returns a response to send instead of going on: 503 when it could not be kept (so
+        Slack retries, and nothing is acknowledged that is not safe), or an empty 200 for a
+        delivery received before (a retry: no second turn, no second reply).
+        """
+        inbound = self._inbound(body)
+        if inbound is None:
+            return None
+        key, delivery, kind, payload = inbound
+        try:
+            fresh = self.engine.store.receive(
+                delivery, key, kind, payload, self.engine.clock().isoformat()
+            )
+        except StorageError as exc:
+            log.error("delivery not kept, refused for a retry: %s", exc)
+            return BoltResponse(status=503, body="try again shortly")
+        if not fresh:
+            return BoltResponse(status=200, body="")
+        context["inbox_user"] = key
+        return None
+
+    def run_waiting(self, key: str) -> None:
+        """Run every delivery waiting for this user, oldest first, one turn at a time.
+
+        Whichever thread holds the user's lock runs them all; a thread that finds nothing
+        waiting (another one got there first) does nothing. A turn that could not be saved
+        stays waiting, to be tried again.
+        """
+        with self.locks.hold(key):
+            for entry in self.engine.store.pending(key):
+                if not self._run_entry(entry):
+                    break
+
+    def run_stranded(self, *, everything: bool = False) -> int:
+        """Run deliveries left waiting: after a crash (at start, `everything`), or whose
+        turn failed before. Returns how many users had some."""
+        before = None if everything else (self.engine.clock() - STRANDED_AFTER).isoformat()
+        users = self.engine.store.users_with_pending(before)
+        for key in users:
+            self.run_waiting(key)
+        return len(users)
+
+    def _run_entry(self, entry: InboxEntry) -> bool:
+        """One waiting delivery's turn and reply; False if it has to wait for another try."""
+        payload = entry.payload
+        reply = self.engine.handle(
+            entry.user_id,
+            UserInput(
+                str(payload.get("text") or ""),
+                ref=payload.get("ref"),
+                delivery_id=entry.delivery_id,
+            ),
+            channel=CHANNEL,
+        )
+        channel = str(payload.get("channel") or slack_user_of(entry.user_id))
+        if reply.failed:
+            return self._turn_failed(entry, reply, channel)
+        with self._told_lock:
+            self._told.discard(entry.id)
+        if not self.engine.store.seen_delivery(entry.delivery_id):
+            self.engine.store.drop_pending(entry.id)  # answered without a turn
+        if reply.duplicate:
+            return True
+        if entry.kind == "answer":
+            self._show_answer(entry, reply, channel)
+        else:
+            self.post_reply(channel, reply)
+        return True
+
+    def _turn_failed(self, entry: InboxEntry, reply: Reply, channel: str) -> bool:
+        """Keep the delivery for another try, telling the user once; after MAX_ATTEMPTS,
+        give it up and say so. A store too locked to count the try is tried again later."""
+        try:
+            self.engine.store.count_attempt(entry.id)
+            if entry.attempts + 1 >= MAX_ATTEMPTS:
+                self.engine.store.drop_pending(entry.id)
+                with self._told_lock:
+                    self._told.discard(entry.id)
+                self.post_reply(channel, reply)  # what went wrong, and to send it again
+                return True
+        except StorageError as exc:
+            log.warning("delivery left waiting: %s", exc)
+        with self._told_lock:
+            told = entry.attempts > 0 or entry.id in self._told
+            self._told.add(entry.id)  # a store too locked to count the try still says once
+        if not told:
+            self.client.chat_postMessage(channel=channel, text=texts.DELAYED)
+        return False
+
+    def _show_answer(self, entry: InboxEntry, reply: Reply, channel: str) -> None:
+        payload = entry.payload
+        user = str(payload.get("user") or slack_user_of(entry.user_id))
+        if reply.stale:
+            note = reply.messages[0].text if reply.messages else texts.STALE
+            self._ephemeral_to(channel, user, note)
+            return
+        message = payload.get("message")
+        if message and not reply.refused:
+            try:
+                self.client.chat_update(
+                    channel=channel,
+                    ts=message["ts"],
+                    text=message.get("text") or payload.get("chosen") or "",
+                    blocks=blocks.answered_blocks(message["blocks"], str(payload.get("chosen"))),
+                )
+            except SlackApiError as exc:
+                log.warning("chat.update failed: %s", exc.response.get("error"))
+        self.post_reply(channel, reply)
 
     # -- listeners ---------------------------------------------------------------------
 
@@ -153,30 +336,32 @@ class SlackCoach:
         app = self.app
 
         @app.use
-        def take_ticket(body: dict[str, Any], context: Any, next: Any) -> Any:
-            self._ticket(body, context)
-            return next()
+        def keep_before_ack(body: dict[str, Any], context: Any, next: Any) -> Any:
+            refused = self.receive(body, context)
+            return refused if refused is not None else next()
 
         @app.event("message")
         def on_message(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
             if not _is_dm_message(event):
                 return
+            key = context.get("inbox_user")
+            if key is not None:
+                self.run_waiting(key)
+                return
+            # Not kept (too long to be a turn): refused, and nothing is stored.
             key = user_key(_team(body), event["user"])
-            with self.order.turn(key, context.get("turn_ticket")):
-                reply = self.engine.handle(
-                    key,
-                    UserInput(event.get("text") or "", delivery_id=body.get("event_id")),
-                    channel=CHANNEL,
-                )
-                if not reply.duplicate:
-                    self.post_reply(event["channel"], reply)
+            with self.locks.hold(key):
+                reply = self.engine.handle(key, UserInput(event.get("text") or ""), channel=CHANNEL)
+            self.post_reply(event.get("channel") or event["user"], reply)
 
         @app.action(ANSWER_ACTIONS)
-        def on_answer(ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+        def on_answer(ack: Any, body: dict[str, Any], context: Any) -> None:
             ack()
-            # The ticket taken on arrival is released whatever happens to this click.
-            with self.order.turn(context.get("turn_key", ""), context.get("turn_ticket")):
-                self._answer(body, action)
+            key = context.get("inbox_user")
+            if key is None:
+                self._ephemeral(body, texts.UNKNOWN_BUTTON)
+                return
+            self.run_waiting(key)
 
         @app.action(STEP_ACTIONS)
         def on_step_outcome(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -192,13 +377,10 @@ class SlackCoach:
             self.publish_home(key)
 
         @app.action(blocks.START_ACTION)
-        def on_start(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        def on_start(ack: Any, context: Any) -> None:
             ack()
-            key = user_key(_team(body), body["user"]["id"])
-            reply = self.engine.handle(
-                key, UserInput(f"start {action.get('value', 'diagnose')}"), channel=CHANNEL
-            )
-            self.post_reply(body["user"]["id"], reply)
+            if context.get("inbox_user"):
+                self.run_waiting(context["inbox_user"])
 
         @app.action(blocks.FORGET_ACTION)
         def on_forget(ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -218,8 +400,8 @@ class SlackCoach:
             self._ephemeral(body, texts.UNKNOWN_BUTTON)
 
         @app.command("/coach")
-        def on_command(ack: Any, command: dict[str, Any]) -> None:
-            self._command(ack, command)
+        def on_command(ack: Any, command: dict[str, Any], context: Any) -> None:
+            self._command(ack, command, context.get("inbox_user"))
 
         @app.event("app_home_opened")
         def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -232,54 +414,19 @@ class SlackCoach:
             # The type only: a Slack error can quote message text.
             log.error("listener failed: %s", type(error).__name__)
 
-    def _answer(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        user = body["user"]["id"]
-        key = user_key(_team(body), user)
-        channel = (body.get("channel") or {}).get("id") or user
-        message = body.get("message") or {}
-        if action["action_id"] == blocks.DATE_ACTION:
-            ref = str(action.get("block_id", "")).removeprefix(blocks.DATE_BLOCK_PREFIX) or None
-            value = action.get("selected_date") or ""
-            chosen = value
-        else:
-            try:
-                ref, value = blocks.read_answer_value(action.get("value") or "")
-            except ValueError:
-                self._ephemeral(body, texts.UNKNOWN_BUTTON)
-                return
-            chosen = ((action.get("text") or {}).get("text")) or value
-        delivery = f"action:{user}:{action.get('action_ts') or message.get('ts')}"
-        reply = self.engine.handle(
-            key, UserInput(value, ref=ref, delivery_id=delivery), channel=CHANNEL
-        )
-        if reply.duplicate:
-            return
-        if reply.stale:
-            self._ephemeral(body, reply.messages[0].text if reply.messages else texts.STALE)
-            return
-        if message.get("ts") and message.get("blocks") and not reply.refused:
-            try:
-                self.client.chat_update(
-                    channel=channel,
-                    ts=message["ts"],
-                    text=message.get("text") or chosen,
-                    blocks=blocks.answered_blocks(message["blocks"], chosen),
-                )
-            except SlackApiError as exc:
-                log.warning("chat.update failed: %s", exc.response.get("error"))
-        self.post_reply(channel, reply)
-
     def _ephemeral(self, body: dict[str, Any], text: str) -> None:
         user = (body.get("user") or {}).get("id")
         channel = (body.get("channel") or {}).get("id") or user
-        if not user or not channel:
-            return
+        if user and channel:
+            self._ephemeral_to(channel, user, text)
+
+    def _ephemeral_to(self, channel: str, user: str, text: str) -> None:
         try:
             self.client.chat_postEphemeral(channel=channel, user=user, text=text)
         except SlackApiError as exc:
             log.warning("chat.postEphemeral failed: %s", exc.response.get("error"))
 
-    def _command(self, ack: Any, command: dict[str, Any]) -> None:
+    def _command(self, ack: Any, command: dict[str, Any], kept: str | None) -> None:
         user = command["user_id"]
         key = user_key(command.get("team_id"), user)
         words = (command.get("text") or "").strip()
@@ -291,8 +438,13 @@ class SlackCoach:
                 ack()
             else:
                 ack(text=texts.SENT_TO_DM)
-            said = f"start {rest.strip()}" if sub == "start" and rest.strip() else "menu"
-            self.post_reply(user, self.engine.handle(key, UserInput(said), channel=CHANNEL))
+            if kept is not None:
+                self.run_waiting(kept)
+            else:  # a request without a trigger id cannot be kept: run it as it comes
+                said = f"start {rest.strip()}" if sub == "start" and rest.strip() else "menu"
+                with self.locks.hold(key):
+                    reply = self.engine.handle(key, UserInput(said), channel=CHANNEL)
+                self.post_reply(user, reply)
         elif sub == "help":
             ack(text=texts.COMMAND_HELP)
         elif sub == "status":

@@ -1,9 +1,9 @@
-"""Keeps each user's turns in the order their requests arrived, while users run in parallel.
+"""One user's turns run one at a time, while different users run in parallel.
 
-Bolt acknowledges a request and then runs its listener on a thread pool, where two messages
-from one user could overtake each other. A ticket is taken in arrival order (in a middleware,
-on the request's own thread); the listener waits until every earlier ticket of that user is
-done. A ticket whose listener never runs is skipped after `patience` seconds.
+The order itself comes from the database: each delivery gets its inbox id when it is received,
+before it is acknowledged, and whoever holds a user's lock runs all of that user's waiting
+deliveries in inbox order. So two messages sent together are answered in the order they
+arrived, whichever listener thread gets there first.
 """
 
 from __future__ import annotations
@@ -13,36 +13,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-class TurnOrder:
-    def __init__(self, patience: float = 30.0) -> None:
-        self.patience = patience
-        self._lock = threading.Condition()
-        self._issued: dict[str, int] = {}
-        self._serving: dict[str, int] = {}
+class UserLocks:
+    """A lock per user, made on demand and forgotten when nobody holds or waits for it."""
 
-    def ticket(self, key: str) -> int:
-        """The next place in the user's queue, taken when the request arrives."""
-        with self._lock:
-            number = self._issued.get(key, 0)
-            self._issued[key] = number + 1
-            self._serving.setdefault(key, 0)
-            return number
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
 
     @contextmanager
-    def turn(self, key: str, ticket: int | None) -> Iterator[None]:
-        """Wait for the user's earlier tickets, run the body, then let the next one go."""
-        if ticket is None:
-            yield
-            return
-        with self._lock:
-            self._lock.wait_for(lambda: self._serving.get(key, 0) >= ticket, self.patience)
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
         try:
-            yield
+            with lock:
+                yield
         finally:
-            with self._lock:
-                self._serving[key] = max(self._serving.get(key, 0), ticket + 1)
-                if self._serving[key] >= self._issued.get(key, 0):
-                    # Nothing queued for this user: forget them, memory stays flat.
-                    self._issued.pop(key, None)
-                    self._serving.pop(key, None)
-                self._lock.notify_all()
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]  # memory stays flat however many people write
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._locks)

@@ -68,9 +68,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
 
 
 class FollowUpLoop(threading.Thread):
-    """Pushes due check-ins every `interval` seconds. Due times live in SQLite, and each push
-    is marked in the same transaction as the check-in it starts, so a restart neither loses
-    nor repeats one."""
+    """The coach's own work, every `interval` seconds: messages left waiting, then due
+    check-ins.
+
+    On its first pass it runs every message acknowledged before a crash and not yet
+    answered; later passes run those whose turn failed (a locked store). Due times live in
+    SQLite, and each push is marked in the same transaction as the check-in it starts, so
+    a restart neither loses nor repeats one."""
 
     def __init__(self, coach: SlackCoach, interval: float) -> None:
         super().__init__(name="coach-followups", daemon=True)
@@ -79,10 +83,16 @@ class FollowUpLoop(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        first = True
         while not self.stopped.is_set():
             try:
-                self.coach.push_due_checkins()
+                self.coach.run_stranded(everything=first)
+                first = False
             except Exception as exc:  # the loop must outlive one failure
+                log.error("waiting messages not run: %s", type(exc).__name__)
+            try:
+                self.coach.push_due_checkins()
+            except Exception as exc:
                 log.error("follow-up push failed: %s", type(exc).__name__)
             self.stopped.wait(self.interval)
 

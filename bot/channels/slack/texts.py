@@ -21,6 +21,10 @@ COMMAND_HELP = (
 UNKNOWN_COMMAND = "I don't know `/coach {sub}`. Try `/coach help`."
 UNKNOWN_BUTTON = "That button isn't one I recognise any more, so nothing changed."
 STALE = "That button belongs to an earlier question, so nothing changed."
+DELAYED = (
+    "I've got your message, but I can't get to it just this moment. "
+    "I'll answer as soon as I can; there's no need to send it again."
+)
 EXPORTING = "Preparing your export: it will arrive in our DM as a file."
 EXPORT_READY = "Here is everything you've said to me, and your next steps."
 EXPORT_FAILED = "Sorry, I couldn't upload your export just now. Please try `/coach export` again."
