@@ -147,9 +147,10 @@ def run_http(
     """Serve Slack's requests with Bolt's WSGI adapter under gunicorn: one worker process,
     `threads` threads.
 
-    One process on purpose: its arrival tickets keep each user's turns in order, which
-    process memory cannot do across processes (the database still makes every delivery
-    exactly-once). The coach is built inside the worker, after gunicorn forks.
+    One process on purpose: the inbox orders each user's deliveries, but the lock that runs
+    them one at a time lives in process memory, and the engine keeps live conversations
+    there too (the database still makes every delivery exactly-once). The coach is built
+    inside the worker, after gunicorn forks.
     """
     from gunicorn.app.base import BaseApplication
 
