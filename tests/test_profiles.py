@@ -456,3 +456,20 @@ def test_own_power_advice_follows_the_reflection(chat: Any, clock: Any) -> None:
             rec = recommendation(chat.engine, "own_power", rec_id)
             assert (mine[rec_id].idea, mine[rec_id].source) == (rec.idea, rec.source)
             assert_due(when, mine[rec_id].due_date, today)
+
+
+def test_a_long_name_is_used_once_then_the_questions_say_they(chat: Any) -> None:
+    """People name the other party in their own words, often at length; the questions that
+    follow read naturally instead of repeating the whole name mid-sentence."""
+    name = "The county council's commissioning team, led by Sam Patel"
+    chat.open()
+    chat.say("diagnose")
+    chat.say("1")
+    chat.say("Funding for prevention work is being decided without us")
+    asked = chat.say(name)
+    assert f"Which of these best describes {name}?" in asked.text
+    chat.say("3")
+    assert "What kind of power do they mostly hold over this?" in chat.text
+    chat.say("2")
+    assert "where does their authority to act come from?" in chat.text
+    assert name not in chat.text
