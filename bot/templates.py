@@ -81,8 +81,19 @@ def check_template(source: str) -> None:
         raise TemplateProblem(f"template error on its line {exc.lineno}: {exc.message}") from None
 
 
+#: Jinja's globals (`range`, `dict`, …) as a plain dict: a template's own `render` copies
+#: them out of a ChainMap on every call, which cost more than the rendering itself.
+_GLOBALS = dict(_ENV.globals)
+
+
 def render(source: str, slots: Mapping[str, Any]) -> str:
-    """Render a dialogue template with the conversation's slots; plain text passes through."""
+    """Render a dialogue template with the conversation's slots; plain text passes through.
+
+    The context is built here (the globals, then the slots, in a fresh dict the template
+    cannot reach past) and handed over as is: the same result as `Template.render`, at
+    half the cost, and prompts are rendered on every turn.
+    """
     if "{" not in source:
         return source.strip()
-    return _compiled(source).render(**slots).strip()
+    context = {**_GLOBALS, **slots}
+    return str(_compiled(source).make_module(context, shared=True)).strip()
