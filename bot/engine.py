@@ -77,6 +77,11 @@ class Live:
         return self.session.compiled.runner
 
 
+class _StaleCache(Exception):
+    """The live conversation kept in memory is not the stored one (another process wrote
+    it): the turn is rolled back and run again from the store."""
+
+
 @dataclass
 class Turn:
     """What one turn has said and changed, written together at the end."""
@@ -93,6 +98,8 @@ class Turn:
     refused: bool = False
     notice_only: bool = False
     attributed: int = 0
+    #: The conversation taken from memory without asking the store; checked when written.
+    unverified: Live | None = None
     #: `now` as stored: formatted once (a cached_property takes a lock on every first read).
     now_iso: str = field(init=False)
 
@@ -301,6 +308,18 @@ class Engine:
     ) -> Reply:
         with self._lock:
             try:
+                return self._run_once(user_id, channel, display_name, message)
+            except _StaleCache:
+                # Another process changed the conversation under our cached machine: the
+                # turn was rolled back; run it again from what is stored.
+                self._live.pop(user_id, None)
+                return self._run_once(user_id, channel, display_name, message)
+
+    def _run_once(
+        self, user_id: str, channel: str, display_name: str | None, message: UserInput | None
+    ) -> Reply:
+        with self._lock:
+            try:
                 with self.store.transaction():
                     now = self.clock()
                     first = self._ensure_user(user_id, channel, display_name, now)
@@ -326,6 +345,8 @@ class Engine:
                         self._dispatch(turn, text)
                     self._persist(turn)
                 return self._reply(turn)
+            except _StaleCache:
+                raise
             except StorageError as exc:
                 self._live.pop(user_id, None)
                 self._known_users.discard(user_id)
@@ -344,6 +365,7 @@ class Engine:
         """Empty input and answers to a question that moved on change nothing."""
         live = turn.live
         if message.ref is not None and message.ref != self._ref(live):
+            self._verify(turn)  # stale against what is stored, not only against memory
             out = [BotMessage(messages.STALE), *self._question(live)]
             return Reply(tuple(out), self._awaits(live), stale=True)
         if not message.text.strip():
@@ -363,9 +385,15 @@ class Engine:
     def _persist(self, turn: Turn) -> None:
         for live in turn.touched.values():
             row = live.session.row
+            # A conversation from memory is written only over the turn it was read at.
+            expected = row.turn if live is turn.unverified else None
             row.turn += 1
             row.updated_at = turn.now_iso
-            self.store.save_conversation(row)
+            if not self.store.save_conversation(row, expect_turn=expected):
+                raise _StaleCache
+            if live is turn.unverified:
+                turn.unverified = None
+        self._verify(turn)
         turn.attribute(self._conv_id(turn), self._state_of(turn))
         self.store.add_messages(turn.user_id, turn.rows, turn.now_iso)
 
@@ -399,10 +427,12 @@ class Engine:
         cached = self._live.get(user_id)
         if cached is not None:
             row = cached.session.row
-            if self.store.conversation_turn(row.id) == row.turn and row.status in (
-                "active",
-                "paused",
+            if row.status in ("active", "paused") and (
+                turn is not None or self.store.conversation_turn(row.id) == row.turn
             ):
+                # Within a turn it is checked when written (one statement fewer a turn).
+                if turn is not None:
+                    turn.unverified = cached
                 self._live.move_to_end(user_id)
                 return cached
             del self._live[user_id]
@@ -424,6 +454,15 @@ class Engine:
             self.store.save_conversation(row)
             turn.notice_only = True
         return live
+
+    def _verify(self, turn: Turn) -> None:
+        """Check a conversation taken from memory against the store (another process may
+        have written it); raise _StaleCache if it moved on."""
+        live, turn.unverified = turn.unverified, None
+        if live is not None and self.store.conversation_turn(live.session.row.id) != (
+            live.session.row.turn
+        ):
+            raise _StaleCache
 
     def _remember(self, user_id: str, live: Live) -> None:
         self._live[user_id] = live

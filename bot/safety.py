@@ -89,11 +89,17 @@ class SafetyDetector:
         self.config = config
         screens = (_screen(c) for c in (config.categories if config else []))
         self._screens = [s for s in screens if s is not None]
+        #: Every category's key words together: most messages share none of them, and one
+        #: set operation says so.
+        self._any_key = frozenset().union(*(s.key_words for s in self._screens))
+        self._always_screen = any(s.always or s.key_prefixes for s in self._screens)
 
     def detect(self, text: str) -> SafetySignal | None:
         """The first category whose phrases appear in `text`, or None."""
         normal = _normal(text)
         words = set(_WORD.findall(normal))
+        if not self._always_screen and self._any_key.isdisjoint(words):
+            return None
         for screen in self._screens:
             if screen.could_match(words) and screen.pattern.search(normal):
                 return SafetySignal(screen.category)

@@ -294,8 +294,12 @@ class Store:
         row.saved_history = len(row.history)
         return row.id
 
-    def save_conversation(self, row: ConversationRow) -> None:
+    def save_conversation(self, row: ConversationRow, *, expect_turn: int | None = None) -> bool:
         """Write back a conversation's state, slots, history and status.
+
+        With `expect_turn`, only over that stored turn: False (nothing written) if the
+        stored conversation has moved on or gone, so a copy kept in memory is never written
+        over a newer one.
 
         An unchanged undo history is not sent again. A changed one is rewritten whole:
         serialising it here is cheaper than having SQLite parse and patch the stored JSON
@@ -306,10 +310,11 @@ class Store:
         else:
             history_sql, history_arg = "?", _compact_json(row.history)
         now = len(row.history)
-        self.db.execute(
+        guard = "" if expect_turn is None else " AND turn = ?"
+        cursor = self.db.execute(
             "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
-            "updated_at = ?, completed_at = ? WHERE id = ?",
+            f"updated_at = ?, completed_at = ? WHERE id = ?{guard}",
             (
                 row.state,
                 row.status,
@@ -322,9 +327,13 @@ class Store:
                 row.updated_at,
                 row.completed_at,
                 row.id,
+                *(() if expect_turn is None else (expect_turn,)),
             ),
         )
+        if cursor.rowcount != 1:
+            return False
         row.saved_history = now
+        return True
 
     def conversations_of(self, user_id: str) -> list[ConversationRow]:
         rows = self._read(

@@ -1,10 +1,15 @@
-"""The store writes back exactly what the engine holds, however the undo history changed."""
+"""The store writes back exactly what the engine holds: however the undo history changed,
+and never over a conversation another process has moved on."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
+from bot.engine import Engine
 from storage.store import ConversationRow, Store
+from tests.conftest import Chat
 
 NOW = "2026-11-23T09:00:00+00:00"
 
@@ -39,3 +44,32 @@ def test_history_saved_by_append_pop_or_rewrite_matches_memory(store: Store) -> 
         assert stored_history(store, row.id) == row.history
         reread = store.get_conversation(row.id)
         assert reread is not None and reread.history == row.history
+
+
+# -- two processes on one store -----------------------------------------------------------
+
+
+def test_a_conversation_moved_on_by_another_process_is_answered_from_the_store(
+    db_path: Path, catalog: Any, clock: Any
+) -> None:
+    """Two processes on one file (the Slack app and a terminal, say): each keeps the user's
+    machine in memory. When one moves the conversation on, the other's next turn is run
+    from what is stored, never over it."""
+    first = Chat(Engine(Store(db_path), catalog, clock=clock), "terminal:sam")
+    second = Chat(Engine(Store(db_path), catalog, clock=clock), "terminal:sam")
+    first.open()
+    first.say("diagnose")
+    first.say("1")
+    second.say("help")  # the second process now holds the conversation, at the situation
+    assert second.state == "situation"
+
+    first.say("Our funding is decided without us")  # moved on, in the first process
+
+    reply = second.say("Northshire Council")  # answers what is stored: the other party
+    row = second.engine.store.current_conversation("terminal:sam")
+    assert row is not None
+    assert row.slots["situation"] == "Our funding is decided without us"
+    assert row.slots["other_party"] == "Northshire Council"
+    assert "Which of these best describes Northshire Council?" in reply.text
+    said = [m["text"] for m in second.engine.store.messages_of("terminal:sam")]
+    assert said.count("Northshire Council") == 1  # the rolled-back try left nothing
