@@ -62,6 +62,17 @@ class StepRunner:
         self.recommendations = {r.id: r for r in dialogue.recommendations}
         self._rules = [(r, Condition(r.when) if r.when else None) for r in dialogue.recommendations]
         self._static_choices: dict[str, tuple[Choice, ...]] = {}
+        #: The step behind each machine state, looked up several times a turn.
+        self._states: dict[str, tuple[str, Step, str]] = {}
+        for step_id, step in dialogue.steps.items():
+            self._states[step_id] = (step_id, step, "")
+            if step.kind == "commit":
+                self._states[step_id + DUE_SUFFIX] = (step_id, step, "due")
+
+    def resolve(self, state_id: str) -> tuple[str, Step, str]:
+        """The step behind a machine state, and the phase ('' or 'due' for a commit's date)."""
+        found = self._states.get(state_id)
+        return found if found is not None else resolve(self.dialogue, state_id)
 
     # -- what the bot says ---------------------------------------------------------------
 
@@ -69,7 +80,7 @@ class StepRunner:
         cached = self._static_choices.get(state_id)
         if cached is not None:
             return cached
-        _, step, phase = resolve(self.dialogue, state_id)
+        _, step, phase = self.resolve(state_id)
         if step.kind in ("choice", "yesno", "scale"):
             # These never depend on the slots: build them once per dialogue version.
             self._static_choices[state_id] = self._build_choices(step, phase, slots)
@@ -109,7 +120,7 @@ class StepRunner:
 
     def prompt(self, state_id: str, slots: dict[str, Any]) -> BotMessage:
         """The question asked at an asking state, with its options."""
-        _, step, phase = resolve(self.dialogue, state_id)
+        _, step, phase = self.resolve(state_id)
         if isinstance(step, CommitStep):
             if phase == "due":
                 text = render(step.due_prompt, slots)
@@ -123,7 +134,7 @@ class StepRunner:
 
     def awaits(self, state_id: str, slots: dict[str, Any], ref: str) -> Await:
         """What kind of answer the state waits for, so front ends can offer the right control."""
-        _, step, phase = resolve(self.dialogue, state_id)
+        _, step, phase = self.resolve(state_id)
         if step.kind == "commit":
             if phase == "due":
                 return Await("date", ref=ref)
@@ -137,14 +148,14 @@ class StepRunner:
         return Await("none")
 
     def hint(self, state_id: str, slots: dict[str, Any]) -> str | None:
-        _, step, _ = resolve(self.dialogue, state_id)
+        _, step, _ = self.resolve(state_id)
         hint = getattr(step, "hint", None)
         return render(hint, slots) if hint else None
 
     # -- entering a state (the machine's entry callback) --------------------------------
 
     def enter(self, state_id: str, session: Session) -> None:
-        _, step, _ = resolve(self.dialogue, state_id)
+        _, step, _ = self.resolve(state_id)
         slots = session.slots
         if is_asking(step):
             message = self.prompt(state_id, slots)
@@ -191,7 +202,7 @@ class StepRunner:
 
         Raises answers.InvalidAnswer (nothing changed) when the answer does not fit.
         """
-        _, step, phase = resolve(self.dialogue, state_id)
+        _, step, phase = self.resolve(state_id)
         slots = session.slots
         changes: dict[str, Any] = {}
         if step.kind == "text":
@@ -228,7 +239,7 @@ class StepRunner:
 
     def date_answered(self, state_id: str, slots: dict[str, Any]) -> str | None:
         """The ISO date just given at a date question (to read it back), else None."""
-        _, step, phase = resolve(self.dialogue, state_id)
+        _, step, phase = self.resolve(state_id)
         if step.kind == "date":
             return slots.get(step.slot)
         if step.kind == "commit" and phase == "due":

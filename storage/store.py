@@ -108,7 +108,7 @@ class InboxEntry:
     received_at: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MessageRow:
     """One line of a transcript, as the engine hands it to storage."""
 
