@@ -380,13 +380,18 @@ def test_a_hard_crash_loses_no_acknowledged_message(
     coach.start()
 
     for user in waiting:  # acknowledged, never run: run and answered after the restart
-        posts = wait_for_posts(fake_api, f"D{user}", 1)
-        assert sections(posts[-1])[-1].startswith("What would you like to do?"), user
+        posts = wait_for_posts(fake_api, f"D{user}", 1, timeout=20)
+        assert sections(posts[-1])[-1].startswith("What would you like to do?"), (
+            user,
+            sections(posts[-1]),
+            coach.stderr(),
+        )
     time.sleep(QUIET)
     for user in users:
         said = [t for s, t in transcript(coach.db, user) if s == "user"]
-        assert said == ["hello"], user  # every acknowledged message, exactly once
+        assert said == ["hello"], (user, said)  # every acknowledged message, exactly once
         # A reply already on its way at the kill may not arrive (see the README); none twice.
-        assert len(posts_in(fake_api, f"D{user}")) <= 1, user
+        posts = posts_in(fake_api, f"D{user}")
+        assert len(posts) <= 1, (user, [sections(p) for p in posts])
     with sqlite3.connect(coach.db) as conn:
         assert conn.execute("SELECT count(*) FROM inbox").fetchone() == (0,)

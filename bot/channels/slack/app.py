@@ -40,7 +40,7 @@ STEP_ACTIONS = re.compile(r"^step_(done|not_yet|dropped)$")
 #: Tries at a delivery whose turn fails (a locked store, a bug) before the user is told.
 MAX_ATTEMPTS = 3
 #: A delivery still waiting this long after it arrived is run by the follow-up loop.
-STRANDED_AFTER = dt.timedelta(seconds=10)
+STRANDED_AFTER = dt.timedelta(seconds=2)
 
 
 #: Loggers that print request bodies (message text) or headers at DEBUG: never below WARNING.
@@ -260,7 +260,10 @@ class SlackCoach:
         before = None if everything else (self.engine.clock() - STRANDED_AFTER).isoformat()
         users = self.engine.store.users_with_pending(before)
         for key in users:
-            self.run_waiting(key)
+            try:
+                self.run_waiting(key)
+            except Exception as exc:  # one user's trouble must not hold up everyone else's
+                log.error("waiting messages of one user not run: %s", type(exc).__name__)
         return len(users)
 
     def _run_entry(self, entry: InboxEntry) -> bool:
