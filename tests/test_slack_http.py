@@ -175,6 +175,18 @@ def say(
     return post(coach.port, body, {**headers, **(extra or {})})
 
 
+def group_gone(pgid: int, timeout: float = 5.0) -> None:
+    """Until no process of the group is left (a killed worker outlives its master briefly)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    pytest.fail(f"process group {pgid} still alive {timeout}s after SIGKILL")
+
+
 def transcript(db: Path, user: str) -> list[tuple[str, str]]:
     """(sender, text) of the user's stored messages, in their order."""
     conn = sqlite3.connect(db)
@@ -372,6 +384,7 @@ def test_a_hard_crash_loses_no_acknowledged_message(
     assert coach.proc is not None
     os.killpg(coach.proc.pid, signal.SIGKILL)  # no drain, no goodbye
     coach.proc.wait(timeout=5)
+    group_gone(coach.proc.pid)  # the gunicorn worker too: a write in flight lands first
     coach.proc = None
     waiting = [u for u in users if not transcript(coach.db, u)]
     assert waiting, "every turn had run before the kill: the test proved nothing"
