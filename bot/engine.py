@@ -200,6 +200,14 @@ class Engine:
             message = UserInput(text, ref=message.ref, delivery_id=message.delivery_id)
         return self._run(user_id, channel, display_name, message)
 
+    def show_current(self, user_id: str, note: str) -> Reply:
+        """A note, then the question the user is being asked now; nothing is stored.
+
+        For a channel that cannot tell whether its last reply reached the user (it crashed
+        while sending it): the conversation already moved on, so this is what to show.
+        """
+        return self._without_change(user_id, note)
+
     def current_awaits(self, user_id: str) -> Await:
         """What the user's current question awaits (for channels that draw controls)."""
         with self._lock:

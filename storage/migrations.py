@@ -138,3 +138,10 @@ def m003_inbox(db: Database) -> None:
     )
     db["inbox"].create_index(["delivery_id"], unique=True)
     db["inbox"].create_index(["user_id", "id"])
+
+
+@migrations()
+def m004_inbox_turned(db: Database) -> None:
+    """When a waiting delivery's turn was saved: until its reply is known to be posted the
+    entry stays, so a crash between the two is made good by showing the question again."""
+    db["inbox"].add_column("turned_at", str)

@@ -106,6 +106,7 @@ class InboxEntry:
     payload: dict[str, Any]
     attempts: int
     received_at: str
+    turned_at: str | None = None
 
 
 @dataclass(slots=True)
@@ -388,12 +389,12 @@ class Store:
 
     def mark_delivery(self, delivery_id: str, user_id: str, now: str) -> None:
         """Record a delivery as turned into a turn (inside that turn's transaction): a retry
-        of it is now a duplicate, and its inbox entry, if any, has done its job."""
+        of it is now a duplicate, and its inbox entry, if any, waits only for its reply."""
         self.db.execute(
             "INSERT INTO deliveries (delivery_id, user_id, created_at) VALUES (?, ?, ?)",
             (delivery_id, user_id, now),
         )
-        self.db.execute("DELETE FROM inbox WHERE delivery_id = ?", (delivery_id,))
+        self.db.execute("UPDATE inbox SET turned_at = ? WHERE delivery_id = ?", (now, delivery_id))
 
     # -- the inbox (received, acknowledged, not yet a turn) ----------------------------------
 
@@ -416,13 +417,29 @@ class Store:
             return cursor.rowcount == 1
 
     def pending(self, user_id: str) -> list[InboxEntry]:
-        """The user's received deliveries not yet turned into turns, oldest first."""
+        """The user's waiting deliveries, oldest first: those not yet turned into turns, and
+        those whose turn was saved but whose reply may not have gone out (`turned_at`)."""
         rows = self._read(
-            "SELECT id, delivery_id, user_id, kind, payload, attempts, received_at FROM inbox "
-            "WHERE user_id = ? ORDER BY id",
+            "SELECT id, delivery_id, user_id, kind, payload, attempts, received_at, turned_at "
+            "FROM inbox WHERE user_id = ? ORDER BY id",
             (user_id,),
         )
         return [InboxEntry(*r[:4], _from_json(r[4]), *r[5:]) for r in rows]
+
+    def delivered(self, entry_id: int) -> None:
+        """A waiting delivery's reply has gone out: let its entry go.
+
+        Committed without waiting for the disk (`synchronous=NORMAL`, safe in WAL mode):
+        if a power cut loses this, the user is shown their current question once more,
+        which costs far less than a second fsync on every turn.
+        """
+        with self._lock:
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with self.transaction():
+                    self.db.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
+            finally:
+                self.db.execute("PRAGMA synchronous = FULL")
 
     def users_with_pending(self, received_before: str | None = None) -> list[str]:
         """Users with deliveries waiting (received before a time, if given), oldest first."""

@@ -43,7 +43,7 @@ from bot.channels.slack.app import SlackCoach, SlackSettings
 from bot.channels.slack.server import settings_from_env, wsgi_app
 from bot.engine import Engine
 from bot.errors import ConfigError
-from bot.turns import Await, BotMessage, Choice, Reply
+from bot.turns import Await, BotMessage, Choice, Reply, UserInput
 from storage.store import Store
 
 PAYLOADS = Path(__file__).parent / "slack_payloads"
@@ -1270,3 +1270,31 @@ def test_the_inbox_keeps_no_token_and_no_response_url(
         (payload,) = conn.execute("SELECT payload FROM inbox").fetchone()
     assert "secret" not in payload and "verification-token" not in payload
     assert json.loads(payload)["text"] == "diagnose"
+
+
+def test_a_reply_lost_in_a_crash_is_made_good_at_the_next_start(
+    engine: Engine, fake: FakeSlackAPI, db_path: Path, catalog: Any
+) -> None:
+    """The turn was saved, then the process died before its reply went out: the next start
+    shows the user where the conversation is now, once, without running the turn again."""
+    slack = Slack(build_coach(engine, fake), fake)
+    slack.dm("hello")
+    before = len(slack.posts())
+    waiting = json.loads(dm_event("U1", "Diagnose a power situation", event_id="EvLOST"))
+    assert slack.coach.receive(waiting, {}) is None
+    # The turn runs and is saved; the process is gone before it posts.
+    engine.handle(U1, UserInput("Diagnose a power situation", delivery_id="EvLOST"))
+    turns = count_rows(db_path, "messages", U1)
+
+    restarted = build_coach(Engine(Store(db_path), catalog, clock=engine.clock), fake)
+    assert restarted.run_stranded(everything=True) == 1
+
+    (post,) = [p for _, p in slack.posts()[before:]]
+    assert sections_of(post)[0] == texts.INTERRUPTED
+    assert "First, which of these is closest to your role" in shown(post)
+    assert "I'm a community leader or a resident" in [
+        e["text"]["text"] for _, e in Slack.buttons(post)
+    ]
+    assert count_rows(db_path, "messages", U1) == turns  # shown again, not run again
+    assert count_rows(db_path, "inbox") == 0
+    assert restarted.run_stranded(everything=True) == 0

@@ -269,6 +269,13 @@ class SlackCoach:
     def _run_entry(self, entry: InboxEntry) -> bool:
         """One waiting delivery's turn and reply; False if it has to wait for another try."""
         payload = entry.payload
+        channel = str(payload.get("channel") or slack_user_of(entry.user_id))
+        if entry.turned_at is not None:
+            # Its turn was saved, but the process stopped before its reply was known to be
+            # out: show where the conversation is now rather than leave the user waiting.
+            self.post_reply(channel, self.engine.show_current(entry.user_id, texts.INTERRUPTED))
+            self.engine.store.delivered(entry.id)
+            return True
         reply = self.engine.handle(
             entry.user_id,
             UserInput(
@@ -278,19 +285,16 @@ class SlackCoach:
             ),
             channel=CHANNEL,
         )
-        channel = str(payload.get("channel") or slack_user_of(entry.user_id))
         if reply.failed:
             return self._turn_failed(entry, reply, channel)
         with self._told_lock:
             self._told.discard(entry.id)
-        if not self.engine.store.seen_delivery(entry.delivery_id):
-            self.engine.store.drop_pending(entry.id)  # answered without a turn
-        if reply.duplicate:
-            return True
-        if entry.kind == "answer":
-            self._show_answer(entry, reply, channel)
-        else:
-            self.post_reply(channel, reply)
+        if not reply.duplicate:
+            if entry.kind == "answer":
+                self._show_answer(entry, reply, channel)
+            else:
+                self.post_reply(channel, reply)
+        self.engine.store.delivered(entry.id)
         return True
 
     def _turn_failed(self, entry: InboxEntry, reply: Reply, channel: str) -> bool:
