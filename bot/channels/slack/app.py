@@ -273,7 +273,10 @@ class SlackCoach:
         if entry.turned_at is not None:
             # Its turn was saved, but the process stopped before its reply was known to be
             # out: show where the conversation is now rather than leave the user waiting.
-            self.post_reply(channel, self.engine.show_current(entry.user_id, texts.INTERRUPTED))
+            where = self.engine.show_current(entry.user_id, texts.INTERRUPTED)
+            if where.failed:
+                return False  # the store can't be read just now: the next pass tries again
+            self.post_reply(channel, where)
             self.engine.store.delivered(entry.id)
             return True
         reply = self.engine.handle(
