@@ -21,9 +21,7 @@ COMMAND_HELP = (
 UNKNOWN_COMMAND = "I don't know `/coach {sub}`. Try `/coach help`."
 UNKNOWN_BUTTON = "That button isn't one I recognise any more, so nothing changed."
 STALE = "That button belongs to an earlier question, so nothing changed."
-INTERRUPTED = (
-    "I was interrupted just as I answered your last message, so here is where we are now."
-)
+INTERRUPTED = "I was interrupted just as I answered your last message, so here is where we are now."
 DELAYED = (
     "I've got your message, but I can't get to it just this moment. "
     "I'll answer as soon as I can; there's no need to send it again."
