@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -67,14 +68,18 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
     )
 
 
+#: How often messages left waiting (a turn that failed) are tried again, at most.
+RETRY_WAITING_SECONDS = 5.0
+
+
 class FollowUpLoop(threading.Thread):
-    """The coach's own work, every `interval` seconds: messages left waiting, then due
-    check-ins.
+    """The coach's own work: messages left waiting, and due check-ins every `interval`.
 
     On its first pass it runs every message acknowledged before a crash and not yet
-    answered; later passes run those whose turn failed (a locked store). Due times live in
-    SQLite, and each push is marked in the same transaction as the check-in it starts, so
-    a restart neither loses nor repeats one."""
+    answered; later passes, every few seconds, run those whose turn failed (a locked
+    store), so a user told "I'll answer as soon as I can" is not kept a minute. Due times
+    live in SQLite, and each push is marked in the same transaction as the check-in it
+    starts, so a restart neither loses nor repeats one."""
 
     def __init__(self, coach: SlackCoach, interval: float) -> None:
         super().__init__(name="coach-followups", daemon=True)
@@ -84,17 +89,21 @@ class FollowUpLoop(threading.Thread):
 
     def run(self) -> None:
         first = True
+        tick = min(self.interval, RETRY_WAITING_SECONDS)
+        next_checkins = time.monotonic()
         while not self.stopped.is_set():
             try:
                 self.coach.run_stranded(everything=first)
                 first = False
             except Exception as exc:  # the loop must outlive one failure
                 log.error("waiting messages not run: %s", type(exc).__name__)
-            try:
-                self.coach.push_due_checkins()
-            except Exception as exc:
-                log.error("follow-up push failed: %s", type(exc).__name__)
-            self.stopped.wait(self.interval)
+            if time.monotonic() >= next_checkins:
+                next_checkins = time.monotonic() + self.interval
+                try:
+                    self.coach.push_due_checkins()
+                except Exception as exc:
+                    log.error("follow-up push failed: %s", type(exc).__name__)
+            self.stopped.wait(tick)
 
     def stop(self) -> None:
         self.stopped.set()
