@@ -18,6 +18,21 @@ class InvalidAnswer(ValueError):
     """The answer does not fit the question; the message says what would."""
 
 
+class KeptAsNote(InvalidAnswer):
+    """Not one of the options, but the user's own account of it: kept in `slot`, and the
+    question asked again. People explain before they pick; the coach should not lose it."""
+
+    def __init__(self, slot: str, text: str) -> None:
+        super().__init__(messages.KEPT_AS_NOTE)
+        self.slot = slot
+        self.text = text
+
+
+def is_an_account(text: str) -> bool:
+    """A sentence rather than a mistyped option: four words or more."""
+    return len(text.split()) >= 4
+
+
 def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower().replace("’", "'")).strip(" .!")
 

@@ -835,6 +835,13 @@ class Engine:
         session.slots["today"] = turn.today.isoformat()
         try:
             entry = live.runner.apply_answer(session.state, session, text, turn.today)
+        except answers.KeptAsNote as kept:
+            session.slots[kept.slot] = kept.text
+            turn.touch(live)
+            turn.refused = True
+            turn.say(str(kept))
+            self._ask_again(turn)
+            return
         except answers.InvalidAnswer as exc:
             turn.refused = True
             turn.say(str(exc))

@@ -46,6 +46,10 @@ STALE = (
     "The current question is below."
 )
 PICK_ONE = "Please pick one of the options, by its number or its words."
+KEPT_AS_NOTE = (
+    "Thank you, I've kept that in your own words. "
+    "Now please pick the option closest to it, by its number or its words."
+)
 SCALE = "Please give a number from {low} to {high}."
 YES_NO = "Please answer yes or no."
 DATE_UNREADABLE = (

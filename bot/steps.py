@@ -25,6 +25,8 @@ from bot.templates import render
 from bot.turns import Await, BotMessage, Choice
 
 DUE_SUFFIX = "__due"
+#: Where a choice question keeps what the user wrote instead of picking (`<slot>_note`).
+NOTE_SUFFIX = "_note"
 ENOUGH = "enough"
 YES_NO_CHOICES = (Choice("yes", "Yes"), Choice("no", "No"))
 #: Slots that describe the conversation's context and survive a restart.
@@ -208,7 +210,12 @@ class StepRunner:
         if step.kind == "text":
             changes[step.slot] = text.strip()
         elif step.kind == "choice":
-            picked = answers.pick_choice(text, self.choices(state_id, slots))
+            try:
+                picked = answers.pick_choice(text, self.choices(state_id, slots))
+            except answers.InvalidAnswer:
+                if answers.is_an_account(text):
+                    raise answers.KeptAsNote(f"{step.slot}{NOTE_SUFFIX}", text.strip()) from None
+                raise
             changes[step.slot] = picked.value
             changes[f"{step.slot}_label"] = picked.label
         elif step.kind == "scale":
@@ -266,6 +273,8 @@ class StepRunner:
             value = slots[slot]
             if step.kind == "choice":
                 value = slots.get(f"{slot}_label", value)
+                if slots.get(f"{slot}{NOTE_SUFFIX}"):
+                    value = f"{value} (in your words: {slots[slot + NOTE_SUFFIX]})"
             elif step.kind == "yesno":
                 value = "yes" if value else "no"
             elif isinstance(step, ScaleStep):

@@ -473,3 +473,19 @@ def test_a_long_name_is_used_once_then_the_questions_say_they(chat: Any) -> None
     chat.say("2")
     assert "where does their authority to act come from?" in chat.text
     assert name not in chat.text
+
+
+def test_what_a_user_wrote_at_an_option_question_is_in_their_diagnosis(chat: Any) -> None:
+    """An explanation typed instead of an option is read back in the summary, in quotes."""
+    account = "The cabinet member gave them the budget; scrutiny could question it"
+    keys = list(CHARITY.answers)
+    before = keys[: keys.index("mandate_source")]
+    chat.open()
+    chat.say("diagnose")
+    walk(chat, {k: CHARITY.answers[k] for k in before}, until="mandate_source")
+    chat.say(account)  # kept, and the same question asked again
+    assert chat.state == "mandate_source"
+    rest = {k: CHARITY.answers[k] for k in keys[len(before) :]}
+    walk(chat, rest)
+    summary = chat.text.split("From what you've told me")[0]
+    assert f'Their mandate comes from: A commissioning or funding body: "{account}"' in summary
