@@ -424,7 +424,19 @@ class Store:
             "FROM inbox WHERE user_id = ? ORDER BY id",
             (user_id,),
         )
-        return [InboxEntry(*r[:4], _from_json(r[4]), *r[5:]) for r in rows]
+        return [
+            InboxEntry(
+                id=r[0],
+                delivery_id=r[1],
+                user_id=r[2],
+                kind=r[3],
+                payload=_from_json(r[4]),
+                attempts=r[5],
+                received_at=r[6],
+                turned_at=r[7],
+            )
+            for r in rows
+        ]
 
     def delivered(self, entry_id: int) -> None:
         """A waiting delivery's reply has gone out: let its entry go.
