@@ -79,6 +79,7 @@ def read_date(text: str, today: dt.date) -> str:
     Dates are read day-first (UK) and must not be in the past.
     """
     said = _normal(text)
+    parsed: dt.date | None
     try:
         parsed = dt.date.fromisoformat(said)
     except ValueError:

@@ -50,6 +50,18 @@ def _guard(label: str, test: Guard) -> Guard:
     return guard
 
 
+def _slot_is(slot: str, value: str) -> Guard:
+    return lambda model: model.slots.get(slot) == value
+
+
+def _room_for_more(most: int) -> Guard:
+    return lambda model: len(model.slots.get("commitments") or []) < most
+
+
+def _going_back_to(state_id: str) -> Guard:
+    return lambda model: model.back_target == state_id
+
+
 def _slots_guard(source: str) -> Guard:
     condition = Condition(source)
     return _guard(source, lambda model: condition(model.slots))
@@ -111,10 +123,7 @@ class CompiledDialogue:
             transitions = [
                 {
                     "target": c.next,
-                    "cond": _guard(
-                        f"{step.slot} == '{c.value}'",
-                        lambda m, slot=step.slot, value=c.value: m.slots.get(slot) == value,
-                    ),
+                    "cond": _guard(f"{step.slot} == '{c.value}'", _slot_is(step.slot, c.value)),
                 }
                 for c in step.choices
                 if c.next
@@ -123,10 +132,7 @@ class CompiledDialogue:
         if isinstance(step, CommitStep):
             due = step_id + DUE_SUFFIX
             picked = _guard("picked a step", lambda m: bool(m.slots.get("pick")))
-            room = _guard(
-                f"fewer than {step.max} steps",
-                lambda m, most=step.max: len(m.slots.get("commitments") or []) < most,
-            )
+            room = _guard(f"fewer than {step.max} steps", _room_for_more(step.max))
             return {
                 step_id: [{"target": due, "cond": picked}, *_branches(nxt)],
                 due: [{"target": step_id, "cond": room}, *_branches(nxt)],
@@ -160,7 +166,7 @@ class CompiledDialogue:
                 states[state_id]["on"]["back"] = [
                     {
                         "target": p,
-                        "cond": _guard(f"back to {p}", lambda m, p=p: m.back_target == p),
+                        "cond": _guard(f"back to {p}", _going_back_to(p)),
                     }
                     for p in sorted(preds)
                 ]
@@ -223,7 +229,9 @@ class CompiledDialogue:
         After an edit, a state of that name may have become a message or an end; the
         conversation cannot answer it, so it has to be set aside.
         """
-        return self.knows_state(state_id) and is_asking(resolve(self.dialogue, state_id)[1])
+        if state_id is None or not self.knows_state(state_id):
+            return False
+        return is_asking(resolve(self.dialogue, state_id)[1])
 
     def start(self, session: Session) -> StateMachine:
         """A new machine at the start: entering the first state says its words."""

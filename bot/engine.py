@@ -444,9 +444,10 @@ class Engine:
                 self._live.move_to_end(user_id)
                 return cached
             del self._live[user_id]
-        row = self.store.current_conversation(user_id)
-        if row is None:
+        stored = self.store.current_conversation(user_id)
+        if stored is None:
             return None
+        row = stored
         live = self._restore(row)
         if live is not None:
             self._remember(user_id, live)

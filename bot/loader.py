@@ -159,7 +159,7 @@ def validate_document(path: str, text: str, model: type[Model]) -> Model:
                     problems.append(f"{path}:{line + 1}:{col + 1}: {dotted}: {message}")
                 continue
             line, col = _position(root, error["loc"], at_key=error["type"] == "extra_forbidden")
-            problems.append(f"{path}:{line + 1}:{col + 1}: {_describe(error)}")
+            problems.append(f"{path}:{line + 1}:{col + 1}: {_describe(dict(error))}")
         raise DialogueError(path, problems) from None
 
 

@@ -11,7 +11,7 @@ migrations = Migrations("influence_coach")
 @migrations()
 def m001_core_tables(db: Database) -> None:
     """Users, their conversations, every message, next steps, safety interruptions, deliveries."""
-    db["users"].create(
+    db.table("users").create(
         {
             "id": str,
             "channel": str,
@@ -24,7 +24,7 @@ def m001_core_tables(db: Database) -> None:
         not_null={"channel", "created_at"},
         defaults={"message_seq": 0},
     )
-    db["conversations"].create(
+    db.table("conversations").create(
         {
             "id": int,
             "user_id": str,
@@ -47,8 +47,8 @@ def m001_core_tables(db: Database) -> None:
         defaults={"turn": 0, "slots": "{}", "history": "[]"},
         foreign_keys=[("user_id", "users", "id")],
     )
-    db["conversations"].create_index(["user_id", "status"])
-    db["messages"].create(
+    db.table("conversations").create_index(["user_id", "status"])
+    db.table("messages").create(
         {
             "id": int,
             "user_id": str,
@@ -63,9 +63,9 @@ def m001_core_tables(db: Database) -> None:
         not_null={"user_id", "seq", "sender", "text", "created_at"},
         foreign_keys=[("user_id", "users", "id"), ("conversation_id", "conversations", "id")],
     )
-    db["messages"].create_index(["user_id", "seq"], unique=True)
-    db["messages"].create_index(["conversation_id", "seq"])
-    db["next_steps"].create(
+    db.table("messages").create_index(["user_id", "seq"], unique=True)
+    db.table("messages").create_index(["conversation_id", "seq"])
+    db.table("next_steps").create(
         {
             "id": int,
             "conversation_id": int,
@@ -86,8 +86,8 @@ def m001_core_tables(db: Database) -> None:
         not_null={"conversation_id", "user_id", "text", "due_date", "status", "created_at"},
         foreign_keys=[("user_id", "users", "id"), ("conversation_id", "conversations", "id")],
     )
-    db["next_steps"].create_index(["user_id", "status", "due_date"])
-    db["safety_events"].create(
+    db.table("next_steps").create_index(["user_id", "status", "due_date"])
+    db.table("safety_events").create(
         {
             "id": int,
             "user_id": str,
@@ -99,19 +99,19 @@ def m001_core_tables(db: Database) -> None:
         not_null={"user_id", "category", "created_at"},
         foreign_keys=[("user_id", "users", "id"), ("conversation_id", "conversations", "id")],
     )
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {"delivery_id": str, "user_id": str, "created_at": str},
         pk="delivery_id",
         not_null={"user_id", "created_at"},
         foreign_keys=[("user_id", "users", "id")],
     )
-    db["deliveries"].create_index(["user_id"])
+    db.table("deliveries").create_index(["user_id"])
 
 
 @migrations()
 def m002_next_step_reminders(db: Database) -> None:
     """When a due next step's check-in was pushed to the user, so it is pushed exactly once."""
-    db["next_steps"].add_column("reminded_at", str)
+    db.table("next_steps").add_column("reminded_at", str)
 
 
 @migrations()
@@ -122,7 +122,7 @@ def m003_inbox(db: Database) -> None:
     seconds) keeps what it acknowledged here, so a crash between the two loses nothing: the
     next start runs what is left. A row goes in the same transaction as its turn.
     """
-    db["inbox"].create(
+    db.table("inbox").create(
         {
             "id": int,
             "delivery_id": str,
@@ -136,12 +136,12 @@ def m003_inbox(db: Database) -> None:
         not_null={"delivery_id", "user_id", "kind", "payload", "received_at"},
         defaults={"attempts": 0},
     )
-    db["inbox"].create_index(["delivery_id"], unique=True)
-    db["inbox"].create_index(["user_id", "id"])
+    db.table("inbox").create_index(["delivery_id"], unique=True)
+    db.table("inbox").create_index(["user_id", "id"])
 
 
 @migrations()
 def m004_inbox_turned(db: Database) -> None:
     """When a waiting delivery's turn was saved: until its reply is known to be posted the
     entry stays, so a crash between the two is made good by showing the question again."""
-    db["inbox"].add_column("turned_at", str)
+    db.table("inbox").add_column("turned_at", str)

@@ -480,7 +480,7 @@ class Store:
         self, conversation_id: int, user_id: str, steps: Sequence[dict[str, Any]], now: str
     ) -> None:
         """Store the dated next steps a conversation ended with."""
-        self.db["next_steps"].insert_all(
+        self.db.table("next_steps").insert_all(
             [
                 {
                     "conversation_id": conversation_id,

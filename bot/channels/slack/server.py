@@ -163,7 +163,7 @@ def run_http(
     """
     from gunicorn.app.base import BaseApplication
 
-    class CoachServer(BaseApplication):  # type: ignore[misc]
+    class CoachServer(BaseApplication):
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"{host}:{port}",
