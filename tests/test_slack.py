@@ -23,19 +23,9 @@ from urllib.parse import urlencode
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_support import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    block_action,
-    dm_event,
-    home_opened,
-    signed_headers,
-    slash_command,
-)
 
 from bot import cli, messages
 from bot.channels.slack import texts
@@ -45,6 +35,16 @@ from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.turns import Await, BotMessage, Choice, Reply, UserInput
 from storage.store import Store
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.slack_support import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    block_action,
+    dm_event,
+    home_opened,
+    signed_headers,
+    slash_command,
+)
 
 PAYLOADS = Path(__file__).parent / "slack_payloads"
 USER_TABLES = ("users", "conversations", "messages", "next_steps", "safety_events", "deliveries")
