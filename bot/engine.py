@@ -326,48 +326,48 @@ class Engine:
     def _run_once(
         self, user_id: str, channel: str, display_name: str | None, message: UserInput | None
     ) -> Reply:
-        with self._lock:
-            try:
-                with self.store.transaction():
-                    now = self.clock()
-                    first = self._ensure_user(user_id, channel, display_name, now)
-                    if message is not None and message.delivery_id:
-                        if self.store.seen_delivery(message.delivery_id):
-                            return Reply(duplicate=True)
-                        self.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
-                    turn = Turn(user_id, now, first)
-                    turn.live = self._current(user_id, turn)
-                    if turn.notice_only and message is not None and message.text.strip():
-                        turn.rows.append(MessageRow("user", message.text.strip(), "menu", None))
-                        self._show_menu(turn)
-                    elif message is None:
-                        self._opening(turn, display_name)
-                    else:
-                        early = self._check_input(turn, message)
-                        if early is not None:
-                            return early
-                        text = message.text.strip()
-                        turn.rows.append(
-                            MessageRow("user", text, self._state_of(turn), self._conv_id(turn))
-                        )
-                        self._dispatch(turn, text)
-                    self._persist(turn)
-                return self._reply(turn)
-            except _StaleCache:
-                raise
-            except StorageError as exc:
-                self._live.pop(user_id, None)
-                self._known_users.discard(user_id)
-                log.warning("turn not saved: %s", exc)
-                return Reply((BotMessage(str(exc)),), failed=True)
-            except Exception as exc:  # never a traceback in front of a user
-                self._live.pop(user_id, None)
-                self._known_users.discard(user_id)
-                frames = traceback.extract_tb(exc.__traceback__)
-                where = ", ".join(f"{f.name}:{f.lineno}" for f in frames[-4:])
-                # Only the type and code location: exception text may quote the user.
-                log.error("turn failed: %s at %s", type(exc).__name__, where)
-                return Reply((BotMessage(messages.INTERNAL_ERROR),), failed=True)
+        """One try at the turn; the caller holds the engine's lock."""
+        try:
+            with self.store.transaction():
+                now = self.clock()
+                first = self._ensure_user(user_id, channel, display_name, now)
+                if message is not None and message.delivery_id:
+                    if self.store.seen_delivery(message.delivery_id):
+                        return Reply(duplicate=True)
+                    self.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
+                turn = Turn(user_id, now, first)
+                turn.live = self._current(user_id, turn)
+                if turn.notice_only and message is not None and message.text.strip():
+                    turn.rows.append(MessageRow("user", message.text.strip(), "menu", None))
+                    self._show_menu(turn)
+                elif message is None:
+                    self._opening(turn, display_name)
+                else:
+                    early = self._check_input(turn, message)
+                    if early is not None:
+                        return early
+                    text = message.text.strip()
+                    turn.rows.append(
+                        MessageRow("user", text, self._state_of(turn), self._conv_id(turn))
+                    )
+                    self._dispatch(turn, text)
+                self._persist(turn)
+            return self._reply(turn)
+        except _StaleCache:
+            raise
+        except StorageError as exc:
+            self._live.pop(user_id, None)
+            self._known_users.discard(user_id)
+            log.warning("turn not saved: %s", exc)
+            return Reply((BotMessage(str(exc)),), failed=True)
+        except Exception as exc:  # never a traceback in front of a user
+            self._live.pop(user_id, None)
+            self._known_users.discard(user_id)
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = ", ".join(f"{f.name}:{f.lineno}" for f in frames[-4:])
+            # Only the type and code location: exception text may quote the user.
+            log.error("turn failed: %s at %s", type(exc).__name__, where)
+            return Reply((BotMessage(messages.INTERNAL_ERROR),), failed=True)
 
     def _check_input(self, turn: Turn, message: UserInput) -> Reply | None:
         """Empty input and answers to a question that moved on change nothing."""
@@ -434,9 +434,9 @@ class Engine:
         """
         cached = self._live.get(user_id)
         if cached is not None:
-            row = cached.session.row
-            if row.status in ("active", "paused") and (
-                turn is not None or self.store.conversation_turn(row.id) == row.turn
+            kept = cached.session.row
+            if kept.status in ("active", "paused") and (
+                turn is not None or self.store.conversation_turn(kept.id) == kept.turn
             ):
                 # Within a turn it is checked when written (one statement fewer a turn).
                 if turn is not None:
@@ -444,10 +444,9 @@ class Engine:
                 self._live.move_to_end(user_id)
                 return cached
             del self._live[user_id]
-        stored = self.store.current_conversation(user_id)
-        if stored is None:
+        row = self.store.current_conversation(user_id)
+        if row is None:
             return None
-        row = stored
         live = self._restore(row)
         if live is not None:
             self._remember(user_id, live)
@@ -836,14 +835,10 @@ class Engine:
         session.slots["today"] = turn.today.isoformat()
         try:
             entry = live.runner.apply_answer(session.state, session, text, turn.today)
-        except answers.KeptAsNote as kept:
-            session.slots[kept.slot] = kept.text
-            turn.touch(live)
-            turn.refused = True
-            turn.say(str(kept))
-            self._ask_again(turn)
-            return
         except answers.InvalidAnswer as exc:
+            if isinstance(exc, answers.KeptAsNote):  # the user's own words, kept
+                session.slots[exc.slot] = exc.text
+                turn.touch(live)
             turn.refused = True
             turn.say(str(exc))
             self._ask_again(turn)

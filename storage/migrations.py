@@ -120,7 +120,9 @@ def m003_inbox(db: Database) -> None:
 
     A channel that acknowledges before it runs the turn (Slack must hear back within three
     seconds) keeps what it acknowledged here, so a crash between the two loses nothing: the
-    next start runs what is left. A row goes in the same transaction as its turn.
+    next start runs what is left. Its turn sets `turned_at` in the turn's own transaction;
+    the row goes once the reply is out, so a crash between those two is made good by
+    showing the user their question again.
     """
     db.table("inbox").create(
         {
@@ -131,6 +133,7 @@ def m003_inbox(db: Database) -> None:
             "payload": str,
             "attempts": int,
             "received_at": str,
+            "turned_at": str,
         },
         pk="id",
         not_null={"delivery_id", "user_id", "kind", "payload", "received_at"},
@@ -138,10 +141,3 @@ def m003_inbox(db: Database) -> None:
     )
     db.table("inbox").create_index(["delivery_id"], unique=True)
     db.table("inbox").create_index(["user_id", "id"])
-
-
-@migrations()
-def m004_inbox_turned(db: Database) -> None:
-    """When a waiting delivery's turn was saved: until its reply is known to be posted the
-    entry stays, so a crash between the two is made good by showing the question again."""
-    db.table("inbox").add_column("turned_at", str)

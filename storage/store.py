@@ -34,10 +34,6 @@ def _compact_json(value: Any) -> str:
     return to_json(value).decode()
 
 
-def _from_json(text: str) -> Any:
-    return from_json(text)
-
-
 _CONVERSATION_COLUMNS = (
     "id, user_id, dialogue, dialogue_version, dialogue_digest, state, status, pending, "
     "slots, history, turn, follow_up_of, started_at, updated_at, completed_at"
@@ -70,8 +66,8 @@ class ConversationRow:
     @classmethod
     def from_tuple(cls, row: Sequence[Any]) -> ConversationRow:
         values = list(row)
-        values[8] = _from_json(values[8] or "{}")
-        values[9] = _from_json(values[9] or "[]")
+        values[8] = from_json(values[8] or "{}")
+        values[9] = from_json(values[9] or "[]")
         loaded = cls(*values)
         loaded.saved_history = len(loaded.history)
         return loaded
@@ -430,7 +426,7 @@ class Store:
                 delivery_id=r[1],
                 user_id=r[2],
                 kind=r[3],
-                payload=_from_json(r[4]),
+                payload=from_json(r[4]),
                 attempts=r[5],
                 received_at=r[6],
                 turned_at=r[7],
@@ -439,7 +435,8 @@ class Store:
         ]
 
     def delivered(self, entry_id: int) -> None:
-        """A waiting delivery's reply has gone out: let its entry go.
+        """A waiting delivery is done with (its reply has gone out, or it was given up on
+        and the user told): let its entry go.
 
         Committed without waiting for the disk (`synchronous=NORMAL`, safe in WAL mode):
         if a power cut loses this, the user is shown their current question once more,
@@ -455,24 +452,16 @@ class Store:
 
     def users_with_pending(self, received_before: str | None = None) -> list[str]:
         """Users with deliveries waiting (received before a time, if given), oldest first."""
-        if received_before is None:
-            rows = self._read("SELECT user_id FROM inbox GROUP BY user_id ORDER BY min(id)")
-        else:
-            rows = self._read(
-                "SELECT user_id FROM inbox WHERE received_at < ? GROUP BY user_id ORDER BY min(id)",
-                (received_before,),
-            )
+        rows = self._read(
+            "SELECT user_id FROM inbox WHERE received_at < ? GROUP BY user_id ORDER BY min(id)",
+            (received_before or "9999",),  # ISO times sort as text: "9999" is after all
+        )
         return [r[0] for r in rows]
 
     def count_attempt(self, entry_id: int) -> None:
         """Note a failed try at a delivery's turn, so one that always fails is given up on."""
         with self.transaction():
             self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE id = ?", (entry_id,))
-
-    def drop_pending(self, entry_id: int) -> None:
-        """Give up on a delivery whose turn keeps failing (the user is told)."""
-        with self.transaction():
-            self.db.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
 
     # -- next steps ---------------------------------------------------------------------
 

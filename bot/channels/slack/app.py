@@ -92,6 +92,14 @@ def _is_dm_message(event: dict[str, Any]) -> bool:
     )
 
 
+def _said_by_command(words: str) -> str | None:
+    """What `/coach …` says to the conversation ("menu", "start diagnose"), if anything."""
+    sub, _, rest = words.strip().partition(" ")
+    if sub.lower() not in ("", "menu", "start"):
+        return None
+    return f"start {rest.strip()}" if sub.lower() == "start" and rest.strip() else "menu"
+
+
 def _read_answer(action: dict[str, Any]) -> tuple[str | None, str, str] | None:
     """(question ref, value, label shown) of an answer click, or None for a foreign value."""
     if action.get("action_id") == blocks.DATE_ACTION:
@@ -210,12 +218,11 @@ class SlackCoach:
             }
             return key, delivery, "answer", payload
         if body.get("command") == "/coach" and body.get("user_id") and body.get("trigger_id"):
-            sub, _, rest = str(body.get("text") or "").strip().partition(" ")
-            if sub.lower() not in ("", "menu", "start"):
+            command = _said_by_command(str(body.get("text") or ""))
+            if command is None:
                 return None
-            said = f"start {rest.strip()}" if sub.lower() == "start" and rest.strip() else "menu"
             key = user_key(body.get("team_id"), str(body["user_id"]))
-            payload = {"text": said, "channel": str(body["user_id"])}
+            payload = {"text": command, "channel": str(body["user_id"])}
             return key, f"command:{body['trigger_id']}", "said", payload
         return None
 
@@ -306,7 +313,7 @@ class SlackCoach:
         try:
             self.engine.store.count_attempt(entry.id)
             if entry.attempts + 1 >= MAX_ATTEMPTS:
-                self.engine.store.drop_pending(entry.id)
+                self.engine.store.delivered(entry.id)
                 with self._told_lock:
                     self._told.discard(entry.id)
                 self.post_reply(channel, reply)  # what went wrong, and to send it again
@@ -440,8 +447,7 @@ class SlackCoach:
         user = command["user_id"]
         key = user_key(command.get("team_id"), user)
         words = (command.get("text") or "").strip()
-        sub, _, rest = words.partition(" ")
-        sub = sub.lower()
+        sub = words.partition(" ")[0].lower()
         in_dm = str(command.get("channel_id", "")).startswith("D")
         if sub in ("", "menu", "start"):
             if in_dm:
@@ -451,7 +457,7 @@ class SlackCoach:
             if kept is not None:
                 self.run_waiting(kept)
             else:  # a request without a trigger id cannot be kept: run it as it comes
-                said = f"start {rest.strip()}" if sub == "start" and rest.strip() else "menu"
+                said = _said_by_command(words) or "menu"
                 with self.locks.hold(key):
                     reply = self.engine.handle(key, UserInput(said), channel=CHANNEL)
                 self.post_reply(user, reply)
