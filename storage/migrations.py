@@ -141,3 +141,15 @@ def m003_inbox(db: Database) -> None:
     )
     db.table("inbox").create_index(["delivery_id"], unique=True)
     db.table("inbox").create_index(["user_id", "id"])
+
+
+@migrations()
+def m004_safety_levels(db: Database) -> None:
+    """How serious each safety signal was (danger, concern or a note), and a question the
+    coach asked at the menu (a safety check) that the user's next message answers.
+
+    Interruptions of older rows were all the stopping kind: they count as `danger`.
+    """
+    db.table("safety_events").add_column("level", str, not_null_default="danger")
+    db.table("safety_events").create_index(["category", "level"])
+    db.table("users").add_column("pending", str)

@@ -557,23 +557,47 @@ class Store:
     # -- safety -------------------------------------------------------------------------
 
     def record_safety_event(
-        self, user_id: str, conversation_id: int | None, category: str, now: str
+        self,
+        user_id: str,
+        conversation_id: int | None,
+        category: str,
+        now: str,
+        level: str = "danger",
     ) -> None:
+        """Record that a safety signal was answered: which kind and how serious, never the
+        words that raised it."""
         self.db.execute(
-            "INSERT INTO safety_events (user_id, conversation_id, category, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (user_id, conversation_id, category, now),
+            "INSERT INTO safety_events (user_id, conversation_id, category, level, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (user_id, conversation_id, category, level, now),
         )
 
     def safety_events_of(self, user_id: str) -> list[dict[str, Any]]:
+        columns = ("conversation_id", "category", "level", "created_at")
         rows = self._read(
-            "SELECT conversation_id, category, created_at FROM safety_events "
-            "WHERE user_id = ? ORDER BY id",
+            f"SELECT {', '.join(columns)} FROM safety_events WHERE user_id = ? ORDER BY id",
             (user_id,),
         )
-        return [
-            dict(zip(("conversation_id", "category", "created_at"), r, strict=True)) for r in rows
-        ]
+        return [dict(zip(columns, r, strict=True)) for r in rows]
+
+    def safety_counts(self) -> list[tuple[str, str, int]]:
+        """(category, level, how many times) over every user: figures, never who or what."""
+        rows = self._read(
+            "SELECT category, level, count(*) FROM safety_events "
+            "GROUP BY category, level ORDER BY count(*) DESC, category",
+            (),
+        )
+        return [(str(c), str(lv), int(n)) for c, lv, n in rows]
+
+    # -- a question asked at the menu ----------------------------------------------------
+
+    def user_pending(self, user_id: str) -> str | None:
+        """What the coach asked the user outside any conversation and awaits an answer to."""
+        rows = self._read("SELECT pending FROM users WHERE id = ?", (user_id,))
+        return rows[0][0] if rows else None
+
+    def set_user_pending(self, user_id: str, pending: str | None) -> None:
+        self.db.execute("UPDATE users SET pending = ? WHERE id = ?", (pending, user_id))
 
     # -- privacy ------------------------------------------------------------------------
 

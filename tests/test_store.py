@@ -73,3 +73,52 @@ def test_a_conversation_moved_on_by_another_process_is_answered_from_the_store(
     assert "Which of these best describes Northshire Council?" in reply.text
     said = [m["text"] for m in second.engine.store.messages_of("terminal:sam")]
     assert said.count("Northshire Council") == 1  # the rolled-back try left nothing
+
+
+def test_safety_events_keep_their_level_and_add_up_without_words(store: Store) -> None:
+    with store.transaction():
+        store.ensure_user("u", "terminal", None, NOW)
+        store.ensure_user("v", "terminal", None, NOW)
+        store.record_safety_event("u", None, "hostility", NOW, "concern")
+        store.record_safety_event("v", None, "hostility", NOW, "concern")
+        store.record_safety_event("v", None, "self_harm", NOW, "danger")
+
+    assert [(e["category"], e["level"]) for e in store.safety_events_of("v")] == [
+        ("hostility", "concern"),
+        ("self_harm", "danger"),
+    ]
+    assert store.safety_counts() == [("hostility", "concern", 2), ("self_harm", "danger", 1)]
+
+
+def test_a_store_from_before_levels_reads_old_interruptions_as_danger(tmp_path: Path) -> None:
+    import sqlite3
+
+    from storage.migrations import migrations
+
+    path = tmp_path / "old.db"
+    old = Store(path)
+    with old.transaction():
+        old.ensure_user("u", "terminal", None, NOW)
+    old.close()
+    # Take the store back to before the level column, with one interruption in it.
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_safety_levels'")
+    raw.execute("DROP INDEX IF EXISTS idx_safety_events_category_level")
+    raw.execute("ALTER TABLE safety_events DROP COLUMN level")
+    raw.execute("ALTER TABLE users DROP COLUMN pending")
+    raw.execute(
+        "INSERT INTO safety_events (user_id, category, created_at) VALUES ('u', 'threats', ?)",
+        (NOW,),
+    )
+    raw.commit()
+    raw.close()
+    assert migrations.name == "influence_coach"
+
+    reopened = Store(path)
+    try:
+        assert [(e["category"], e["level"]) for e in reopened.safety_events_of("u")] == [
+            ("threats", "danger")
+        ]
+        assert reopened.user_pending("u") is None
+    finally:
+        reopened.close()
