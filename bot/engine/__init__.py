@@ -12,6 +12,8 @@ The package is built in floors; a module only uses the floors below it:
     menu                                       the greeting and the lobby
     progress                                   moving one dialogue on; the question asked
     turn                                       Turn, live-machine cache, persistence
+
+`tests/test_engine_structure.py` holds that order.
 """
 
 from __future__ import annotations
