@@ -1,0 +1,296 @@
+"""The dialogue engine: one entry point per user message, and no knowledge of any channel.
+
+`Engine.handle(user, UserInput) -> Reply` runs one turn: safety first, then commands, then
+the answer to the current step through the dialogue's state machine. The user's message, the
+new state and the bot's reply are committed in one transaction before the reply is returned,
+so an acknowledged turn is never lost and every conversation can be resumed.
+
+The package is built in floors; a module only uses the floors below it:
+
+    __init__                                   Engine: the entry points, routing a turn
+    commands · interrupts · checkins · memory  handlers, one concern each
+    menu                                       the greeting and the lobby
+    progress                                   moving one dialogue on; the question asked
+    turn                                       Turn, live-machine cache, persistence
+
+`tests/test_engine_structure.py` holds that order.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from bot import messages
+from bot.engine import checkins, commands, interrupts, memory, menu, progress
+from bot.engine.checkins import CHECKIN_DIALOGUE
+from bot.engine.commands import COMMANDS
+from bot.engine.memory import Overview, PastDiagnosis
+from bot.engine.turn import (
+    MENU_REF,
+    Clock,
+    Context,
+    EngineSettings,
+    Live,
+    StaleCache,
+    Turn,
+    clean,
+    conv_id,
+    current,
+    ensure_user,
+    failed,
+    persist,
+    state_of,
+    utc_now,
+)
+from bot.errors import StorageError
+from bot.loader import Catalog
+from bot.safety import SafetyDetector
+from bot.turns import Await, BotMessage, Reply, UserInput
+from storage.store import MessageRow, Store
+
+__all__ = [
+    "CHECKIN_DIALOGUE",
+    "COMMANDS",
+    "MENU_REF",
+    "Clock",
+    "Engine",
+    "EngineSettings",
+    "Live",
+    "Overview",
+    "PastDiagnosis",
+    "Turn",
+    "utc_now",
+]
+
+
+class Engine:
+    """Runs every user's conversations against one store and one catalog of dialogues."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        *,
+        settings: EngineSettings | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings or EngineSettings()
+        self.clock = clock
+        self.safety = SafetyDetector(catalog.safety)
+        self._ctx = Context(store, catalog, self.settings, self.safety)
+        self._live = self._ctx.cache
+        self._lock = threading.RLock()
+
+    # == public entry points ====================================================================
+
+    def open(
+        self, user_id: str, *, channel: str = "terminal", display_name: str | None = None
+    ) -> Reply:
+        """The user starts a chat: due check-ins first, then where they were, else the menu."""
+        return self._run(user_id, channel, display_name, None)
+
+    def handle(
+        self,
+        user_id: str,
+        message: UserInput,
+        *,
+        channel: str = "terminal",
+        display_name: str | None = None,
+    ) -> Reply:
+        """One user message in, everything the bot says back out, durably stored first."""
+        text = clean(message.text or "").strip()
+        if len(text) > self.settings.max_chars:
+            note = messages.TOO_LONG.format(length=len(text), limit=self.settings.max_chars)
+            return self._without_change(user_id, note)
+        if text != message.text.strip():
+            message = UserInput(text, ref=message.ref, delivery_id=message.delivery_id)
+        return self._run(user_id, channel, display_name, message)
+
+    def show_current(self, user_id: str, note: str) -> Reply:
+        """A note, then the question the user is being asked now; nothing is stored.
+
+        For a channel that cannot tell whether its last reply reached the user (it crashed
+        while sending it): the conversation already moved on, so this is what to show.
+        """
+        return self._without_change(user_id, note)
+
+    def current_awaits(self, user_id: str) -> Await:
+        """What the user's current question awaits (for channels that draw controls)."""
+        with self._lock:
+            return progress.awaits(self._ctx, current(self._ctx, user_id))
+
+    def push_due_checkin(
+        self, user_id: str, *, channel: str = "terminal", display_name: str | None = None
+    ) -> Reply | None:
+        """Start the check-in of a due next step unprompted (a channel's scheduled push).
+
+        Each step is pushed once: the mark is written in the same transaction as the
+        check-in, so a restart neither loses nor repeats it. None when nothing is due.
+        """
+        with self._lock:
+            try:
+                return self._push_due_checkin(user_id, channel, display_name)
+            except BaseException:
+                self._live.pop(user_id, None)  # memory must not run ahead of a rollback
+                raise
+
+    def overview(self, user_id: str) -> Overview:
+        """Where the user is and what they have planned: for status commands and home tabs."""
+        with self._lock:
+            return memory.overview(self._ctx, user_id, current(self._ctx, user_id))
+
+    def record_step_outcome(self, user_id: str, step_id: int, outcome: str) -> bool:
+        """Mark one of the user's own next steps (a home-tab button); False if not theirs.
+
+        `not_yet` and `partly` keep the step open and move its due date a week on.
+        """
+        with self._lock:
+            return checkins.record_outcome(self._ctx, user_id, step_id, outcome, self.clock)
+
+    def forget(self, user_id: str) -> None:
+        """Erase everything stored about the user, and any conversation held in memory."""
+        with self._lock:
+            self._live.pop(user_id, None)
+            self._ctx.known_users.discard(user_id)
+            self.store.erase_user(user_id)
+
+    # == the turn ===============================================================================
+
+    def _run(
+        self, user_id: str, channel: str, display_name: str | None, message: UserInput | None
+    ) -> Reply:
+        with self._lock:
+            try:
+                return self._run_once(user_id, channel, display_name, message)
+            except StaleCache:
+                # Another process changed the conversation under our cached machine: the
+                # turn was rolled back; run it again from what is stored.
+                self._live.pop(user_id, None)
+                return self._run_once(user_id, channel, display_name, message)
+
+    def _run_once(
+        self, user_id: str, channel: str, display_name: str | None, message: UserInput | None
+    ) -> Reply:
+        """One try at the turn; the caller holds the engine's lock."""
+        ctx = self._ctx
+        try:
+            with ctx.store.transaction():
+                now = self.clock()
+                first = ensure_user(ctx, user_id, channel, display_name, now)
+                if message is not None and message.delivery_id:
+                    if ctx.store.seen_delivery(message.delivery_id):
+                        return Reply(duplicate=True)
+                    ctx.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
+                turn = Turn(user_id, now, first)
+                turn.live = current(ctx, user_id, turn)
+                if turn.notice_only and message is not None and message.text.strip():
+                    turn.rows.append(MessageRow("user", message.text.strip(), "menu", None))
+                    menu.show_menu(ctx, turn)
+                elif message is None:
+                    self._opening(turn, display_name)
+                else:
+                    early = progress.check_input(ctx, turn, message)
+                    if early is not None:
+                        return early
+                    text = message.text.strip()
+                    turn.rows.append(MessageRow("user", text, state_of(turn), conv_id(turn)))
+                    self._dispatch(turn, text)
+                if turn.completed:
+                    self._after_completion(turn)
+                persist(ctx, turn)
+            return progress.reply(ctx, turn)
+        except StaleCache:
+            raise
+        except Exception as exc:  # never a traceback in front of a user
+            return failed(ctx, user_id, exc)
+
+    def _push_due_checkin(
+        self, user_id: str, channel: str, display_name: str | None
+    ) -> Reply | None:
+        ctx = self._ctx
+        with ctx.store.transaction():
+            now = self.clock()
+            due = ctx.store.due_unreminded(user_id, now.date().isoformat())
+            if not due:
+                return None
+            first = ensure_user(ctx, user_id, channel, display_name, now)
+            turn = Turn(user_id, now, first)
+            turn.live = current(ctx, user_id, turn)
+            if not checkins.push(ctx, turn, due):
+                return None
+            if turn.completed:
+                self._after_completion(turn)
+            persist(ctx, turn)
+        return progress.reply(ctx, turn)
+
+    def _without_change(self, user_id: str, note: str) -> Reply:
+        with self._lock:
+            try:
+                live = current(self._ctx, user_id)
+            except StorageError as exc:
+                return Reply((BotMessage(str(exc)),), failed=True)
+            question = progress.question(self._ctx, live)
+            return Reply((BotMessage(note), *question), progress.awaits(self._ctx, live))
+
+    # == routing ================================================================================
+
+    def _opening(self, turn: Turn, display_name: str | None) -> None:
+        """The user opens a chat: a check-in under way, a due one, the greeting, a recap after
+        a long gap, or straight back to where they were."""
+        ctx, live = self._ctx, turn.live
+        if live is not None and live.session.row.follow_up_of is not None:
+            menu.welcome_back(ctx, turn, live)
+            return
+        if checkins.start_due(ctx, turn):
+            return
+        if live is None:
+            menu.greet(ctx, turn, display_name)
+            return
+        if interrupts.idle(ctx, turn, live):
+            return
+        menu.welcome_back(ctx, turn, live)
+
+    def _dispatch(self, turn: Turn, text: str) -> None:
+        """Hand the user's message to whoever's turn it is: safety, the idle prompt, a command,
+        starting a dialogue by name, the menu, an interruption's prompt, or the dialogue."""
+        ctx = self._ctx
+        if interrupts.safety(ctx, turn, text):
+            return
+        live = turn.live
+        if live is not None and interrupts.idle(ctx, turn, live):
+            return
+        lowered = " ".join(text.lower().split()).strip(" .!")
+        command = COMMANDS.get(lowered)
+        if command is None and lowered.startswith("start "):
+            name = lowered.removeprefix("start ").strip()
+            if menu.named_dialogue(ctx, name) is not None or not menu.expects_words(ctx, live):
+                menu.start_named(ctx, turn, name)
+                return
+        if command is not None:
+            commands.HANDLERS[command](ctx, turn)
+            return
+        if live is None or live.session.row.pending == "menu":
+            # Free text at the menu: a due check-in comes before anything picked.
+            if not checkins.start_due(ctx, turn):
+                menu.lobby(ctx, turn, text)
+            return
+        row = live.session.row
+        if row.status == "paused":
+            menu.welcome_back(ctx, turn, live)
+        elif row.pending == "safety":
+            interrupts.after_safety(ctx, turn, live, text)
+        elif row.pending == "resume":
+            interrupts.after_resume_prompt(ctx, turn, live, text)
+        else:
+            progress.answer(ctx, turn, live, text)
+
+    def _after_completion(self, turn: Turn) -> None:
+        """What follows a finished dialogue: a due check-in, else the conversation it
+        interrupted, else the menu. A check-in may itself finish at once, hence the loop."""
+        ctx = self._ctx
+        while turn.completed:
+            turn.completed = False
+            if not checkins.start_due(ctx, turn) and not menu.offer_paused(ctx, turn):
+                menu.show_menu(ctx, turn, messages.MENU_AGAIN)

@@ -1,0 +1,247 @@
+"""Moving one dialogue on: starting it, answering its current step, finishing it, and the
+question the user is being asked now (with what it awaits), menu and interruptions included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statemachine.exceptions import TransitionNotAllowed
+
+from bot import answers, messages, templates
+from bot.compiler import CompiledDialogue, compile_dialogue
+from bot.engine.turn import (
+    MENU_REF,
+    Context,
+    Live,
+    Turn,
+    conv_id,
+    ref_of,
+    remember,
+    state_of,
+    verify,
+)
+from bot.loader import LoadedDialogue
+from bot.session import Session
+from bot.steps import CONTEXT_SLOTS
+from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
+from storage.store import ConversationRow, NextStep
+
+# == starting, answering, finishing =============================================================
+
+
+def start(
+    ctx: Context, turn: Turn, loaded: LoadedDialogue, *, follow_up: NextStep | None = None
+) -> None:
+    """Begin a dialogue. A check-in pauses the current conversation; anything else sets it
+    aside (kept in the history, marked abandoned)."""
+    current = turn.live
+    if current is not None:
+        row = current.session.row
+        if follow_up is not None:
+            row.status, row.pending = "paused", None
+        else:
+            row.status, row.pending = "abandoned", None
+            turn.say(messages.ABANDONED.format(title=current.session.compiled.dialogue.title))
+        turn.touch(current)
+    turn.attribute(conv_id(turn), state_of(turn))
+    compiled: CompiledDialogue = compile_dialogue(loaded)
+    slots: dict[str, Any] = {
+        "dialogue_title": loaded.dialogue.title,
+        "today": turn.today.isoformat(),
+    }
+    if follow_up is not None:
+        slots["step"] = {
+            "id": follow_up.id,
+            "title": follow_up.title,
+            "text": follow_up.text,
+            "idea": follow_up.idea,
+            "source": follow_up.source,
+            "due_date": follow_up.due_date,
+        }
+    row = ConversationRow(
+        id=0,
+        user_id=turn.user_id,
+        dialogue=loaded.dialogue.id,
+        dialogue_version=loaded.dialogue.version,
+        dialogue_digest=loaded.digest,
+        state=None,
+        status="active",
+        pending=None,
+        slots=slots,
+        history=[],
+        turn=0,
+        follow_up_of=follow_up.id if follow_up else None,
+        started_at=turn.now_iso,
+        updated_at=turn.now_iso,
+    )
+    ctx.store.create_conversation(row)
+    session = Session(row, compiled)
+    live = Live(session, compiled.start(session))
+    turn.live = live
+    remember(ctx, turn.user_id, live)
+    turn.touch(live)
+    after_event(ctx, turn, live)
+
+
+def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
+    """Apply the user's answer to the current step and move the machine on."""
+    session = live.session
+    session.slots["today"] = turn.today.isoformat()
+    try:
+        entry = live.runner.apply_answer(session.state, session, text, turn.today)
+    except answers.InvalidAnswer as exc:
+        if isinstance(exc, answers.KeptAsNote):  # the user's own words, kept
+            session.slots[exc.slot] = exc.text
+            turn.touch(live)
+        turn.refused = True
+        turn.say(str(exc))
+        ask_again(ctx, turn)
+        return
+    session.row.history.append(entry)
+    turn.touch(live)
+    noted = live.runner.date_answered(entry["state"], session.slots)
+    if noted:
+        # "next friday" is ambiguous: say which day was understood.
+        turn.say(messages.DATE_NOTED.format(date=templates.day(noted)))
+    try:
+        live.session.compiled.send(live.machine, "answer")
+    except TransitionNotAllowed:
+        live.runner.undo(session, session.row.history.pop())
+        turn.say(messages.PICK_ONE)
+        ask_again(ctx, turn)
+        return
+    after_event(ctx, turn, live)
+
+
+def restart(ctx: Context, turn: Turn, live: Live) -> None:
+    """Start the live dialogue again from its first step, keeping what the user told us of
+    themselves (the context slots) and which safety notices they have seen."""
+    session = live.session
+    kept = {k: v for k, v in session.slots.items() if k in CONTEXT_SLOTS or k == "_safety_seen"}
+    session.slots.clear()
+    session.slots.update(kept)
+    session.slots["today"] = turn.today.isoformat()
+    session.row.history.clear()
+    session.row.pending = None
+    session.row.status = "active"
+    turn.touch(live)
+    turn.say(messages.RESTARTED.format(title=session.compiled.dialogue.title))
+    live.session.compiled.send(live.machine, "restart")
+    after_event(ctx, turn, live)
+
+
+def after_event(ctx: Context, turn: Turn, live: Live) -> None:
+    """Collect what the machine said, store what steps asked for, finish if at the end."""
+    session = live.session
+    turn.out.extend(session.take_outbox())
+    for effect in session.effects:
+        if effect.kind == "outcome" and session.row.follow_up_of is not None:
+            status = effect.data.get("status")
+            if status:
+                ctx.store.record_outcome(
+                    session.row.follow_up_of,
+                    str(status),
+                    effect.data.get("learned"),
+                    effect.data.get("new_due"),
+                    turn.now_iso,
+                )
+    session.effects.clear()
+    if session.completed:
+        complete(ctx, turn, live)
+
+
+def complete(ctx: Context, turn: Turn, live: Live) -> None:
+    """Close a finished dialogue and store the next steps it produced. What comes after it
+    is not decided here: `turn.completed` tells the entry point to choose."""
+    row = live.session.row
+    row.status = "completed"
+    row.completed_at = turn.now_iso
+    commitments = live.session.slots.get("commitments") or []
+    if commitments:
+        ctx.store.add_next_steps(row.id, turn.user_id, commitments, turn.now_iso)
+    turn.touch(live)
+    turn.attribute(row.id, row.state)  # the goodbye belongs to the finished conversation
+    turn.live = None
+    ctx.cache.pop(turn.user_id, None)
+    turn.completed = True
+
+
+# == what the bot asks ===========================================================================
+
+
+def question(ctx: Context, live: Live | None) -> list[BotMessage]:
+    """The question the user is being asked now, to show it again."""
+    if live is None:
+        return [menu_message(ctx, None)]
+    row = live.session.row
+    if row.pending == "safety":
+        return [BotMessage(messages.SAFETY_ASK, safety_choices(ctx))]
+    if row.pending == "resume":
+        return [BotMessage(messages.RESUME_PROMPT, resume_choices())]
+    if row.pending == "menu":
+        return [menu_message(ctx, live)]
+    return [live.runner.prompt(live.session.state, live.session.slots)]
+
+
+def awaits(ctx: Context, live: Live | None) -> Await:
+    """What the question being asked now awaits (for channels that draw controls)."""
+    if live is None or live.session.row.pending == "menu":
+        return Await("choice", menu_message(ctx, live).choices, ref=MENU_REF)
+    row = live.session.row
+    if row.pending == "safety":
+        return Await("choice", safety_choices(ctx), ref=live.session.ref)
+    if row.pending == "resume":
+        return Await("choice", resume_choices(), ref=live.session.ref)
+    return live.runner.awaits(live.session.state, live.session.slots, live.session.ref)
+
+
+def ask_again(ctx: Context, turn: Turn) -> None:
+    turn.out.extend(question(ctx, turn.live))
+
+
+def menu_message(ctx: Context, paused: Live | None, text: str = messages.MENU) -> BotMessage:
+    """The menu: every listed dialogue, after "Carry on" when a conversation is paused."""
+    choices = [Choice(d.id, d.title) for d in ctx.catalog.listed()]
+    if paused is not None:
+        title = paused.session.compiled.dialogue.title
+        choices.insert(0, Choice("resume", f"Carry on: {title}"))
+    if not choices:
+        return BotMessage(messages.NOTHING_LOADED)
+    return BotMessage(text, tuple(choices))
+
+
+def safety_choices(ctx: Context) -> tuple[Choice, ...]:
+    config = ctx.catalog.safety
+    return (
+        Choice("carry_on", config.continue_label if config else "Carry on"),
+        Choice("stop", config.stop_label if config else "Stop here for now"),
+    )
+
+
+def resume_choices() -> tuple[Choice, ...]:
+    return (
+        Choice("resume", messages.RESUME_LABEL),
+        Choice("restart", messages.RESTART_LABEL),
+        Choice("menu", messages.MENU_LABEL),
+    )
+
+
+def check_input(ctx: Context, turn: Turn, message: UserInput) -> Reply | None:
+    """Empty input and answers to a question that moved on change nothing."""
+    live = turn.live
+    if message.ref is not None and message.ref != ref_of(live):
+        verify(ctx, turn)  # stale against what is stored, not only against memory
+        out = [BotMessage(messages.STALE), *question(ctx, live)]
+        return Reply(tuple(out), awaits(ctx, live), stale=True)
+    if not message.text.strip():
+        again = question(ctx, live)
+        first = BotMessage(messages.EMPTY.format(again=messages.ASK_AGAIN).strip())
+        return Reply((first, *again), awaits(ctx, live))
+    return None
+
+
+def reply(ctx: Context, turn: Turn) -> Reply:
+    """Everything the turn said, and what the question now being asked awaits."""
+    shown = NOTHING if (turn.ended or turn.paused) else awaits(ctx, turn.live)
+    return Reply(tuple(turn.out), shown, ended=turn.ended, refused=turn.refused)
