@@ -1,0 +1,120 @@
+"""What a user typed is never replayed as terminal control, in any channel.
+
+An escape sequence (`\\x1b]0;…\\x07` retitles a terminal, `\\x1b[2J` clears it), a C1 control
+or a right-to-left override typed by a user is shown as a visible placeholder wherever the
+bot quotes it back — prompts, the summary, error messages, the JSON lines, Slack's home tab
+and commands, the Markdown export — while the stored text stays exactly as typed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from bot.text import json_escaped, visible
+
+TITLE = "\x1b]0;pwned\x07"
+CLEAR = "\x1b[2J"
+RLO = "\u202e"
+#: An other party as a careless paste (or a hostile one) would give it.
+EVIL_NAME = f"The {TITLE}trust{CLEAR} board {RLO}draob\u2066x\u2069 \x9b31m\x85team"
+#: Flags of England, Scotland and Wales are spelled with invisible tag characters.
+SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+FLAG = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+
+
+def forbidden(char: str) -> bool:
+    """A character nothing the bot shows may hold raw (defined apart from bot.text, on purpose):
+    C0 and C1 controls and DEL but newline and tab, the bidi embeddings, overrides and
+    isolates, the deprecated format controls, interlinear annotations and tag characters."""
+    code = ord(char)
+    return (
+        (unicodedata.category(char) == "Cc" and char not in "\n\t")
+        or 0x202A <= code <= 0x202E
+        or 0x2066 <= code <= 0x206F
+        or 0xFFF9 <= code <= 0xFFFB
+        or 0xE0000 <= code <= 0xE007F
+    )
+
+
+def raw_controls(text: str) -> list[str]:
+    """The forbidden characters in `text` (a flag's tag characters aside), as their codes."""
+    return [f"U+{ord(c):04X}" for c in FLAG.sub("", text) if forbidden(c)]
+
+
+# == visible(): the one function ==================================================================
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        (TITLE, "␛]0;pwned␇"),
+        (CLEAR + "nope", "␛[2Jnope"),
+        ("a\x00b\x08c\rd\x0be\x0cf\x1fg", "a␀b␈c␍d␋e␌f␟g"),
+        ("rm\x7f", "rm␡"),
+        ("\x85 next line, \x9b31m CSI", "⟨U+0085⟩ next line, ⟨U+009B⟩31m CSI"),
+        (f"abc{RLO}fed", "abc⟨U+202E⟩fed"),
+        ("\u202a\u202b\u202c\u202d", "⟨U+202A⟩⟨U+202B⟩⟨U+202C⟩⟨U+202D⟩"),
+        ("\u2066\u2067\u2068\u2069", "⟨U+2066⟩⟨U+2067⟩⟨U+2068⟩⟨U+2069⟩"),
+        ("\u206a swap", "⟨U+206A⟩ swap"),
+        ("seen\ufff9hidden\ufffa\ufffb", "seen⟨U+FFF9⟩hidden⟨U+FFFA⟩⟨U+FFFB⟩"),
+        ("smuggled\U000e0041\U000e0042", "smuggled⟨U+E0041⟩⟨U+E0042⟩"),
+        (f"{SCOTLAND} and a stray \U000e007f", f"{SCOTLAND} and a stray ⟨U+E007F⟩"),
+    ],
+)
+def test_visible_shows_each_control_as_a_placeholder(typed: str, shown: str) -> None:
+    assert visible(typed) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Plain words.\n\n  Indented\tand tabbed.",
+        "Zoë’s café — naïve «quotes» £5 ■■■□□",
+        "العربية\u200f (RLM) and \u200eLRM, \u061c ALM",  # marks that RTL writing needs
+        "👩\u200d👩\u200d👧 family, می\u200cخواهم ZWNJ",  # joiners: emoji and Persian
+        f"Wales 🏴\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f, {SCOTLAND}",
+        "soft\u00adhyphen, no\u00a0break",
+    ],
+)
+def test_visible_leaves_text_without_controls_as_it_is(text: str) -> None:
+    assert visible(text) is text
+
+
+CONTROLS = st.sampled_from(
+    [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))]
+    + [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x2070), 0xFFF9, 0xFFFA, 0xFFFB)]
+    + ["\U000e0001", "\U000e0041", "\U000e007f", "\U0001f3f4", SCOTLAND, "\u200d", "\u200f"]
+)
+#: Any text, with controls, flags and half-flags mixed in far more often than chance would.
+TEXTS = st.lists(st.one_of(st.text(max_size=8), CONTROLS)).map("".join)
+
+
+@given(TEXTS)
+@example(EVIL_NAME)
+@example(f"🏴{SCOTLAND}\U000e0067\U000e007f")
+def test_visible_never_shows_a_raw_control(text: str) -> None:
+    shown = visible(text)
+
+    assert raw_controls(shown) == []
+    assert visible(shown) == shown  # shown once is shown for good
+
+
+@given(st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn"))))
+def test_visible_changes_nothing_in_text_without_controls(text: str) -> None:
+    assert visible(text) is text
+
+
+@given(st.dictionaries(TEXTS, st.one_of(TEXTS, st.lists(TEXTS))))
+def test_json_escaped_keeps_the_data_and_prints_no_raw_control(data: dict[str, Any]) -> None:
+    dumped = json_escaped(json.dumps(data, ensure_ascii=False, indent=2))
+
+    assert json.loads(dumped) == data
+    assert [c for c in dumped if forbidden(c)] == []
