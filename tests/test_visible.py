@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +21,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.text import json_escaped, visible
+from bot.turns import Await, BotMessage, Choice
+from storage.store import Store
+from tests.conftest import QUICK, Chat
+from tests.test_terminal import chat_cmd, coach_env
 
+REPO = Path(__file__).resolve().parent.parent
 TITLE = "\x1b]0;pwned\x07"
 CLEAR = "\x1b[2J"
 RLO = "\u202e"
@@ -46,6 +54,19 @@ def forbidden(char: str) -> bool:
 def raw_controls(text: str) -> list[str]:
     """The forbidden characters in `text` (a flag's tag characters aside), as their codes."""
     return [f"U+{ord(c):04X}" for c in FLAG.sub("", text) if forbidden(c)]
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string in a decoded JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
 
 
 # == visible(): the one function ==================================================================
@@ -118,3 +139,94 @@ def test_json_escaped_keeps_the_data_and_prints_no_raw_control(data: dict[str, A
 
     assert json.loads(dumped) == data
     assert [c for c in dumped if forbidden(c)] == []
+
+
+def test_the_value_objects_hold_the_shown_text_and_keep_values_as_they_are() -> None:
+    choice = Choice(f"v{CLEAR}", f"Carry on: {TITLE}")
+    message = BotMessage(f"Which of these best describes {EVIL_NAME}?", (choice,))
+
+    assert choice.label == "Carry on: ␛]0;pwned␇"
+    assert choice.value == f"v{CLEAR}"  # what is stored and sent back, never shown
+    assert raw_controls(message.text) == []
+    assert raw_controls(json.dumps(message.as_dict(), ensure_ascii=False)) == []
+    assert Await("choice", (choice,)).as_dict()["choices"][0]["label"] == choice.label
+
+
+# == through the engine ===========================================================================
+
+
+def test_an_other_party_typed_with_controls_is_shown_visibly_and_stored_as_typed(
+    chat: Chat, store: Store
+) -> None:
+    chat.open()
+    chat.say("start diagnose")
+    chat.answer_until("other_party")
+
+    asked = chat.say(EVIL_NAME)
+
+    assert chat.state == "other_kind"
+    assert "␛]0;pwned␇trust␛[2J board ⟨U+202E⟩draob" in asked.text
+    for message in asked.messages:
+        assert raw_controls(message.text) == []
+        assert all(raw_controls(c.label) == [] for c in message.choices)
+    assert all(raw_controls(c.label) == [] for c in asked.awaits.choices)
+
+    chat.say(QUICK[chat.awaits])
+    summary = chat.say("summary")
+
+    assert "␛]0;pwned␇trust" in summary.text
+    assert raw_controls(summary.text) == []
+    row = store.current_conversation(chat.user)
+    assert row is not None and row.slots["other_party"] == EVIL_NAME
+    typed = [m["text"] for m in store.messages_of(chat.user) if m["sender"] == "user"]
+    assert EVIL_NAME in typed
+    said = [m["text"] for m in store.messages_of(chat.user) if m["sender"] == "bot"]
+    assert all(raw_controls(text) == [] for text in said)  # the transcript is what was shown
+
+
+def test_an_unknown_dialogue_name_with_controls_is_shown_visibly(chat: Chat, store: Store) -> None:
+    chat.open()
+
+    reply = chat.say(f"start {CLEAR}nope{RLO}")
+
+    assert "i don't know a dialogue called '␛[2jnope⟨u+202e⟩'" in reply.text.lower()
+    assert raw_controls(reply.text) == []
+    typed = [m["text"] for m in store.messages_of(chat.user) if m["sender"] == "user"]
+    assert typed[-1] == f"start {CLEAR}nope{RLO}"
+
+
+# == the terminal, as a real process ==============================================================
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("json_mode", [True, False], ids=["json", "text"])
+def test_coach_chat_prints_no_raw_control_the_user_typed(tmp_path: Path, json_mode: bool) -> None:
+    lines = [
+        "start diagnose",
+        "1",
+        f"Our funding{CLEAR} is cut",
+        EVIL_NAME,
+        "summary",
+        f"start {CLEAR}nope{RLO}",
+        f"menu{TITLE}",
+        "quit",
+    ]
+    done = subprocess.run(
+        chat_cmd(tmp_path / "coach.db", "mallory", *(["--json"] if json_mode else [])),
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=REPO,
+        env=coach_env(),
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert raw_controls(done.stdout) == []  # the bytes a terminal would act on
+    assert "␛]0;pwned␇trust␛[2J board ⟨U+202E⟩draob" in done.stdout
+    assert "'␛[2jnope⟨u+202e⟩'" in done.stdout.lower()
+    if json_mode:
+        for line in done.stdout.splitlines():
+            for text in strings_in(json.loads(line)):  # and what a program would then print
+                assert raw_controls(text) == [], line
