@@ -20,10 +20,15 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bot import cli
+from bot.engine import Engine
+from bot.export import export_markdown
 from bot.text import json_escaped, visible
-from bot.turns import Await, BotMessage, Choice
+from bot.turns import Await, BotMessage, Choice, UserInput
 from storage.store import Store
 from tests.conftest import QUICK, Chat
+from tests.slack_support import plant_overdue_step
+from tests.test_slack import FakeSlack, Slack, ack_body, block_texts, build_coach
 from tests.test_terminal import chat_cmd, coach_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -230,3 +235,76 @@ def test_coach_chat_prints_no_raw_control_the_user_typed(tmp_path: Path, json_mo
         for line in done.stdout.splitlines():
             for text in strings_in(json.loads(line)):  # and what a program would then print
                 assert raw_controls(text) == [], line
+
+
+def test_coach_export_prints_escapes_not_controls_and_keeps_every_word(
+    tmp_path: Path, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = Chat(engine, "terminal:mallory")
+    user.open()
+    user.say("start diagnose")
+    user.answer_until("other_party")
+    user.say(EVIL_NAME)
+
+    assert cli.main(["export", "--db", str(engine.store.path), "--user", "mallory"]) == 0
+
+    printed = capsys.readouterr().out
+    assert [c for c in printed if forbidden(c)] == []
+    data = json.loads(printed)
+    assert EVIL_NAME in [m["text"] for m in data["messages"]]
+
+
+# == Slack: what does not come from a BotMessage ==================================================
+
+
+@pytest.fixture
+def slack(engine: Engine) -> Iterator[Slack]:
+    fake = FakeSlack().start()
+    try:
+        yield Slack(build_coach(engine, fake), fake)
+    finally:
+        fake.stop()
+
+
+def finish_diagnosis(chat: Chat, other_party: str) -> None:
+    """A whole diagnosis through the engine, naming `other_party`, quick answers elsewhere."""
+    chat.open()
+    chat.say("start diagnose")
+    chat.answer_until("other_party")
+    chat.say(other_party)
+    for _ in range(80):
+        if chat.engine.store.completed_conversations(chat.user, "diagnose"):
+            return
+        chat.say(QUICK[chat.awaits])
+    raise AssertionError(f"the diagnosis never ended: {chat.text}")
+
+
+def test_the_slack_home_tab_and_commands_show_no_raw_control(
+    slack: Slack, engine: Engine, db_path: Path
+) -> None:
+    finish_diagnosis(Chat(engine, "slack:T1:U1"), EVIL_NAME)
+    engine.handle("slack:T1:U1", UserInput("start own_power"))
+    plant_overdue_step(db_path, "slack:T1:U1", title=f"Call {TITLE}the chair{RLO}")
+
+    view = slack.open_home()
+    shown = "\n".join(block_texts(view["blocks"]))
+    steps = ack_body(slack.command("steps"))["text"]
+    status = ack_body(slack.command("status"))["text"]
+    unknown = ack_body(slack.command(f"{CLEAR}now"))["text"]
+
+    assert "␛]0;pwned␇trust" in shown  # the past diagnosis, named as typed
+    assert "Call ␛]0;pwned␇the chair⟨U+202E⟩" in shown
+    assert "Call ␛]0;pwned␇the chair⟨U+202E⟩" in steps
+    for text in (shown, json.dumps(view, ensure_ascii=False), steps, status, unknown):
+        assert raw_controls(text) == [], text
+
+
+def test_the_markdown_export_shows_no_raw_control(chat: Chat, store: Store) -> None:
+    finish_diagnosis(chat, EVIL_NAME)
+
+    document = export_markdown(store, chat.user)
+
+    assert f"> {visible(EVIL_NAME)}" in document
+    assert raw_controls(document) == []
+    typed = [m["text"] for m in store.export_user(chat.user)["messages"]]
+    assert EVIL_NAME in typed  # the data keeps it as typed
