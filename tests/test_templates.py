@@ -190,3 +190,28 @@ def test_the_diagnose_summary_puts_every_heading_on_its_own_line(
         assert f': "{QUOTED}"\nWho could question it:' in shown
     assert "communityYour" not in shown and '"we live here""Your' not in shown
     assert "\nWho shares the concern:" in shown
+
+
+def test_the_own_power_summary_puts_every_heading_on_its_own_line_and_says_each_once(
+    catalog: Catalog,
+) -> None:
+    template = step_of(catalog, "own_power", "summary").text
+    answers = {
+        "who_relies": "Families on my caseload, for decisions about respite care",
+        "for_them": "For them it's their whole week: whether the kids get a break.",
+        "life_impact": 5,
+        "power_felt": 2,
+        "difference": "class_education",
+        "difference_shows": 'I write the assessment; they read "concerns about parenting"',
+        "who_decides": "me_or_team",
+        "what_stops_me": "Time, and a panel that wants the form done",
+        "obstacle": "time",
+        "habit": "listening",
+    }
+
+    shown = render(template, with_labels(catalog, "own_power", answers))
+
+    present = assert_each_heading_starts_a_line(template, shown)
+    assert len(present) >= 7, present
+    assert "For them, it's: For them it's" not in shown
+    assert shown.count("For them it's") == 1
