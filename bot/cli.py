@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import CoachError, UnknownDialogue
 from bot.loader import Catalog, default_dialogues_dir, load_catalog
+from bot.text import json_escaped
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -183,7 +184,7 @@ def _stored_user(store: Store, args: argparse.Namespace) -> str:
 def cmd_export(args: argparse.Namespace) -> int:
     store = _existing_store(args)
     data = store.export_user(_stored_user(store, args))
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(json_escaped(json.dumps(data, indent=2, ensure_ascii=False)))
     return 0
 
 

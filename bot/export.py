@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.text import visible
 from storage.store import Store
 
 
 def export_markdown(store: Store, user_id: str, *, name: str | None = None) -> str:
-    """Every conversation with its transcript, then the next steps and how they went."""
+    """Every conversation with its transcript, then the next steps and how they went.
+
+    A document to read, so control characters in what was said are made visible
+    (`bot.text.visible`); the JSON export (`Store.export_user`) keeps every word as typed.
+    """
     data: dict[str, Any] = store.export_user(user_id)
     lines = [f"# Influence Coach: conversations of {name or user_id}", ""]
     by_conversation: dict[int | None, list[dict[str, Any]]] = {}
@@ -42,4 +47,4 @@ def export_markdown(store: Store, user_id: str, *, name: str | None = None) -> s
             if step["learned"]:
                 lines.append(f"  - What you learned: {step['learned']}")
         lines.append("")
-    return "\n".join(lines)
+    return visible("\n".join(lines))

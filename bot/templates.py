@@ -2,7 +2,8 @@
 
 Admins can show slots (`{{ other_party }}`), branch (`{% if … %}`), draw the small text
 charts the summaries use (`{{ their_resources | bar }}`) and write dates as people read
-them (`{{ due_date | day }}`); nothing can reach Python objects.
+them (`{{ due_date | day }}`); nothing can reach Python objects. A tag on a line of its own
+leaves no trace, and one that ends a line of text keeps that line's break.
 """
 
 from __future__ import annotations
@@ -63,14 +64,67 @@ class _Blank(ChainableUndefined):
 _ENV = ImmutableSandboxedEnvironment(
     undefined=_Blank, autoescape=False, trim_blocks=True, lstrip_blocks=True
 )
+#: Reads templates exactly as written (no trimming), to see which tag ends which line.
+_AS_WRITTEN = _ENV.overlay(trim_blocks=False, lstrip_blocks=False)
+_TAG_ENDS = {"block_end", "comment_end", "raw_end"}
 _ENV.filters["bar"] = bar
 _ENV.filters["signed"] = signed
 _ENV.filters["day"] = day
 
 
+def keep_line_breaks(source: str) -> str:
+    """`source` with `trim_blocks` kept to lines that hold only tags.
+
+    Jinja's `trim_blocks` drops the newline after every block tag, which is right for a tag
+    on a line of its own (`{% if … %}`) but glues two lines together when a tag ends a line
+    of text: `Label: {{ x }}{% if note %}: "{{ note }}"{% endif %}⏎Next label` rendered as
+    `…"Next label`. Such a tag gets Jinja's `+` (`{% endif +%}`), which keeps its newline,
+    so templates are written the natural way. Only `+` is added, so line numbers hold.
+    """
+    if "%}" not in source and "#}" not in source:
+        return source
+    try:
+        tokens = list(_AS_WRITTEN.lexer.tokeniter(source, None))
+    except TemplateSyntaxError:
+        return source  # compiling it will say what is wrong, and where
+    out: list[str] = []
+    has_text = False  # the line so far holds shown text, or a {{ … }}
+    hidden = 0  # inside a macro or a `set` block: their text is kept for later, not shown here
+    tag: list[str] = []  # the names in the block tag being read
+    for n, (_, kind, value) in enumerate(tokens):
+        if kind == "data":
+            lines = value.split("\n")
+            if len(lines) > 1:
+                has_text = False
+            has_text = has_text or (not hidden and bool(lines[-1].strip()))
+        elif kind == "variable_begin" and not hidden:
+            has_text = True
+        elif kind == "block_begin":
+            tag = []
+        elif kind in ("name", "operator"):
+            tag.append(value)
+        if kind == "block_end" and tag:
+            if tag[0] == "macro" or (tag[0] == "set" and "=" not in tag):
+                hidden += 1
+            elif tag[0] in ("endmacro", "endset") and hidden:
+                hidden -= 1
+        if (
+            kind in _TAG_ENDS
+            and has_text
+            and not hidden
+            and not value.endswith(("-%}", "+%}", "-#}", "+#}"))
+            and n + 1 < len(tokens)
+            and tokens[n + 1][1] == "data"
+            and tokens[n + 1][2].startswith("\n")
+        ):
+            value = f"{value[:-2]}+{value[-2:]}"
+        out.append(value)
+    return "".join(out)
+
+
 @lru_cache(maxsize=2048)
 def _compiled(source: str) -> Any:
-    template = _ENV.from_string(source)
+    template = _ENV.from_string(keep_line_breaks(source))
     # Jinja keeps a template's globals (`range`, `dict`, …) in a ChainMap and copies them
     # out of it on every render, which cost more than rendering a prompt. They never change
     # here, so each template keeps a plain copy.

@@ -1,13 +1,17 @@
 """The engine's value objects: what a channel hands in and what it gets back.
 
 They play the part bolt's BoltRequest/BoltResponse play: channels translate to and from
-them and never reach inside the engine.
+them and never reach inside the engine. Every word the bot shows passes through `Choice` and
+`BotMessage`, so that is where control characters a user typed are made visible (`visible`):
+no channel can replay them as terminal control, whatever it prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from bot.text import visible
 
 AwaitKind = Literal["choice", "text", "scale", "yesno", "date", "none"]
 
@@ -18,6 +22,11 @@ class Choice:
 
     value: str
     label: str
+
+    def __post_init__(self) -> None:
+        shown = visible(self.label)
+        if shown is not self.label:
+            object.__setattr__(self, "label", shown)
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,19 @@ NOTHING = Await("none")
 
 @dataclass(frozen=True)
 class BotMessage:
-    """One message from the bot: text, and the choices it offers (if any)."""
+    """One message from the bot: text, and the choices it offers (if any).
+
+    The text is as shown: a user's words quoted in it have their control characters made
+    visible. What the user typed is stored as typed (`UserInput`).
+    """
 
     text: str
     choices: tuple[Choice, ...] = ()
+
+    def __post_init__(self) -> None:
+        shown = visible(self.text)
+        if shown is not self.text:
+            object.__setattr__(self, "text", shown)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}

@@ -340,7 +340,7 @@ class SlackCoach:
                 self.client.chat_update(
                     channel=channel,
                     ts=message["ts"],
-                    text=message.get("text") or payload.get("chosen") or "",
+                    text=message.get("text") or blocks.escape(str(payload.get("chosen") or "")),
                     blocks=blocks.answered_blocks(message["blocks"], str(payload.get("chosen"))),
                 )
             except SlackApiError as exc:
@@ -473,7 +473,7 @@ class SlackCoach:
         elif sub == "forget":
             ack(text=texts.FORGET_ASK, blocks=blocks.forget_confirmation())
         else:
-            ack(text=texts.UNKNOWN_COMMAND.format(sub=sub[:40]))
+            ack(text=texts.UNKNOWN_COMMAND.format(sub=blocks.escape(sub[:40])))
 
     def _export(self, key: str, user: str) -> None:
         try:

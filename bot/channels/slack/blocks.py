@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.engine import Overview
+from bot.text import visible
 from bot.turns import Await, BotMessage, Reply
 
 SECTION_LIMIT = 3000
@@ -33,8 +34,9 @@ FORGET_CANCEL = "forget_cancel"
 
 
 def escape(text: str) -> str:
-    """Slack's mrkdwn control characters, so a user's words can't become <!channel> pings."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text as Slack may show it: mrkdwn's control characters escaped, so a user's words can't
+    become <!channel> pings, and control characters made visible (`bot.text.visible`)."""
+    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _safe_cut(escaped: str, limit: int) -> int:

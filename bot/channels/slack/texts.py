@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.channels.slack.blocks import escape
 from bot.engine import Overview
 
 SENT_TO_DM = "I've sent you a direct message: let's talk there."
@@ -39,8 +40,8 @@ def status(overview: Overview) -> str:
         return "You're not in a dialogue right now. `/coach` shows the menu."
     paused = " (paused)" if overview.status == "paused" else ""
     return (
-        f"You're in *{overview.dialogue_title}*{paused}, at *{overview.step_title}*. "
-        "Carry on in our DM."
+        f"You're in *{escape(overview.dialogue_title)}*{paused}, "
+        f"at *{escape(overview.step_title or '')}*. Carry on in our DM."
     )
 
 
@@ -49,5 +50,5 @@ def steps(overview: Overview) -> str:
         return "You have no open next steps. A diagnosis ends with two or three."
     lines = ["*Your open next steps*"]
     for step in overview.open_steps:
-        lines.append(f"• {step.title or step.text} (by {step.due_date})")
+        lines.append(f"• {escape(step.title or step.text)} (by {step.due_date})")
     return "\n".join(lines)
