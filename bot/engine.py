@@ -836,12 +836,13 @@ class Engine:
         try:
             entry = live.runner.apply_answer(session.state, session, text, turn.today)
         except answers.InvalidAnswer as exc:
-            if isinstance(exc, answers.KeptAsNote):  # the user's own words, kept
-                session.slots[exc.slot] = exc.text
+            if exc.keep:  # the user's own words, and a suggestion awaiting a yes or a no
+                session.slots.update(exc.keep)
                 turn.touch(live)
             turn.refused = True
             turn.say(str(exc))
-            self._ask_again(turn)
+            if exc.reask:
+                self._ask_again(turn)
             return
         session.row.history.append(entry)
         turn.touch(live)
