@@ -400,7 +400,7 @@ def test_graph_shows_choice_branches_and_passes_through_message_steps(
 ) -> None:
     lines = graph_of(DIALOGUES, "own_power", capsys)
 
-    assert "difference --> who_decides : Answer [difference == 'not_sure']" in lines
+    assert "difference --> who_decides : Answer ['not_sure' in differences]" in lines
     assert "difference --> difference_shows : Answer" in lines
     # A step that asks nothing moves on by itself: no answer is needed.
     assert "summary --> recommend" in lines
