@@ -247,6 +247,9 @@ class StepRunner:
             picked = answers.pick_choice(text, self.choices(state_id, slots))
             rec = self.recommendations.get(picked.value)
             changes["pick"] = recommendation_dict(rec) if rec else None
+        # Any answer ends a pending suggestion, and `back` over it puts back what was pending
+        # then (nothing, for an answer given before the suggestion was made).
+        changes.setdefault(SUGGESTED, None)
         undo = {key: copy.deepcopy(slots[key]) if key in slots else _ABSENT for key in changes}
         slots.update(changes)
         return {"state": state_id, "undo": undo}

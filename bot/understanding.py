@@ -101,8 +101,17 @@ _CONFIRM_PHRASES = frozenset(
     {"that's it", "thats it", "that one", "that's the one", "that's right", "it is", "it does"}
 )
 _DECLINE_CORE = _word_set("no n nope nah neither not wrong none")
-_FORMER = frozenset({"first", "former", "1st", "first one", "the first", "the first one"})
-_LATTER = frozenset({"second", "latter", "2nd", "other", "the other", "the other one"})
+_FORMER = _word_set("first former 1st") | {"first one", "the first", "the first one", "the former"}
+_LATTER = _word_set("second latter 2nd other") | {
+    "second one",
+    "the second",
+    "the second one",
+    "the latter",
+    "the other",
+    "the other one",
+}
+#: "the one", "that one": not the number one.
+_NOT_A_NUMBER_BEFORE_ONE = _word_set("the that this which any some no every each")
 
 
 def normal(text: str) -> str:
@@ -121,7 +130,7 @@ def is_sentence(text: str) -> bool:
 
 
 def stem(word: str) -> str:
-    """A light English stem, so funds, funding and funder meet ("fund"); not a distance."""
+    """A light English stem, so funds and funding meet ("fund"); not a distance."""
     if word.endswith("'s"):
         word = word[:-2]
     if len(word) <= 3 or not word.isalpha():
@@ -135,15 +144,13 @@ def stem(word: str) -> str:
         ("shes", "sh"),
         ("xes", "x"),
         ("ing", ""),
-        ("ers", ""),
-        ("er", ""),
         ("ed", ""),
         ("s", ""),
     ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             base = word[: -len(suffix)] + keep
             doubled = len(base) >= 4 and base[-1] == base[-2] and base[-1] not in "lsz"
-            if suffix in ("ing", "ed", "er", "ers") and doubled:
+            if suffix in ("ing", "ed") and doubled:
                 base = base[:-1]  # dropped → drop, planned → plan
             return base
     return word
@@ -334,7 +341,11 @@ class ChoiceTable:
         """
         listed = " ".join(words)
         list_like = all(
-            w in _LIST_FILLER or w in _ORDINALS or w in NUMBER_WORDS or _number(w) is not None
+            w in _LIST_FILLER
+            or w in _ORDINALS
+            or w in NUMBER_WORDS
+            or w == "last"
+            or _number(w) is not None
             for w in words
         )
         refs: list[tuple[int, int, str]] = []
@@ -347,7 +358,13 @@ class ChoiceTable:
                 elif word == "last":
                     n = len(self.options)
                 elif word in NUMBER_WORDS and not (
-                    word == "one" and position > 0 and words[position - 1] in _ORDINALS
+                    word == "one"
+                    and position > 0
+                    and (
+                        words[position - 1] in _ORDINALS
+                        or words[position - 1] in _NOT_A_NUMBER_BEFORE_ONE
+                        or words[position - 1] == "last"
+                    )
                 ):
                     n = NUMBER_WORDS[word]
             elif n is not None and position + 1 < len(words):
@@ -451,6 +468,10 @@ class ChoiceTable:
         None when the answer names options of its own: those are read instead.
         """
         if picks and not (wants_both or said in _FORMER or said in _LATTER):
+            if note is not None and not set(picks) <= set(pending):
+                # A sentence that answers something else: ask, rather than take a side-remark.
+                values = tuple(self.options[i].value for i in picks[:2])
+                return ChoiceReading("suggest", values, note=note, by_meaning=True)
             return None
         if len(pending) == 2 and (said in _FORMER or said in _LATTER):
             return self._decide(
@@ -710,7 +731,11 @@ _SCALE_UNSURE = re.compile(
     r"difficult to say|sort of|kind of|can't say)\b"
 )
 _OUT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out of|of)\s*(\d+)")
-_A_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?!\d)")
+#: A number on its own: not "3rd", "3pm", "£5" or "3 Dec" (dates say nothing of a rating).
+_A_NUMBER = re.compile(
+    r"(?<![\d.£$€])(\d+(?:\.\d+)?)(?:ish)?(?![\w.])"
+    r"(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)"
+)
 _SPELLED = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
 _RATING_FILLER = _word_set(
     "a an i i'd i'm it it's its is they them we say would give about around roughly maybe "
