@@ -247,9 +247,8 @@ class StepRunner:
             picked = answers.pick_choice(text, self.choices(state_id, slots))
             rec = self.recommendations.get(picked.value)
             changes["pick"] = recommendation_dict(rec) if rec else None
-        # Any answer ends a pending suggestion, and `back` over it puts back what was pending
-        # then (nothing, for an answer given before the suggestion was made).
-        changes.setdefault(SUGGESTED, None)
+        if slots.get(SUGGESTED):  # an answer ends a pending suggestion; `back` restores it
+            changes.setdefault(SUGGESTED, None)
         undo = {key: copy.deepcopy(slots[key]) if key in slots else _ABSENT for key in changes}
         slots.update(changes)
         return {"state": state_id, "undo": undo}
@@ -379,11 +378,15 @@ class StepRunner:
     @staticmethod
     def undo(session: Session, entry: dict[str, Any]) -> None:
         """Put the slots back as they were before the answer recorded in `entry`."""
-        for key, previous in entry.get("undo", {}).items():
+        undo = entry.get("undo", {})
+        for key, previous in undo.items():
             if previous == _ABSENT:
                 session.slots.pop(key, None)
             else:
                 session.slots[key] = previous
+        if SUGGESTED not in undo:
+            # A suggestion made after that answer belongs to a question no longer asked.
+            session.slots.pop(SUGGESTED, None)
 
     def answered(self, slots: dict[str, Any]) -> list[tuple[str, str]]:
         """(title, answer) for every question answered so far, in dialogue order, with the

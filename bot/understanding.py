@@ -21,7 +21,6 @@ from rapidfuzz import fuzz, process
 SENTENCE_WORDS = 4
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"'})
-_SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -116,7 +115,7 @@ _NOT_A_NUMBER_BEFORE_ONE = _word_set("the that this which any some no every each
 
 def normal(text: str) -> str:
     """Lower case, one kind of apostrophe, single spaces, no closing punctuation."""
-    return _SPACES.sub(" ", text.strip().lower().translate(_QUOTES)).strip(" .!?")
+    return " ".join(text.lower().translate(_QUOTES).split()).strip(" .!?")
 
 
 def tokens(said: str) -> list[str]:
@@ -238,6 +237,11 @@ class ChoiceTable:
         for i, option in enumerate(self.options):
             for phrase in option.also:
                 self.exact.setdefault(normal(phrase), (i, True))
+        #: The readings of exact answers, made once: the common case costs a look-up.
+        self.exact_readings = {
+            said: self._decide([i], [said], None, by_meaning=synonym)
+            for said, (i, synonym) in self.exact.items()
+        }
         self.labels = tuple(normal(o.label) for o in self.options)
         #: Multi-word labels and `also:` phrases as " stem stem ", found anywhere in a sentence.
         self.phrases: list[tuple[str, int]] = []
@@ -274,10 +278,9 @@ class ChoiceTable:
 
     def read(self, text: str, suggested: Sequence[str] = ()) -> ChoiceReading:
         said = normal(text)
-        hit = self.exact.get(said)
-        if hit is not None:  # the cheap path: a number, a value, a label or an `also:` phrase
-            index, by_meaning = hit
-            return self._decide([index], [said], None, by_meaning=by_meaning)
+        exact = self.exact_readings.get(said)
+        if exact is not None:  # the cheap path: a number, a value, a label or an `also:` phrase
+            return exact
         note = text.strip() if is_sentence(text) else None
         words = tokens(said)
         pending = [self.index[v] for v in suggested if v in self.index]
@@ -516,6 +519,8 @@ class YesNoReading:
     hedged: bool = False
 
 
+_YES = YesNoReading(True)
+_NO = YesNoReading(False)
 YES = frozenset({"yes", "y", "yeah", "yep", "yup", "true", "sure", "ok", "okay", "1"})
 NO = frozenset({"no", "n", "nope", "nah", "false", "not really", "2"})
 
@@ -681,9 +686,9 @@ def read_yes_no(text: str) -> YesNoReading:
     """
     said = normal(text)
     if said in YES:
-        return YesNoReading(True)
+        return _YES
     if said in NO:
-        return YesNoReading(False)
+        return _NO
     note = _note(text, _YES_NO_CUES.sub(" ", _CONTRACTED_NO.sub(" ", said)))
     clauses = [c for c in _CLAUSE.split(said) if c and c.strip(" ,")]
     for clause in (clauses[0] if clauses else said, said):
@@ -771,6 +776,8 @@ class ScaleTable:
     meanings: dict[str, int] = field(default_factory=dict)
     #: The step's own labels: they count inside a sentence even when they are one word.
     own: frozenset[str] = frozenset()
+    #: The reading of each rating, made once.
+    ratings: dict[int, ScaleReading] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -793,7 +800,8 @@ class ScaleTable:
             r"(?<![\w'])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w'])"
         )
         own = frozenset(normal(label) for label in (low_label, high_label) if label)
-        return cls(low, high, low_label, high_label, exact, pattern, meanings, own)
+        ratings = {n: ScaleReading("number", n) for n in range(low, high + 1)}
+        return cls(low, high, low_label, high_label, exact, pattern, meanings, own, ratings)
 
 
 def read_scale(text: str, table: ScaleTable) -> ScaleReading:
@@ -808,10 +816,10 @@ def read_scale(text: str, table: ScaleTable) -> ScaleReading:
         value, out_of = int(whole.group(1)), whole.group(2)
         if out_of is not None and int(out_of) not in (high, 0) and 0 <= value <= int(out_of):
             value = max(low, min(high, round(value * high / int(out_of))))
-        return ScaleReading("number", value) if low <= value <= high else ScaleReading("refused")
+        return table.ratings.get(value) or _REFUSED
     known = table.exact.get(said)
     if known is not None:
-        return ScaleReading("number", known)
+        return table.ratings[known]
     short = len(tokens(said)) <= 3
     spelled = _SPELLED.sub(
         lambda m: (
@@ -858,6 +866,9 @@ def read_scale(text: str, table: ScaleTable) -> ScaleReading:
     if note is not None:
         return ScaleReading("no_number", note=note)
     return ScaleReading("refused")
+
+
+_REFUSED = ScaleReading("refused")
 
 
 def _note(text: str, left: str) -> str | None:
