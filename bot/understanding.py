@@ -162,15 +162,18 @@ def _number(token: str) -> int | None:
 
 
 def join_labels(labels: Sequence[str]) -> str:
-    """Several labels as one readable phrase: "A, b and c" (a capital only where it belongs)."""
+    """Several labels as one readable phrase: "A, b and c" (a capital only where it belongs);
+    three or more that have commas of their own are set apart by semicolons ("A; b, c; and d")."""
     shown = [labels[0], *(_mid_sentence(label) for label in labels[1:])] if labels else []
     if len(shown) <= 2:
         return " and ".join(shown)
-    return ", ".join(shown[:-1]) + " and " + shown[-1]
+    comma = "; " if any("," in label for label in shown) else ", "
+    last = "; and " if comma == "; " else " and "
+    return comma.join(shown[:-1]) + last + shown[-1]
 
 
 def _mid_sentence(label: str) -> str:
-    first = label.split(" ", 1)[0]
+    first = label.split(" ", 1)[0].rstrip(",;:.")
     if first in ("I", "I'm", "I’m") or not first.isalpha() or first[1:] != first[1:].lower():
         return label  # "I…", "NHS…", "McKenzie…" keep their capitals
     return label[:1].lower() + label[1:]
@@ -281,7 +284,6 @@ class ChoiceTable:
         exact = self.exact_readings.get(said)
         if exact is not None:  # the cheap path: a number, a value, a label or an `also:` phrase
             return exact
-        note = text.strip() if is_sentence(text) else None
         words = tokens(said)
         pending = [self.index[v] for v in suggested if v in self.index]
         starts = [
@@ -290,7 +292,8 @@ class ChoiceTable:
         if len(starts) == 1 and not pending:
             return self._decide(starts, [said], None, by_meaning=False)
         refs, out_of_range, wants_all, wants_both = self._references(words)
-        evidence = self._evidence(words)
+        evidence, unexplained = self._evidence(words)
+        note = text.strip() if is_sentence(text) and unexplained else None
         strong = sorted((ev.position, i, ev.word) for i, ev in evidence.items() if ev.strong)
         found = sorted([*refs, *strong])
         picks = list(dict.fromkeys(i for _, i, _ in found))
@@ -382,9 +385,11 @@ class ChoiceTable:
                 out_of_range = True
         return refs, out_of_range, listed in _ALL, "both" in words and list_like
 
-    def _evidence(self, words: list[str]) -> dict[int, _Evidence]:
-        """Which options the words of an answer point at, and how surely."""
+    def _evidence(self, words: list[str]) -> tuple[dict[int, _Evidence], int]:
+        """Which options the words of an answer point at, and how surely; and how many of its
+        words point at none (a sentence that says more than its answer is kept as a note)."""
         evidence: dict[int, _Evidence] = {}
+        unexplained = 0
         stems = [stem(w) for w in words]
         padded = f" {' '.join(stems)} "
 
@@ -409,6 +414,7 @@ class ChoiceTable:
                 or word in STOP_WORDS
                 or len(s) < 2
                 or _number(s) is not None
+                or word in NUMBER_WORDS
             ):
                 continue
             at = position * 100 + 1
@@ -421,9 +427,9 @@ class ChoiceTable:
                     sure = len(owners) == 1 and s not in WEAK_WORDS
                     note(i, at, sure, 1.0 / len(owners), word)
                 continue
-            if len(s) < 4:
-                continue
-            for key, quality, sure in self._near(s):
+            near = self._near(s) if len(s) >= 4 else []
+            unexplained += not near
+            for key, quality, sure in near:
                 if key in self.also_words:
                     note(self.also_words[key], at, sure, quality, word)
                     continue
@@ -431,7 +437,7 @@ class ChoiceTable:
                 sure = sure and len(owners) == 1 and key not in WEAK_WORDS
                 for i in owners:
                     note(i, at, sure, quality / len(owners), word)
-        return evidence
+        return evidence, unexplained
 
     def _near(self, s: str) -> list[tuple[str, float, bool]]:
         """Vocabulary words this word starts, or is a likely typo of (rapidfuzz):

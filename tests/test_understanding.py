@@ -202,12 +202,21 @@ def test_the_first_and_both_refer_to_the_two_suggested() -> None:
     assert read("diagnose.power_kind", "yes", pending).outcome == "suggest"
 
 
+def test_an_answer_whose_every_word_names_an_option_keeps_no_note() -> None:
+    assert read("own_power.habit", "listening and the details").note is None
+    said = "listening, because I plan my reply while they talk"
+    assert read("own_power.habit", said).note == said
+
+
 def test_labels_join_readably() -> None:
     assert join_labels(["Resources", "Position"]) == "Resources and position"
     assert join_labels(["A", "Elected representatives", "NHS trusts"]) == (
         "A, elected representatives and NHS trusts"
     )
     assert join_labels(["I'm here", "I'm there"]) == "I'm here and I'm there"
+    assert join_labels(["Race, ethnicity", "Class, education", "Age"]) == (
+        "Race, ethnicity; class, education; and age"
+    )
 
 
 # == choices: every shipped option answers to its label, its also: phrases and its start ========
