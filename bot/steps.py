@@ -269,7 +269,7 @@ class StepRunner:
         note_slot = f"{step.slot}{NOTE_SUFFIX}"
         keep: dict[str, Any] = {SUGGESTED: None} if pending else {}
         if reading.note:
-            keep[note_slot] = reading.note
+            keep[note_slot] = _add_note(slots.get(note_slot), reading.note)
         if reading.outcome == "picked":
             labels = [table.label(v) for v in reading.values]
             changes: dict[str, Any] = {
@@ -300,7 +300,7 @@ class StepRunner:
             raise answers.InvalidAnswer(messages.SUGGESTION_DECLINED, keep=keep)
         if reading.note:
             noted = messages.KEPT_AS_NOTE.format(noted=_noted(text))
-            raise answers.KeptAsNote(note_slot, reading.note, noted, keep=keep)
+            raise answers.KeptAsNote(note_slot, keep[note_slot], noted, keep=keep)
         raise answers.InvalidAnswer(messages.PICK_ONE, keep=keep)
 
     @staticmethod
@@ -324,7 +324,11 @@ class StepRunner:
     ) -> dict[str, Any]:
         reading = understanding.read_scale(text, table)
         note_slot = f"{step.slot}{NOTE_SUFFIX}"
-        keep = {note_slot: reading.note} if reading.note else {}
+        keep = (
+            {note_slot: _add_note(session.slots.get(note_slot), reading.note)}
+            if reading.note
+            else {}
+        )
         if reading.outcome == "number" and reading.value is not None:
             if reading.note:
                 session.say(messages.SCALE_TAKEN.format(value=reading.value, high=step.max))
@@ -352,7 +356,11 @@ class StepRunner:
     def _read_yes_no(step: YesNoStep, session: Session, text: str) -> dict[str, Any]:
         reading = understanding.read_yes_no(text)
         note_slot = f"{step.slot}{NOTE_SUFFIX}"
-        keep = {note_slot: reading.note} if reading.note else {}
+        keep = (
+            {note_slot: _add_note(session.slots.get(note_slot), reading.note)}
+            if reading.note
+            else {}
+        )
         if reading.value is not None:
             if reading.note:
                 answer = "yes" if reading.value else "no"
@@ -422,3 +430,12 @@ def _noted(text: str) -> str:
     """One of the ways of saying "I've kept your words", picked by the words themselves so a
     conversation does not hear the same sentence each time."""
     return messages.NOTED[zlib.crc32(text.encode()) % len(messages.NOTED)]
+
+
+def _add_note(kept: Any, note: str) -> str:
+    """The user's words at a question: a second sentence there adds to the first."""
+    if not isinstance(kept, str) or not kept or note in kept:
+        return note
+    if kept in note:
+        return note
+    return f"{kept} / {note}"

@@ -748,6 +748,11 @@ _A_NUMBER = re.compile(
     r"(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)"
 )
 _SPELLED = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
+_QUANTITY = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?\s+(?!(?:out|of|or|and|to|because|as|but|if|i|maybe|"
+    r"probably|really|at|for|in|on|now|then|though|tops|max|at most|at best|overall|"
+    r"or so|ish)\b)(?=[a-z])"
+)
 _RATING_FILLER = _word_set(
     "a an i i'd i'm it it's its is they them we say would give about around roughly maybe "
     "probably perhaps think guess so out of the that's just really definitely well um er "
@@ -833,6 +838,8 @@ def read_scale(text: str, table: ScaleTable) -> ScaleReading:
         ),
         said,
     )
+    # "two churches", "3 staff": a number followed by a thing counts things, it rates nothing.
+    spelled = _QUANTITY.sub(" ", spelled)
     numbers: list[int] = []
     rest = spelled
     for match in _OUT_OF.finditer(spelled):

@@ -239,10 +239,12 @@ def test_a_sentence_without_a_number_is_kept_and_the_number_asked_for_in_one_lin
     assert chat.text.endswith("And as a number from 1 (very little) to 5 (a great deal)?")
     assert any(chat.text.startswith(noted) for noted in messages.NOTED)
     assert slots(chat)["my_expertise_note"] == said
-    chat.say("5")
+    chat.say("A 5, they don't even know where the clinic is")
     assert slots(chat)["my_expertise"] == 5
+    both = f"{said} / A 5, they don't even know where the clinic is"
+    assert slots(chat)["my_expertise_note"] == both  # the second sentence adds to the first
     summary = summary_of(chat)
-    assert f'Your expertise, in your words: "{said}"' in summary
+    assert f'Your expertise, in your words: "{both}"' in summary
 
 
 # == every note read back ========================================================================

@@ -338,6 +338,13 @@ def test_a_rating_inside_a_sentence_keeps_the_sentence() -> None:
     assert read_scale("four out of five", SCALE).note is None
 
 
+@pytest.mark.parametrize(
+    "said", ["the two churches, the mosque and a councillor", "we have 3 staff", "the 3rd"]
+)
+def test_a_number_that_counts_things_or_dates_them_is_not_a_rating(said: str) -> None:
+    assert read_scale(said, SCALE).value is None
+
+
 @pytest.mark.parametrize(("said", "between"), [("3 or 4", (3, 4)), ("3.5", (3, 4))])
 def test_between_two_ratings_asks_which(said: str, between: tuple[int, int]) -> None:
     assert read_scale(said, SCALE).candidates == between
