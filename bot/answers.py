@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from bot import messages
 from bot.turns import Choice
@@ -15,15 +16,36 @@ MAX_DAYS_AHEAD = 3 * 366
 
 
 class InvalidAnswer(ValueError):
-    """The answer does not fit the question; the message says what would."""
+    """The answer does not fit the question (yet); the message says what would.
+
+    `keep` holds slots to store all the same: the user's own words (`<slot>_note`) and a
+    pending suggestion (`_suggested`), so neither is lost. `reask` is False when the
+    message is itself a short question ("That sounds like … Is that right?") and the whole
+    question should not be printed again.
+    """
+
+    def __init__(
+        self, message: str, *, keep: dict[str, Any] | None = None, reask: bool = True
+    ) -> None:
+        super().__init__(message)
+        self.keep: dict[str, Any] = keep or {}
+        self.reask = reask
 
 
 class KeptAsNote(InvalidAnswer):
     """Not one of the options, but the user's own account of it: kept in `slot`, and the
     question asked again. People explain before they pick; the coach should not lose it."""
 
-    def __init__(self, slot: str, text: str) -> None:
-        super().__init__(messages.KEPT_AS_NOTE)
+    def __init__(
+        self,
+        slot: str,
+        text: str,
+        message: str = messages.KEPT_AS_NOTE.format(noted=messages.NOTED[0]),
+        *,
+        keep: dict[str, Any] | None = None,
+        reask: bool = True,
+    ) -> None:
+        super().__init__(message, keep={**(keep or {}), slot: text}, reask=reask)
         self.slot = slot
         self.text = text
 

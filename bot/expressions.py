@@ -1,9 +1,9 @@
 """The small, safe condition language used in `when:` fields of dialogue files.
 
 Admins write Python-like expressions over slot names (`their_resources - my_resources >= 2
-and other_kind == 'professional'`). Each is checked against an allowlist of syntax when the
-file loads, then evaluated by simpleeval: no `eval`, no attribute access, no calls except a
-few named helpers.
+and other_kind == 'professional'`; `'position' in power_kinds` for a `multiple` choice). Each
+is checked against an allowlist of syntax when the file loads, then evaluated by simpleeval:
+no `eval`, no attribute access, no calls except a few named helpers.
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": lambda value: len(value) if value is not None else 0,
     "lower": lambda value: str(value or "").lower(),
     "contains": lambda text, word: str(word).lower() in str(text or "").lower(),
-    "any_of": lambda value, options: value in options,
+    "any_of": lambda value, options: _any_of(value, options),
 }
+
+
+def _any_of(value: Any, options: Any) -> bool:
+    """Whether the answer is one of `options`; for a several-answers slot, whether any is."""
+    if isinstance(value, (list, tuple)):
+        return any(v in options for v in value)
+    return value in options
+
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,

@@ -32,7 +32,8 @@ COMMANDS_HELP = (
     "  menu     – pause this and see everything I can do\n"
     "  start <name> – begin a dialogue (for example: start diagnose)\n"
     "  quit     – leave the chat (everything is saved)\n"
-    "At a question with options, answer with the number or the words of an option."
+    "At a question with options, answer with a number, an option's words or your own "
+    '("1 and 3" where several fit).'
 )
 HINT = "Hint for this question: {hint}"
 
@@ -46,12 +47,31 @@ STALE = (
     "The current question is below."
 )
 PICK_ONE = "Please pick one of the options, by its number or its words."
-KEPT_AS_NOTE = (
-    "Thank you, I've kept that in your own words. "
-    "Now please pick the option closest to it, by its number or its words."
+#: Said when a sentence is kept as the user's note: one is picked by the sentence, so the
+#: same words do not come back every time.
+NOTED = (
+    "Thank you, I've kept that in your own words.",
+    "I've noted that, just as you put it.",
+    "That's kept with your answers, as you said it.",
+    "Thank you. I've written that down in your words.",
 )
+KEPT_AS_NOTE = "{noted} Which of these comes closest?"
+SUGGEST_ONE = "That sounds like *{option}*. Is that right?"
+SUGGEST_TWO = "That sounds like *{first}* or *{second}*. Which is closer?"
+WHICH_ONE = "{first} or {second} — which matters most here?"
+TOO_MANY = "That's {count} of them. Which {most} matter most here?"
+SUGGESTION_DECLINED = "All right. Which of these is closest, then?"
+TAKEN_AS = "I'll take that as: {labels}."
+TAKEN_AS_NOTED = "I'll take that as: {labels}. I've kept your words with it."
 SCALE = "Please give a number from {low} to {high}."
+SCALE_NOTED = "{noted} And as a number from {low}{low_label} to {high}{high_label}?"
+SCALE_WHICH = "{first} or {second} — which is closer?"
+SCALE_UNSURE = "If you had to put a number on it, from {low} to {high}?"
+SCALE_TAKEN = "I'll put that down as {value} of {high}, and keep your words with it."
 YES_NO = "Please answer yes or no."
+YES_NO_UNSURE = "If you had to choose: more yes, or more no?"
+YES_NO_NOTED = "{noted} Would you say that's a yes or a no?"
+YES_NO_TAKEN = "I'll take that as a {answer}, and keep your words with it."
 DATE_UNREADABLE = (
     "I couldn't read that as a date. Try a form like 2026-12-01, 1 December, next friday "
     "or in 2 weeks."

@@ -69,20 +69,41 @@ class TextStep(StepBase):
     next: Next
 
 
+Phrase = Annotated[str, Field(min_length=1, max_length=60)]
+
+
 class ChoiceOption(Strict):
     value: Identifier
     label: str = Field(min_length=1, max_length=75)
+    also: list[Phrase] = Field(
+        [],
+        description="other words people use for this option (money, funding, budget → "
+        "resources); each picks it wherever it appears in an answer",
+    )
+    alone: bool = Field(
+        False,
+        description="on a `multiple` step, an answer that stands alone (Nobody yet, Not sure): "
+        "dropped when other options are named too, and not part of 'all of them'",
+    )
     next: Identifier | None = Field(None, description="step to go to when this is picked")
 
 
 class ChoiceStep(StepBase):
-    """Offer options; the picked option's value goes into `slot`, its label into `slot_label`."""
+    """Offer options; the picked option's value goes into `slot`, its label into `slot_label`.
+
+    With `multiple: true` the user may pick several ("1 and 3", "money and position"): the
+    slot holds a list of values and `slot_label` the labels joined ("A, b and c").
+    """
 
     kind: Literal["choice"]
     prompt: str
     slot: Identifier
     hint: str | None = None
     choices: list[ChoiceOption] = Field(min_length=2, max_length=12)
+    multiple: bool = Field(False, description="accept several options; the slot holds a list")
+    max: int | None = Field(
+        None, ge=1, description="with `multiple`, the most options one answer may pick"
+    )
     next: Next | None = Field(None, description="required unless every choice has its own next")
 
     @model_validator(mode="after")
@@ -200,6 +221,8 @@ Step = Annotated[
 
 ASKING_KINDS = frozenset({"text", "choice", "scale", "yesno", "date", "commit"})
 SLOT_KINDS = frozenset({"text", "choice", "scale", "yesno", "date"})
+#: Kinds whose answer may come in a sentence that is kept as `<slot>_note`.
+NOTED_KINDS = frozenset({"choice", "scale", "yesno"})
 
 
 class Recommendation(Strict):
@@ -245,6 +268,8 @@ class Dialogue(Strict):
                 names.add(step.slot)  # type: ignore[union-attr]
             if step.kind == "choice":
                 names.add(f"{step.slot}_label")
+            if step.kind in NOTED_KINDS:
+                names.add(f"{step.slot}_note")  # type: ignore[union-attr]
             if step.kind == "commit":
                 names.add("pick")
         return names
@@ -292,6 +317,7 @@ class Dialogue(Strict):
                         except ExpressionError as exc:
                             problems.append(((*where, "next", i, "when"), str(exc)))
             if step.kind == "choice":
+                problems.extend(((*where, *loc), message) for loc, message in choice_problems(step))
                 for i, option in enumerate(step.choices):
                     if option.next is not None and option.next not in self.steps:
                         problems.append(
@@ -338,6 +364,62 @@ class Dialogue(Strict):
             for step_id in self.steps
             if step_id not in reachable
         ]
+
+
+def _plain(phrase: str) -> str:
+    """A phrase as answers are compared: lower case, single spaces, no closing stop."""
+    return " ".join(phrase.lower().replace("’", "'").split()).strip(" .!?")
+
+
+def choice_problems(step: ChoiceStep) -> list[tuple[tuple[str | int, ...], str]]:
+    """What would make a choice step's answers ambiguous, each with its field path."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    owner: dict[str, int] = {}
+    for i, option in enumerate(step.choices):
+        for said in {
+            _plain(option.label),
+            _plain(option.value),
+            _plain(option.value.replace("_", " ")),
+        }:
+            if said in owner and owner[said] != i:
+                other = step.choices[owner[said]].value
+                problems.append(
+                    (("choices", i, "label"), f"'{option.label}' is also option '{other}'")
+                )
+            owner.setdefault(said, i)
+    for i, option in enumerate(step.choices):
+        for k, phrase in enumerate(option.also):
+            said = _plain(phrase)
+            if said.isdigit() or not any(ch.isalpha() for ch in said):
+                problems.append(
+                    (("choices", i, "also", k), f"'{phrase}': use words (numbers pick by position)")
+                )
+            elif said in owner and owner[said] != i:
+                other = step.choices[owner[said]].value
+                problems.append(
+                    (
+                        ("choices", i, "also", k),
+                        f"'{phrase}' is claimed by two options: '{other}' and '{option.value}'",
+                    )
+                )
+            owner.setdefault(said, i)
+        if option.next is not None and step.multiple:
+            problems.append(
+                (
+                    ("choices", i, "next"),
+                    "a `multiple` step cannot branch per option: give the step a `next` "
+                    f"with conditions such as `'{option.value}' in {step.slot}`",
+                )
+            )
+        if option.alone and not step.multiple:
+            problems.append((("choices", i, "alone"), "`alone` only matters with `multiple: true`"))
+    if step.max is not None and not step.multiple:
+        problems.append((("max",), "`max` needs `multiple: true`"))
+    elif step.max is not None and step.max > len(step.choices):
+        problems.append(
+            (("max",), f"`max` is {step.max} but there are only {len(step.choices)} options")
+        )
+    return problems
 
 
 def targets_of(step: Step) -> list[str]:

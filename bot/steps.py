@@ -8,25 +8,30 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import zlib
 from typing import Any
 
-from bot import answers
+from bot import answers, messages, understanding
 from bot.expressions import Condition
 from bot.schema import (
+    NOTED_KINDS,
     ChoiceStep,
     CommitStep,
     Dialogue,
     Recommendation,
     ScaleStep,
     Step,
+    YesNoStep,
 )
 from bot.session import Effect, Session
 from bot.templates import render
 from bot.turns import Await, BotMessage, Choice
 
 DUE_SUFFIX = "__due"
-#: Where a choice question keeps what the user wrote instead of picking (`<slot>_note`).
+#: Where a question keeps the sentence the user wrote with (or instead of) an answer.
 NOTE_SUFFIX = "_note"
+#: A hidden slot: the options last suggested, and at which question ("Is that right?").
+SUGGESTED = "_suggested"
 ENOUGH = "enough"
 YES_NO_CHOICES = (Choice("yes", "Yes"), Choice("no", "No"))
 #: Slots that describe the conversation's context and survive a restart.
@@ -66,10 +71,26 @@ class StepRunner:
         self._static_choices: dict[str, tuple[Choice, ...]] = {}
         #: The step behind each machine state, looked up several times a turn.
         self._states: dict[str, tuple[str, Step, str]] = {}
+        #: What each choice and scale question's answers can mean, built once per version.
+        self._choice_tables: dict[str, understanding.ChoiceTable] = {}
+        self._scale_tables: dict[str, understanding.ScaleTable] = {}
         for step_id, step in dialogue.steps.items():
             self._states[step_id] = (step_id, step, "")
             if step.kind == "commit":
                 self._states[step_id + DUE_SUFFIX] = (step_id, step, "due")
+            if isinstance(step, ChoiceStep):
+                self._choice_tables[step_id] = understanding.ChoiceTable(
+                    [
+                        understanding.Option(c.value, c.label, tuple(c.also), c.alone)
+                        for c in step.choices
+                    ],
+                    multiple=step.multiple,
+                    most=step.max,
+                )
+            elif isinstance(step, ScaleStep):
+                self._scale_tables[step_id] = understanding.ScaleTable.build(
+                    step.min, step.max, step.min_label, step.max_label
+                )
 
     def resolve(self, state_id: str) -> tuple[str, Step, str]:
         """The step behind a machine state, and the phase ('' or 'due' for a commit's date)."""
@@ -204,31 +225,17 @@ class StepRunner:
 
         Raises answers.InvalidAnswer (nothing changed) when the answer does not fit.
         """
-        _, step, phase = self.resolve(state_id)
+        step_id, step, phase = self.resolve(state_id)
         slots = session.slots
         changes: dict[str, Any] = {}
         if step.kind == "text":
             changes[step.slot] = text.strip()
-        elif step.kind == "choice":
-            try:
-                picked = answers.pick_choice(text, self.choices(state_id, slots))
-            except answers.InvalidAnswer:
-                if answers.is_an_account(text):
-                    raise answers.KeptAsNote(f"{step.slot}{NOTE_SUFFIX}", text.strip()) from None
-                raise
-            changes[step.slot] = picked.value
-            changes[f"{step.slot}_label"] = picked.label
-        elif step.kind == "scale":
-            choices = self.choices(state_id, slots)
-            try:
-                changes[step.slot] = answers.read_scale(text, step.min, step.max)
-            except answers.InvalidAnswer as refusal:
-                try:  # a label such as "5 – a great deal" also counts
-                    changes[step.slot] = int(answers.pick_choice(text, choices).value)
-                except answers.InvalidAnswer:
-                    raise refusal from None
-        elif step.kind == "yesno":
-            changes[step.slot] = answers.read_yes_no(text)
+        elif isinstance(step, ChoiceStep):
+            changes = self._read_choice(state_id, step, session, text)
+        elif isinstance(step, ScaleStep):
+            changes = self._read_scale(step, self._scale_tables[step_id], session, text)
+        elif isinstance(step, YesNoStep):
+            changes = self._read_yes_no(step, session, text)
         elif step.kind == "date":
             changes[step.slot] = answers.read_date(text, today)
         elif step.kind == "commit" and phase == "due":
@@ -240,9 +247,131 @@ class StepRunner:
             picked = answers.pick_choice(text, self.choices(state_id, slots))
             rec = self.recommendations.get(picked.value)
             changes["pick"] = recommendation_dict(rec) if rec else None
+        if slots.get(SUGGESTED):  # an answer ends a pending suggestion; `back` restores it
+            changes.setdefault(SUGGESTED, None)
         undo = {key: copy.deepcopy(slots[key]) if key in slots else _ABSENT for key in changes}
         slots.update(changes)
         return {"state": state_id, "undo": undo}
+
+    # -- reading answers in the user's own words ----------------------------------------
+
+    def _read_choice(
+        self, state_id: str, step: ChoiceStep, session: Session, text: str
+    ) -> dict[str, Any]:
+        """The slots a choice answer sets; or InvalidAnswer with a suggestion or a check."""
+        slots = session.slots
+        table = self._choice_tables[state_id]
+        pending = slots.get(SUGGESTED)
+        suggested = pending.get("values", []) if isinstance(pending, dict) else []
+        if not isinstance(pending, dict) or pending.get("at") != state_id:
+            suggested = []
+        reading = understanding.read_choices(text, table, suggested)
+        note_slot = f"{step.slot}{NOTE_SUFFIX}"
+        keep: dict[str, Any] = {SUGGESTED: None} if pending else {}
+        if reading.note:
+            keep[note_slot] = _add_note(slots.get(note_slot), reading.note)
+        if reading.outcome == "picked":
+            labels = [table.label(v) for v in reading.values]
+            changes: dict[str, Any] = {
+                step.slot: list(reading.values) if step.multiple else reading.values[0],
+                f"{step.slot}_label": understanding.join_labels(labels),
+                **keep,
+            }
+            if reading.by_meaning or len(reading.values) > 1:
+                template = messages.TAKEN_AS_NOTED if reading.note else messages.TAKEN_AS
+                session.say(template.format(labels=changes[f"{step.slot}_label"]))
+            return changes
+        suggestion = {SUGGESTED: {"at": state_id, "values": list(reading.values)}}
+        if reading.outcome == "suggest":
+            numbered = [table.numbered(v) for v in reading.values]
+            if len(numbered) == 1:
+                message = messages.SUGGEST_ONE.format(option=numbered[0])
+            else:
+                message = messages.SUGGEST_TWO.format(first=numbered[0], second=numbered[1])
+            raise answers.InvalidAnswer(message, keep={**keep, **suggestion}, reask=False)
+        if reading.outcome == "which":
+            first, second = self._named(table, reading)
+            message = messages.WHICH_ONE.format(first=first[:1].upper() + first[1:], second=second)
+            raise answers.InvalidAnswer(message, keep={**keep, **suggestion}, reask=False)
+        if reading.outcome == "too_many":
+            message = messages.TOO_MANY.format(count=len(reading.values), most=step.max)
+            raise answers.InvalidAnswer(message, keep=keep, reask=False)
+        if reading.outcome == "declined":
+            raise answers.InvalidAnswer(messages.SUGGESTION_DECLINED, keep=keep)
+        if reading.note:
+            noted = messages.KEPT_AS_NOTE.format(noted=_noted(text))
+            raise answers.KeptAsNote(note_slot, keep[note_slot], noted, keep=keep)
+        raise answers.InvalidAnswer(messages.PICK_ONE, keep=keep)
+
+    @staticmethod
+    def _named(
+        table: understanding.ChoiceTable, reading: understanding.ChoiceReading
+    ) -> tuple[str, str]:
+        """The two options to ask between: in the user's own word where one word named each
+        ("Money or position"), else as the list shows them."""
+        words = reading.words
+        if len(words) == 2 and all(w.isalpha() for w in words):
+            return words[0], words[1]
+        first, second = (f"*{table.numbered(v)}*" for v in reading.values[:2])
+        return first, second
+
+    def _read_scale(
+        self,
+        step: ScaleStep,
+        table: understanding.ScaleTable,
+        session: Session,
+        text: str,
+    ) -> dict[str, Any]:
+        reading = understanding.read_scale(text, table)
+        note_slot = f"{step.slot}{NOTE_SUFFIX}"
+        keep = (
+            {note_slot: _add_note(session.slots.get(note_slot), reading.note)}
+            if reading.note
+            else {}
+        )
+        if reading.outcome == "number" and reading.value is not None:
+            if reading.note:
+                session.say(messages.SCALE_TAKEN.format(value=reading.value, high=step.max))
+            return {step.slot: reading.value, **keep}
+        if reading.outcome == "which":
+            first, second = reading.candidates[:2]
+            message = messages.SCALE_WHICH.format(first=first, second=second)
+        elif reading.outcome == "unsure":
+            message = messages.SCALE_UNSURE.format(low=step.min, high=step.max)
+        elif reading.outcome == "no_number":
+            message = messages.SCALE_NOTED.format(
+                noted=_noted(text),
+                low=step.min,
+                high=step.max,
+                low_label=f" ({step.min_label})" if step.min_label else "",
+                high_label=f" ({step.max_label})" if step.max_label else "",
+            )
+        else:
+            raise answers.InvalidAnswer(
+                messages.SCALE.format(low=step.min, high=step.max), keep=keep
+            )
+        raise answers.InvalidAnswer(message, keep=keep, reask=False)
+
+    @staticmethod
+    def _read_yes_no(step: YesNoStep, session: Session, text: str) -> dict[str, Any]:
+        reading = understanding.read_yes_no(text)
+        note_slot = f"{step.slot}{NOTE_SUFFIX}"
+        keep = (
+            {note_slot: _add_note(session.slots.get(note_slot), reading.note)}
+            if reading.note
+            else {}
+        )
+        if reading.value is not None:
+            if reading.note:
+                answer = "yes" if reading.value else "no"
+                session.say(messages.YES_NO_TAKEN.format(answer=answer))
+            return {step.slot: reading.value, **keep}
+        if reading.hedged:
+            raise answers.InvalidAnswer(messages.YES_NO_UNSURE, keep=keep, reask=False)
+        if reading.note:
+            message = messages.YES_NO_NOTED.format(noted=_noted(text))
+            raise answers.InvalidAnswer(message, keep=keep, reask=False)
+        raise answers.InvalidAnswer(messages.YES_NO)
 
     def date_answered(self, state_id: str, slots: dict[str, Any]) -> str | None:
         """The ISO date just given at a date question (to read it back), else None."""
@@ -257,30 +386,56 @@ class StepRunner:
     @staticmethod
     def undo(session: Session, entry: dict[str, Any]) -> None:
         """Put the slots back as they were before the answer recorded in `entry`."""
-        for key, previous in entry.get("undo", {}).items():
+        undo = entry.get("undo", {})
+        for key, previous in undo.items():
             if previous == _ABSENT:
                 session.slots.pop(key, None)
             else:
                 session.slots[key] = previous
+        if SUGGESTED not in undo:
+            # A suggestion made after that answer belongs to a question no longer asked.
+            session.slots.pop(SUGGESTED, None)
 
     def answered(self, slots: dict[str, Any]) -> list[tuple[str, str]]:
-        """(title, answer) for every question answered so far, in dialogue order."""
+        """(title, answer) for every question answered so far, in dialogue order, with the
+        user's own words wherever they were kept (even before an answer was picked)."""
         rows: list[tuple[str, str]] = []
         for step_id, step in self.dialogue.steps.items():
             slot = getattr(step, "slot", None)
-            if slot is None or slot not in slots or slots[slot] is None:
+            if slot is None:
                 continue
-            value = slots[slot]
-            if step.kind == "choice":
-                value = slots.get(f"{slot}_label", value)
-                if slots.get(f"{slot}{NOTE_SUFFIX}"):
-                    value = f"{value} (in your words: {slots[slot + NOTE_SUFFIX]})"
-            elif step.kind == "yesno":
-                value = "yes" if value else "no"
-            elif isinstance(step, ScaleStep):
-                value = f"{value} of {step.max}"
+            value = slots.get(slot)
+            note = slots.get(f"{slot}{NOTE_SUFFIX}") if step.kind in NOTED_KINDS else None
+            if value is None and not note:
+                continue
+            if value is None:
+                value = f"in your words: {note}"
+            else:
+                if step.kind == "choice":
+                    value = slots.get(f"{slot}_label", value)
+                elif step.kind == "yesno":
+                    value = "yes" if value else "no"
+                elif isinstance(step, ScaleStep):
+                    value = f"{value} of {step.max}"
+                if note:
+                    value = f"{value} (in your words: {note})"
             text = str(value)
             if len(text) > 200:
                 text = text[:197] + "…"
             rows.append((step.title or step_id.replace("_", " "), text))
         return rows
+
+
+def _noted(text: str) -> str:
+    """One of the ways of saying "I've kept your words", picked by the words themselves so a
+    conversation does not hear the same sentence each time."""
+    return messages.NOTED[zlib.crc32(text.encode()) % len(messages.NOTED)]
+
+
+def _add_note(kept: Any, note: str) -> str:
+    """The user's words at a question: a second sentence there adds to the first."""
+    if not isinstance(kept, str) or not kept or note in kept:
+        return note
+    if kept in note:
+        return note
+    return f"{kept} / {note}"

@@ -251,6 +251,83 @@ def test_unreachable_step_is_located(tmp_path: Path) -> None:
     assert "steps.lonely: no path from the start reaches this step" in problem
 
 
+# -- also:, multiple: and max: ---------------------------------------------------------------
+
+ASK_CHOICES = """    choices:
+      - value: yes
+        label: Yes
+      - value: no
+        label: No
+"""
+
+
+def test_an_also_phrase_claimed_by_two_options_is_located_at_the_second(tmp_path: Path) -> None:
+    path, text = broken(
+        tmp_path,
+        ASK_CHOICES,
+        ASK_CHOICES.replace("label: Yes\n", "label: Yes\n        also: [sure, go on]\n").replace(
+            "label: No\n", "label: No\n        also: [stop, Go on]\n"
+        ),
+    )
+    message = load_error(path)
+    line = problem_at(message, at(path, text, "Go on]"))
+    assert "'Go on' is claimed by two options: 'yes' and 'no'" in line
+
+
+def test_an_also_phrase_that_is_another_options_label_is_refused(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "label: No\n", "label: No\n        also: [nope, yes]\n")
+    message = load_error(path)
+    assert "'yes' is claimed by two options" in problem_at(message, at(path, text, "yes]"))
+
+
+def test_two_options_with_the_same_label_are_refused(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "label: No\n", "label: yes.\n")
+    message = load_error(path)
+    assert "'yes.' is also option 'yes'" in problem_at(message, at(path, text, "yes."))
+
+
+def test_max_needs_multiple_and_enough_options(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "    slot: go_on\n", "    slot: go_on\n    max: 2\n")
+    message = load_error(path)
+    assert "`max` needs `multiple: true`" in problem_at(message, at(path, text, "2\n"))
+
+    path, text = broken(
+        tmp_path, "    slot: go_on\n", "    slot: go_on\n    multiple: true\n    max: 3\n"
+    )
+    message = load_error(path)
+    assert "`max` is 3 but there are only 2 options" in problem_at(message, at(path, text, "3\n"))
+
+
+def test_a_multiple_step_cannot_branch_per_option(tmp_path: Path) -> None:
+    path, text = broken(
+        tmp_path,
+        "    slot: go_on\n",
+        "    slot: go_on\n    multiple: true\n",
+    )
+    text = text.replace("label: No\n", "label: No\n        next: stopped\n")
+    write(tmp_path, text)
+    message = load_error(path)
+    line = problem_at(message, at(path, text, "stopped\n"))
+    assert "a `multiple` step cannot branch per option" in line
+    assert "`'no' in go_on`" in line
+
+
+def test_a_multiple_step_loads_and_conditions_test_membership(tmp_path: Path) -> None:
+    text = TINY.replace("    slot: go_on\n", "    slot: go_on\n    multiple: true\n").replace(
+        "when: go_on == 'no'", "when: \"'no' in go_on and len(go_on) == 1\""
+    )
+    loaded = load_dialogue_file(write(tmp_path, text))
+    assert loaded.dialogue.steps["ask"].multiple  # type: ignore[union-attr]
+    compile_dialogue(loaded)
+
+
+def test_notes_of_choices_ratings_and_yes_no_are_slots_templates_may_use(tmp_path: Path) -> None:
+    text = TINY.replace("Stopping here with {{ name }}.", "Stopping: {{ go_on_note }}.").replace(
+        "when: go_on == 'no'", "when: go_on == 'no' and not go_on_note"
+    )
+    assert "go_on_note" in load_dialogue_file(write(tmp_path, text)).dialogue.slot_names()
+
+
 def test_yes_and_no_stay_strings(tmp_path: Path) -> None:
     """YAML 1.2: `value: no` is the word "no", not False (the Norway problem)."""
     loaded = load_dialogue_file(write(tmp_path, TINY))
@@ -400,7 +477,7 @@ def test_graph_shows_choice_branches_and_passes_through_message_steps(
 ) -> None:
     lines = graph_of(DIALOGUES, "own_power", capsys)
 
-    assert "difference --> who_decides : Answer [difference == 'not_sure']" in lines
+    assert "difference --> who_decides : Answer ['not_sure' in differences]" in lines
     assert "difference --> difference_shows : Answer" in lines
     # A step that asks nothing moves on by itself: no answer is needed.
     assert "summary --> recommend" in lines

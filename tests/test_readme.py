@@ -13,10 +13,10 @@ from storage.store import Store
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def example_yaml() -> str:
+def example_yaml(name: str = "example-dialogue") -> str:
     text = README.read_text(encoding="utf-8")
-    match = re.search(r"<!-- example-dialogue[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
-    assert match, "the README lost its example dialogue"
+    match = re.search(rf"<!-- {name}[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
+    assert match, f"the README lost its {name}"
     return match.group(1)
 
 
@@ -44,3 +44,25 @@ def test_readme_example_runs_both_branches(tmp_path: Path) -> None:
     engine.handle("terminal:b", UserInput("the trust's board"))
     scale = engine.handle("terminal:b", UserInput("no"))
     assert scale.awaits.kind == "scale" and (scale.awaits.min, scale.awaits.max) == (1, 5)
+
+
+def test_readme_example_of_answers_in_own_words_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "dialogues"
+    folder.mkdir()
+    (folder / "allies_check.yaml").write_text(example_yaml("example-choices"), encoding="utf-8")
+    catalog = load_catalog(folder)
+    assert list(catalog.dialogues) == ["allies_check"]
+    assert [str(p) for p in catalog.problems if "safety" not in str(p)] == []
+
+    engine = Engine(Store(tmp_path / "c.db"), catalog)
+    engine.open("terminal:a")
+    engine.handle("terminal:a", UserInput("start allies_check"))
+    asked = engine.handle("terminal:a", UserInput("the vicar and our councillor"))
+    assert "Would you share the lead with faith groups and elected representatives?" in asked.text
+    done = engine.handle("terminal:a", UserInput("yes, if they agree the ask first"))
+    assert 'You said: "yes, if they agree the ask first". Good luck.' in done.text
+
+    engine.open("terminal:b")
+    engine.handle("terminal:b", UserInput("start allies_check"))
+    alone = engine.handle("terminal:b", UserInput("nobody yet"))
+    assert "Then the first step is one ally." in alone.text

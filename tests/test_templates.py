@@ -112,6 +112,9 @@ def with_labels(catalog: Catalog, dialogue: str, slots: dict[str, Any]) -> dict[
         slot = getattr(step, "slot", None)
         if step.kind == "choice" and isinstance(slots.get(slot), str):
             labelled[f"{slot}_label"] = label(catalog, dialogue, slot, slots[slot])
+        elif step.kind == "choice" and isinstance(slots.get(slot), list):
+            names = [label(catalog, dialogue, slot, v) for v in slots[slot]]
+            labelled[f"{slot}_label"] = " and ".join(names)
     return labelled
 
 
@@ -119,7 +122,7 @@ def headings(template: str) -> list[str]:
     """The labels that start lines of a template ("Their main power:"), tags left out."""
     found = []
     for line in template.splitlines():
-        text = re.sub(r"{%.*?%}", "", line).strip()
+        text = re.sub(r"{%.*?%}|{{.*?}}", "", line).strip()
         match = re.match(r"([A-Z][^:{]*?):", text)
         if match:
             found.append(match.group(0))
@@ -142,8 +145,8 @@ DIAGNOSE = {
     "situation": "The partnership board decides our funding next month; we have no seat.",
     "other_party": "the county council",
     "other_kind": "organisation",
-    "power_kind": "resources",
-    "power_kind_note": "It's the money first, but they also write the specs",
+    "power_kinds": ["resources"],
+    "power_kinds_note": "It's the money first, but they also write the specs",
     "mandate_source": "elected",
     "mandate_source_note": QUOTED,
     "mandate_check": "community",
@@ -160,7 +163,7 @@ DIAGNOSE = {
     "my_source_note": 'I know this estate better than anyone at the trust: "we live here"',
     "point_coming": True,
     "point_of_power": "The partnership board on the 14th",
-    "allies": "voluntary_groups",
+    "allies": ["voluntary_groups"],
     "share_leadership": True,
     "hope": "Small groups would have a seat when funding is decided.",
 }
@@ -201,12 +204,12 @@ def test_the_own_power_summary_puts_every_heading_on_its_own_line_and_says_each_
         "for_them": "For them it's their whole week: whether the kids get a break.",
         "life_impact": 5,
         "power_felt": 2,
-        "difference": "class_education",
+        "differences": ["class_education"],
         "difference_shows": 'I write the assessment; they read "concerns about parenting"',
         "who_decides": "me_or_team",
         "what_stops_me": "Time, and a panel that wants the form done",
         "obstacle": "time",
-        "habit": "listening",
+        "habits": ["listening"],
     }
 
     shown = render(template, with_labels(catalog, "own_power", answers))

@@ -42,7 +42,7 @@ PROFILE: dict[str, Any] = {
     "situation": "The partnership board – at the café – decides our funding; we've no seat.",
     "other_party": "The county council",
     "other_kind": "organisation",
-    "power_kind": "resources",
+    "power_kinds": "resources",
     "mandate_source": "elected",
     "mandate_check": "elected_reps",
     "their_resources": 5,
@@ -284,7 +284,7 @@ def planned_diagnose(today: dt.date) -> list[tuple[str, str, list[str] | None]]:
             option = next(c for c in step.choices if c.value == value)
             chosen_next = option.next
             plan.append((value, "choice", [c.value for c in step.choices]))
-            slots[step.slot] = value
+            slots[step.slot] = [value] if step.multiple else value
         elif step.kind == "scale":
             value = PROFILE[step.slot]
             values = [str(n) for n in range(step.min, step.max + 1)]

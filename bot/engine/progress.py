@@ -91,12 +91,13 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
     try:
         entry = live.runner.apply_answer(session.state, session, text, turn.today)
     except answers.InvalidAnswer as exc:
-        if isinstance(exc, answers.KeptAsNote):  # the user's own words, kept
-            session.slots[exc.slot] = exc.text
+        if exc.keep:  # the user's own words, and a suggestion awaiting a yes or a no
+            session.slots.update(exc.keep)
             turn.touch(live)
         turn.refused = True
         turn.say(str(exc))
-        ask_again(ctx, turn)
+        if exc.reask:
+            ask_again(ctx, turn)
         return
     session.row.history.append(entry)
     turn.touch(live)

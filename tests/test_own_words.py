@@ -1,0 +1,300 @@
+"""Answers in the user's own words, through the engine: what people typed in issue 10 is
+understood, suggested, checked or kept as their note, and read back, never refused outright.
+
+Each test reads like the conversation it checks: walk to a question, say something the way a
+person would, and look at the reply, the slots saved and what the summary says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import messages
+from bot.engine import Engine
+from bot.expressions import Condition
+
+
+def at(chat: Any, state: str, dialogue: str = "diagnose") -> None:
+    chat.open()
+    chat.say(dialogue)
+    chat.answer_until(state)
+
+
+def slots(chat: Any) -> dict[str, Any]:
+    row = chat.engine.store.current_conversation(chat.user)
+    assert row is not None
+    return row.slots
+
+
+def summary_of(chat: Any) -> str:
+    """Answer everything quickly up to the summary and return what it says."""
+    chat.answer_until("commit")
+    text = chat.text
+    return text.split("From what you've told me")[0].split("Here are some ideas")[0]
+
+
+def no_question_reprinted(chat: Any) -> bool:
+    """A short check: one line, no options listed under it."""
+    return len(chat.last.messages) == 1 and not chat.last.messages[0].choices
+
+
+# == options named in words =====================================================================
+
+
+@pytest.mark.parametrize(
+    ("state", "said", "slot", "stored"),
+    [
+        ("role", "the councillor one", "role", "councillor"),
+        ("mandate_source", "whoever funds them", "mandate_source", "commissioning"),
+        ("allies", "faith groups", "allies", ["citizens_alliance"]),
+        ("allies", "1 and 2", "allies", ["voluntary_groups", "citizens_alliance"]),
+        ("power_kind", "money and position", "power_kinds", ["resources", "position"]),
+        (
+            "allies",
+            "the two churches, the mosque and a councillor",
+            "allies",
+            ["citizens_alliance", "elected_reps"],
+        ),
+    ],
+)
+def test_words_that_name_options_are_understood(
+    chat: Any, state: str, said: str, slot: str, stored: Any
+) -> None:
+    at(chat, state)
+
+    chat.say(said)
+
+    assert chat.state != state, chat.text
+    assert slots(chat)[slot] == stored
+    assert messages.PICK_ONE not in chat.text
+    assert "I'll take that as:" in chat.text  # said back, so a misreading can be undone
+
+
+def test_several_answers_are_joined_in_the_label_and_read_back(chat: Any) -> None:
+    at(chat, "power_kind")
+    chat.say("It's the money first, but it's also that they sit at the table and write the specs")
+    assert slots(chat)["power_kinds"] == ["resources", "position"]
+    chat.answer_until("allies")
+    chat.say("the two churches, the mosque and a councillor")
+
+    summary = summary_of(chat)
+
+    assert (
+        "Their main power: Resources others need (money, staff, buildings) and their position "
+        "in the structure (they chair, commission or write up): \"It's the money first"
+    ) in summary
+    assert "Who shares the concern: A citizens' alliance or faith groups and elected " in summary
+    # Every word of that answer named an option: nothing more to keep as a note.
+    assert "the mosque" not in summary
+
+
+def test_conditions_test_membership_and_an_unanswered_list_is_simply_false() -> None:
+    condition = Condition("'position' in power_kinds")
+    assert condition({"power_kinds": ["resources", "position"]})
+    assert not condition({"power_kinds": ["resources"]})
+    assert not condition({})  # not answered yet: false, not an error
+    assert Condition("any_of(allies, ['elected_reps', 'intermediary'])")(
+        {"allies": ["citizens_alliance", "elected_reps"]}
+    )
+
+
+def test_two_options_at_a_one_answer_question_get_a_short_check(chat: Any) -> None:
+    at(chat, "role")
+
+    chat.say("charity and councillor")
+
+    assert chat.text == "Charity or councillor — which matters most here?"
+    assert chat.state == "role" and "role" not in slots(chat)
+    assert chat.last.awaits.kind == "choice"  # the buttons stay on offer
+    chat.say("the first")
+    assert slots(chat)["role"] == "voluntary"
+
+
+def test_too_many_for_the_steps_max_asks_which_matter_most(chat: Any) -> None:
+    at(chat, "habit", "own_power")
+
+    chat.say("listening, the details and reflection")
+
+    assert "Which 2 matter most here?" in chat.text
+    assert no_question_reprinted(chat)
+    chat.say("listening and reflection")
+    assert slots(chat)["habits"] == ["listening", "reflection"]
+    assert slots(chat)["habits_label"] == (
+        "Truly listening and making reflection part of the job, not an extra"
+    )
+
+
+# == suggestions =================================================================================
+
+
+def test_a_close_answer_is_suggested_and_yes_takes_it_even_after_a_restart(chat: Any) -> None:
+    at(chat, "mandate_check")
+
+    chat.say("people")
+
+    assert chat.text == "That sounds like *4. The people who use the service*. Is that right?"
+    assert no_question_reprinted(chat)
+    assert slots(chat)["_suggested"] == {"at": "mandate_check", "values": ["service_users"]}
+
+    restarted = Engine(chat.engine.store, chat.engine.catalog, clock=chat.engine.clock)
+    chat.engine = restarted  # the process restarted between the suggestion and the yes
+    chat.say("yes")
+
+    assert slots(chat)["mandate_check"] == "service_users"
+    assert chat.state == "their_resources"
+    assert not slots(chat)["_suggested"]
+
+
+def test_no_to_a_suggestion_shows_the_options_again(chat: Any) -> None:
+    at(chat, "mandate_check")
+    chat.say("people")
+
+    chat.say("no")
+
+    assert messages.SUGGESTION_DECLINED in chat.text
+    assert chat.last.messages[-1].choices  # the options, this time
+    assert chat.state == "mandate_check"
+    chat.say("2")
+    assert slots(chat)["mandate_check"] == "inspection"
+
+
+def test_back_leaves_no_stale_suggestion_behind(chat: Any) -> None:
+    at(chat, "mandate_check")
+    chat.say("people")
+
+    chat.say("back")
+    chat.say("2")  # the previous question again
+    assert chat.state == "mandate_check"
+    chat.say("yes")  # not a reply to anything shown now
+
+    assert chat.state == "mandate_check"
+    assert "mandate_check" not in slots(chat)
+
+
+# == yes and no in sentences =====================================================================
+
+
+def test_a_no_in_a_sentence_is_taken_and_the_sentence_kept(chat: Any) -> None:
+    at(chat, "point_coming")
+
+    chat.say("Not that I know of. They don't invite us")
+
+    assert slots(chat)["point_coming"] is False
+    assert slots(chat)["point_coming_note"] == "Not that I know of. They don't invite us"
+    assert "I'll take that as a no" in chat.text
+    assert chat.state == "allies"
+    summary = summary_of(chat)
+    assert (
+        'No meeting or document in view yet: "Not that I know of. They don\'t invite us".'
+    ) in summary
+
+
+def test_a_conditional_yes_is_a_yes(chat: Any) -> None:
+    at(chat, "share_leadership")
+
+    chat.say("yes, if it keeps the clinic open")
+
+    assert slots(chat)["share_leadership"] is True
+    assert slots(chat)["share_leadership_note"] == "yes, if it keeps the clinic open"
+
+
+@pytest.mark.parametrize("said", ["maybe", "it depends", "sort of"])
+def test_a_hedge_gets_a_short_check_not_a_refusal(chat: Any, said: str) -> None:
+    at(chat, "point_coming")
+
+    chat.say(said)
+
+    assert chat.text == messages.YES_NO_UNSURE
+    assert chat.state == "point_coming"
+    chat.say("more yes")
+    assert slots(chat)["point_coming"] is True
+
+
+# == ratings in words ============================================================================
+
+
+@pytest.mark.parametrize(
+    ("said", "value"), [("four", 4), ("about 4", 4), ("four out of five", 4), ("a great deal", 5)]
+)
+def test_a_rating_in_words_is_a_number(chat: Any, said: str, value: int) -> None:
+    at(chat, "their_resources")
+
+    chat.say(said)
+
+    assert slots(chat)["their_resources"] == value
+    assert chat.state == "my_resources"
+
+
+def test_a_sentence_without_a_number_is_kept_and_the_number_asked_for_in_one_line(
+    chat: Any,
+) -> None:
+    said = "I know this estate better than anyone at the trust"
+    at(chat, "my_expertise")
+
+    chat.say(said)
+
+    assert no_question_reprinted(chat)
+    assert chat.text.endswith("And as a number from 1 (very little) to 5 (a great deal)?")
+    assert any(chat.text.startswith(noted) for noted in messages.NOTED)
+    assert slots(chat)["my_expertise_note"] == said
+    chat.say("A 5, they don't even know where the clinic is")
+    assert slots(chat)["my_expertise"] == 5
+    both = f"{said} / A 5, they don't even know where the clinic is"
+    assert slots(chat)["my_expertise_note"] == both  # the second sentence adds to the first
+    summary = summary_of(chat)
+    assert f'Your expertise, in your words: "{both}"' in summary
+
+
+# == every note read back ========================================================================
+
+
+def test_the_summary_command_reads_back_notes_of_every_kind(chat: Any) -> None:
+    at(chat, "my_expertise")
+    chat.say("I know this estate better than anyone at the trust")
+    chat.say("5")
+    chat.answer_until("point_coming")
+    chat.say("Not that I know of. They don't invite us")
+    chat.say("faith groups, and the food bank")
+
+    chat.say("summary")
+
+    assert "Your expertise: 5 of 5 (in your words: I know this estate better" in chat.text
+    assert "A point of power ahead: no (in your words: Not that I know of." in chat.text
+    assert "Who shares the concern: A citizens' alliance or faith groups and other" in chat.text
+
+
+def test_a_note_before_an_answer_is_in_the_summary_command_too(chat: Any) -> None:
+    at(chat, "mandate_source")
+    chat.say("It was set up years ago and nobody remembers why")
+
+    chat.say("summary")
+
+    assert "Their mandate: in your words: It was set up years ago" in chat.text
+
+
+def test_lines_after_a_quoted_note_are_not_glued_together(chat: Any) -> None:
+    at(chat, "power_kind")
+    chat.say("Honestly it's whatever they decide to do with the money")
+    chat.say("1")
+
+    summary = summary_of(chat)
+
+    assert '"Honestly it\'s whatever they decide to do with the money"\n' in summary
+    assert '"Their mandate' not in summary and '"Who could' not in summary
+
+
+def test_own_power_reads_back_a_sentence_kept_at_an_options_question(chat: Any) -> None:
+    said = "Honestly it changes from one family to the next"
+    at(chat, "who_decides", "own_power")
+    chat.say(said)
+    assert chat.state == "who_decides"
+    chat.say("2")
+
+    summary = summary_of(chat)
+
+    assert (
+        "Who decides what empowering means: Our policies, targets or funders "
+        f'(in your words: "{said}")'
+    ) in summary
