@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 DEFAULT_DB = "coach.db"
+DEFAULT_SAFETY_CORPUS = "tests/safety/corpus.yaml"
+#: The floor tests/test_safety_corpus.py holds every category to.
+SAFETY_MIN_RECALL = 0.90
+SAFETY_MAX_FALSE = 0.05
 
 
 def _db_path(args: argparse.Namespace) -> str:
@@ -153,6 +157,22 @@ def cmd_dialogues_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dialogues_safety_eval(args: argparse.Namespace) -> int:
+    from bot.safety_eval import detector_classifier, evaluate, format_report, load_corpus
+
+    config = load_catalog(_dialogues_dir(args)).require_safety()
+    corpora = [Path(p) for p in args.corpus] or [Path(DEFAULT_SAFETY_CORPUS)]
+    below: list[str] = []
+    for path in corpora:
+        report = evaluate(load_corpus(path), detector_classifier(config), config)
+        print(f"== {path}")
+        print(format_report(report))
+        below += [f"{path}: {p}" for p in report.below(SAFETY_MIN_RECALL, SAFETY_MAX_FALSE)]
+    for problem in below:
+        print(f"BELOW {problem}")
+    return 1 if below else 0
+
+
 def _existing_store(args: argparse.Namespace) -> Store:
     """The store export and forget read: it must exist already (a typo must not make one)."""
     from storage.store import Store
@@ -255,6 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("id")
     with_dialogues(graph)
     graph.set_defaults(func=cmd_dialogues_graph)
+    safety_eval = dsub.add_parser(
+        "safety-eval",
+        help="recall and false alarms of safety.yaml on labelled sentences",
+        description="Runs each sentence of each corpus (YAML: `sentences: [{text, expect}]`) "
+        "through the safety screen, prints recall and false alarms per category and level "
+        "and every sentence it got wrong; exits 1 if a category is below 90% recall or "
+        "above 5% false alarms.",
+    )
+    safety_eval.add_argument("corpus", nargs="*", help=f"default: {DEFAULT_SAFETY_CORPUS}")
+    with_dialogues(safety_eval)
+    safety_eval.set_defaults(func=cmd_dialogues_safety_eval)
     schema = dsub.add_parser("schema", help="write the JSON Schema editors use")
     schema.add_argument("--output", default="dialogues/schema.json")
     schema.add_argument("--check", action="store_true", help="only check it is up to date")

@@ -26,3 +26,15 @@ class StorageError(CoachError):
 
 class ConfigError(CoachError):
     """A setting (path, token, environment variable) is missing or unusable."""
+
+
+class SafetyUnavailable(CoachError):
+    """The safety screen has no valid configuration, so the coach must not run at all."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        what = detail or "the safety configuration (dialogues/safety.yaml) was not loaded"
+        super().__init__(
+            f"The coach will not start without its safety screen: {what}\n"
+            "Fix the file (run `coach dialogues validate` to see every problem with its "
+            "line and column) and start the coach again."
+        )

@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from bot.errors import DialogueError, UnknownDialogue
+from bot.errors import DialogueError, SafetyUnavailable, UnknownDialogue
 from bot.schema import Dialogue, LocatedProblems, SafetyConfig
 
 SAFETY_FILE = "safety.yaml"
@@ -48,6 +48,8 @@ class Catalog:
     dialogues: dict[str, LoadedDialogue] = field(default_factory=dict)
     problems: list[DialogueError] = field(default_factory=list)
     safety: SafetyConfig | None = None
+    #: Why `safety` is None (also in `problems`): the coach must not run without it.
+    safety_problem: DialogueError | None = None
     _listed: tuple[int, list[Dialogue]] | None = field(default=None, repr=False)
 
     def get(self, dialogue_id: str) -> LoadedDialogue:
@@ -58,6 +60,12 @@ class Catalog:
             raise UnknownDialogue(
                 f"There is no dialogue called '{dialogue_id}'. Available: {known}."
             ) from None
+
+    def require_safety(self) -> SafetyConfig:
+        """The safety configuration, or SafetyUnavailable naming file:line:col of the problem."""
+        if self.safety is None:
+            raise SafetyUnavailable(str(self.safety_problem) if self.safety_problem else None)
+        return self.safety
 
     def listed(self) -> list[Dialogue]:
         """The dialogues offered in the menu, in a stable order (worked out once)."""
@@ -140,6 +148,8 @@ def validate_document(path: str, text: str, model: type[Model]) -> Model:
         duplicate = re.search(r'duplicate key "([^"]+)"', str(exc))
         if duplicate:
             what = f"the key '{duplicate.group(1)}' appears twice in the same mapping"
+        elif "cannot start any token" in what:
+            what += " (put the value in quotes, e.g. a pattern that starts with @)"
         raise DialogueError(path, [f"{where}: {what}"]) from None
     except YAMLError as exc:
         raise DialogueError(path, [f"{path}: the YAML could not be read ({exc})"]) from None
@@ -196,6 +206,10 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         catalog.problems.append(
             DialogueError(str(directory), [f"{directory}: no such directory of dialogues"])
         )
+        safety_path = directory / SAFETY_FILE
+        catalog.safety_problem = DialogueError(
+            str(safety_path), [f"{safety_path}: missing (no such directory {directory})"]
+        )
         return catalog
     for path in dialogue_files(directory):
         try:
@@ -213,22 +227,25 @@ def load_catalog(directory: Path | None = None) -> Catalog:
             )
             continue
         catalog.dialogues[loaded.dialogue.id] = loaded
-    safety_path = directory / SAFETY_FILE
-    if safety_path.exists():
-        try:
-            text = safety_path.read_text(encoding="utf-8")
-            catalog.safety = validate_document(str(safety_path), text, SafetyConfig)
-        except DialogueError as exc:
-            catalog.problems.append(exc)
-        except (OSError, UnicodeDecodeError) as exc:
-            catalog.problems.append(
-                DialogueError(str(safety_path), [f"{safety_path}: cannot be read ({exc})"])
-            )
-    else:
-        catalog.problems.append(
-            DialogueError(
-                str(safety_path),
-                [f"{safety_path}: missing; safety signals cannot interrupt conversations"],
-            )
-        )
+    try:
+        catalog.safety = load_safety(directory / SAFETY_FILE)
+    except DialogueError as exc:
+        catalog.safety_problem = exc
+        catalog.problems.append(exc)
     return catalog
+
+
+def load_safety(path: Path) -> SafetyConfig:
+    """Load and validate safety.yaml; DialogueError naming file:line:col if it is unusable.
+
+    Safety fails closed: a missing or unreadable file is an error like an invalid one.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DialogueError(
+            str(path), [f"{path}: missing; without it no message can be screened for safety"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
+    return validate_document(str(path), text, SafetyConfig)

@@ -1,114 +1,201 @@
-"""Spots signals of harm, harassment, threats or legal trouble in what a user writes.
+"""Screens every message for danger, distress and legal trouble, by the rules in safety.yaml.
 
-The phrases live in `dialogues/safety.yaml` so admins can tune them. A phrase matches as
-whole words (case-insensitive); a trailing `*` matches any ending (`harass*`).
+Three levels: `danger` (stop and point to help now), `concern` (acknowledge, ask whether they
+are safe), `note` (one line, then the coaching carries on). The rules are patterns over word
+stems (see `bot.safety_patterns` and the top of `dialogues/safety.yaml`).
 
-Every message is screened, so screening must be cheap: Python's regex engine tries each of
-a category's alternatives at every word of the text. A category's pattern therefore only
-runs when the message holds the key word of one of its phrases (its longest whole word,
-which a match must contain); the pattern alone decides whether it matches.
+Every message is screened, so screening must be cheap. Each rule has key stems, one of
+which any match must contain; most messages hold none, and a set intersection says so. Only
+the rules whose keys are in the message run their regex. `screen_unfiltered` runs every rule
+and must always agree (a property test checks it).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
-from bot.schema import SafetyCategory, SafetyConfig
+from bot.errors import SafetyUnavailable
+from bot.safety_patterns import BREAK, Reader, compile_pattern, stem
+from bot.schema import SAFETY_LEVELS, SafetyCategory, SafetyConfig, rule_pattern
 
-_WORD = re.compile(r"\w+")
+Level = Literal["danger", "concern", "note"]
+#: How many characters before a match to read for a negation: enough for any 6 tokens.
+_LOOK_BACK = 300
 
 
 @dataclass(frozen=True)
 class SafetySignal:
+    """A category found in a message, and the rule that found it (for admins; no user text)."""
+
     category: SafetyCategory
+    rule: str = ""
 
-
-def _normal(text: str) -> str:
-    return text.replace("’", "'").lower()
-
-
-def _pattern(phrase: str) -> str:
-    phrase = _normal(phrase.strip())
-    prefix = phrase.endswith("*")
-    words = re.escape(phrase.rstrip("*").strip()).replace(r"\ ", r"\s+")
-    return words + ("" if prefix else r"(?!\w)")
+    @property
+    def level(self) -> Level:
+        return self.category.level
 
 
 @dataclass(frozen=True)
-class _Screen:
-    """One category: its full pattern, and the key words one of its phrases must bring."""
+class Screening:
+    """What one message raised: the most serious alert (danger or concern), and any notes."""
 
+    alert: SafetySignal | None
+    notes: tuple[SafetySignal, ...] = ()
+
+    @property
+    def most_serious(self) -> SafetySignal | None:
+        return self.alert or (self.notes[0] if self.notes else None)
+
+
+NOTHING = Screening(None, ())
+
+
+@dataclass(frozen=True)
+class _Rule:
+    category: int  # index into the detector's categories, most serious first
+    pattern: str
+    regex: re.Pattern[str]
+    negatable: bool
+    also: tuple[frozenset[str], ...]  # one stem of each must be in the message
+
+    def worth_running(self, stems: set[str]) -> bool:
+        return all(not needed.isdisjoint(stems) for needed in self.also)
+
+
+@dataclass(frozen=True)
+class _Category:
     category: SafetyCategory
-    pattern: re.Pattern[str]
-    key_words: frozenset[str]
-    key_prefixes: tuple[str, ...]  # `harass*`: any word that starts so
-    always: bool  # a phrase with no word in it: always run the pattern
-
-    def could_match(self, words: set[str]) -> bool:
-        if self.always or not self.key_words.isdisjoint(words):
-            return True
-        if self.key_prefixes:
-            return any(word.startswith(self.key_prefixes) for word in words)
-        return False
-
-
-def _screen(category: SafetyCategory) -> _Screen | None:
-    phrases = [_normal(p.strip()) for p in category.phrases if p.strip()]
-    if not phrases:
-        return None
-    joined = "|".join(_pattern(p) for p in phrases)
-    key_words: set[str] = set()
-    prefixes: set[str] = set()
-    always = False
-    for phrase in phrases:
-        words = _WORD.findall(phrase.rstrip("*"))
-        # A trailing `*` leaves the last word open: it is whole only without one.
-        whole = words[:-1] if phrase.endswith("*") else words
-        if whole:
-            key_words.add(max(whole, key=len))
-        elif words:
-            prefixes.add(words[-1])
-        else:
-            always = True
-    return _Screen(
-        category,
-        # One word-start check outside the alternation, and text lower-cased once
-        # instead of IGNORECASE: many times faster on long messages.
-        re.compile(rf"(?<!\w)(?:{joined})"),
-        frozenset(key_words),
-        tuple(sorted(prefixes)),
-        always,
-    )
+    exceptions: tuple[re.Pattern[str], ...]
 
 
 class SafetyDetector:
-    """Matches messages against each category's phrases, most serious category first."""
+    """Finds the categories of safety.yaml in a message: the most serious alert, and notes."""
 
     def __init__(self, config: SafetyConfig | None) -> None:
+        if config is None:
+            raise SafetyUnavailable()
         self.config = config
-        screens = (_screen(c) for c in (config.categories if config else []))
-        self._screens = [s for s in screens if s is not None]
-        #: Every category's key words together: most messages share none of them, and one
-        #: set operation says so.
-        self._any_key = frozenset().union(*(s.key_words for s in self._screens))
-        self._always_screen = any(s.always or s.key_prefixes for s in self._screens)
+        words = config.words
+        ordered = sorted(config.categories, key=lambda c: SAFETY_LEVELS.index(c.level))
+        self._categories: list[_Category] = []
+        #: Every rule, numbered so that a lower number is never less serious.
+        self._rules: list[_Rule] = []
+        by_stem: dict[str, list[int]] = {}
+        by_prefix: dict[str, list[int]] = {}
+        rule_stems: set[str] = set()
+        for index, category in enumerate(ordered):
+            self._categories.append(
+                _Category(
+                    category, tuple(compile_pattern(p, words).regex for p in category.exceptions)
+                )
+            )
+            for rule in category.rules:
+                pattern = rule_pattern(rule)
+                compiled = compile_pattern(pattern, words)
+                rule_stems |= compiled.stems
+                number = len(self._rules)
+                negatable = not isinstance(rule, str)
+                self._rules.append(_Rule(index, pattern, compiled.regex, negatable, compiled.also))
+                for key in compiled.keys.stems:
+                    by_stem.setdefault(key, []).append(number)
+                for key in compiled.keys.prefixes:
+                    by_prefix.setdefault(key, []).append(number)
+        self._by_stem = {k: tuple(v) for k, v in by_stem.items()}
+        self._also = [rule.also for rule in self._rules]
+        self._keys = frozenset(by_stem)
+        self._by_prefix = {k: tuple(v) for k, v in by_prefix.items()}
+        self._prefix_screen = (
+            re.compile(" [^ /]*/(" + "|".join(map(re.escape, sorted(by_prefix))) + ")")
+            if by_prefix
+            else None
+        )
+        self._negations = frozenset(stem(w.lower()) for w in config.negation.words)
+        self._clause_breaks = frozenset(stem(w.lower()) for w in config.negation.clause_breaks)
+        self._window = config.negation.window
+        self.reader = Reader(config.typos.words, config.typos.not_typos, rule_stems)
+
+    def screen(self, text: str) -> Screening:
+        """Every category `text` raises: the most serious alert, and the notes."""
+        chunks, stems = self.reader.read(text)
+        also = self._also
+        worth: set[int] = set()
+        for key in self._keys.intersection(stems):
+            for number in self._by_stem[key]:
+                for needed in also[number]:
+                    if needed.isdisjoint(stems):
+                        break
+                else:
+                    worth.add(number)
+        line = ""
+        if self._prefix_screen is not None:
+            line = self.reader.line(chunks)
+            for match in self._prefix_screen.finditer(line):
+                for prefix, numbers in self._by_prefix.items():
+                    if match.group(1).startswith(prefix):
+                        worth.update(n for n in numbers if self._rules[n].worth_running(stems))
+        if not worth:
+            return NOTHING
+        return self._run(line or self.reader.line(chunks), sorted(worth))
+
+    def screen_unfiltered(self, text: str) -> Screening:
+        """The same answer by running every rule: what `screen` must always agree with."""
+        chunks, _ = self.reader.read(text)
+        return self._run(self.reader.line(chunks), range(len(self._rules)))
 
     def detect(self, text: str) -> SafetySignal | None:
-        """The first category whose phrases appear in `text`, or None."""
-        normal = _normal(text)
-        words = set(_WORD.findall(normal))
-        if not self._always_screen and self._any_key.isdisjoint(words):
-            return None
-        for screen in self._screens:
-            if screen.could_match(words) and screen.pattern.search(normal):
-                return SafetySignal(screen.category)
-        return None
+        """The most serious signal of any level in `text`, or None."""
+        return self.screen(text).most_serious
 
-    def detect_unscreened(self, text: str) -> SafetySignal | None:
-        """The same answer by the patterns alone: what `detect` must always agree with."""
-        normal = _normal(text)
-        for screen in self._screens:
-            if screen.pattern.search(normal):
-                return SafetySignal(screen.category)
-        return None
+    def _run(self, line: str, numbers: Iterable[int]) -> Screening:
+        alert: SafetySignal | None = None
+        notes: list[SafetySignal] = []
+        found: set[int] = set()
+        for number in numbers:
+            rule = self._rules[number]
+            if rule.category in found:
+                continue
+            category = self._categories[rule.category]
+            is_note = category.category.level == "note"
+            if alert is not None and not is_note:
+                continue  # a more serious alert is already found
+            if self._matches(rule, category, line):
+                found.add(rule.category)
+                signal = SafetySignal(category.category, rule.pattern)
+                if is_note:
+                    notes.append(signal)
+                else:
+                    alert = signal
+        return Screening(alert, tuple(notes))
+
+    def _matches(self, rule: _Rule, category: _Category, line: str) -> bool:
+        spans: list[tuple[int, int]] | None = None
+        for match in rule.regex.finditer(line):
+            start, end = match.span()
+            if rule.negatable and self._negated(line, start, end):
+                continue
+            if category.exceptions:
+                if spans is None:
+                    spans = [m.span() for x in category.exceptions for m in x.finditer(line)]
+                if any(s < end and start < e for s, e in spans):
+                    continue
+            return True
+        return False
+
+    def _negated(self, line: str, start: int, end: int) -> bool:
+        """Whether a negation word is in the match, or shortly before it in the same clause."""
+        for token in line[start:end].split():
+            if token.partition("/")[0] in self._negations:
+                return True
+        before = line[max(0, start - _LOOK_BACK) : start].split()
+        for token in reversed(before[-self._window :]):
+            if token == BREAK:
+                return False
+            word = token.partition("/")[0]
+            if word in self._clause_breaks:
+                return False
+            if word in self._negations:
+                return True
+        return False

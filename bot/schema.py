@@ -6,11 +6,13 @@ edit; `coach dialogues schema` exports these models to `dialogues/schema.json` f
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.expressions import ExpressionError, check_expression
+from bot.safety_patterns import PatternError, parse
 from bot.templates import TemplateProblem, check_template
 
 Identifier = Annotated[
@@ -443,21 +445,170 @@ class LocatedProblems(ValueError):
         super().__init__("; ".join(message for _, message in problems))
 
 
+SafetyLevel = Literal["danger", "concern", "note"]
+#: Most serious first: the order in which levels are screened and reported.
+SAFETY_LEVELS: tuple[SafetyLevel, ...] = ("danger", "concern", "note")
+
+
+class NegatableRule(Strict):
+    """A rule that does not count after a negation ("nobody threatened me")."""
+
+    unless_negated: str = Field(description="a pattern; see the top of dialogues/safety.yaml")
+
+
+SafetyRule = str | NegatableRule
+
+
+def rule_pattern(rule: SafetyRule) -> str:
+    """The pattern text of a rule, whichever way it was written."""
+    return rule if isinstance(rule, str) else rule.unless_negated
+
+
 class SafetyCategory(Strict):
-    """A kind of situation a coach must not talk past, and where to find human help."""
+    """A kind of situation a coach must not talk past, how serious it is, and where to get help."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: Identifier
-    phrases: list[str] = Field(min_length=1, description="lower-case words or phrases")
-    message: str = Field(description="what the bot says when one of the phrases appears")
+    level: SafetyLevel = Field(
+        description="danger: stop and point to help now; concern: acknowledge and ask; "
+        "note: one line, then carry on"
+    )
+    message: str = Field(
+        min_length=1, description="where to get help (danger, concern) or the note"
+    )
+    ack: str | None = Field(None, description="concern: one kind sentence on what happened")
+    unsafe: Identifier | None = Field(
+        None, description="concern: the danger category whose message shows if they are not safe"
+    )
     every_time: bool = Field(
-        True, description="interrupt on every mention (false: once per conversation)"
+        True, description="on every mention (default for danger); false: once per conversation"
+    )
+    rules: list[SafetyRule] = Field(min_length=1, description="patterns; any one is enough")
+    exceptions: list[str] = Field(
+        default_factory=list,
+        alias="except",
+        description="patterns of idiom: a rule's match inside one of these does not count",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_time_follows_the_level(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "every_time" not in data:
+            return {**data, "every_time": data.get("level") == "danger"}
+        return data
+
+    @model_validator(mode="after")
+    def _fields_fit_the_level(self) -> SafetyCategory:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if self.level == "concern":
+            if not self.ack:
+                problems.append((("level",), "a concern category needs an `ack`"))
+            if not self.unsafe:
+                problems.append((("level",), "a concern category needs `unsafe`"))
+        elif self.unsafe is not None:
+            problems.append((("unsafe",), "only concern categories have `unsafe`"))
+        if self.level == "note" and "\n" in self.message.strip():
+            problems.append((("message",), "a note is one line: the coaching carries on"))
+        if problems:
+            raise LocatedProblems(problems)
+        return self
+
+
+class ConcernLabels(Strict):
+    """The four answers to `concern_ask`, as buttons (75 characters at most each)."""
+
+    support: str = Field(min_length=1, max_length=75)
+    carry_on: str = Field(min_length=1, max_length=75)
+    unsafe: str = Field(min_length=1, max_length=75)
+    stop: str = Field(min_length=1, max_length=75)
+
+
+class Negation(Strict):
+    """What makes an `unless_negated` rule not count: one of `words` shortly before it."""
+
+    words: list[str] = Field(min_length=1)
+    window: int = Field(3, ge=1, le=6, description="how many words back to look")
+    clause_breaks: list[str] = Field(
+        default_factory=lambda: ["but"], description="words a negation does not reach past"
+    )
+
+
+class Typos(Strict):
+    """Long key words to recognise with one letter wrong, missing, extra or swapped."""
+
+    words: list[str] = Field(default_factory=list, description="7 letters or more each")
+    not_typos: list[str] = Field(
+        default_factory=list, description="real words one slip from a typo word: left as they are"
     )
 
 
 class SafetyConfig(Strict):
-    """dialogues/safety.yaml: the signals that interrupt any dialogue."""
+    """dialogues/safety.yaml: the signals that interrupt or annotate any dialogue."""
 
-    version: int = Field(ge=1)
-    continue_label: str = "Carry on with the coaching"
-    stop_label: str = "Stop here for now"
+    version: Literal[2] = Field(description="2: categories with levels and rules")
+    continue_label: str = Field("Carry on with the coaching", min_length=1, max_length=75)
+    stop_label: str = Field("Stop here for now", min_length=1, max_length=75)
+    concern_ask: str = Field(min_length=1, description="asked after a concern's `ack`")
+    concern_labels: ConcernLabels
+    words: dict[Identifier, list[str]] = Field(
+        default_factory=dict, description="word lists patterns name as @name"
+    )
+    negation: Negation
+    typos: Typos = Field(default_factory=Typos)
     categories: list[SafetyCategory] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _patterns_and_references(self) -> SafetyConfig:
+        """Every pattern parses and is specific; ids are unique; `unsafe` names a danger."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for name, words in self.words.items():
+            for j, word in enumerate(words):
+                if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*", word):
+                    problems.append((("words", name, j), f"'{word}': one word per entry"))
+        for field, words in (
+            ("negation", self.negation.words),
+            ("typos", self.typos.words),
+            ("typos", self.typos.not_typos),
+        ):
+            for word in words:
+                if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*", word):
+                    problems.append(((field,), f"'{word}': one word per entry"))
+        for j, word in enumerate(self.typos.words):
+            if len(word) < 7:
+                problems.append(
+                    (("typos", "words", j), f"'{word}': only words of 7 letters or more")
+                )
+        levels = {c.id: c.level for c in self.categories}
+        seen: set[str] = set()
+        for i, category in enumerate(self.categories):
+            where: tuple[str | int, ...] = ("categories", i)
+            if category.id in seen:
+                problems.append(((*where, "id"), f"'{category.id}' is used twice"))
+            seen.add(category.id)
+            if category.unsafe is not None and levels.get(category.unsafe) != "danger":
+                dangers = ", ".join(k for k, v in levels.items() if v == "danger") or "none"
+                problems.append(
+                    (
+                        (*where, "unsafe"),
+                        f"'{category.unsafe}' is not a danger category (those are: {dangers})",
+                    )
+                )
+            located: list[tuple[tuple[str | int, ...], str]] = [
+                (
+                    (*where, "rules", j)
+                    if isinstance(rule, str)
+                    else (*where, "rules", j, "unless_negated"),
+                    rule_pattern(rule),
+                )
+                for j, rule in enumerate(category.rules)
+            ]
+            located += [((*where, "except", j), p) for j, p in enumerate(category.exceptions)]
+            for path, pattern in located:
+                try:
+                    parse(pattern, self.words)
+                except PatternError as exc:
+                    problems.append((path, f"{exc} (pattern: {pattern!r})"))
+        if problems:
+            raise LocatedProblems(problems)
+        return self

@@ -1,16 +1,23 @@
 """Safety signals interrupt any dialogue with human help, are recorded, and are never taken
-as an answer; ordinary talk about power and funding does not set them off."""
+as an answer; ordinary talk about power and funding does not set them off.
+
+The detector on its own (levels, negation, idiom, typos, speed screen) is tested at the end;
+the words of every rule are in dialogues/safety.yaml, the corpus run in test_safety_corpus.py.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.errors import SafetyUnavailable
 from bot.loader import load_catalog
-from bot.safety import SafetyDetector
+from bot.safety import NOTHING, SafetyDetector, Screening
+from bot.schema import rule_pattern
 from tests.conftest import DIALOGUES
 
 BULLYING = "my manager has been bullying me"
@@ -42,9 +49,9 @@ def category(catalog: Any, category_id: str) -> Any:
 @pytest.mark.parametrize(
     ("said", "category_id", "help_words"),
     [
-        (BULLYING, "harassment", ["Acas", "0300 123 1100", "trade union"]),
+        (BULLYING, "bullying", ["Acas", "0300 123 1100", "trade union"]),
         (SUICIDAL, "self_harm", ["Samaritans", "116 123", "999"]),
-        ("He threatened me after the meeting", "threats", ["999", "101"]),
+        ("He threatened me after the meeting", "violence", ["999", "101"]),
         ("They said they will take us to court", "legal", ["Citizens Advice", "solicitor"]),
     ],
 )
@@ -128,7 +135,7 @@ def test_an_unclear_reply_to_the_safety_question_asks_it_again(chat: Any) -> Non
 def test_a_once_per_conversation_category_interrupts_only_the_first_time(
     chat: Any, catalog: Any
 ) -> None:
-    assert category(catalog, "harassment").every_time is False
+    assert category(catalog, "bullying").every_time is False
     start_diagnose(chat)
     chat.say(BULLYING)
     chat.say("carry on")
@@ -138,7 +145,7 @@ def test_a_once_per_conversation_category_interrupts_only_the_first_time(
     assert "Acas" not in reply.text
     assert chat.state == "other_party"
     assert conversation(chat).slots["situation"] == BULLYING
-    assert [e["category"] for e in events(chat)] == ["harassment"]
+    assert [e["category"] for e in events(chat)] == ["bullying"]
 
 
 def test_a_once_per_conversation_category_interrupts_again_in_a_new_conversation(
@@ -152,7 +159,7 @@ def test_a_once_per_conversation_category_interrupts_again_in_a_new_conversation
     reply = chat.say(BULLYING)
 
     assert "Acas" in reply.text
-    assert [e["category"] for e in events(chat)] == ["harassment", "harassment"]
+    assert [e["category"] for e in events(chat)] == ["bullying", "bullying"]
     assert len({e["conversation_id"] for e in events(chat)}) == 2
 
 
@@ -204,45 +211,161 @@ def test_a_safety_phrase_in_the_menu_answers_with_help_and_records_it(
     assert chat.engine.store.conversations_of(chat.user) == []  # no dialogue was started
 
 
-# -- screening every message cheaply must never miss a phrase ----------------------------
+# -- screening every message cheaply must never miss a rule --------------------------------
 
-_PHRASE_WORDS = sorted(
-    {
-        word
-        for config in [load_catalog(DIALOGUES).safety]
-        if config is not None
-        for c in config.categories
-        for p in c.phrases
-        for word in p.replace("*", "").split()
-    }
-)
+
+def _rule_words() -> list[str]:
+    config = load_catalog(DIALOGUES).safety
+    assert config is not None
+    patterns = [rule_pattern(r) for c in config.categories for r in c.rules]
+    patterns += [p for c in config.categories for p in c.exceptions]
+    words = {w for p in patterns for w in re.findall(r"[^\W_]+(?:'[^\W_]+)*", p)}
+    words |= {w for ws in config.words.values() for w in ws} | set(config.negation.words)
+    return sorted(words)
+
+
+_RULE_WORDS = _rule_words()
 _FILLER = ["the", "council", "board", "funding", "i", "my", "me", "to", "at", "work", "ment"]
-_GLUE = [" ", "  ", "\n", ", ", "-", "'", "’", ".", ""]
+_GLUE = [" ", "  ", "\n", ", ", "-", "'", "’", ".", "", "! ", "dont ", "im ", "*"]
 
 
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(_PHRASE_WORDS + _FILLER + ["HARASSED", "Suicidal", "sexualised"]),
+            st.sampled_from(_RULE_WORDS + _FILLER + ["HARASSED", "Suicidel", "THREATENED"]),
             st.sampled_from(_GLUE),
         ),
-        max_size=14,
+        max_size=16,
     )
 )
-def test_the_word_screen_finds_exactly_what_the_phrases_find(
-    catalog: Any, pieces: list[tuple[str, str]]
+def test_the_quick_screen_finds_exactly_what_every_rule_finds(
+    detector: SafetyDetector, pieces: list[tuple[str, str]]
 ) -> None:
-    """Messages stitched from the phrases' own words, with odd spacing, punctuation, case and
-    curly apostrophes: the quick screen and the full patterns always agree."""
-    detector = SafetyDetector(catalog.safety)
+    """Messages stitched from the rules' own words, with odd spacing, punctuation, case,
+    contractions and curly apostrophes: the key-word screen and every rule run unfiltered
+    always agree."""
     text = "".join(word + glue for word, glue in pieces)
-    fast, full = detector.detect(text), detector.detect_unscreened(text)
-    assert (fast and fast.category.id) == (full and full.category.id), text
+    assert _ids(detector.screen(text)) == _ids(detector.screen_unfiltered(text)), text
 
 
-def test_a_phrase_at_the_end_of_a_long_ordinary_message_is_found(catalog: Any) -> None:
-    detector = SafetyDetector(catalog.safety)
+def _ids(screening: Screening) -> tuple[str | None, tuple[str, ...]]:
+    alert = screening.alert.category.id if screening.alert else None
+    return alert, tuple(n.category.id for n in screening.notes)
+
+
+def test_a_signal_at_the_end_of_a_long_ordinary_message_is_found(
+    detector: SafetyDetector,
+) -> None:
     text = "The partnership board decides our funding next month; no seat at the table. " * 50
-    assert detector.detect(text) is None
+    assert detector.screen(text) == NOTHING
     assert detector.detect(text + " Honestly I feel suicidal.").category.id == "self_harm"
+
+
+# -- the detector: levels, words as people write them, negation, idiom -------------------
+
+
+@pytest.fixture(scope="module")
+def detector() -> SafetyDetector:
+    return SafetyDetector(load_catalog(DIALOGUES).require_safety())
+
+
+def alert_of(detector: SafetyDetector, text: str) -> str | None:
+    alert = detector.screen(text).alert
+    return alert.category.id if alert else None
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        # the sentences issue 9 names
+        (
+            "the manager at the trust shouted at me on the phone today "
+            "and I felt really threatened",
+            "hostility",
+        ),
+        ("I've been stockpiling my tablets", "self_harm"),
+        ("nobody would even notice if I was gone", "self_harm"),
+        ("he cornered me in the car park after the meeting", "violence"),
+        ("they do my accent back at me every time I speak", "discrimination"),
+        ("I don't feel safe", "violence"),
+        # word forms, contractions and slips
+        ("he threatens me every time we disagree", "violence"),
+        ("Hes been THREATENING me", "violence"),
+        ("feeling suicidel again", "self_harm"),
+        ("i cant cope anymore", "distress"),
+        ("I can’t cope any more", "distress"),
+        ("I'm being bullied at work", "bullying"),
+        ("my colleague told me she wants to kill herself", "self_harm"),
+    ],
+)
+def test_distress_is_heard_as_people_write_it(
+    detector: SafetyDetector, text: str, expect: str
+) -> None:
+    assert alert_of(detector, text) == expect
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "their decision is a real threat to our funding",
+        "the cuts will kill the service",
+        "I'd kill for a seat at that table",
+        "it's a battle every year",
+        "they bulldozed the plan through",
+        "I'm angry, we've written twice",
+        "I'm not in danger, just fed up",
+        "nobody threatened me, I just want to get the tone right",
+        "I have never felt unsafe at the centre",
+        "closing the children's centres is political suicide for the administration",
+        "the suicide prevention strategy is out for consultation",
+        "they're holding a gun to our heads over the contract",
+    ],
+)
+def test_ordinary_power_talk_raises_nothing(detector: SafetyDetector, text: str) -> None:
+    assert detector.screen(text).alert is None, detector.screen(text).alert
+
+
+def test_a_legal_word_is_a_note_and_not_an_alert(detector: SafetyDetector) -> None:
+    screening = detector.screen("We're thinking about a judicial review of the closure")
+    assert screening.alert is None
+    assert [n.category.id for n in screening.notes] == ["legal"]
+    assert screening.notes[0].category.level == "note"
+    assert "\n" not in screening.notes[0].category.message.strip()
+
+
+def test_a_legal_threat_with_fear_is_a_concern_and_keeps_its_note(
+    detector: SafetyDetector,
+) -> None:
+    screening = detector.screen("they've threatened to sue me personally and I'm terrified")
+    assert screening.alert is not None
+    assert (screening.alert.category.id, screening.alert.level) == ("legal_threat", "concern")
+    assert [n.category.id for n in screening.notes] == ["legal"]
+
+
+def test_the_most_serious_signal_wins(detector: SafetyDetector) -> None:
+    text = "he shouted at me in the meeting and now I want to kill myself"
+    screening = detector.screen(text)
+    assert screening.alert is not None
+    assert (screening.alert.category.id, screening.alert.level) == ("self_harm", "danger")
+    assert detector.detect(text) == screening.alert
+
+
+def test_each_signal_names_the_rule_that_found_it(detector: SafetyDetector) -> None:
+    alert = detector.screen("I feel suicidal").alert
+    assert alert is not None
+    assert "suicid" in alert.rule
+
+
+def test_every_concern_category_says_where_to_turn_if_unsafe(catalog: Any) -> None:
+    levels = {c.id: c.level for c in catalog.safety.categories}
+    for c in catalog.safety.categories:
+        if c.level == "concern":
+            assert c.ack and levels[c.unsafe] == "danger"
+        assert c.every_time is (c.level == "danger")
+
+
+def test_without_a_configuration_there_is_no_detector() -> None:
+    with pytest.raises(SafetyUnavailable) as caught:
+        SafetyDetector(None)
+    assert "will not start" in str(caught.value)

@@ -1,0 +1,597 @@
+"""The pattern language of `dialogues/safety.yaml`: text to word stems, patterns to regexes.
+
+Text is lower-cased, contractions and common spellings are written out ("don't" → do not,
+"im" → i am), each word is reduced to its Snowball stem (threatened → threaten), and the
+message becomes one line of `stem/word` tokens with `#` between sentences. A pattern is
+parsed once and compiled to a regular expression over that line, so the regex engine (C)
+does the matching, and a rule can only ever match whole words.
+
+    word        the word in any form: `threaten` = threatens, threatened, threatening
+    =word       only this form, as written: `=ridicule` (not "ridiculous", same stem)
+    word*       any word that starts so, as written: `stockpil*`
+    (a|b c)     one of the alternatives (each may be several words)
+    [a|b]       optional: one of them, or nothing
+    @name       any word of the word list `name` (`words:` in safety.yaml)
+    ...  ...5   up to 3 (or 5) words of anything, within one sentence
+    A ~4 B      A and B within 4 words of each other, in either order (a sentence break
+                between them counts as a word)
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import snowballstemmer  # runs PyStemmer's C build of the stemmer when it is installed
+
+#: Between sentences in a prepared line; gaps never cross it.
+BREAK = "#"
+DEFAULT_GAP = 3
+MOST_WORDS = 20
+
+_stemmer = snowballstemmer.stemmer("english")
+_stem_lock = threading.Lock()  # a Snowball stemmer object is not safe to share mid-call
+_stems: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) stem of one lower-case word; remembered once worked out."""
+    found = _stems.get(word)
+    if found is None:
+        with _stem_lock:
+            found = _stemmer.stemWord(word)
+        if len(_stems) < 200_000:  # a long-running server meets many one-off words
+            _stems[word] = found
+    return found
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# -- normalising text --------------------------------------------------------------------
+
+#: A word (letters or digits, with inner apostrophes: don't, manager's), or a run of
+#: sentence-ending punctuation.
+TOKEN = re.compile(r"\w+(?:'\w+)*|[.!?;\n…]+")
+_BREAKS = frozenset(".!?;\n…")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+
+#: Words written out, with or without their apostrophe, and common chat spellings.
+SPELLED_OUT: dict[str, tuple[str, ...]] = {
+    "cannot": ("can", "not"),
+    "cant": ("can", "not"),
+    "can't": ("can", "not"),
+    "wont": ("will", "not"),
+    "won't": ("will", "not"),
+    "shan't": ("shall", "not"),
+    "ain't": ("is", "not"),
+    "aint": ("is", "not"),
+    "im": ("i", "am"),
+    "ive": ("i", "have"),
+    "youre": ("you", "are"),
+    "theyre": ("they", "are"),
+    "theyve": ("they", "have"),
+    "thats": ("that", "is"),
+    "whats": ("what", "is"),
+    "shes": ("she", "is"),
+    "noone": ("no", "one"),
+    "u": ("you",),
+    "ur": ("your",),
+    "gonna": ("going", "to"),
+    "wanna": ("want", "to"),
+    "gotta": ("got", "to"),
+    "dunno": ("do", "not", "know"),
+    "cos": ("because",),
+    "coz": ("because",),
+    "cuz": ("because",),
+}
+for _base in _words("do does did is was are were have has had could would should must need might"):
+    SPELLED_OUT[_base + "nt"] = SPELLED_OUT[_base + "n't"] = (_base, "not")
+#: After an apostrophe: what the ending stands for ("'s" only after these words).
+_ENDINGS = {"m": "am", "re": "are", "ve": "have", "ll": "will", "d": "would"}
+_IS_BEFORE_S = frozenset(
+    ["he", "she", "it", "that", "there", "here", "what", "who", "where", "how"]
+)
+
+
+def spell_out(word: str) -> tuple[str, ...]:
+    """A lower-case word as the plain words it stands for: "didn't" → ("did", "not")."""
+    known = SPELLED_OUT.get(word)
+    if known is not None:
+        return known
+    if "'" not in word:
+        return (word,)
+    base, _, ending = word.partition("'")
+    if ending == "t" and base.endswith("n"):
+        return (base[:-1], "not")
+    if ending == "s":
+        if base == "let":
+            return ("let", "us")
+        return (base, "is") if base in _IS_BEFORE_S else (base,)  # possessive: the noun
+    if ending in _ENDINGS:
+        return (base, _ENDINGS[ending])
+    return tuple(part for part in word.split("'") if part)
+
+
+# -- the pattern language ----------------------------------------------------------------
+
+
+class PatternError(ValueError):
+    """A pattern that cannot be used; `offset` is where in the pattern the problem is."""
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        self.offset = offset
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Word:
+    stem: str
+
+
+@dataclass(frozen=True)
+class Prefix:
+    start: str
+
+
+@dataclass(frozen=True)
+class Exact:
+    word: str
+    stem: str
+
+
+@dataclass(frozen=True)
+class WordList:
+    name: str
+    stems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Gap:
+    most: int
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Alt:
+    options: tuple[Node, ...]
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Near:
+    left: Node
+    right: Node
+    within: int
+
+
+Node = Word | Exact | Prefix | WordList | Gap | Seq | Alt | Near
+
+_LEX = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<punct>[()\[\]|])
+  | (?P<gap>(?:\.\.\.|…)(?P<gap_n>\d+)?)
+  | (?P<near>~(?P<near_n>\d+)?)
+  | (?P<list>@(?P<list_name>[a-z][a-z0-9_]*))
+  | (?P<word>=?[^\W_]+(?:['’][^\W_]+)*\*?)
+  | (?P<hyphen>-)
+    """,
+    re.VERBOSE,
+)
+_KINDS = ("space", "punct", "gap", "near", "list", "word", "hyphen")
+
+#: Words nearly every message has: a pattern needing only these would match almost always.
+STOP_WORDS = frozenset(
+    _words(
+        """
+        i me my mine myself we us our ours ourselves you your yours yourself he him his himself
+        she her hers herself it its itself they them their theirs themselves themself one
+        a an the and or but if so as than then that this these those there here what which who
+        whom whose when where why how all any some each every no not nor only own same too very
+        just also still even ever about again to of in on at by for from with into onto over
+        under up down out off through after before until while because
+        am is are was were be been being do does did done have has had having will would shall
+        should can could may might must ok okay yes yeah really well lot lots thing things
+        """
+    )
+)
+STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS)
+#: Frequent in coaching talk, though they carry meaning: a worse key than a rarer word.
+_FREQUENT_STEMS = frozenset(
+    stem(w)
+    for w in _words(
+        """
+        feel felt think know want need like see look tell told ask asked come came take took
+        give gave keep kept put time day week year people person work job meet meeting talk
+        said say way back now today last next new right left good bad big little other
+        get got go going went make made
+        """
+    )
+)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Tokens of which any match must contain at least one: the quick screen's index."""
+
+    stems: frozenset[str]
+    prefixes: frozenset[str]
+
+    def common(self) -> list[str]:
+        return sorted(self.stems & STOP_STEMS)
+
+    def rank(self) -> tuple[int, int, int, int, int]:
+        """Lower is a better key: whole words, no common ones, few alternatives, long words."""
+        shortest = min((len(s) for s in self.stems | self.prefixes), default=0)
+        frequent = len(self.stems & _FREQUENT_STEMS)
+        size = len(self.stems) + len(self.prefixes)
+        return (len(self.prefixes), len(self.common()), frequent, size, -shortest)
+
+    def __or__(self, other: Keys) -> Keys:
+        return Keys(self.stems | other.stems, self.prefixes | other.prefixes)
+
+
+class _Parser:
+    def __init__(self, text: str, words: Mapping[str, Iterable[str]]) -> None:
+        self.text = text
+        self.words = words
+        self.tokens = self._lex(text)
+        self.at = 0
+
+    def _lex(self, text: str) -> list[tuple[str, str, int]]:
+        tokens: list[tuple[str, str, int]] = []
+        pos = 0
+        while pos < len(text):
+            m = _LEX.match(text, pos)
+            if m is None:
+                raise PatternError(f"'{text[pos]}' has no meaning in a pattern", pos)
+            kind = next(k for k in _KINDS if m.group(k) is not None)
+            if kind not in ("space", "hyphen"):
+                tokens.append((kind, m.group(), pos))
+            pos = m.end()
+        return tokens
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise PatternError("the pattern is empty: it would match every message", 0)
+        node = self.alternatives()
+        left = self.peek()
+        if left is not None:
+            raise PatternError(f"'{left[1]}' does not close anything", left[2])
+        return node
+
+    def alternatives(self) -> Node:
+        options = [self.sequence()]
+        while (token := self.peek()) is not None and token[1] == "|":
+            self.at += 1
+            options.append(self.sequence())
+        return options[0] if len(options) == 1 else Alt(tuple(options))
+
+    def sequence(self) -> Node:
+        start = self.peek()
+        where = start[2] if start else len(self.text)
+        left = self.parts(where)
+        token = self.peek()
+        if token is None or token[0] != "near":
+            return left
+        self.at += 1
+        within = _count(token[1].lstrip("~"), token[2], "~", default=None)
+        right = self.parts(token[2] + len(token[1]))
+        if (after := self.peek()) is not None and after[0] == "near":
+            raise PatternError("one ~ per group: put one side in ( ) to nest them", after[2])
+        return Near(left, right, within)
+
+    def parts(self, where: int) -> Node:
+        items: list[Node] = []
+        while (token := self.peek()) is not None and token[1] not in ("|", ")", "]"):
+            kind, value, pos = token
+            if kind == "near":
+                break
+            self.at += 1
+            if kind == "gap":
+                if not items or isinstance(items[-1], Gap):
+                    raise PatternError("a gap (...) must come between two words", pos)
+                items.append(Gap(_count(value.lstrip(".…"), pos, "...", default=DEFAULT_GAP)))
+            elif kind == "list":
+                name = value[1:]
+                if name not in self.words:
+                    known = ", ".join(f"@{n}" for n in sorted(self.words)) or "none"
+                    raise PatternError(f"no word list is called '{name}' (known: {known})", pos)
+                stems = sorted({s for w in self.words[name] for s in _word_stems(w)})
+                items.append(WordList(name, tuple(stems)))
+            elif kind == "word":
+                items.append(self.word(value, pos))
+            elif value in "([":
+                inner = self.alternatives()
+                close = self.peek()
+                want = ")" if value == "(" else "]"
+                if close is None or close[1] != want:
+                    raise PatternError(f"'{value}' is never closed with '{want}'", pos)
+                self.at += 1
+                if value == "[":
+                    options = inner.options if isinstance(inner, Alt) else (inner,)
+                    items.append(Alt(options, optional=True))
+                else:
+                    items.append(inner)
+            else:
+                raise PatternError(f"'{value}' does not close anything", pos)
+        if not items:
+            raise PatternError("nothing here to match: an empty alternative or side", where)
+        if isinstance(items[-1], Gap):
+            raise PatternError("a gap (...) must come between two words", where)
+        return items[0] if len(items) == 1 else Seq(tuple(items))
+
+    def word(self, value: str, pos: int) -> Node:
+        lowered = value.lower().translate(_QUOTES)
+        if lowered.startswith("="):
+            exact = spell_out(lowered[1:].rstrip("*"))
+            if len(exact) != 1 or lowered.endswith("*"):
+                raise PatternError(f"'{value}': = takes one plain word", pos)
+            return Exact(exact[0], stem(exact[0]))
+        if lowered.endswith("*"):
+            start = lowered[:-1]
+            if len(start) < 3 or "'" in start:
+                raise PatternError(f"'{value}': give at least 3 letters before a *", pos)
+            return Prefix(start)
+        stems = _word_stems(lowered)
+        if len(stems) == 1:
+            return Word(stems[0])
+        return Seq(tuple(Word(s) for s in stems))
+
+
+def _word_stems(word: str) -> list[str]:
+    return [stem(w) for w in spell_out(word.lower().translate(_QUOTES))]
+
+
+def _count(digits: str, pos: int, what: str, default: int | None) -> int:
+    if not digits:
+        if default is None:
+            raise PatternError(f"say how many words apart, e.g. {what}4", pos)
+        return default
+    n = int(digits)
+    if not 1 <= n <= MOST_WORDS:
+        raise PatternError(f"{what}{n}: give a number of words from 1 to {MOST_WORDS}", pos)
+    return n
+
+
+def parse(pattern: str, words: Mapping[str, Iterable[str]]) -> Node:
+    """The pattern as a tree; PatternError if it cannot be read or would match almost anything."""
+    if pattern.strip() in ("*", "…", "..."):
+        raise PatternError("a lone * or ... would match every message", 0)
+    node = _Parser(pattern, words).parse()
+    found = keys(node)
+    if found is None:
+        raise PatternError(
+            "every part of this pattern is optional or a gap: it would match every message", 0
+        )
+    common = found.common()
+    if common and shortest(node) <= 2:
+        raise PatternError(
+            "this pattern can match with only common words ("
+            + ", ".join(common)
+            + ") and would match almost every message: add a word that carries the meaning",
+            0,
+        )
+    return node
+
+
+def shortest(node: Node) -> int:
+    """How few words a match of `node` can have."""
+    if isinstance(node, Word | Exact | Prefix | WordList):
+        return 1
+    if isinstance(node, Gap):
+        return 0
+    if isinstance(node, Seq):
+        return sum(shortest(i) for i in node.items)
+    if isinstance(node, Alt):
+        return 0 if node.optional else min(shortest(o) for o in node.options)
+    return shortest(node.left) + shortest(node.right)
+
+
+def keys(node: Node) -> Keys | None:
+    """What every match of `node` must contain (None: it can match without any one word)."""
+    found = required(node)
+    return min(found, key=Keys.rank) if found else None
+
+
+def required(node: Node) -> list[Keys]:
+    """Sets of tokens such that every match of `node` holds one token of each set."""
+    if isinstance(node, Word | Exact):
+        return [Keys(frozenset({node.stem}), frozenset())]
+    if isinstance(node, Prefix):
+        return [Keys(frozenset(), frozenset({node.start}))]
+    if isinstance(node, WordList):
+        return [Keys(frozenset(node.stems), frozenset())]
+    if isinstance(node, Gap):
+        return []
+    if isinstance(node, Alt):
+        if node.optional:
+            return []
+        union = Keys(frozenset(), frozenset())
+        for option in node.options:
+            best = keys(option)
+            if best is None:
+                return []
+            union = union | best
+        return [union]
+    parts = (node.left, node.right) if isinstance(node, Near) else node.items
+    return [k for part in parts for k in required(part)]
+
+
+# -- compiling to a regex over a prepared line -------------------------------------------
+
+_ANY_WORD = rf" [^ {BREAK}][^ ]*"
+
+
+def to_regex(node: Node) -> str:
+    """A regex over a prepared line (` stem/word stem/word # stem/word …`) for `node`."""
+    if isinstance(node, Word):
+        return f" {re.escape(node.stem)}/[^ ]*"
+    if isinstance(node, Exact):
+        return f" {re.escape(node.stem)}/{re.escape(node.word)}(?![^ ])"
+    if isinstance(node, Prefix):
+        return f" [^ /]*/{re.escape(node.start)}[^ ]*"
+    if isinstance(node, WordList):
+        return " (?:" + "|".join(re.escape(s) for s in node.stems) + ")/[^ ]*"
+    if isinstance(node, Gap):
+        return f"(?:{_ANY_WORD}){{0,{node.most}}}"
+    if isinstance(node, Seq):
+        return "".join(to_regex(item) for item in node.items)
+    if isinstance(node, Alt):
+        body = "(?:" + "|".join(to_regex(o) for o in node.options) + ")"
+        return body + "?" if node.optional else body
+    gap = f"(?: [^ ]+){{0,{node.within}}}"  # may cross a sentence break
+    left, right = to_regex(node.left), to_regex(node.right)
+    return f"(?:{left}{gap}{right}|{right}{gap}{left})"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A pattern ready to run: its regex, its keys, and every stem it names.
+
+    `keys` is the set the quick screen indexes the pattern by; `also` are the other sets of
+    stems of which a message must hold one each before the regex is worth running, most
+    selective first: "(notice|care) ... if i (died|disappeared)" needs a word of each.
+    """
+
+    regex: re.Pattern[str]
+    keys: Keys
+    also: tuple[frozenset[str], ...]
+    stems: frozenset[str]
+
+
+def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compiled:
+    """One pattern compiled for the detector (PatternError if it is unusable)."""
+    node = parse(pattern, words)
+    found = keys(node)
+    assert found is not None  # parse refused patterns without keys
+    also = tuple(
+        k.stems for k in sorted(set(required(node)) - {found}, key=Keys.rank) if not k.prefixes
+    )
+    return Compiled(re.compile(to_regex(node)), found, also, frozenset(_stems_of(node)))
+
+
+def _stems_of(node: Node) -> set[str]:
+    if isinstance(node, Word | Exact):
+        return {node.stem}
+    if isinstance(node, WordList):
+        return set(node.stems)
+    if isinstance(node, Seq):
+        return set().union(*(_stems_of(i) for i in node.items))
+    if isinstance(node, Alt):
+        return set().union(*(_stems_of(o) for o in node.options))
+    if isinstance(node, Near):
+        return _stems_of(node.left) | _stems_of(node.right)
+    return set()
+
+
+# -- preparing a message -----------------------------------------------------------------
+
+
+class Reader:
+    """Turns a message into the line patterns run over, and the set of stems in it.
+
+    The message is split on white space, and what each distinct chunk becomes (its words
+    written out, a slip put right, their stems, a sentence break after "agenda.") is worked
+    out once and remembered: the same chunks come back turn after turn, and a dictionary
+    look-up is far cheaper than a regex pass over the text.
+    """
+
+    MIN_TYPO_LENGTH = 6
+    MAX_REMEMBERED = 100_000
+
+    def __init__(
+        self,
+        typo_words: Iterable[str] = (),
+        not_typos: Iterable[str] = (),
+        known_stems: Iterable[str] = (),
+    ) -> None:
+        self._typo_words = frozenset(w.lower() for w in typo_words)
+        self._not_typos = frozenset(w.lower() for w in not_typos)
+        self._known = frozenset(known_stems)
+        #: Each typo word with one letter left out → the typo words it came from.
+        self._deletions: dict[str, set[str]] = {}
+        for word in self._typo_words:
+            for d in _deletions(word):
+                self._deletions.setdefault(d, set()).add(word)
+        #: What each chunk of text becomes: its piece of the line, and its stems.
+        self._pieces: dict[str, str] = {}
+        self._stems: dict[str, frozenset[str]] = {}
+
+    def read(self, text: str) -> tuple[list[str], set[str]]:
+        """The message's chunks (for `line`), and the stems it holds."""
+        text = text.lower()
+        if "\n" in text:
+            text = text.replace("\n", " . ")  # a new line ends a sentence too
+        chunks = text.split()
+        try:
+            return chunks, set().union(*map(self._stems.__getitem__, chunks))
+        except KeyError:  # a chunk not seen before (or not kept: see _learn)
+            return chunks, set().union(*[self._learned(c)[1] for c in chunks])
+
+    def line(self, chunks: list[str]) -> str:
+        """The line patterns run over: ` stem/word stem/word # stem/word …`."""
+        try:
+            pieces = list(map(self._pieces.__getitem__, chunks))
+        except KeyError:
+            pieces = [self._learned(c)[0] for c in chunks]
+        return " " + " ".join(filter(None, pieces))
+
+    def _learned(self, chunk: str) -> tuple[str, frozenset[str]]:
+        piece = self._pieces.get(chunk)
+        stems = self._stems.get(chunk)
+        if piece is None or stems is None:
+            return self._learn(chunk)
+        return piece, stems
+
+    def _learn(self, chunk: str) -> tuple[str, frozenset[str]]:
+        parts: list[str] = []
+        stems: list[str] = []
+        for token in TOKEN.findall(chunk.translate(_QUOTES)):
+            if token[0] in _BREAKS:
+                parts.append(BREAK)
+                continue
+            for word in spell_out(token):
+                word = self.correct(word)
+                stems.append(stem(word))
+                parts.append(f"{stems[-1]}/{word}")
+        piece, found = " ".join(parts), frozenset(stems)
+        # A long-running server meets many one-off chunks: past the limit, stop keeping them.
+        if len(self._stems) < self.MAX_REMEMBERED:
+            self._pieces[chunk] = piece
+            self._stems[chunk] = found
+        return piece, found
+
+    def correct(self, word: str) -> str:
+        """`word`, or the typo word it is one slip away from (suicidel → suicidal)."""
+        if (
+            len(word) < self.MIN_TYPO_LENGTH
+            or not self._deletions
+            or word in self._typo_words
+            or word in self._not_typos
+            or stem(word) in self._known
+        ):
+            return word
+        found = set(self._deletions.get(word, ()))  # a letter left out
+        for d in _deletions(word):
+            if d in self._typo_words:  # a letter too many
+                found.add(d)
+            found.update(self._deletions.get(d, ()))  # a letter changed, or two swapped
+        if len({stem(w) for w in found}) == 1:
+            return min(found)
+        return word
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}

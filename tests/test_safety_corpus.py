@@ -1,0 +1,47 @@
+"""The safety screen on the labelled corpus in tests/safety/corpus.yaml: per category, it must
+catch at least 90% of the sentences that should raise it and raise it on at most 5% of those
+that should not (the figures and every mistake: `coach dialogues safety-eval`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.loader import load_catalog
+from bot.safety_eval import Report, detector_classifier, evaluate, format_report, load_corpus
+from tests.conftest import DIALOGUES
+
+CORPUS = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
+MIN_RECALL = 0.90
+MAX_FALSE_ALARMS = 0.05
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    config = load_catalog(DIALOGUES).require_safety()
+    return evaluate(load_corpus(CORPUS), detector_classifier(config), config)
+
+
+def test_the_corpus_is_large_and_spread_over_every_category() -> None:
+    config = load_catalog(DIALOGUES).require_safety()
+    counts = Counter(e.expect for e in load_corpus(CORPUS))
+    levels = {c.id: c.level for c in config.categories}
+    triggers = sum(n for label, n in counts.items() if levels.get(label) in ("danger", "concern"))
+    assert sum(counts.values()) >= 250
+    assert triggers >= 120 and counts["none"] >= 100 and counts["legal"] >= 30
+    assert set(levels) <= set(counts), "every category has sentences"
+
+
+def test_the_detector_catches_and_spares_enough_in_every_category(report: Report) -> None:
+    problems = report.below(MIN_RECALL, MAX_FALSE_ALARMS)
+    assert not problems, "\n".join(problems) + "\n\n" + format_report(report)
+
+
+def test_the_report_lists_each_category_and_level(report: Report) -> None:
+    config = load_catalog(DIALOGUES).require_safety()
+    assert [row.id for row in report.categories] == [c.id for c in config.categories]
+    assert [row.id for row in report.levels] == ["level danger", "level concern", "level note"]
+    text = format_report(report)
+    assert "self_harm" in text and "level note" in text
