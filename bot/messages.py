@@ -119,6 +119,21 @@ SAFETY_STOPPED = (
     "Please do reach out to the people above if you need them."
 )
 SAFETY_ASK = "Would you like to carry on with the coaching, or stop here for now?"
+SAFETY_CONTINUE_HELD = "Thank you. Let's carry on, with what you told me in mind."
+SAFETY_CONTINUE_MENU = "Thank you. Whenever you're ready, here is what we can do:"
+SAFETY_STOPPED_MENU = (
+    "That's completely fine. Please do reach out to the people above if you need them. "
+    "I'm here whenever you want to come back."
+)
+SAFETY_AGAIN = "Before we go on, I'd like to be sure how you are."
+UNSAFE_FALLBACK = (
+    "Please get help now: if you are in danger, call 999. Samaritans are there any time "
+    "on 116 123, and NHS 111 for urgent help that isn't an emergency."
+)
+CONCERN_AGAIN = (
+    "I can hear that this is still with you, and I'm keeping it in mind. We can stop at any "
+    "point: just say pause."
+)
 
 STORAGE_FAILED = "{error}"
 INTERNAL_ERROR = (

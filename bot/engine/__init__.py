@@ -78,7 +78,8 @@ class Engine:
         self.catalog = catalog
         self.settings = settings or EngineSettings()
         self.clock = clock
-        self.safety = SafetyDetector(catalog.safety)
+        # Fails closed: without a valid safety screen the coach does not run at all.
+        self.safety = SafetyDetector(catalog.require_safety())
         self._ctx = Context(store, catalog, self.settings, self.safety)
         self._live = self._ctx.cache
         self._lock = threading.RLock()
@@ -119,7 +120,8 @@ class Engine:
     def current_awaits(self, user_id: str) -> Await:
         """What the user's current question awaits (for channels that draw controls)."""
         with self._lock:
-            return progress.awaits(self._ctx, current(self._ctx, user_id))
+            live = current(self._ctx, user_id)
+            return progress.awaits(self._ctx, live, self._lobby(user_id, live))
 
     def push_due_checkin(
         self, user_id: str, *, channel: str = "terminal", display_name: str | None = None
@@ -185,6 +187,8 @@ class Engine:
                     ctx.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
                 turn = Turn(user_id, now, first)
                 turn.live = current(ctx, user_id, turn)
+                if turn.live is None and not first:  # a safety question asked at the menu
+                    turn.lobby_pending = ctx.store.user_pending(user_id)
                 if turn.notice_only and message is not None and message.text.strip():
                     turn.rows.append(MessageRow("user", message.text.strip(), "menu", None))
                     menu.show_menu(ctx, turn)
@@ -231,8 +235,13 @@ class Engine:
                 live = current(self._ctx, user_id)
             except StorageError as exc:
                 return Reply((BotMessage(str(exc)),), failed=True)
-            question = progress.question(self._ctx, live)
-            return Reply((BotMessage(note), *question), progress.awaits(self._ctx, live))
+            lobby = self._lobby(user_id, live)
+            question = progress.question(self._ctx, live, lobby)
+            return Reply((BotMessage(note), *question), progress.awaits(self._ctx, live, lobby))
+
+    def _lobby(self, user_id: str, live: Live | None) -> str | None:
+        """What a safety interruption at the menu asked the user, when no conversation is on."""
+        return self._ctx.store.user_pending(user_id) if live is None else None
 
     # == routing ================================================================================
 
@@ -246,6 +255,9 @@ class Engine:
         if checkins.start_due(ctx, turn):
             return
         if live is None:
+            if turn.lobby_pending is not None:  # a new chat: that question is behind them
+                turn.lobby_pending = None
+                ctx.store.set_user_pending(turn.user_id, None)
             menu.greet(ctx, turn, display_name)
             return
         if interrupts.idle(ctx, turn, live):
@@ -256,6 +268,9 @@ class Engine:
         """Hand the user's message to whoever's turn it is: safety, the idle prompt, a command,
         starting a dialogue by name, the menu, an interruption's prompt, or the dialogue."""
         ctx = self._ctx
+        pending = interrupts.awaiting_safety_answer(ctx, turn)
+        if pending is not None and interrupts.after_safety(ctx, turn, pending, text):
+            return
         if interrupts.safety(ctx, turn, text):
             return
         live = turn.live
@@ -263,7 +278,14 @@ class Engine:
             return
         lowered = " ".join(text.lower().split()).strip(" .!")
         command = COMMANDS.get(lowered)
-        if command is None and lowered.startswith("start "):
+        starting = command is None and lowered.startswith("start ")
+        if pending is not None and command is None and not starting:
+            interrupts.ask_safety_again(ctx, turn)  # never carry on past it
+            return
+        if turn.lobby_pending is not None:  # a command or a start leaves the question
+            turn.lobby_pending = None
+            ctx.store.set_user_pending(turn.user_id, None)
+        if starting:
             name = lowered.removeprefix("start ").strip()
             if menu.named_dialogue(ctx, name) is not None or not menu.expects_words(ctx, live):
                 menu.start_named(ctx, turn, name)
@@ -279,8 +301,6 @@ class Engine:
         row = live.session.row
         if row.status == "paused":
             menu.welcome_back(ctx, turn, live)
-        elif row.pending == "safety":
-            interrupts.after_safety(ctx, turn, live, text)
         elif row.pending == "resume":
             interrupts.after_resume_prompt(ctx, turn, live, text)
         else:

@@ -5,7 +5,14 @@ and what free text at the menu does.
 from __future__ import annotations
 
 from bot import answers, messages
-from bot.engine.progress import ask_again, awaits, menu_message, resume_choices, start
+from bot.engine.progress import (
+    ask_again,
+    awaits,
+    menu_message,
+    resume_choices,
+    safety_prompt,
+    start,
+)
 from bot.engine.turn import Context, Live, Turn, remember, restore
 from bot.loader import LoadedDialogue
 
@@ -82,7 +89,8 @@ def expects_words(ctx: Context, live: Live | None) -> bool:
     """True where "start …" may be an answer: free text, or a prompt offering "Start…"."""
     if live is None or live.session.row.status == "paused":
         return False
-    if live.session.row.pending in ("resume", "safety"):
+    pending = live.session.row.pending
+    if pending == "resume" or safety_prompt(ctx, pending) is not None:
         return True
     return awaits(ctx, live).kind == "text"
 

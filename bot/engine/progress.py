@@ -27,6 +27,11 @@ from bot.steps import CONTEXT_SLOTS
 from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
 from storage.store import ConversationRow, NextStep
 
+#: What a conversation (or the menu) awaits after a safety interruption: carry on or stop…
+SAFETY_PENDING = "safety"
+#: …or, after a softer signal, "concern:<category>": are you safe, would you like support?
+CONCERN_PENDING = "concern:"
+
 # == starting, answering, finishing =============================================================
 
 
@@ -171,13 +176,18 @@ def complete(ctx: Context, turn: Turn, live: Live) -> None:
 # == what the bot asks ===========================================================================
 
 
-def question(ctx: Context, live: Live | None) -> list[BotMessage]:
-    """The question the user is being asked now, to show it again."""
+def question(ctx: Context, live: Live | None, lobby: str | None = None) -> list[BotMessage]:
+    """The question the user is being asked now, to show it again.
+
+    `lobby` is what a safety interruption at the menu (no conversation) asked, if anything.
+    """
     if live is None:
-        return [menu_message(ctx, None)]
+        prompt = safety_prompt(ctx, lobby)
+        return [prompt if prompt is not None else menu_message(ctx, None)]
     row = live.session.row
-    if row.pending == "safety":
-        return [BotMessage(messages.SAFETY_ASK, safety_choices(ctx))]
+    prompt = safety_prompt(ctx, row.pending)
+    if prompt is not None:
+        return [prompt]
     if row.pending == "resume":
         return [BotMessage(messages.RESUME_PROMPT, resume_choices())]
     if row.pending == "menu":
@@ -185,20 +195,25 @@ def question(ctx: Context, live: Live | None) -> list[BotMessage]:
     return [live.runner.prompt(live.session.state, live.session.slots)]
 
 
-def awaits(ctx: Context, live: Live | None) -> Await:
+def awaits(ctx: Context, live: Live | None, lobby: str | None = None) -> Await:
     """What the question being asked now awaits (for channels that draw controls)."""
-    if live is None or live.session.row.pending == "menu":
+    if live is None:
+        prompt = safety_prompt(ctx, lobby)
+        shown = prompt if prompt is not None else menu_message(ctx, None)
+        return Await("choice", shown.choices, ref=MENU_REF)
+    if live.session.row.pending == "menu":
         return Await("choice", menu_message(ctx, live).choices, ref=MENU_REF)
     row = live.session.row
-    if row.pending == "safety":
-        return Await("choice", safety_choices(ctx), ref=live.session.ref)
+    prompt = safety_prompt(ctx, row.pending)
+    if prompt is not None:
+        return Await("choice", prompt.choices, ref=live.session.ref)
     if row.pending == "resume":
         return Await("choice", resume_choices(), ref=live.session.ref)
     return live.runner.awaits(live.session.state, live.session.slots, live.session.ref)
 
 
 def ask_again(ctx: Context, turn: Turn) -> None:
-    turn.out.extend(question(ctx, turn.live))
+    turn.out.extend(question(ctx, turn.live, turn.lobby_pending))
 
 
 def menu_message(ctx: Context, paused: Live | None, text: str = messages.MENU) -> BotMessage:
@@ -213,11 +228,30 @@ def menu_message(ctx: Context, paused: Live | None, text: str = messages.MENU) -
 
 
 def safety_choices(ctx: Context) -> tuple[Choice, ...]:
-    config = ctx.catalog.safety
+    """After a danger signal (or the support places): carry on, or stop here."""
+    config = ctx.safety.config
+    return (Choice("carry_on", config.continue_label), Choice("stop", config.stop_label))
+
+
+def concern_choices(ctx: Context) -> tuple[Choice, ...]:
+    """After a softer signal: are you safe, and would you like the places to get support?"""
+    labels = ctx.safety.config.concern_labels
     return (
-        Choice("carry_on", config.continue_label if config else "Carry on"),
-        Choice("stop", config.stop_label if config else "Stop here for now"),
+        Choice("support", labels.support),
+        Choice("carry_on", labels.carry_on),
+        Choice("unsafe", labels.unsafe),
+        Choice("stop", labels.stop),
     )
+
+
+def safety_prompt(ctx: Context, pending: str | None) -> BotMessage | None:
+    """The question a safety interruption asked and awaits an answer to, if `pending` is one:
+    `safety` (carry on or stop) or `concern:<category>` (are you safe?)."""
+    if pending == SAFETY_PENDING:
+        return BotMessage(messages.SAFETY_ASK, safety_choices(ctx))
+    if pending is not None and pending.startswith(CONCERN_PENDING):
+        return BotMessage(ctx.safety.config.concern_ask, concern_choices(ctx))
+    return None
 
 
 def resume_choices() -> tuple[Choice, ...]:
@@ -233,16 +267,17 @@ def check_input(ctx: Context, turn: Turn, message: UserInput) -> Reply | None:
     live = turn.live
     if message.ref is not None and message.ref != ref_of(live):
         verify(ctx, turn)  # stale against what is stored, not only against memory
-        out = [BotMessage(messages.STALE), *question(ctx, live)]
-        return Reply(tuple(out), awaits(ctx, live), stale=True)
+        lobby = turn.lobby_pending
+        out = [BotMessage(messages.STALE), *question(ctx, live, lobby)]
+        return Reply(tuple(out), awaits(ctx, live, lobby), stale=True)
     if not message.text.strip():
-        again = question(ctx, live)
+        again = question(ctx, live, turn.lobby_pending)
         first = BotMessage(messages.EMPTY.format(again=messages.ASK_AGAIN).strip())
-        return Reply((first, *again), awaits(ctx, live))
+        return Reply((first, *again), awaits(ctx, live, turn.lobby_pending))
     return None
 
 
 def reply(ctx: Context, turn: Turn) -> Reply:
     """Everything the turn said, and what the question now being asked awaits."""
-    shown = NOTHING if (turn.ended or turn.paused) else awaits(ctx, turn.live)
+    shown = NOTHING if (turn.ended or turn.paused) else awaits(ctx, turn.live, turn.lobby_pending)
     return Reply(tuple(turn.out), shown, ended=turn.ended, refused=turn.refused)

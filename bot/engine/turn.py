@@ -80,6 +80,8 @@ class Turn:
     attributed: int = 0
     #: The conversation taken from memory without asking the store; checked when written.
     unverified: Live | None = None
+    #: What a safety interruption at the menu (no conversation) asked: kept on the user.
+    lobby_pending: str | None = None
     #: `now` as stored: formatted once (a cached_property takes a lock on every first read).
     now_iso: str = field(init=False)
 
