@@ -64,6 +64,16 @@ INVALID = [
 
 
 @functools.cache
+def reading_catalog() -> Catalog:
+    """The test dialogue that asks for short names, acknowledges and reads (no safety file of
+    its own: the shipped one is used)."""
+    loaded = load_catalog(REPO / "tests" / "dialogues_fixture")
+    assert [str(p) for p in loaded.problems if "safety" not in str(p)] == []
+    loaded.safety = shipped_catalog().safety
+    return loaded
+
+
+@functools.cache
 def shipped_catalog() -> Catalog:
     """The shipped dialogues, loaded once (not a fixture: Hypothesis would print it whole)."""
     loaded = load_catalog(REPO / "dialogues")
@@ -203,6 +213,22 @@ def test_random_walks_always_leave_the_user_a_next_move(walk: str, data: st.Data
         store = Store(Path(folder) / "coach.db")
         try:
             _walk(store, shipped_catalog(), walk, data)
+        finally:
+            store.close()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_random_walks_through_names_acks_and_insights(data: st.DataObject) -> None:
+    """The name question, acks and insights keep their footing like any other step."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "coach.db")
+        try:
+            _walk(store, reading_catalog(), "reading", data)
         finally:
             store.close()
 
