@@ -263,4 +263,5 @@ def suggest_name(text: str, max_words: int = 5) -> str:
         words = _words(first)[:max_words]
     else:
         words = best[1]
-    return mid(" ".join(words).strip(" '\"“”‘’"))
+    name = mid(" ".join(words).strip(" '\"“”‘’"))
+    return name or " ".join(text.split()[:max_words])

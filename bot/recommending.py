@@ -115,9 +115,6 @@ class Insights:
         ordered = sorted(dialogue.insights, key=lambda i: -i.weight)  # stable: file order
         self._rules = [(insight, Condition(insight.when)) for insight in ordered]
 
-    def __bool__(self) -> bool:
-        return bool(self._rules)
-
     def applying(self, slots: dict[str, Any]) -> list[dict[str, str]]:
         """Every insight whose `when` holds, best first, as {id, text, source}."""
         return list(self._applying(slots))

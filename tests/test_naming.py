@@ -80,3 +80,7 @@ def test_yes_takes_the_suggestion(said: str) -> None:
 @pytest.mark.parametrize("said", ["the trust board", "no", "Sam", "yes and no"])
 def test_a_name_typed_instead_is_not_a_yes(said: str) -> None:
     assert not accepts_suggestion(said)
+
+
+def test_an_answer_of_only_punctuation_still_gets_a_name() -> None:
+    assert suggest_name('" " " " " " "', 5) == '" " " " "'
