@@ -24,9 +24,17 @@ from statemachine.factory import StateMachineMetaclass
 
 from bot.expressions import Condition
 from bot.loader import LoadedDialogue
-from bot.schema import ChoiceStep, CommitStep, Dialogue, Next, Step, targets_of
+from bot.schema import ChoiceStep, CommitStep, Dialogue, Next, Step, TextStep, targets_of
 from bot.session import Session
-from bot.steps import DUE_SUFFIX, StepRunner, is_asking, resolve
+from bot.steps import (
+    DUE_SUFFIX,
+    NAME_SUFFIX,
+    NOTE_SUFFIX,
+    StepRunner,
+    is_asking,
+    resolve,
+    state_ids_of,
+)
 
 Guard = Callable[[Session], bool]
 
@@ -56,6 +64,10 @@ def _slot_is(slot: str, value: str) -> Guard:
 
 def _room_for_more(most: int) -> Guard:
     return lambda model: len(model.slots.get("commitments") or []) < most
+
+
+def _kept_a_long_answer(note: str) -> Guard:
+    return lambda model: bool(model.slots.get(note))
 
 
 def _going_back_to(state_id: str) -> Guard:
@@ -137,17 +149,29 @@ class CompiledDialogue:
                 step_id: [{"target": due, "cond": picked}, *_branches(nxt)],
                 due: [{"target": step_id, "cond": room}, *_branches(nxt)],
             }
+        if isinstance(step, TextStep) and step.name is not None:
+            # A long answer was kept as the note: ask for a short name before moving on.
+            named = step_id + NAME_SUFFIX
+            note = f"{step.slot}{NOTE_SUFFIX}"
+            long = _guard(f"more than {step.name.max_words} words", _kept_a_long_answer(note))
+            return {
+                step_id: [{"target": named, "cond": long}, *_branches(nxt)],
+                named: _branches(nxt),
+            }
         return {step_id: _branches(nxt)}
 
     def _definition(self) -> dict[str, dict[str, Any]]:
         states: dict[str, dict[str, Any]] = {}
         start = self.start_state
         for step_id, step in self.dialogue.steps.items():
-            ids = [step_id, step_id + DUE_SUFFIX] if step.kind == "commit" else [step_id]
-            for state_id in ids:
+            for state_id in state_ids_of(step_id, step):
                 title = step.title or step_id.replace("_", " ")
+                if state_id.endswith(DUE_SUFFIX):
+                    title = f"{title} (date)"
+                elif state_id.endswith(NAME_SUFFIX):
+                    title = f"{title} (short name)"
                 states[state_id] = {
-                    "name": f"{title} (date)" if state_id.endswith(DUE_SUFFIX) else title,
+                    "name": title,
                     "enter": [_enter(self.runner, state_id)],
                     "on": {},
                 }
@@ -183,9 +207,7 @@ class CompiledDialogue:
     def state_ids(self) -> list[str]:
         ids: list[str] = []
         for step_id, step in self.dialogue.steps.items():
-            ids.append(step_id)
-            if step.kind == "commit":
-                ids.append(step_id + DUE_SUFFIX)
+            ids.extend(state_ids_of(step_id, step))
         return ids
 
     def _successors(self, state_id: str) -> list[str]:
@@ -193,6 +215,8 @@ class CompiledDialogue:
         if isinstance(step, CommitStep):
             other = state_id.removesuffix(DUE_SUFFIX) if phase else state_id + DUE_SUFFIX
             return [other, *targets_of(step)]
+        if isinstance(step, TextStep) and step.name is not None and not phase:
+            return [state_id + NAME_SUFFIX, *targets_of(step)]
         return targets_of(step)
 
     def question_predecessors(self) -> dict[str, set[str]]:

@@ -60,6 +60,10 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Call,
 )
 
+#: Numbers compared without arithmetic everywhere: `max(their_position - my_position,
+#: their_resources - my_resources) >= 2`, `abs(their_expertise - my_expertise) <= 1`.
+FUNCTIONS.update({"max": max, "min": min, "abs": abs})
+
 
 class ExpressionError(ValueError):
     """An expression uses syntax or names the condition language does not allow."""
@@ -130,3 +134,13 @@ class Condition:
 
     def __repr__(self) -> str:
         return f"Condition({self.source!r})"
+
+
+def names_in(source: str) -> frozenset[str]:
+    """The bare names a (checked) condition reads: which slots it is about."""
+    tree = ast.parse(" ".join(source.split()), mode="eval")
+    return frozenset(
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS
+    )

@@ -78,6 +78,10 @@ DATE_UNREADABLE = (
 )
 DATE_PAST = "{date} has already passed. When from today would work?"
 DATE_NOTED = "Noted: {date}. (Say `back` if you meant another day.)"
+NAME_INSTEAD = "What short name would you like me to use instead? A few words is plenty."
+NAME_SHORTER = (
+    "A shorter name, please ({most} words at most). I've kept everything you wrote as well."
+)
 DATE_TOO_FAR = "That's more than three years away. Pick a nearer date so we can follow it up."
 ASK_AGAIN = "Here is the question again:"
 

@@ -26,7 +26,7 @@ Identifier = Annotated[
 
 #: Slots the engine fills itself; conditions and templates may use them in any dialogue.
 BUILTIN_SLOTS: frozenset[str] = frozenset(
-    {"today", "recommendations", "commitments", "step", "dialogue_title"}
+    {"today", "recommendations", "commitments", "step", "dialogue_title", "insights"}
 )
 #: The statuses a follow-up records on a next step (the test-and-learn loop).
 OUTCOME_STATUSES: tuple[str, ...] = ("done", "partly", "not_yet", "dropped")
@@ -48,9 +48,25 @@ class Branch(Strict):
 Next = Identifier | list[Branch]
 
 
+class Ack(Strict):
+    """A short acknowledgement said after an answer is accepted, before the next question."""
+
+    when: str | None = Field(
+        None,
+        description="condition over slots; an ack whose condition names the step's own slot "
+        "answers what was picked, any other only follows an answer of six words or more",
+    )
+    text: str = Field(min_length=1, description="template over the slots")
+
+
 class StepBase(Strict):
     title: str | None = Field(None, description="short name shown in summaries and diagrams")
     source: str | None = Field(None, description="where the idea behind this step comes from")
+    ack: list[Ack] = Field(
+        [],
+        description="asking steps with a slot: acknowledgements tried in order after an "
+        "answer; the first whose `when` holds is said, never the same sentence twice in a row",
+    )
 
 
 class MessageStep(StepBase):
@@ -61,6 +77,15 @@ class MessageStep(StepBase):
     next: Next
 
 
+class NameRule(Strict):
+    """Ask for a short name when the answer is long: the whole answer goes into `<slot>_note`."""
+
+    max_words: int = Field(5, ge=1, le=12, description="answers longer than this get a name")
+    prompt: str = Field(
+        description="asks for the short name; `{{ suggestion }}` is the one the coach suggests"
+    )
+
+
 class TextStep(StepBase):
     """Ask an open question; the answer goes into `slot`."""
 
@@ -68,6 +93,11 @@ class TextStep(StepBase):
     prompt: str
     slot: Identifier
     hint: str | None = Field(None, description="shown when the user asks for help here")
+    name: NameRule | None = Field(
+        None,
+        description="the answer names someone: keep a long answer as `<slot>_note` and ask "
+        'for a short name ("yes" takes the one suggested) to put in `slot`',
+    )
     next: Next
 
 
@@ -159,20 +189,38 @@ class DateStep(StepBase):
 
 
 class SummaryStep(StepBase):
-    """Read back what the user said: `text` is a template over the slots."""
+    """Read back what the user said: `text` is a template over the slots; with `insights`,
+    a coach's reading follows: the dialogue's insights that apply, best first."""
 
     kind: Literal["summary"]
     text: str
+    insights: bool = Field(False, description="add the insights that apply under a heading")
+    insights_heading: str = Field("What I notice:", min_length=1)
+    max_insights: int = Field(4, ge=1, le=12, description="the most insights shown")
     next: Next
 
 
 class RecommendStep(StepBase):
-    """Choose recommendations by their `when` rules and show the best `show` of them."""
+    """Show the recommendations that fit, best first: at least `min`, at most `max`."""
 
     kind: Literal["recommend"]
     text: str = Field(description="introduction shown above the list")
-    show: int = Field(5, ge=1, le=12)
+    min: int = Field(3, ge=1, le=12, description="made up with general advice if fewer fit")
+    max: int = Field(7, ge=1, le=12, description="the most shown")
+    show: int | None = Field(
+        None, ge=1, le=12, description="deprecated: the old name of `max`, still read"
+    )
     next: Next
+
+    @property
+    def most(self) -> int:
+        """The most shown: `max`, or the deprecated `show` where a file still says it."""
+        return self.show if self.show is not None else self.max
+
+    @property
+    def least(self) -> int:
+        """The fewest shown (an old file's `show: 2` alone shows two at least and at most)."""
+        return min(self.min, self.most)
 
 
 class CommitStep(StepBase):
@@ -235,7 +283,27 @@ class Recommendation(Strict):
     text: str = Field(description="what to do, concretely")
     idea: str = Field(description="why it helps: the idea behind it, in a sentence or two")
     source: str = Field(min_length=3, description="citation from the coaching material")
-    when: str | None = Field(None, description="condition over slots; omit to always qualify")
+    when: str | None = Field(
+        None,
+        description="condition over slots that makes it fit; without one it is general "
+        "advice, shown when one of its `words` was said or to make up a step's `min`",
+    )
+    unless: str | None = Field(None, description="condition over slots that rules it out")
+    words: list[Phrase] = Field(
+        [],
+        description="phrases that raise its rank when the user wrote them (matched by word "
+        "stem: 'meeting' finds 'meetings'); each one found adds 10, three at most",
+    )
+    weight: int = Field(1, ge=0, le=100, description="higher comes first")
+
+
+class Insight(Strict):
+    """Something a coach would notice in the answers, said in a summary with `insights`."""
+
+    id: Identifier
+    when: str = Field(description="condition over slots: when this applies")
+    text: str = Field(min_length=1, description="template over the slots: what is noticed")
+    source: str = Field(min_length=3, description="citation from the coaching material")
     weight: int = Field(1, ge=0, le=100, description="higher comes first")
 
 
@@ -250,6 +318,7 @@ class Dialogue(Strict):
     start: Identifier | None = Field(None, description="first step; defaults to the first one")
     steps: dict[Identifier, Step] = Field(min_length=1)
     recommendations: list[Recommendation] = []
+    insights: list[Insight] = []
 
     @field_validator("steps")
     @classmethod
@@ -274,6 +343,8 @@ class Dialogue(Strict):
                 names.add(f"{step.slot}_note")  # type: ignore[union-attr]
             if step.kind == "commit":
                 names.add("pick")
+            if step.kind == "text" and step.name is not None:
+                names.add(f"{step.slot}_note")
         return names
 
     @model_validator(mode="after")
@@ -337,16 +408,40 @@ class Dialogue(Strict):
                         check_template(template)
                     except TemplateProblem as exc:
                         problems.append(((*where, field), str(exc)))
+            problems.extend(((*where, *loc), message) for loc, message in _reading_problems(step))
+            problems.extend(_ack_problems(step, where, names))
+            if step.kind == "summary" and step.insights and not self.insights:
+                problems.append(((*where, "insights"), "`insights: true` needs `insights:`"))
         seen: set[str] = set()
         for i, rec in enumerate(self.recommendations):
             if rec.id in seen:
                 problems.append((("recommendations", i, "id"), f"'{rec.id}' is used twice"))
             seen.add(rec.id)
-            if rec.when is not None:
-                try:
-                    check_expression(rec.when, names)
-                except ExpressionError as exc:
-                    problems.append((("recommendations", i, "when"), str(exc)))
+            for field in ("when", "unless"):
+                condition = getattr(rec, field)
+                if condition is not None:
+                    try:
+                        check_expression(condition, names)
+                    except ExpressionError as exc:
+                        problems.append((("recommendations", i, field), str(exc)))
+            for k, phrase in enumerate(rec.words):
+                if not any(ch.isalnum() for ch in phrase):
+                    problems.append(
+                        (("recommendations", i, "words", k), f"'{phrase}' has no words in it")
+                    )
+        seen = set()
+        for i, insight in enumerate(self.insights):
+            if insight.id in seen:
+                problems.append((("insights", i, "id"), f"'{insight.id}' is used twice"))
+            seen.add(insight.id)
+            try:
+                check_expression(insight.when, names)
+            except ExpressionError as exc:
+                problems.append((("insights", i, "when"), str(exc)))
+            try:
+                check_template(insight.text)
+            except TemplateProblem as exc:
+                problems.append((("insights", i, "text"), str(exc)))
         if self.start is None or self.start in self.steps:
             # With a dangling start everything looks unreachable: report the start alone.
             problems.extend(self._unreachable_steps())
@@ -421,6 +516,51 @@ def choice_problems(step: ChoiceStep) -> list[tuple[tuple[str | int, ...], str]]
         problems.append(
             (("max",), f"`max` is {step.max} but there are only {len(step.choices)} options")
         )
+    return problems
+
+
+def _reading_problems(step: Step) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems of a step's own reading fields: the range a recommend step shows, the
+    prompt of a name question."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(step, RecommendStep):
+        if step.show is not None and "max" in step.model_fields_set:
+            problems.append((("show",), "`show` is the old name of `max`: keep only `max`"))
+        if "min" in step.model_fields_set and step.min > step.most:
+            field = "show" if step.show is not None else "max"
+            problems.append(((field,), f"`min` is {step.min} but `{field}` is {step.most}"))
+    if isinstance(step, TextStep) and step.name is not None:
+        try:
+            check_template(step.name.prompt)
+        except TemplateProblem as exc:
+            problems.append((("name", "prompt"), str(exc)))
+    if isinstance(step, SummaryStep) and step.insights:
+        try:
+            check_template(step.insights_heading)
+        except TemplateProblem as exc:
+            problems.append((("insights_heading",), str(exc)))
+    return problems
+
+
+def _ack_problems(
+    step: Step, where: tuple[str | int, ...], names: set[str]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Acks sit on questions that fill a slot; their conditions and texts must be sound."""
+    if not step.ack:
+        return []
+    if step.kind not in SLOT_KINDS:
+        return [((*where, "ack"), f"a `{step.kind}` step asks nothing to acknowledge")]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, ack in enumerate(step.ack):
+        if ack.when is not None:
+            try:
+                check_expression(ack.when, names)
+            except ExpressionError as exc:
+                problems.append(((*where, "ack", i, "when"), str(exc)))
+        try:
+            check_template(ack.text)
+        except TemplateProblem as exc:
+            problems.append(((*where, "ack", i, "text"), str(exc)))
     return problems
 
 

@@ -1,7 +1,8 @@
 """What each kind of step does: the words it says on entry, what it awaits, how it reads answers.
 
 These are the generic callbacks the compiler attaches to every state; no dialogue has Python
-of its own. A commit step is two states: `<id>` (pick a recommendation) and `<id>__due`.
+of its own. A commit step is two states: `<id>` (pick a recommendation) and `<id>__due`; a
+text step with `name:` is two as well: `<id>` and `<id>__name` (the short name to use).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import zlib
 from typing import Any
 
 from bot import answers, messages, understanding
-from bot.expressions import Condition
+from bot.acknowledging import Acks
+from bot.naming import accepts_suggestion, suggest_name, word_count
+from bot.recommending import Insights, Recommender, bullets
 from bot.schema import (
     NOTED_KINDS,
     ChoiceStep,
@@ -21,6 +24,8 @@ from bot.schema import (
     Recommendation,
     ScaleStep,
     Step,
+    SummaryStep,
+    TextStep,
     YesNoStep,
 )
 from bot.session import Effect, Session
@@ -28,6 +33,7 @@ from bot.templates import render
 from bot.turns import Await, BotMessage, Choice
 
 DUE_SUFFIX = "__due"
+NAME_SUFFIX = "__name"
 #: Where a question keeps the sentence the user wrote with (or instead of) an answer.
 NOTE_SUFFIX = "_note"
 #: A hidden slot: the options last suggested, and at which question ("Is that right?").
@@ -40,11 +46,34 @@ _ABSENT = "__absent__"
 
 
 def resolve(dialogue: Dialogue, state_id: str) -> tuple[str, Step, str]:
-    """The step behind a machine state, and the phase ('' or 'due' for a commit's date)."""
+    """The step behind a machine state, and the phase: '', 'due' for a commit's date, 'name'
+    for a text step's short name."""
     if state_id.endswith(DUE_SUFFIX):
         step_id = state_id.removesuffix(DUE_SUFFIX)
         return step_id, dialogue.steps[step_id], "due"
+    if state_id.endswith(NAME_SUFFIX):
+        step_id = state_id.removesuffix(NAME_SUFFIX)
+        return step_id, dialogue.steps[step_id], "name"
     return state_id, dialogue.steps[state_id], ""
+
+
+def state_ids_of(step_id: str, step: Step) -> list[str]:
+    """The machine states of one step: its own, and its date or name question if it has one."""
+    if step.kind == "commit":
+        return [step_id, step_id + DUE_SUFFIX]
+    if isinstance(step, TextStep) and step.name is not None:
+        return [step_id, step_id + NAME_SUFFIX]
+    return [step_id]
+
+
+def _mentions_insights(step: Step) -> bool:
+    """Whether entering the step must work out the `insights` slot first."""
+    if isinstance(step, SummaryStep) and step.insights:
+        return True
+    return any(
+        "insights" in str(getattr(step, field, None) or "")
+        for field in ("prompt", "text", "hint", "due_prompt", "more_prompt")
+    )
 
 
 def is_asking(step: Step) -> bool:
@@ -67,17 +96,26 @@ class StepRunner:
     def __init__(self, dialogue: Dialogue) -> None:
         self.dialogue = dialogue
         self.recommendations = {r.id: r for r in dialogue.recommendations}
-        self._rules = [(r, Condition(r.when) if r.when else None) for r in dialogue.recommendations]
+        self.recommender = Recommender(dialogue)
+        self.insights = Insights(dialogue)
         self._static_choices: dict[str, tuple[Choice, ...]] = {}
         #: The step behind each machine state, looked up several times a turn.
         self._states: dict[str, tuple[str, Step, str]] = {}
         #: What each choice and scale question's answers can mean, built once per version.
         self._choice_tables: dict[str, understanding.ChoiceTable] = {}
         self._scale_tables: dict[str, understanding.ScaleTable] = {}
+        #: Acknowledgements by state; a state without any is not in it (the usual case).
+        self._acks: dict[str, Acks] = {}
+        #: Steps that work out the `insights` slot when entered.
+        self._reading_steps: frozenset[str] = frozenset(
+            step_id for step_id, step in dialogue.steps.items() if _mentions_insights(step)
+        )
         for step_id, step in dialogue.steps.items():
-            self._states[step_id] = (step_id, step, "")
-            if step.kind == "commit":
-                self._states[step_id + DUE_SUFFIX] = (step_id, step, "due")
+            for state_id in state_ids_of(step_id, step):
+                self._states[state_id] = resolve(dialogue, state_id)
+            slot = getattr(step, "slot", None)
+            if step.ack and slot:
+                self._acks[step_id] = Acks(step.ack, slot)
             if isinstance(step, ChoiceStep):
                 self._choice_tables[step_id] = understanding.ChoiceTable(
                     [
@@ -93,7 +131,7 @@ class StepRunner:
                 )
 
     def resolve(self, state_id: str) -> tuple[str, Step, str]:
-        """The step behind a machine state, and the phase ('' or 'due' for a commit's date)."""
+        """The step behind a machine state, and the phase ('', 'due' or 'name')."""
         found = self._states.get(state_id)
         return found if found is not None else resolve(self.dialogue, state_id)
 
@@ -144,7 +182,9 @@ class StepRunner:
     def prompt(self, state_id: str, slots: dict[str, Any]) -> BotMessage:
         """The question asked at an asking state, with its options."""
         _, step, phase = self.resolve(state_id)
-        if isinstance(step, CommitStep):
+        if phase == "name" and isinstance(step, TextStep) and step.name is not None:
+            text = render(step.name.prompt, {**slots, "suggestion": slots.get(step.slot)})
+        elif isinstance(step, CommitStep):
             if phase == "due":
                 text = render(step.due_prompt, slots)
             elif len(slots.get("commitments") or []) >= step.min:
@@ -178,15 +218,23 @@ class StepRunner:
     # -- entering a state (the machine's entry callback) --------------------------------
 
     def enter(self, state_id: str, session: Session) -> None:
-        _, step, _ = self.resolve(state_id)
+        step_id, step, _ = self.resolve(state_id)
         slots = session.slots
+        if step_id in self._reading_steps:
+            slots["insights"] = self.insights.applying(slots)
         if is_asking(step):
             message = self.prompt(state_id, slots)
             session.say(message.text, message.choices)
-        elif step.kind in ("message", "summary"):
+        elif isinstance(step, SummaryStep):
+            text = render(step.text, slots)
+            shown = slots.get("insights", [])[: step.max_insights] if step.insights else []
+            if shown:
+                text += "\n\n" + bullets(render(step.insights_heading, slots), shown)
+            session.say(text)
+        elif step.kind == "message":
             session.say(render(step.text, slots))
         elif step.kind == "recommend":
-            chosen = self.recommend(slots)[: step.show]
+            chosen = self.recommender.choose(slots, step.least, step.most)
             slots["recommendations"] = [r.id for r in chosen]
             session.say(render(step.text, slots) + "\n\n" + self.describe(chosen))
         elif step.kind == "outcome":
@@ -203,11 +251,6 @@ class StepRunner:
         elif step.kind == "end":
             session.say(render(step.text, slots))
             session.completed = True
-
-    def recommend(self, slots: dict[str, Any]) -> list[Recommendation]:
-        """Every recommendation whose rule holds, highest weight first, file order breaking ties."""
-        qualifying = [rec for rec, rule in self._rules if rule is None or rule(slots)]
-        return sorted(qualifying, key=lambda r: -r.weight)
 
     @staticmethod
     def describe(recs: list[Recommendation]) -> str:
@@ -228,8 +271,8 @@ class StepRunner:
         step_id, step, phase = self.resolve(state_id)
         slots = session.slots
         changes: dict[str, Any] = {}
-        if step.kind == "text":
-            changes[step.slot] = text.strip()
+        if isinstance(step, TextStep):
+            changes = self._read_text(step, phase, slots, text)
         elif isinstance(step, ChoiceStep):
             changes = self._read_choice(state_id, step, session, text)
         elif isinstance(step, ScaleStep):
@@ -373,6 +416,36 @@ class StepRunner:
             raise answers.InvalidAnswer(message, keep=keep, reask=False)
         raise answers.InvalidAnswer(messages.YES_NO)
 
+    @staticmethod
+    def _read_text(step: TextStep, phase: str, slots: dict[str, Any], text: str) -> dict[str, Any]:
+        """The slots a text answer sets. With `name:`, a long answer is kept whole as the note
+        and a short name suggested in the slot; at the name question, a "yes" keeps that
+        suggestion and a few words replace it."""
+        said = text.strip()
+        rule = step.name
+        if rule is None:
+            return {step.slot: said}
+        note = f"{step.slot}{NOTE_SUFFIX}"
+        if phase != "name":
+            if word_count(said) <= rule.max_words:
+                return {step.slot: said, note: None}
+            return {step.slot: suggest_name(said, rule.max_words), note: said}
+        if accepts_suggestion(said):
+            return {step.slot: slots.get(step.slot)}
+        if said.lower().strip(" .!") in answers.NO:
+            raise answers.InvalidAnswer(messages.NAME_INSTEAD)
+        if word_count(said) > rule.max_words:
+            raise answers.InvalidAnswer(messages.NAME_SHORTER.format(most=rule.max_words))
+        name = said.strip(" .!'\"“”‘’")
+        if not name:
+            raise answers.InvalidAnswer(messages.NAME_INSTEAD)
+        return {step.slot: name}
+
+    def acknowledge(self, state_id: str, slots: dict[str, Any], typed: str) -> str | None:
+        """What to say about the answer just accepted at `state_id`, before moving on."""
+        acks = self._acks.get(state_id)
+        return acks.choose(slots, typed) if acks is not None else None
+
     def date_answered(self, state_id: str, slots: dict[str, Any]) -> str | None:
         """The ISO date just given at a date question (to read it back), else None."""
         _, step, phase = self.resolve(state_id)
@@ -405,7 +478,8 @@ class StepRunner:
             if slot is None:
                 continue
             value = slots.get(slot)
-            note = slots.get(f"{slot}{NOTE_SUFFIX}") if step.kind in NOTED_KINDS else None
+            noted = step.kind in NOTED_KINDS or (isinstance(step, TextStep) and step.name)
+            note = slots.get(f"{slot}{NOTE_SUFFIX}") if noted else None
             if value is None and not note:
                 continue
             if value is None:

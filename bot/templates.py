@@ -1,8 +1,10 @@
 """Templates in dialogue files (`prompt`, `text`, …), rendered by Jinja2's sandbox.
 
 Admins can show slots (`{{ other_party }}`), branch (`{% if … %}`), draw the small text
-charts the summaries use (`{{ their_resources | bar }}`) and write dates as people read
-them (`{{ due_date | day }}`); nothing can reach Python objects. A tag on a line of its own
+charts the summaries use (`{{ their_resources | bar }}`), write dates as people read them
+(`{{ due_date | day }}`) and names as they read mid-sentence (`{{ other_party | mid }}`), and
+compare numbers (`max(…)`, `{{ gaps | largest | join_and }}`); nothing can reach Python
+objects. A tag on a line of its own
 leaves no trace, and one that ends a line of text keeps that line's break.
 """
 
@@ -11,10 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from functools import lru_cache
+from numbers import Real
 from typing import Any
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.naming import mid
 
 BAR_WIDTH = 5
 
@@ -54,6 +59,64 @@ def day(value: Any) -> str:
     return f"{when:%A} {when.day} {when:%B %Y}"
 
 
+def _numbers(values: Any) -> list[Any]:
+    """The numbers among `values` (flattening one list), leaving out unanswered slots."""
+    found: list[Any] = []
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        found.extend(v for v in items if isinstance(v, Real) and not isinstance(v, bool))
+    return found
+
+
+def largest_of(*values: Any) -> Any:
+    """`max(a, b, …)` in a template: the largest number given; blank when none is answered."""
+    numbers = _numbers(values)
+    return max(numbers) if numbers else _Blank(name="max")
+
+
+def smallest_of(*values: Any) -> Any:
+    """`min(a, b, …)` in a template: the smallest number given; blank when none is answered."""
+    numbers = _numbers(values)
+    return min(numbers) if numbers else _Blank(name="min")
+
+
+def absolute(value: Any) -> Any:
+    """`abs(x)` in a template; blank when x is not a number."""
+    numbers = _numbers([value])
+    return abs(numbers[0]) if numbers else _Blank(name="abs")
+
+
+def _keys_at(table: Any, pick: Any) -> list[str]:
+    if not isinstance(table, Mapping):
+        return []
+    numbers = {k: v for k, v in table.items() if _numbers([v])}
+    if not numbers:
+        return []
+    best = pick(numbers.values())
+    return [str(k) for k, v in numbers.items() if v == best]
+
+
+def largest(table: Any) -> list[str]:
+    """The keys of a dict holding its largest number, in the dict's order (several on a tie):
+    `{'resources': 3, 'position': 3, 'expertise': 1} | largest` → ['resources', 'position']."""
+    return _keys_at(table, max)
+
+
+def smallest(table: Any) -> list[str]:
+    """The keys of a dict holding its smallest number, in the dict's order."""
+    return _keys_at(table, min)
+
+
+def join_and(values: Any) -> str:
+    """A list as a sentence says it: ['a', 'b', 'c'] → "a, b and c"."""
+    if isinstance(values, (str, Undefined)):
+        return str(values)
+    items = [str(v) for v in values]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 class _Blank(ChainableUndefined):
     """An unanswered slot (or a field of one) renders as an em dash, never as an error."""
 
@@ -70,6 +133,11 @@ _TAG_ENDS = {"block_end", "comment_end", "raw_end"}
 _ENV.filters["bar"] = bar
 _ENV.filters["signed"] = signed
 _ENV.filters["day"] = day
+_ENV.filters["mid"] = mid
+_ENV.filters["largest"] = largest
+_ENV.filters["smallest"] = smallest
+_ENV.filters["join_and"] = join_and
+_ENV.globals.update(max=largest_of, min=smallest_of, abs=absolute)
 
 
 def keep_line_breaks(source: str) -> str:

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
+from bot.engine import COMMANDS as ENGINE_COMMANDS
 from bot.engine import Engine
 from bot.loader import Catalog, load_catalog
 from bot.turns import Await, Reply, UserInput
@@ -67,6 +68,16 @@ INVALID = [
 
 
 @functools.cache
+def reading_catalog() -> Catalog:
+    """The test dialogue that asks for short names, acknowledges and reads (no safety file of
+    its own: the shipped one is used)."""
+    loaded = load_catalog(REPO / "tests" / "dialogues_fixture")
+    assert [str(p) for p in loaded.problems if "safety" not in str(p)] == []
+    loaded.safety = shipped_catalog().safety
+    return loaded
+
+
+@functools.cache
 def shipped_catalog() -> Catalog:
     """The shipped dialogues, loaded once (not a fixture: Hypothesis would print it whole)."""
     loaded = load_catalog(REPO / "dialogues")
@@ -80,6 +91,10 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
+
+
+def is_command(text: str) -> bool:
+    return " ".join(text.lower().split()).strip(" .!") in ENGINE_COMMANDS
 
 
 def valid_answers(awaits: Await, today: dt.date) -> st.SearchStrategy[str]:
@@ -107,7 +122,8 @@ def valid_answers(awaits: Await, today: dt.date) -> st.SearchStrategy[str]:
     if kind == "text":
         return st.one_of(
             st.sampled_from(SENTENCES),
-            st.text(min_size=1, max_size=60),
+            # A word that is a command ("bye", "EXIT") is a command, not an answer.
+            st.text(min_size=1, max_size=60).filter(lambda t: not is_command(t)),
         )
     return st.sampled_from(SENTENCES)
 
@@ -209,6 +225,22 @@ def test_random_walks_always_leave_the_user_a_next_move(walk: str, data: st.Data
         store = Store(Path(folder) / "coach.db")
         try:
             _walk(store, shipped_catalog(), walk, data)
+        finally:
+            store.close()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_random_walks_through_names_acks_and_insights(data: st.DataObject) -> None:
+    """The name question, acks and insights keep their footing like any other step."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "coach.db")
+        try:
+            _walk(store, reading_catalog(), "reading", data)
         finally:
             store.close()
 

@@ -66,3 +66,33 @@ def test_readme_example_of_answers_in_own_words_runs(tmp_path: Path) -> None:
     engine.handle("terminal:b", UserInput("start allies_check"))
     alone = engine.handle("terminal:b", UserInput("nobody yet"))
     assert "Then the first step is one ally." in alone.text
+
+
+def test_readme_reading_example_names_acknowledges_and_reads(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"<!-- example-reading[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
+    assert match, "the README lost its reading example"
+    folder = tmp_path / "dialogues"
+    folder.mkdir()
+    (folder / "who_decides.yaml").write_text(match.group(1), encoding="utf-8")
+    catalog = load_catalog(folder)
+    assert [str(p) for p in catalog.problems if "safety" not in str(p)] == []
+
+    engine = Engine(Store(tmp_path / "c.db"), catalog)
+    engine.open("terminal:a")
+    engine.handle("terminal:a", UserInput("start who_decides"))
+    long = "Honestly I don't even know. The trust board, I suppose, they meet in public"
+    named = engine.handle("terminal:a", UserInput(long))
+    assert "Thank you, that helps." in named.text
+    assert "What shall I call them — 'the trust board'?" in named.text
+    asked = engine.handle("terminal:a", UserInput("yes"))
+    assert "Are you in the room when the trust board decide?" in asked.text
+    acked = engine.handle("terminal:a", UserInput("no"))
+    assert "Then we'll look for ways in from outside." in acked.text
+    engine.handle("terminal:a", UserInput("5"))
+    read = engine.handle("terminal:a", UserInput("1"))
+    assert f'In your words: "{long}"' in read.text
+    assert "What I notice:\n• The gap is wide (5 to 1). (Huxham and Beech (2008))" in read.text
+    assert "1. Ask a question at the public meeting" in read.text
+    assert "Speak first" not in read.text
+    assert "Good luck with the trust board." in read.text

@@ -9,6 +9,7 @@ from typing import Any
 from statemachine.exceptions import TransitionNotAllowed
 
 from bot import answers, messages, templates
+from bot.acknowledging import LAST_ACK
 from bot.compiler import CompiledDialogue, compile_dialogue
 from bot.engine.turn import (
     MENU_REF,
@@ -110,6 +111,8 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
     if noted:
         # "next friday" is ambiguous: say which day was understood.
         turn.say(messages.DATE_NOTED.format(date=templates.day(noted)))
+    ack = live.runner.acknowledge(entry["state"], session.slots, text)
+    said_so_far = len(session.outbox)
     try:
         live.session.compiled.send(live.machine, "answer")
     except TransitionNotAllowed:
@@ -117,6 +120,10 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
         turn.say(messages.PICK_ONE)
         ask_again(ctx, turn)
         return
+    if ack is not None:
+        # Between what reading the answer said and the next question.
+        session.outbox.insert(said_so_far, BotMessage(ack))
+        session.slots[LAST_ACK] = ack
     after_event(ctx, turn, live)
 
 

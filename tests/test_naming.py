@@ -1,0 +1,86 @@
+"""Short names from long answers, and names as they read mid-sentence: pure functions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.naming import accepts_suggestion, mid, suggest_name, word_count
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        (
+            "Honestly I don't even know who made the decision. The trust, I suppose - "
+            "they're closing the clinic",
+            "the trust",
+        ),
+        (
+            "The council's commissioning team, mainly Sam Patel who runs it",
+            "the council's commissioning team",
+        ),
+        ("Westshire Council's commissioning team", "Westshire Council's commissioning team"),
+        ("Sam Patel, who leads commissioning at the council", "Sam Patel"),
+        ("Families on my caseload, for decisions about respite care", "Families on my caseload"),
+        (
+            "I think it is probably the director of adult social care services in the county",
+            "the director",
+        ),
+        (
+            "Our local Health and Wellbeing Board, which meets in public every two months",
+            "Health and Wellbeing Board",
+        ),
+        ("the two churches, the mosque and a councillor", "the two churches"),
+        ("NHS Fife", "NHS Fife"),
+    ],
+)
+def test_the_most_name_like_short_phrase_is_suggested(answer: str, name: str) -> None:
+    assert suggest_name(answer, 5) == name
+
+
+def test_a_suggestion_never_runs_past_the_word_limit() -> None:
+    answer = "The integrated care board's children and young people's mental health programme"
+    for most in range(1, 7):
+        assert 1 <= word_count(suggest_name(answer, most)) <= most
+
+
+@given(st.text(min_size=1, max_size=200), st.integers(1, 8))
+def test_any_answer_gets_a_short_suggestion_and_never_an_error(answer: str, most: int) -> None:
+    assert word_count(suggest_name(answer, most)) <= most
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("The council's commissioning team", "the council's commissioning team"),
+        ("A local charity", "a local charity"),
+        ("Our board", "our board"),
+        ("My manager", "my manager"),
+        ("Their chair", "their chair"),
+        ("This panel", "this panel"),
+        ("NHS Fife", "NHS Fife"),
+        ("Sam Patel", "Sam Patel"),
+        ("Children's Services", "Children's Services"),
+        ("THE TRUST", "THE TRUST"),
+        ("Theatre Royal", "Theatre Royal"),
+        ("the trust", "the trust"),
+    ],
+)
+def test_mid_lowers_only_a_leading_article_or_possessive(name: str, shown: str) -> None:
+    assert mid(name) == shown
+
+
+@pytest.mark.parametrize("said", ["yes", "Yes.", "that's fine", "Yes, that's fine thanks", "ok"])
+def test_yes_takes_the_suggestion(said: str) -> None:
+    assert accepts_suggestion(said)
+
+
+@pytest.mark.parametrize("said", ["the trust board", "no", "Sam", "yes and no"])
+def test_a_name_typed_instead_is_not_a_yes(said: str) -> None:
+    assert not accepts_suggestion(said)
+
+
+def test_an_answer_of_only_punctuation_still_gets_a_name() -> None:
+    assert suggest_name('" " " " " " "', 5) == '" " " " "'
