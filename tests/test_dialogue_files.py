@@ -506,6 +506,8 @@ def engine_after_edit(folder: Path, store: Any, clock: Any, text: str | None) ->
         (folder / "tiny.yaml").unlink()
     else:
         write(folder, text)
+    if not (folder / "safety.yaml").exists():
+        shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
     return Engine(store, load_catalog(folder), clock=clock)
 
 

@@ -11,6 +11,7 @@ from bot.turns import UserInput
 from storage.store import Store
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+SAFETY = README.parent / "dialogues" / "safety.yaml"
 
 
 def example_yaml(name: str = "example-dialogue") -> str:
@@ -24,6 +25,7 @@ def test_readme_example_runs_both_branches(tmp_path: Path) -> None:
     folder = tmp_path / "dialogues"
     folder.mkdir()
     (folder / "quick_check.yaml").write_text(example_yaml(), encoding="utf-8")
+    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
     catalog = load_catalog(folder)
     assert list(catalog.dialogues) == ["quick_check"]
     assert [str(p) for p in catalog.problems if "safety" not in str(p)] == []
@@ -50,6 +52,7 @@ def test_readme_example_of_answers_in_own_words_runs(tmp_path: Path) -> None:
     folder = tmp_path / "dialogues"
     folder.mkdir()
     (folder / "allies_check.yaml").write_text(example_yaml("example-choices"), encoding="utf-8")
+    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
     catalog = load_catalog(folder)
     assert list(catalog.dialogues) == ["allies_check"]
     assert [str(p) for p in catalog.problems if "safety" not in str(p)] == []
@@ -75,6 +78,7 @@ def test_readme_reading_example_names_acknowledges_and_reads(tmp_path: Path) -> 
     folder = tmp_path / "dialogues"
     folder.mkdir()
     (folder / "who_decides.yaml").write_text(match.group(1), encoding="utf-8")
+    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
     catalog = load_catalog(folder)
     assert [str(p) for p in catalog.problems if "safety" not in str(p)] == []
 

@@ -396,3 +396,23 @@ def test_coach_chat_will_not_start_without_its_safety_file(
     assert "safety" in err and "will not start" in err
     if safety is not None:
         assert f"{folder / 'safety.yaml'}:" in err  # file:line:col
+
+
+def test_a_start_of_nothing_at_the_safety_question_is_not_taken_as_an_answer(chat: Chat) -> None:
+    at_situation(chat)
+    chat.say(SUICIDAL)
+
+    reply = chat.say("start nowhere")
+
+    assert conversation(chat).pending == "safety"
+    assert "situation" not in conversation(chat).slots
+    assert [c.value for c in reply.messages[-1].choices] == ["carry_on", "stop"]
+
+
+def test_starting_a_dialogue_by_name_still_works_from_the_safety_question(chat: Chat) -> None:
+    at_situation(chat)
+    chat.say(SUICIDAL)
+
+    chat.say("start own_power")
+
+    assert conversation(chat).dialogue == "own_power"

@@ -279,9 +279,11 @@ class Engine:
         lowered = " ".join(text.lower().split()).strip(" .!")
         command = COMMANDS.get(lowered)
         starting = command is None and lowered.startswith("start ")
-        if pending is not None and command is None and not starting:
-            interrupts.ask_safety_again(ctx, turn)  # never carry on past it
-            return
+        if pending is not None and command is None:
+            named = lowered.removeprefix("start ").strip() if starting else ""
+            if not starting or menu.named_dialogue(ctx, named) is None:
+                interrupts.ask_safety_again(ctx, turn)  # never carry on past it
+                return
         if turn.lobby_pending is not None:  # a command or a start leaves the question
             turn.lobby_pending = None
             ctx.store.set_user_pending(turn.user_id, None)

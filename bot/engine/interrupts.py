@@ -80,7 +80,7 @@ HELD = "_held"
 
 def _record(ctx: Context, turn: Turn, category: str, level: str) -> None:
     ctx.store.record_safety_event(turn.user_id, conv_id(turn), category, turn.now_iso, level)
-    log.info("safety: %s (%s)", category, level)
+    log.info("safety interruption: %s (%s)", category, level)
 
 
 def _ask(ctx: Context, turn: Turn, pending: str, *, said: bool = False) -> None:
