@@ -1298,3 +1298,59 @@ def test_a_reply_lost_in_a_crash_is_made_good_at_the_next_start(
     assert count_rows(db_path, "messages", U1) == turns  # shown again, not run again
     assert count_rows(db_path, "inbox") == 0
     assert restarted.run_stranded(everything=True) == 0
+
+
+# == safety in a DM ===============================================================================
+
+SHOUTED_AT = (
+    "the manager at the trust shouted at me on the phone today and I felt really threatened"
+)
+
+
+def test_distress_typed_at_the_menu_in_a_dm_is_met_with_care_not_the_menu(
+    slack: Slack, store: Store, catalog: Any
+) -> None:
+    slack.dm("hello")
+
+    slack.dm(SHOUTED_AT)
+
+    said = shown(slack.last_post()[1])
+    assert catalog.safety.concern_ask in said
+    assert "Diagnose a power situation" not in slack.labels()
+    labels = catalog.safety.concern_labels
+    assert slack.labels() == [labels.support, labels.carry_on, labels.unsafe, labels.stop]
+
+    slack.click(labels.support)
+
+    hostility = next(c for c in catalog.safety.categories if c.id == "hostility")
+    assert hostility.message.strip().splitlines()[0] in shown(slack.last_post()[1])
+    assert slack.labels() == [catalog.safety.continue_label, catalog.safety.stop_label]
+    assert [(e["category"], e["level"]) for e in store.safety_events_of(U1)] == [
+        ("hostility", "concern")
+    ]
+
+    slack.click(catalog.safety.continue_label)
+
+    assert "Diagnose a power situation" in slack.labels()
+
+
+def test_danger_typed_mid_diagnosis_in_a_dm_stops_the_coaching(slack: Slack, store: Store) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+    before = snapshot(store)
+
+    slack.dm("he cornered me in the car park after the meeting")
+
+    said = shown(slack.last_post()[1])
+    assert "999" in said and "101" in said
+    assert "Who do you most need to influence" not in said
+    assert slack.labels() == ["Carry on with the coaching", "Stop here for now"]
+    row = store.current_conversation(U1)
+    assert row is not None and (row.state, row.pending) == (before[1], "safety")
+    assert "situation" not in row.slots
+
+    slack.click("Stop here for now")
+
+    row = store.current_conversation(U1)
+    assert row is not None and row.status == "paused"
