@@ -14,6 +14,21 @@ GREETING = (
 )
 MENU = "What would you like to do? Pick one:"
 MENU_AGAIN = "What would you like to do next?"
+MENU_SUGGEST = "Thank you for telling me. I've kept what you wrote, so we can start from it."
+MENU_SUGGEST_ASK = "Shall we work through it together? I'd suggest: {title}."
+MENU_SUGGEST_YES = "Yes, let's start"
+MENU_SUGGEST_NO = "Something else"
+MENU_SUGGEST_DECLINED = "Of course."
+MENU_NOT_UNDERSTOOD = (
+    "I'm not sure what you'd like me to do with \"{text}\". Here's what I can do; you can "
+    "also tell me about a situation in a sentence or two, or type `steps` to see your plan."
+)
+STEPS_NONE = (
+    "You have no open next steps yet. A diagnosis ends with two or three, and I'll check in "
+    "when they fall due."
+)
+STEPS_HEAD = "Your open next steps:"
+STEPS_DUE = " (due now)"
 NOTHING_LOADED = (
     "No dialogues are available right now: an admin needs to fix the dialogue files "
     "(`coach dialogues validate` shows what is wrong)."
@@ -28,6 +43,7 @@ COMMANDS_HELP = (
     "  back     – undo your last answer\n"
     "  restart  – start this dialogue again from the beginning\n"
     "  summary  – what you've told me so far\n"
+    "  steps    – your open next steps, with their dates\n"
     "  pause    – stop for now; I'll pick up exactly here next time\n"
     "  menu     – pause this and see everything I can do\n"
     "  start <name> – begin a dialogue (for example: start diagnose)\n"

@@ -26,7 +26,7 @@ Identifier = Annotated[
 
 #: Slots the engine fills itself; conditions and templates may use them in any dialogue.
 BUILTIN_SLOTS: frozenset[str] = frozenset(
-    {"today", "recommendations", "commitments", "step", "dialogue_title", "insights"}
+    {"today", "recommendations", "commitments", "step", "dialogue_title", "insights", "opening"}
 )
 #: The statuses a follow-up records on a next step (the test-and-learn loop).
 OUTCOME_STATUSES: tuple[str, ...] = ("done", "partly", "not_yet", "dropped")
@@ -315,6 +315,13 @@ class Dialogue(Strict):
     version: int = Field(ge=1)
     description: str
     listed: bool = Field(True, description="offer it in the menu (check-ins are not)")
+    also: list[Phrase] = Field(
+        [],
+        description=(
+            "words people use when they want this dialogue, so a sentence typed at the menu "
+            "finds it ('my funding', 'the trust won't listen')"
+        ),
+    )
     start: Identifier | None = Field(None, description="first step; defaults to the first one")
     steps: dict[Identifier, Step] = Field(min_length=1)
     recommendations: list[Recommendation] = []

@@ -187,7 +187,8 @@ class Engine:
                     ctx.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
                 turn = Turn(user_id, now, first)
                 turn.live = current(ctx, user_id, turn)
-                if turn.live is None and not first:  # a safety question asked at the menu
+                if not first and (turn.live is None or turn.live.session.row.pending == "menu"):
+                    # What the coach asked at the menu (a safety question, a suggestion).
                     turn.lobby_pending = ctx.store.user_pending(user_id)
                 if turn.notice_only and message is not None and message.text.strip():
                     turn.rows.append(MessageRow("user", message.text.strip(), "menu", None))
@@ -284,8 +285,8 @@ class Engine:
             if not starting or menu.named_dialogue(ctx, named) is None:
                 interrupts.ask_safety_again(ctx, turn)  # never carry on past it
                 return
-        if turn.lobby_pending is not None:  # a command or a start leaves the question
-            turn.lobby_pending = None
+        if turn.lobby_pending is not None and (command is not None or starting):
+            turn.lobby_pending = None  # a command or a start leaves the question asked
             ctx.store.set_user_pending(turn.user_id, None)
         if starting:
             name = lowered.removeprefix("start ").strip()
@@ -298,7 +299,9 @@ class Engine:
         if live is None or live.session.row.pending == "menu":
             # Free text at the menu: a due check-in comes before anything picked.
             if not checkins.start_due(ctx, turn):
-                menu.lobby(ctx, turn, text)
+                wanted = menu.lobby(ctx, turn, text)
+                if wanted is not None:  # "what were my steps?": that command
+                    commands.HANDLERS[wanted](ctx, turn)
             return
         row = live.session.row
         if row.status == "paused":

@@ -12,6 +12,7 @@ from bot import messages
 from bot.engine.menu import open_menu, show_menu
 from bot.engine.progress import ask_again, restart
 from bot.engine.turn import Context, Live, Turn
+from bot.templates import day
 
 Handler = Callable[[Context, Turn], None]
 
@@ -51,6 +52,24 @@ def help_(ctx: Context, turn: Turn) -> None:
         hint = live.runner.hint(live.session.state, live.session.slots)
         if hint:
             turn.say(messages.HINT.format(hint=hint))
+    ask_again(ctx, turn)
+
+
+@command("steps", "my steps", "next steps", "my next steps", "my plan")
+def steps(ctx: Context, turn: Turn) -> None:
+    """The user's open next steps, soonest first, each with its date and the idea behind it."""
+    found = sorted(ctx.store.open_next_steps(turn.user_id), key=lambda s: s.due_date)
+    if not found:
+        turn.say(messages.STEPS_NONE)
+    else:
+        lines = [messages.STEPS_HEAD]
+        today = turn.today.isoformat()
+        for step in found:
+            due = messages.STEPS_DUE if step.due_date <= today else ""
+            lines.append(f"• {step.title or step.text} — by {day(step.due_date)}{due}")
+            if step.idea:
+                lines.append(f"  Why: {step.idea}")
+        turn.say("\n".join(lines))
     ask_again(ctx, turn)
 
 

@@ -4,17 +4,24 @@ and what free text at the menu does.
 
 from __future__ import annotations
 
-from bot import answers, messages
+import json
+
+from bot import answers, messages, understanding
 from bot.engine.progress import (
+    SUGGEST_PENDING,
     ask_again,
     awaits,
+    lobby_prompt,
     menu_message,
     resume_choices,
     safety_prompt,
     start,
+    suggest_choices,
+    suggestion_of,
 )
 from bot.engine.turn import Context, Live, Turn, remember, restore
 from bot.loader import LoadedDialogue
+from bot.turns import Choice
 
 
 def greet(ctx: Context, turn: Turn, display_name: str | None) -> None:
@@ -52,24 +59,133 @@ def welcome_back(ctx: Context, turn: Turn, live: Live) -> None:
     ask_again(ctx, turn)
 
 
-def lobby(ctx: Context, turn: Turn, text: str) -> None:
-    """Free text at the menu: a pick starts or resumes a dialogue; anything else shows it."""
+def lobby(ctx: Context, turn: Turn, text: str) -> str | None:
+    """Free text at the menu, answered, never just shown the menu again: a pick starts or
+    resumes a dialogue; a sentence is matched to what the coach can do (a dialogue is offered
+    with the sentence kept for it; "what were my steps?" is a command, returned for the
+    caller to run); anything else says what the coach can do."""
     live = turn.live
     paused = live if live is not None and live.session.row.status == "paused" else None
+    suggested = suggestion_of(ctx, turn.lobby_pending)
+    if turn.lobby_pending is not None:
+        _settle_lobby(ctx, turn)
+    if suggested is not None:
+        said = understanding.read_yes_no(text)
+        if said.value is True or _picked(ctx, text, suggest_choices()) == "yes":
+            start(ctx, turn, suggested[0], opening=suggested[1])
+            return None
+        if said.value is False or _picked(ctx, text, suggest_choices()) == "no":
+            turn.say(messages.MENU_SUGGEST_DECLINED)
+            show_menu(ctx, turn)
+            return None
     menu = menu_message(ctx, paused)
-    try:
-        picked = answers.pick_choice(text, menu.choices).value if menu.choices else None
-    except answers.InvalidAnswer:
-        picked = None
+    picked = _picked(ctx, text, menu.choices) if menu.choices else None
     if picked == "resume" and paused is not None:
         paused.session.row.pending = None
         welcome_back(ctx, turn, paused)
-    elif picked is not None:
+        return None
+    if picked is not None:
         start(ctx, turn, ctx.catalog.dialogues[picked])
+        return None
+    wanted = _wanted(ctx, text)
+    if wanted in MENU_COMMANDS:
+        return wanted
+    if wanted is None and understanding.is_sentence(text) and ctx.catalog.listed():
+        wanted = ctx.catalog.listed()[0].id  # a situation on their mind: start there
+    if wanted is not None:
+        title = ctx.catalog.dialogues[wanted].dialogue.title
+        opening = text.strip() if understanding.is_sentence(text) else None
+        _suggest(ctx, turn, wanted, opening, title)
+        return None
+    if turn.first_contact:
+        turn.say(messages.GREETING.format(name=""))
     else:
-        if turn.first_contact:
-            turn.say(messages.GREETING.format(name=""))
-        show_menu(ctx, turn)
+        turn.say(messages.MENU_NOT_UNDERSTOOD.format(text=text.strip()[:60]))
+    show_menu(ctx, turn)
+    return None
+
+
+#: Commands a sentence at the menu may ask for, and the words people use for each.
+MENU_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "steps": (
+        "My next steps",
+        (
+            "my steps",
+            "next steps",
+            "my next steps",
+            "my plan",
+            "the plan",
+            "my actions",
+            "what did i commit to",
+            "what i committed to",
+            "what did i say i would do",
+            "what were my steps",
+            "steps from last time",
+            "what i planned",
+            "my to do",
+        ),
+    ),
+    "help": (
+        "What you can do",
+        (
+            "help",
+            "what can you do",
+            "how does this work",
+            "what is this",
+            "commands",
+            "how do i use this",
+            "what do i do",
+            "i'm lost",
+            "options",
+        ),
+    ),
+}
+
+
+def _wanted(ctx: Context, text: str) -> str | None:
+    """Which dialogue or menu command a sentence asks for, if one clearly does."""
+    reading = understanding.read_choices(text, _intents(ctx))
+    if reading.outcome == "picked" and len(reading.values) == 1:
+        return reading.values[0]
+    return None
+
+
+_INTENTS: dict[tuple[int, int], understanding.ChoiceTable] = {}
+
+
+def _intents(ctx: Context) -> understanding.ChoiceTable:
+    """What can be asked for at the menu, built once per catalog."""
+    key = (id(ctx.catalog), len(ctx.catalog.dialogues))
+    table = _INTENTS.get(key)
+    if table is None:
+        options = [understanding.Option(d.id, d.title, tuple(d.also)) for d in ctx.catalog.listed()]
+        options += [
+            understanding.Option(name, label, also) for name, (label, also) in MENU_COMMANDS.items()
+        ]
+        table = _INTENTS[key] = understanding.ChoiceTable(options)
+    return table
+
+
+def _picked(ctx: Context, text: str, choices: tuple[Choice, ...]) -> str | None:
+    try:
+        return answers.pick_choice(text, choices).value
+    except answers.InvalidAnswer:
+        return None
+
+
+def _suggest(ctx: Context, turn: Turn, dialogue_id: str, opening: str | None, title: str) -> None:
+    pending = SUGGEST_PENDING + json.dumps({"id": dialogue_id, "opening": opening})
+    turn.lobby_pending = pending
+    ctx.store.set_user_pending(turn.user_id, pending)
+    turn.say(messages.MENU_SUGGEST.format(title=title) if opening else "")
+    prompt = lobby_prompt(ctx, pending)
+    if prompt is not None:
+        turn.out.append(prompt)
+
+
+def _settle_lobby(ctx: Context, turn: Turn) -> None:
+    turn.lobby_pending = None
+    ctx.store.set_user_pending(turn.user_id, None)
 
 
 def named_dialogue(ctx: Context, name: str) -> LoadedDialogue | None:

@@ -4,6 +4,7 @@ question the user is being asked now (with what it awaits), menu and interruptio
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from statemachine.exceptions import TransitionNotAllowed
@@ -32,15 +33,23 @@ from storage.store import ConversationRow, NextStep
 SAFETY_PENDING = "safety"
 #: …or, after a softer signal, "concern:<category>": are you safe, would you like support?
 CONCERN_PENDING = "concern:"
+#: At the menu, a sentence that seemed to want a dialogue: `suggest:{"id": …, "opening": …}`.
+SUGGEST_PENDING = "suggest:"
 
 # == starting, answering, finishing =============================================================
 
 
 def start(
-    ctx: Context, turn: Turn, loaded: LoadedDialogue, *, follow_up: NextStep | None = None
+    ctx: Context,
+    turn: Turn,
+    loaded: LoadedDialogue,
+    *,
+    follow_up: NextStep | None = None,
+    opening: str | None = None,
 ) -> None:
     """Begin a dialogue. A check-in pauses the current conversation; anything else sets it
-    aside (kept in the history, marked abandoned)."""
+    aside (kept in the history, marked abandoned). `opening` is what the user wrote at the
+    menu that led here: dialogues read it back as the `opening` slot."""
     current = turn.live
     if current is not None:
         row = current.session.row
@@ -56,6 +65,8 @@ def start(
         "dialogue_title": loaded.dialogue.title,
         "today": turn.today.isoformat(),
     }
+    if opening:
+        slots["opening"] = opening
     if follow_up is not None:
         slots["step"] = {
             "id": follow_up.id,
@@ -188,9 +199,9 @@ def question(ctx: Context, live: Live | None, lobby: str | None = None) -> list[
 
     `lobby` is what a safety interruption at the menu (no conversation) asked, if anything.
     """
-    if live is None:
-        prompt = safety_prompt(ctx, lobby)
-        return [prompt if prompt is not None else menu_message(ctx, None)]
+    if live is None or live.session.row.pending == "menu":
+        prompt = lobby_prompt(ctx, lobby)
+        return [prompt if prompt is not None else menu_message(ctx, live)]
     row = live.session.row
     prompt = safety_prompt(ctx, row.pending)
     if prompt is not None:
@@ -204,12 +215,10 @@ def question(ctx: Context, live: Live | None, lobby: str | None = None) -> list[
 
 def awaits(ctx: Context, live: Live | None, lobby: str | None = None) -> Await:
     """What the question being asked now awaits (for channels that draw controls)."""
-    if live is None:
-        prompt = safety_prompt(ctx, lobby)
-        shown = prompt if prompt is not None else menu_message(ctx, None)
+    if live is None or live.session.row.pending == "menu":
+        prompt = lobby_prompt(ctx, lobby)
+        shown = prompt if prompt is not None else menu_message(ctx, live)
         return Await("choice", shown.choices, ref=MENU_REF)
-    if live.session.row.pending == "menu":
-        return Await("choice", menu_message(ctx, live).choices, ref=MENU_REF)
     row = live.session.row
     prompt = safety_prompt(ctx, row.pending)
     if prompt is not None:
@@ -267,6 +276,35 @@ def resume_choices() -> tuple[Choice, ...]:
         Choice("restart", messages.RESTART_LABEL),
         Choice("menu", messages.MENU_LABEL),
     )
+
+
+def lobby_prompt(ctx: Context, pending: str | None) -> BotMessage | None:
+    """What the coach asked at the menu and awaits: a safety question, or whether to start
+    the dialogue a sentence typed there seemed to want."""
+    suggested = suggestion_of(ctx, pending)
+    if suggested is not None:
+        title = suggested[0].dialogue.title
+        return BotMessage(messages.MENU_SUGGEST_ASK.format(title=title), suggest_choices())
+    return safety_prompt(ctx, pending)
+
+
+def suggestion_of(ctx: Context, pending: str | None) -> tuple[LoadedDialogue, str | None] | None:
+    """The dialogue a pending menu suggestion names, and the sentence that led to it."""
+    if pending is None or not pending.startswith(SUGGEST_PENDING):
+        return None
+    try:
+        data = json.loads(pending.removeprefix(SUGGEST_PENDING))
+        loaded = ctx.catalog.dialogues.get(str(data["id"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if loaded is None:
+        return None
+    opening = data.get("opening")
+    return loaded, opening if isinstance(opening, str) else None
+
+
+def suggest_choices() -> tuple[Choice, ...]:
+    return (Choice("yes", messages.MENU_SUGGEST_YES), Choice("no", messages.MENU_SUGGEST_NO))
 
 
 def check_input(ctx: Context, turn: Turn, message: UserInput) -> Reply | None:

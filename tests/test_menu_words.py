@@ -1,0 +1,142 @@
+"""A sentence typed at the menu is answered, never met with the menu alone: a question about
+one's plan shows it, "what can you do?" the commands, a situation is offered a dialogue (with
+what was written kept for it), and anything else says what the coach can do."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import messages
+from bot.engine import Engine, EngineSettings
+from bot.loader import Catalog
+from storage.store import Store
+from tests.conftest import Chat, FakeClock
+
+SITUATION = (
+    "the regional partnership is about to decide our funding and I have no seat at the table"
+)
+MENU_LABELS = ["Diagnose a power situation", "Reflect on your own power"]
+
+
+def labels(chat: Chat) -> list[str]:
+    assert chat.last is not None
+    return [c.label for c in chat.last.messages[-1].choices]
+
+
+def plant_step(chat: Chat, title: str, due: str, idea: str) -> None:
+    store = chat.engine.store
+    with store.transaction():
+        store.ensure_user(chat.user, "terminal", None, "2026-11-20T09:00:00+00:00")
+        from storage.store import ConversationRow
+
+        row = ConversationRow(
+            0, chat.user, "diagnose", 2, "d", "done", "completed", None, {}, [], 9, None,
+            "2026-11-20T09:00:00+00:00", "2026-11-20T09:00:00+00:00",
+        )  # fmt: skip
+        store.create_conversation(row)
+        store.add_next_steps(
+            row.id,
+            chat.user,
+            [{"title": title, "text": title, "idea": idea, "due_date": due}],
+            "2026-11-20T09:00:00+00:00",
+        )
+
+
+@pytest.mark.parametrize(
+    "asked",
+    ["What were my next steps from last time?", "what did I commit to?", "steps", "my plan"],
+)
+def test_asking_for_ones_plan_at_the_menu_shows_it(chat: Chat, asked: str) -> None:
+    plant_step(chat, "Ask the chair for a seat", "2026-11-27", "Position is a source of power.")
+    chat.open()
+
+    reply = chat.say(asked)
+
+    assert "Your open next steps:" in reply.text
+    assert "Ask the chair for a seat — by Friday 27 November 2026" in reply.text
+    assert "Why: Position is a source of power." in reply.text
+    assert labels(chat) == MENU_LABELS
+
+
+def test_asking_for_a_plan_with_none_says_so_and_how_one_is_made(chat: Chat) -> None:
+    chat.open()
+
+    reply = chat.say("What were my next steps from last time?")
+
+    assert messages.STEPS_NONE in reply.text
+    assert labels(chat) == MENU_LABELS
+
+
+def test_what_can_you_do_lists_the_commands(chat: Chat) -> None:
+    chat.open()
+
+    reply = chat.say("what can you do?")
+
+    assert messages.COMMANDS_HELP in reply.text
+
+
+def test_a_word_that_means_nothing_here_is_answered_not_ignored(chat: Chat) -> None:
+    chat.open()
+
+    reply = chat.say("banana")
+
+    assert 'not sure what you\'d like me to do with "banana"' in reply.text
+    assert labels(chat) == MENU_LABELS
+
+
+def test_a_situation_typed_at_the_menu_is_offered_a_diagnosis_and_kept(chat: Chat) -> None:
+    chat.open()
+
+    reply = chat.say(SITUATION)
+
+    assert "I've kept what you wrote" in reply.text
+    assert "Diagnose a power situation" in reply.messages[-1].text
+    assert labels(chat) == [messages.MENU_SUGGEST_YES, messages.MENU_SUGGEST_NO]
+    assert reply.awaits.kind == "choice"
+
+    chat.say("yes please")
+
+    row = chat.engine.store.current_conversation(chat.user)
+    assert row is not None
+    assert (row.dialogue, row.slots.get("opening")) == ("diagnose", SITUATION)
+
+
+def test_a_reflection_typed_at_the_menu_is_offered_the_reflection(chat: Chat) -> None:
+    chat.open()
+
+    reply = chat.say("I want to think about the power I hold over the families I work with")
+
+    assert "Reflect on your own power" in reply.messages[-1].text
+
+
+def test_saying_no_to_the_offer_shows_the_menu(chat: Chat) -> None:
+    chat.open()
+    chat.say(SITUATION)
+
+    reply = chat.say("no thanks")
+
+    assert "Of course." in reply.text
+    assert labels(chat) == MENU_LABELS
+    assert chat.engine.store.conversations_of(chat.user) == []
+
+
+def test_the_offer_survives_a_restart_of_the_coach(
+    chat: Chat, store: Store, catalog: Catalog, clock: FakeClock
+) -> None:
+    chat.open()
+    chat.say(SITUATION)
+
+    later = Chat(Engine(store, catalog, settings=EngineSettings(), clock=clock), chat.user)
+    later.say("1")
+
+    row = store.current_conversation(chat.user)
+    assert row is not None and row.slots.get("opening") == SITUATION
+
+
+def test_a_menu_pick_still_starts_at_once(chat: Chat) -> None:
+    chat.open()
+
+    chat.say("2")
+
+    row = chat.engine.store.current_conversation(chat.user)
+    assert row is not None and row.dialogue == "own_power"
