@@ -18,8 +18,6 @@ from bot.safety import NOTHING, SafetyDetector, Screening
 from bot.schema import rule_pattern
 from tests.conftest import DIALOGUES
 
-BULLYING = "my manager has been bullying me"
-SUICIDAL = "I feel suicidal"
 
 
 def events(chat: Any) -> list[dict[str, Any]]:
