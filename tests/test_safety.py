@@ -18,16 +18,6 @@ from bot.safety import NOTHING, SafetyDetector, Screening
 from bot.schema import rule_pattern
 from tests.conftest import DIALOGUES
 
-
-
-def events(chat: Any) -> list[dict[str, Any]]:
-    return chat.engine.store.safety_events_of(chat.user)
-
-
-def category(catalog: Any, category_id: str) -> Any:
-    return next(c for c in catalog.safety.categories if c.id == category_id)
-
-
 # -- screening every message cheaply must never miss a rule --------------------------------
 
 
