@@ -15,6 +15,7 @@ does the matching, and a rule can only ever match whole words.
     ...  ...5   up to 3 (or 5) words of anything, within one sentence
     A ~4 B      A and B within 4 words of each other, in either order (a sentence break
                 between them counts as a word)
+    $           the end of a sentence or of the message: `better off $`
 """
 
 from __future__ import annotations
@@ -155,6 +156,11 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class End:
+    """The end of a sentence, or of the message."""
+
+
+@dataclass(frozen=True)
 class Seq:
     items: tuple[Node, ...]
 
@@ -172,7 +178,7 @@ class Near:
     within: int
 
 
-Node = Word | Exact | Prefix | WordList | Gap | Seq | Alt | Near
+Node = Word | Exact | Prefix | WordList | Gap | End | Seq | Alt | Near
 
 _LEX = re.compile(
     r"""
@@ -181,12 +187,13 @@ _LEX = re.compile(
   | (?P<gap>(?:\.\.\.|…)(?P<gap_n>\d+)?)
   | (?P<near>~(?P<near_n>\d+)?)
   | (?P<list>@(?P<list_name>[a-z][a-z0-9_]*))
+  | (?P<end>\$)
   | (?P<word>=?[^\W_]+(?:['’][^\W_]+)*\*?)
   | (?P<hyphen>-)
     """,
     re.VERBOSE,
 )
-_KINDS = ("space", "punct", "gap", "near", "list", "word", "hyphen")
+_KINDS = ("space", "punct", "gap", "near", "list", "end", "word", "hyphen")
 
 #: Words nearly every message has: a pattern needing only these would match almost always.
 STOP_WORDS = frozenset(
@@ -312,6 +319,8 @@ class _Parser:
                 items.append(WordList(name, tuple(stems)))
             elif kind == "word":
                 items.append(self.word(value, pos))
+            elif kind == "end":
+                items.append(End())
             elif value in "([":
                 inner = self.alternatives()
                 close = self.peek()
@@ -390,7 +399,7 @@ def shortest(node: Node) -> int:
     """How few words a match of `node` can have."""
     if isinstance(node, Word | Exact | Prefix | WordList):
         return 1
-    if isinstance(node, Gap):
+    if isinstance(node, Gap | End):
         return 0
     if isinstance(node, Seq):
         return sum(shortest(i) for i in node.items)
@@ -413,7 +422,7 @@ def required(node: Node) -> list[Keys]:
         return [Keys(frozenset(), frozenset({node.start}))]
     if isinstance(node, WordList):
         return [Keys(frozenset(node.stems), frozenset())]
-    if isinstance(node, Gap):
+    if isinstance(node, Gap | End):
         return []
     if isinstance(node, Alt):
         if node.optional:
@@ -446,6 +455,8 @@ def to_regex(node: Node) -> str:
         return " (?:" + "|".join(re.escape(s) for s in node.stems) + ")/[^ ]*"
     if isinstance(node, Gap):
         return f"(?:{_ANY_WORD}){{0,{node.most}}}"
+    if isinstance(node, End):
+        return f" {BREAK}"
     if isinstance(node, Seq):
         return "".join(to_regex(item) for item in node.items)
     if isinstance(node, Alt):
@@ -541,12 +552,12 @@ class Reader:
             return chunks, set().union(*[self._learned(c)[1] for c in chunks])
 
     def line(self, chunks: list[str]) -> str:
-        """The line patterns run over: ` stem/word stem/word # stem/word …`."""
+        """The line patterns run over: ` stem/word stem/word # stem/word … #`."""
         try:
             pieces = list(map(self._pieces.__getitem__, chunks))
         except KeyError:
             pieces = [self._learned(c)[0] for c in chunks]
-        return " " + " ".join(filter(None, pieces))
+        return " " + " ".join(filter(None, pieces)) + f" {BREAK}"
 
     def _learned(self, chunk: str) -> tuple[str, frozenset[str]]:
         piece = self._pieces.get(chunk)
