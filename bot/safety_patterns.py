@@ -38,11 +38,12 @@ _stems: dict[str, str] = {}
 
 
 def stem(word: str) -> str:
-    """The Snowball (Porter 2) stem of one lower-case word; remembered once worked out."""
+    """The Snowball (Porter 2) stem of one lower-case word (of its verb, for an irregular past
+    form: slept → sleep); remembered once worked out."""
     found = _stems.get(word)
     if found is None:
         with _stem_lock:
-            found = _stemmer.stemWord(word)
+            found = _stemmer.stemWord(IRREGULAR.get(word, word))
         if len(_stems) < 200_000:  # a long-running server meets many one-off words
             _stems[word] = found
     return found
@@ -91,6 +92,34 @@ SPELLED_OUT: dict[str, tuple[str, ...]] = {
 }
 for _base in _words("do does did is was are were have has had could would should must need might"):
     SPELLED_OUT[_base + "nt"] = SPELLED_OUT[_base + "n't"] = (_base, "not")
+#: Irregular past forms, as their verb: a stem does not join "slept" to "sleep". Forms that
+#: are mostly other words are left out ("gone", "left" is kept: "left me out" = leave).
+IRREGULAR: dict[str, str] = {
+    form: verb
+    for verb, forms in (
+        line.split(":")
+        for line in _words(
+            """
+            arise:arose,arisen awake:awoke,awoken beat:beaten become:became begin:began,begun
+            bend:bent bite:bitten bleed:bled blow:blew,blown break:broke,broken bring:brought
+            build:built burn:burnt buy:bought catch:caught choose:chose,chosen come:came
+            creep:crept deal:dealt dig:dug draw:drew,drawn dream:dreamt drink:drank,drunk
+            drive:drove,driven eat:ate,eaten fall:fallen feel:felt fight:fought find:found
+            flee:fled fling:flung fly:flew,flown forget:forgot,forgotten forgive:forgave,forgiven
+            freeze:froze,frozen give:gave,given go:went grow:grew,grown hang:hung hear:heard
+            hide:hid,hidden hold:held keep:kept kneel:knelt know:knew,known lead:led lean:leant
+            leap:leapt learn:learnt leave:left lend:lent lose:lost make:made mean:meant meet:met
+            pay:paid ride:rode,ridden ring:rang,rung run:ran say:said see:saw,seen seek:sought
+            sell:sold send:sent shake:shook,shaken shoot:shot sink:sank,sunk sit:sat sleep:slept
+            slide:slid speak:spoke,spoken spend:spent spit:spat stand:stood steal:stole,stolen
+            strike:struck swear:swore,sworn sweep:swept swim:swam,swum swing:swung take:took,taken
+            teach:taught tear:tore,torn tell:told think:thought throw:threw,thrown wake:woke,woken
+            wear:wore,worn weep:wept win:won withdraw:withdrew,withdrawn write:wrote,written
+            """
+        )
+    )
+    for form in forms.split(",")
+}
 #: After an apostrophe: what the ending stands for ("'s" only after these words).
 _ENDINGS = {"m": "am", "re": "are", "ve": "have", "ll": "will", "d": "would"}
 _IS_BEFORE_S = frozenset(
