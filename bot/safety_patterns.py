@@ -223,6 +223,11 @@ _LEX = re.compile(
     re.VERBOSE,
 )
 _KINDS = ("space", "punct", "gap", "near", "list", "end", "word", "hyphen")
+_HINTS = {
+    "?": ": to make words optional, put them in [ ]",
+    "#": ": the end of a sentence is $",
+    "*": ": * ends a word (harass*), after 3 letters at least",
+}
 
 #: Words nearly every message has: a pattern needing only these would match almost always.
 STOP_WORDS = frozenset(
@@ -288,7 +293,8 @@ class _Parser:
         while pos < len(text):
             m = _LEX.match(text, pos)
             if m is None:
-                raise PatternError(f"'{text[pos]}' has no meaning in a pattern", pos)
+                hint = _HINTS.get(text[pos], "")
+                raise PatternError(f"'{text[pos]}' has no meaning in a pattern{hint}", pos)
             kind = next(k for k in _KINDS if m.group(k) is not None)
             if kind not in ("space", "hyphen"):
                 tokens.append((kind, m.group(), pos))

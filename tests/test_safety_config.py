@@ -95,6 +95,7 @@ def test_the_small_file_loads_with_defaults_that_follow_the_level(tmp_path: Path
         ("      - threaten @target", "      - threaten ...40 me", "threaten ...40", "from 1 to"),
         ("      - threaten @target", "      - th* me", "th* me", "3 letters"),
         ("      - judicial review", "      - judicial {review}", "judicial {review}", "'{'"),
+        ("      - judicial review", "      - judicial? review", "judicial? review", "in [ ]"),
         ("      - in danger of", "      - (in|of)", "(in|of)", "common words"),
         ("      - unless_negated: in danger", "      - unless_negated: '...'", "'...'", "every"),
     ],
