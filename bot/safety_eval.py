@@ -254,9 +254,10 @@ def format_report(report: Report, *, mistakes: bool = True) -> str:
         f"{'false alarms':>16} {'note → alert':>14}",
     ]
     for row in [*report.categories, *report.levels]:
+        wrong = str(row.wrong_alerts) if row.wrong_alerts else ""
         lines.append(
             f"{row.id:<20} {row.level:<8} {row.recall!s:>16} {row.right!s:>16} "
-            f"{row.false_alarms!s:>16} {(str(row.wrong_alerts) if row.wrong_alerts else ''):>14}"
+            f"{row.false_alarms!s:>16} {wrong:>14}".rstrip()
         )
     lines.append(
         "recall: caught at its level or more serious (for a note: noted); false alarms: "

@@ -15,6 +15,7 @@ does the matching, and a rule can only ever match whole words.
     ...  ...5   up to 3 (or 5) words of anything, within one sentence
     A ~4 B      A and B within 4 words of each other, in either order (a sentence break
                 between them counts as a word)
+    $           the end of a sentence or of the message: `better off $`
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ _stems: dict[str, str] = {}
 
 
 def stem(word: str) -> str:
-    """The Snowball (Porter 2) stem of one lower-case word; remembered once worked out."""
+    """The Snowball (Porter 2) stem of one lower-case word (of its verb, for an irregular past
+    form: slept → sleep); remembered once worked out."""
     found = _stems.get(word)
     if found is None:
         with _stem_lock:
-            found = _stemmer.stemWord(word)
+            found = _stemmer.stemWord(IRREGULAR.get(word, word))
         if len(_stems) < 200_000:  # a long-running server meets many one-off words
             _stems[word] = found
     return found
@@ -90,6 +92,34 @@ SPELLED_OUT: dict[str, tuple[str, ...]] = {
 }
 for _base in _words("do does did is was are were have has had could would should must need might"):
     SPELLED_OUT[_base + "nt"] = SPELLED_OUT[_base + "n't"] = (_base, "not")
+#: Irregular past forms, as their verb: a stem does not join "slept" to "sleep". Forms that
+#: are mostly other words are left out ("gone", "left" is kept: "left me out" = leave).
+IRREGULAR: dict[str, str] = {
+    form: verb
+    for verb, forms in (
+        line.split(":")
+        for line in _words(
+            """
+            arise:arose,arisen awake:awoke,awoken beat:beaten become:became begin:began,begun
+            bend:bent bite:bitten bleed:bled blow:blew,blown break:broke,broken bring:brought
+            build:built burn:burnt buy:bought catch:caught choose:chose,chosen come:came
+            creep:crept deal:dealt dig:dug draw:drew,drawn dream:dreamt drink:drank,drunk
+            drive:drove,driven eat:ate,eaten fall:fallen feel:felt fight:fought find:found
+            flee:fled fling:flung fly:flew,flown forget:forgot,forgotten forgive:forgave,forgiven
+            freeze:froze,frozen give:gave,given go:went grow:grew,grown hang:hung hear:heard
+            hide:hid,hidden hold:held keep:kept kneel:knelt know:knew,known lead:led lean:leant
+            leap:leapt learn:learnt leave:left lend:lent lose:lost make:made mean:meant meet:met
+            pay:paid ride:rode,ridden ring:rang,rung run:ran say:said see:saw,seen seek:sought
+            sell:sold send:sent shake:shook,shaken shoot:shot sink:sank,sunk sit:sat sleep:slept
+            slide:slid speak:spoke,spoken spend:spent spit:spat stand:stood steal:stole,stolen
+            strike:struck swear:swore,sworn sweep:swept swim:swam,swum swing:swung take:took,taken
+            teach:taught tear:tore,torn tell:told think:thought throw:threw,thrown wake:woke,woken
+            wear:wore,worn weep:wept win:won withdraw:withdrew,withdrawn write:wrote,written
+            """
+        )
+    )
+    for form in forms.split(",")
+}
 #: After an apostrophe: what the ending stands for ("'s" only after these words).
 _ENDINGS = {"m": "am", "re": "are", "ve": "have", "ll": "will", "d": "would"}
 _IS_BEFORE_S = frozenset(
@@ -155,6 +185,11 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class End:
+    """The end of a sentence, or of the message."""
+
+
+@dataclass(frozen=True)
 class Seq:
     items: tuple[Node, ...]
 
@@ -172,7 +207,7 @@ class Near:
     within: int
 
 
-Node = Word | Exact | Prefix | WordList | Gap | Seq | Alt | Near
+Node = Word | Exact | Prefix | WordList | Gap | End | Seq | Alt | Near
 
 _LEX = re.compile(
     r"""
@@ -181,12 +216,18 @@ _LEX = re.compile(
   | (?P<gap>(?:\.\.\.|…)(?P<gap_n>\d+)?)
   | (?P<near>~(?P<near_n>\d+)?)
   | (?P<list>@(?P<list_name>[a-z][a-z0-9_]*))
+  | (?P<end>\$)
   | (?P<word>=?[^\W_]+(?:['’][^\W_]+)*\*?)
   | (?P<hyphen>-)
     """,
     re.VERBOSE,
 )
-_KINDS = ("space", "punct", "gap", "near", "list", "word", "hyphen")
+_KINDS = ("space", "punct", "gap", "near", "list", "end", "word", "hyphen")
+_HINTS = {
+    "?": ": to make words optional, put them in [ ]",
+    "#": ": the end of a sentence is $",
+    "*": ": * ends a word (harass*), after 3 letters at least",
+}
 
 #: Words nearly every message has: a pattern needing only these would match almost always.
 STOP_WORDS = frozenset(
@@ -252,7 +293,8 @@ class _Parser:
         while pos < len(text):
             m = _LEX.match(text, pos)
             if m is None:
-                raise PatternError(f"'{text[pos]}' has no meaning in a pattern", pos)
+                hint = _HINTS.get(text[pos], "")
+                raise PatternError(f"'{text[pos]}' has no meaning in a pattern{hint}", pos)
             kind = next(k for k in _KINDS if m.group(k) is not None)
             if kind not in ("space", "hyphen"):
                 tokens.append((kind, m.group(), pos))
@@ -312,6 +354,8 @@ class _Parser:
                 items.append(WordList(name, tuple(stems)))
             elif kind == "word":
                 items.append(self.word(value, pos))
+            elif kind == "end":
+                items.append(End())
             elif value in "([":
                 inner = self.alternatives()
                 close = self.peek()
@@ -390,7 +434,7 @@ def shortest(node: Node) -> int:
     """How few words a match of `node` can have."""
     if isinstance(node, Word | Exact | Prefix | WordList):
         return 1
-    if isinstance(node, Gap):
+    if isinstance(node, Gap | End):
         return 0
     if isinstance(node, Seq):
         return sum(shortest(i) for i in node.items)
@@ -413,7 +457,7 @@ def required(node: Node) -> list[Keys]:
         return [Keys(frozenset(), frozenset({node.start}))]
     if isinstance(node, WordList):
         return [Keys(frozenset(node.stems), frozenset())]
-    if isinstance(node, Gap):
+    if isinstance(node, Gap | End):
         return []
     if isinstance(node, Alt):
         if node.optional:
@@ -446,6 +490,8 @@ def to_regex(node: Node) -> str:
         return " (?:" + "|".join(re.escape(s) for s in node.stems) + ")/[^ ]*"
     if isinstance(node, Gap):
         return f"(?:{_ANY_WORD}){{0,{node.most}}}"
+    if isinstance(node, End):
+        return f" {BREAK}"
     if isinstance(node, Seq):
         return "".join(to_regex(item) for item in node.items)
     if isinstance(node, Alt):
@@ -541,12 +587,12 @@ class Reader:
             return chunks, set().union(*[self._learned(c)[1] for c in chunks])
 
     def line(self, chunks: list[str]) -> str:
-        """The line patterns run over: ` stem/word stem/word # stem/word …`."""
+        """The line patterns run over: ` stem/word stem/word # stem/word … #`."""
         try:
             pieces = list(map(self._pieces.__getitem__, chunks))
         except KeyError:
             pieces = [self._learned(c)[0] for c in chunks]
-        return " " + " ".join(filter(None, pieces))
+        return " " + " ".join(filter(None, pieces)) + f" {BREAK}"
 
     def _learned(self, chunk: str) -> tuple[str, frozenset[str]]:
         piece = self._pieces.get(chunk)

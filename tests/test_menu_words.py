@@ -140,3 +140,17 @@ def test_a_menu_pick_still_starts_at_once(chat: Chat) -> None:
 
     row = chat.engine.store.current_conversation(chat.user)
     assert row is not None and row.dialogue == "own_power"
+
+
+def test_an_offer_made_while_a_conversation_waits_at_the_menu_is_what_a_new_coach_shows(
+    chat: Chat, store: Store, catalog: Catalog, clock: FakeClock
+) -> None:
+    chat.open()
+    chat.say("start diagnose")
+    chat.say("menu")
+    reply = chat.say(SITUATION)
+
+    fresh = Engine(store, catalog, settings=EngineSettings(), clock=clock)
+
+    assert fresh.current_awaits(chat.user) == reply.awaits
+    assert [c.value for c in reply.awaits.choices] == ["yes", "no"]

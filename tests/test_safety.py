@@ -176,3 +176,29 @@ def test_without_a_configuration_there_is_no_detector() -> None:
     with pytest.raises(SafetyUnavailable) as caught:
         SafetyDetector(None)
     assert "will not start" in str(caught.value)
+
+
+def _dialogue_texts(catalog: Any, *, answers_only: bool) -> list[str]:
+    texts: list[str] = []
+    for loaded in catalog.dialogues.values():
+        for step in loaded.dialogue.steps.values():
+            if step.kind == "choice":
+                texts += [t for c in step.choices for t in (c.value.replace("_", " "), c.label)]
+            if not answers_only:
+                texts += [
+                    getattr(step, f) for f in ("prompt", "text", "hint") if getattr(step, f, None)
+                ]
+        if not answers_only:
+            texts += [t for r in loaded.dialogue.recommendations for t in (r.title, r.text, r.idea)]
+    return texts
+
+
+def test_no_option_a_user_can_pick_raises_anything(catalog: Any, detector: SafetyDetector) -> None:
+    """The coach's own words for power ("statute", "gender, sexuality") are not signals."""
+    raised = {t: detector.screen(t) for t in _dialogue_texts(catalog, answers_only=True)}
+    assert {t: s for t, s in raised.items() if s != NOTHING} == {}
+
+
+def test_no_text_of_a_dialogue_raises_an_alert(catalog: Any, detector: SafetyDetector) -> None:
+    texts = _dialogue_texts(catalog, answers_only=False)
+    assert [t for t in texts if detector.screen(t).alert is not None] == []

@@ -9,6 +9,7 @@ import pytest
 
 from bot.errors import DialogueError, SafetyUnavailable
 from bot.loader import load_catalog, load_safety
+from bot.safety import SafetyDetector
 from bot.safety_patterns import PatternError, parse
 from tests.test_dialogue_files import at, problem_at
 
@@ -95,6 +96,7 @@ def test_the_small_file_loads_with_defaults_that_follow_the_level(tmp_path: Path
         ("      - threaten @target", "      - threaten ...40 me", "threaten ...40", "from 1 to"),
         ("      - threaten @target", "      - th* me", "th* me", "3 letters"),
         ("      - judicial review", "      - judicial {review}", "judicial {review}", "'{'"),
+        ("      - judicial review", "      - judicial? review", "judicial? review", "in [ ]"),
         ("      - in danger of", "      - (in|of)", "(in|of)", "common words"),
         ("      - unless_negated: in danger", "      - unless_negated: '...'", "'...'", "every"),
     ],
@@ -213,3 +215,45 @@ def test_the_pattern_error_says_where_in_the_pattern() -> None:
     with pytest.raises(PatternError) as caught:
         parse("shout at (me", {})
     assert caught.value.offset == 9
+
+
+# -- the small file, screened: what each part of a rule does -------------------------------
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> SafetyDetector:
+    text = SMALL.replace(
+        "      - shout ... at @target", "      - shout ... at @target\n      - harass* $"
+    )
+    return SafetyDetector(load_safety(write(tmp_path, text)))
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("he threatened me", "violence"),
+        ("she shouted right across at me", "hostility"),
+        ("she shouted right across the room at me", None),  # more than 3 words apart
+        ("they keep harassing", "hostility"),  # word* and $ (end of the message)
+        ("they keep harassing. Anyway", "hostility"),  # $ at the end of a sentence too
+        ("they keep harassing the council", None),
+        ("I'm in danger", "violence"),
+        ("I'm not in danger", None),  # unless_negated: a negation inside the match
+        ("nobody said I was in danger", "violence"),  # too far back to negate it
+        ("the library is in danger of closing", None),  # except
+        ("she shouted. At me, later", None),  # ... never crosses a sentence
+        ("We want a judicial review", None),
+    ],
+)
+def test_each_part_of_a_rule_does_what_the_header_says(
+    small: SafetyDetector, text: str, expect: str | None
+) -> None:
+    screening = small.screen(text)
+    assert (screening.alert.category.id if screening.alert else None) == expect
+    assert screening == small.screen_unfiltered(text)
+
+
+def test_a_note_comes_with_an_alert(small: SafetyDetector) -> None:
+    screening = small.screen("he threatened me over the judicial review")
+    assert screening.alert is not None and screening.alert.category.id == "violence"
+    assert [n.category.id for n in screening.notes] == ["legal"]

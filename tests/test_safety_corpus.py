@@ -1,6 +1,9 @@
 """The safety screen on the labelled corpus in tests/safety/corpus.yaml: per category, it must
 catch at least 90% of the sentences that should raise it and raise it on at most 5% of those
-that should not (the figures and every mistake: `coach dialogues safety-eval`)."""
+that should not (the figures and every mistake: `coach dialogues safety-eval`).
+
+tests/safety/probes.yaml (sentences written after tuning, to find where the rule families
+fell short) is held to the same floor, so idiom that was quietened stays quiet."""
 
 from __future__ import annotations
 
@@ -14,14 +17,15 @@ from bot.safety_eval import Report, detector_classifier, evaluate, format_report
 from tests.conftest import DIALOGUES
 
 CORPUS = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
+PROBES = CORPUS.with_name("probes.yaml")
 MIN_RECALL = 0.90
 MAX_FALSE_ALARMS = 0.05
 
 
-@pytest.fixture(scope="module")
-def report() -> Report:
+@pytest.fixture(scope="module", params=[CORPUS, PROBES], ids=["corpus", "probes"])
+def report(request: pytest.FixtureRequest) -> Report:
     config = load_catalog(DIALOGUES).require_safety()
-    return evaluate(load_corpus(CORPUS), detector_classifier(config), config)
+    return evaluate(load_corpus(request.param), detector_classifier(config), config)
 
 
 def test_the_corpus_is_large_and_spread_over_every_category() -> None:

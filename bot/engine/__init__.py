@@ -241,8 +241,9 @@ class Engine:
             return Reply((BotMessage(note), *question), progress.awaits(self._ctx, live, lobby))
 
     def _lobby(self, user_id: str, live: Live | None) -> str | None:
-        """What a safety interruption at the menu asked the user, when no conversation is on."""
-        return self._ctx.store.user_pending(user_id) if live is None else None
+        """What the coach asked at the menu (a safety question, a suggestion), if it is there."""
+        at_menu = live is None or live.session.row.pending == "menu"
+        return self._ctx.store.user_pending(user_id) if at_menu else None
 
     # == routing ================================================================================
 
