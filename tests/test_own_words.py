@@ -298,3 +298,33 @@ def test_own_power_reads_back_a_sentence_kept_at_an_options_question(chat: Any) 
         "Who decides what empowering means: Our policies, targets or funders "
         f'(in your words: "{said}")'
     ) in summary
+
+
+# == next steps picked in words ==================================================================
+
+
+def test_a_next_step_is_picked_by_its_words_and_no_thanks_ends_the_plan(chat: Any) -> None:
+    at(chat, "commit", "own_power")
+    offered = [c.label for c in chat.last.awaits.choices]
+    assert "Listen fully in your next conversation with them" in offered[1:]
+    first = offered[0]
+    chat.say(first)
+    chat.say("in 2 weeks")
+    chat.say("the one about listening")
+    assert chat.state == "commit__due", chat.text
+    assert "Listen fully in your next conversation with them" in chat.text
+    chat.say("next friday")
+
+    chat.say("no thanks")
+
+    assert chat.state is None, chat.text
+    assert "What you've committed to:" in chat.text
+
+
+def test_no_before_enough_steps_are_picked_is_not_taken_as_done(chat: Any) -> None:
+    at(chat, "commit", "own_power")
+
+    chat.say("no thanks")
+
+    assert chat.state == "commit"
+    assert messages.PICK_ONE in chat.text
