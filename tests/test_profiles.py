@@ -225,6 +225,7 @@ PROFESSIONAL = Profile(
         "role": "I'm a frontline professional or manager in a public service",
         "situation": "I decide whether a young mum keeps her support, and she never disagrees.",
         "other_party": "Jade, a mum on my caseload",
+        "other_party__name": "yes",  # "Jade"
         "other_kind": "person",
         "power_kind": "professional",
         "mandate_source": "The law, statute or regulation",
