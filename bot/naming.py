@@ -229,6 +229,8 @@ def _score(phrase: list[str], whole_clause: bool, clause_index: int) -> float:
         score += 1
     if any(_is_capital(w) for w in phrase[1:]) or any(w.isupper() and len(w) > 1 for w in phrase):
         score += 1  # a proper name or an acronym
+    elif whole_clause and _is_capital(phrase[0]) and bares[0] not in _DETERMINERS:
+        score += 1.5  # a name said on its own before the rest: "Jade, a mum on my caseload"
     return score - 0.1 * clause_index
 
 

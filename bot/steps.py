@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 import zlib
 from typing import Any
 
@@ -287,7 +288,7 @@ class StepRunner:
             changes["commitments"] = [*(slots.get("commitments") or []), {**pick, "due_date": due}]
             changes["pick"] = None
         elif step.kind == "commit":
-            picked = answers.pick_choice(text, self.choices(state_id, slots))
+            picked = _commit_pick(text, self.choices(state_id, slots))
             rec = self.recommendations.get(picked.value)
             changes["pick"] = recommendation_dict(rec) if rec else None
         if slots.get(SUGGESTED):  # an answer ends a pending suggestion; `back` restores it
@@ -473,11 +474,14 @@ class StepRunner:
         """(title, answer) for every question answered so far, in dialogue order, with the
         user's own words wherever they were kept (even before an answer was picked)."""
         rows: list[tuple[str, str]] = []
+        shown: set[str] = set()  # a slot several questions fill (one per role) is said once
         for step_id, step in self.dialogue.steps.items():
             slot = getattr(step, "slot", None)
-            if slot is None:
+            if slot is None or slot in shown:
                 continue
             value = slots.get(slot)
+            if isinstance(step, ChoiceStep) and not _offers(step, value):
+                continue  # another question that fills this slot was the one answered
             noted = step.kind in NOTED_KINDS or (isinstance(step, TextStep) and step.name)
             note = slots.get(f"{slot}{NOTE_SUFFIX}") if noted else None
             if value is None and not note:
@@ -497,7 +501,40 @@ class StepRunner:
             if len(text) > 200:
                 text = text[:197] + "…"
             rows.append((step.title or step_id.replace("_", " "), text))
+            shown.add(slot)
         return rows
+
+
+def _offers(step: ChoiceStep, value: Any) -> bool:
+    """Whether a choice question offers every value in `value` (None: nothing to tell)."""
+    values = value if isinstance(value, list) else [value]
+    offered = {c.value for c in step.choices}
+    return value is None or all(v in offered for v in values)
+
+
+#: Ways of saying "no more" once enough next steps are picked.
+_ENOUGH = re.compile(r"\b(?:enough|done|plenty|that's it|that's all|finished|no more)\b")
+
+
+def _commit_pick(text: str, choices: tuple[Choice, ...]) -> Choice:
+    """A next step picked by number, id or title, or by words ("the briefing one"); once
+    enough are picked, "no", "no thanks" or "that's plenty" stop."""
+    try:
+        return answers.pick_choice(text, choices)
+    except answers.InvalidAnswer:
+        enough = next((c for c in choices if c.value == ENOUGH), None)
+        said = understanding.normal(text)
+        if enough is not None and (
+            understanding.read_yes_no(text).value is False or _ENOUGH.search(said)
+        ):
+            return enough
+        table = understanding.ChoiceTable(
+            [understanding.Option(c.value, c.label) for c in choices if c.value != ENOUGH]
+        )
+        reading = table.read(text)
+        if reading.outcome == "picked":
+            return next(c for c in choices if c.value == reading.values[0])
+        raise
 
 
 def _noted(text: str) -> str:

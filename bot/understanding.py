@@ -44,8 +44,12 @@ STOP_WORDS = _word_set(
     numbers first second third fourth fifth last
     """
 )
-#: Domain words too general to pick an option even when only one option's label has them.
-WEAK_WORDS = frozenset({"service", "people", "person", "group", "team", "organisation", "body"})
+#: Domain words too general to pick an option even when only one option's label has them
+#: (everyone "manages" something: a charity, a team, a ward).
+WEAK_WORDS = frozenset(
+    {"service", "people", "person", "group", "team", "organisation", "body"}
+    | {"manage", "manager", "manag", "management"}
+)
 
 _ORDINALS = {
     "first": 1,
@@ -742,12 +746,25 @@ _SCALE_UNSURE = re.compile(
     r"difficult to say|sort of|kind of|can't say)\b"
 )
 _OUT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out of|of)\s*(\d+)")
-#: A number on its own: not "3rd", "3pm", "£5" or "3 Dec" (dates say nothing of a rating).
+#: A number on its own: not "3rd", "3pm", "£5" or "3 Dec" (dates say nothing of a rating);
+#: a full stop after it ends a sentence ("Five. They chair it").
 _A_NUMBER = re.compile(
-    r"(?<![\d.£$€])(\d+(?:\.\d+)?)(?:ish)?(?![\w.])"
+    r"(?<![\d.£$€])(\d+(?:\.\d+)?)(?:ish)?(?!\w|\.\d)"
     r"(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)"
 )
 _SPELLED = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
+_CLAUSE_END = re.compile(r"\s*[.,;:!?]")
+
+
+def _one_alone(said: str, start: int, end: int) -> bool:
+    """Whether "one" ends a clause ("One. We're not on the board", "I'd say one, honestly"):
+    a rating then, not "one of them" or "no one"."""
+    before = said[:start].split()
+    return bool(_CLAUSE_END.match(said, end)) and not (
+        before and before[-1] in _NOT_A_NUMBER_BEFORE_ONE | {"no"}
+    )
+
+
 _QUANTITY = re.compile(
     r"(?<![\w.])\d+(?:\.\d+)?\s+(?!(?:out|of|or|and|to|because|as|but|if|i|maybe|"
     r"probably|really|at|for|in|on|now|then|though|tops|max|at most|at best|overall|"
@@ -834,7 +851,9 @@ def read_scale(text: str, table: ScaleTable) -> ScaleReading:
     short = len(tokens(said)) <= 3
     spelled = _SPELLED.sub(
         lambda m: (
-            m.group(0) if m.group(0) == "one" and not short else str(NUMBER_WORDS[m.group(0)])
+            m.group(0)
+            if m.group(0) == "one" and not short and not _one_alone(said, m.start(), m.end())
+            else str(NUMBER_WORDS[m.group(0)])
         ),
         said,
     )

@@ -84,3 +84,18 @@ def test_a_name_typed_instead_is_not_a_yes(said: str) -> None:
 
 def test_an_answer_of_only_punctuation_still_gets_a_name() -> None:
     assert suggest_name('" " " " " " "', 5) == '" " " " "'
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("Jade, a mum on my caseload", "Jade"),
+        ("Sam Patel, who runs the commissioning team at the council", "Sam Patel"),
+        (
+            "The director of children's services and her senior team",
+            "the director of children's services",
+        ),
+    ],
+)
+def test_a_name_said_on_its_own_first_is_the_one_suggested(answer: str, name: str) -> None:
+    assert suggest_name(answer, 6) == name

@@ -142,7 +142,7 @@ def test_a_close_answer_is_suggested_and_yes_takes_it_even_after_a_restart(chat:
     chat.engine = restarted  # the process restarted between the suggestion and the yes
     chat.say("yes")
 
-    assert slots(chat)["mandate_check"] == "service_users"
+    assert slots(chat)["mandate_check"] == ["service_users"]  # several may be named here
     assert chat.state == "their_resources"
     assert not slots(chat)["_suggested"]
 
@@ -157,7 +157,7 @@ def test_no_to_a_suggestion_shows_the_options_again(chat: Any) -> None:
     assert chat.last.messages[-1].choices  # the options, this time
     assert chat.state == "mandate_check"
     chat.say("2")
-    assert slots(chat)["mandate_check"] == "inspection"
+    assert slots(chat)["mandate_check"] == ["inspection"]
 
 
 def test_back_leaves_no_stale_suggestion_behind(chat: Any) -> None:
@@ -177,17 +177,18 @@ def test_back_leaves_no_stale_suggestion_behind(chat: Any) -> None:
 
 
 def test_a_no_in_a_sentence_is_taken_and_the_sentence_kept(chat: Any) -> None:
-    at(chat, "point_coming")
+    at(chat, "in_room")
 
     chat.say("Not that I know of. They don't invite us")
 
-    assert slots(chat)["point_coming"] is False
-    assert slots(chat)["point_coming_note"] == "Not that I know of. They don't invite us"
+    assert slots(chat)["in_room"] is False
+    assert slots(chat)["in_room_note"] == "Not that I know of. They don't invite us"
     assert "I'll take that as a no" in chat.text
-    assert chat.state == "allies"
+    assert chat.state == "power_kind"
     summary = summary_of(chat)
     assert (
-        'No meeting or document in view yet: "Not that I know of. They don\'t invite us".'
+        "In the room where it's decided: no "
+        '(in your words: "Not that I know of. They don\'t invite us")'
     ) in summary
 
 
@@ -202,14 +203,14 @@ def test_a_conditional_yes_is_a_yes(chat: Any) -> None:
 
 @pytest.mark.parametrize("said", ["maybe", "it depends", "sort of"])
 def test_a_hedge_gets_a_short_check_not_a_refusal(chat: Any, said: str) -> None:
-    at(chat, "point_coming")
+    at(chat, "in_room")
 
     chat.say(said)
 
     assert chat.text == messages.YES_NO_UNSURE
-    assert chat.state == "point_coming"
+    assert chat.state == "in_room"
     chat.say("more yes")
-    assert slots(chat)["point_coming"] is True
+    assert slots(chat)["in_room"] is True
 
 
 # == ratings in words ============================================================================
@@ -251,17 +252,18 @@ def test_a_sentence_without_a_number_is_kept_and_the_number_asked_for_in_one_lin
 
 
 def test_the_summary_command_reads_back_notes_of_every_kind(chat: Any) -> None:
-    at(chat, "my_expertise")
+    at(chat, "in_room")
+    chat.say("Not that I know of. They don't invite us")
+    chat.answer_until("my_expertise")
     chat.say("I know this estate better than anyone at the trust")
     chat.say("5")
-    chat.answer_until("point_coming")
-    chat.say("Not that I know of. They don't invite us")
+    chat.answer_until("allies")
     chat.say("faith groups, and the food bank")
 
     chat.say("summary")
 
     assert "Your expertise: 5 of 5 (in your words: I know this estate better" in chat.text
-    assert "A point of power ahead: no (in your words: Not that I know of." in chat.text
+    assert "In the room: no (in your words: Not that I know of." in chat.text
     assert "Who shares the concern: A citizens' alliance or faith groups and other" in chat.text
 
 
@@ -298,3 +300,48 @@ def test_own_power_reads_back_a_sentence_kept_at_an_options_question(chat: Any) 
         "Who decides what empowering means: Our policies, targets or funders "
         f'(in your words: "{said}")'
     ) in summary
+
+
+def test_the_summary_command_says_a_slot_filled_by_a_role_s_own_question_once(chat: Any) -> None:
+    chat.open()
+    chat.say("diagnose")
+    chat.say("councillor")
+    chat.answer_until("allies_councillor")
+    chat.say("the scrutiny chair and the children in care council")
+
+    chat.say("summary")
+
+    assert chat.text.count("Your sources of power:") == 1
+    assert "Who could back you: The scrutiny chair or committee and a children" in chat.text
+    assert "Who shares the concern:" not in chat.text
+    assert "Who is on their side:" not in chat.text
+
+
+# == next steps picked in words ==================================================================
+
+
+def test_a_next_step_is_picked_by_its_words_and_no_thanks_ends_the_plan(chat: Any) -> None:
+    at(chat, "commit", "own_power")
+    offered = [c.label for c in chat.last.awaits.choices]
+    assert "Listen fully in your next conversation with them" in offered[1:]
+    first = offered[0]
+    chat.say(first)
+    chat.say("in 2 weeks")
+    chat.say("the one about listening")
+    assert chat.state == "commit__due", chat.text
+    assert "Listen fully in your next conversation with them" in chat.text
+    chat.say("next friday")
+
+    chat.say("no thanks")
+
+    assert chat.state is None, chat.text
+    assert "What you've committed to:" in chat.text
+
+
+def test_no_before_enough_steps_are_picked_is_not_taken_as_done(chat: Any) -> None:
+    at(chat, "commit", "own_power")
+
+    chat.say("no thanks")
+
+    assert chat.state == "commit"
+    assert messages.PICK_ONE in chat.text

@@ -109,9 +109,11 @@ class Profile:
 CHARITY = Profile(
     answers={
         "role": "voluntary",
-        "situation": "The partnership board decides our funding next month and we have no seat.",
+        "situation": "The partnership board decides our funding next month; we sit on it, "
+        "with no budget.",
         "other_party": "Westshire Council's commissioning team",
         "other_kind": "An organisation, such as a council, NHS trust or funder",
+        "in_room": "yes",
         "power_kind": "resources",
         "mandate_source": "commissioning",
         "mandate_check": "Elected representatives",
@@ -124,7 +126,7 @@ CHARITY = Profile(
         "their_position": "5",
         "my_position": "1",
         "my_source": "local_knowledge",
-        "point_coming": "yes",
+        "coming_up": "meeting",
         "point_of_power": "Partnership board on the 14th, and the draft minutes after it",
         "allies": "Other voluntary groups",
         "share_leadership": "yes",
@@ -150,6 +152,7 @@ COMMUNITY = Profile(
         "situation": "Families on our estate keep being moved between social workers.",
         "other_party": "Children's social care",
         "other_kind": "professional_service",
+        "in_room": "no",
         "power_kind": "Professional power to give or withhold services, support or sanctions",
         "mandate_source": "statute",
         "mandate_check": "service_users",
@@ -162,7 +165,7 @@ COMMUNITY = Profile(
         "their_position": "4",
         "my_position": "2",
         "my_source": "Lived experience",
-        "point_coming": "no",
+        "coming_up": "Nothing yet",
         "allies": "nobody",
         "share_leadership": "yes",
         "hope": "Families know who their worker is and how to raise a concern.",
@@ -174,7 +177,7 @@ COMMUNITY = Profile(
     expect={"become_knowable", "question_the_mandate"},
     never={"name_the_asymmetry", "councillor_briefing", "reflect_on_own_power"},
     chart_line="Expertise   ■■■■■  ■■□□□  +3",
-    summary_says=("No meeting or document in view yet.", "Who shares the concern: Nobody yet"),
+    summary_says=("Nothing in view yet to shape.", "Who shares the concern: Nobody yet"),
     summary_never=("Your next point of power:",),
 )
 
@@ -184,6 +187,7 @@ COUNCILLOR = Profile(
         "situation": "Officers answer scrutiny questions with jargon; I can't tell if it works.",
         "other_party": "Adult social care",
         "other_kind": "A professional service (social workers, doctors, police, specialists)",
+        "in_room": "no",
         "power_kind": "expertise",
         "mandate_source": "Elected representatives (councillors, MPs, a mayor)",
         "mandate_check": "elected_reps",
@@ -195,10 +199,10 @@ COUNCILLOR = Profile(
         "my_importance": "3",
         "their_position": "4",
         "my_position": "3",
-        "my_source": "voice",
-        "point_coming": "yes",
+        "my_source_councillor": "voice",
+        "coming_up": "meeting",
         "point_of_power": "Scrutiny committee on 3 December",
-        "allies": "elected_reps",
+        "allies_councillor": "scrutiny",
         "share_leadership": "no",
         "hope": "I can ask a question at scrutiny and understand the answer.",
     },
@@ -221,6 +225,7 @@ PROFESSIONAL = Profile(
         "role": "I'm a frontline professional or manager in a public service",
         "situation": "I decide whether a young mum keeps her support, and she never disagrees.",
         "other_party": "Jade, a mum on my caseload",
+        "other_party__name": "yes",  # "Jade"
         "other_kind": "person",
         "power_kind": "professional",
         "mandate_source": "The law, statute or regulation",
@@ -233,9 +238,9 @@ PROFESSIONAL = Profile(
         "my_importance": "4",
         "their_position": "1",
         "my_position": "4",
-        "my_source": "first_interpretation",
-        "point_coming": "no",
-        "allies": "Nobody yet",
+        "my_source_professional": "pen",
+        "coming_up": "nothing",
+        "allies_professional": "Nobody yet",
         "share_leadership": "no",
         "hope": "She tells me what she actually needs, and we plan it together.",
     },
@@ -296,7 +301,8 @@ def test_recommendations_are_shown_with_their_idea_and_source(chat: Any, profile
         assert f"Why: {rec.idea} ({rec.source})" in shown
     # The best one comes first, and every one is offered as a next step to pick.
     first = recommendation(chat.engine, "diagnose", recommended[0])
-    assert shown.index(f"1. {first.title}") < shown.index(first.source)
+    listed = shown.index("From what you've told me")  # the insights above cite sources too
+    assert listed < shown.index(f"1. {first.title}") < shown.index(first.source, listed)
     offered = [c.value for c in chat.last.awaits.choices]
     assert offered[: len(recommended)] == recommended
 
@@ -386,6 +392,7 @@ STRETCHED = {
     "for_them": "Whether they get a night's sleep this month.",
     "life_impact": "5",
     "power_felt": "2",
+    "my_powers": "Decide, or recommend, whether they get a service or support",
     "difference": "race_ethnicity",
     "difference_shows": "They explain their culture to me before they can ask for anything.",
     "who_decides": "Our policies, targets or funders",
@@ -404,6 +411,7 @@ MANAGER = {
     "for_them": "Their home, and whether it feels like theirs.",
     "life_impact": "2",
     "power_felt": "5",
+    "my_powers": "timing",
     "difference": "I'm not sure yet",
     "who_decides": "together",
     "what_stops_me": "A culture of covering ourselves instead of trying things.",
@@ -459,16 +467,19 @@ def test_own_power_advice_follows_the_reflection(chat: Any, clock: Any) -> None:
 
 
 def test_a_long_name_is_used_once_then_the_questions_say_they(chat: Any) -> None:
-    """People name the other party in their own words, often at length; the questions that
-    follow read naturally instead of repeating the whole name mid-sentence."""
+    """People name the other party in their own words, often at length; the coach asks for
+    a short name, and the questions that follow read naturally with it mid-sentence."""
     name = "The county council's commissioning team, led by Sam Patel"
     chat.open()
     chat.say("diagnose")
     chat.say("1")
     chat.say("Funding for prevention work is being decided without us")
     asked = chat.say(name)
-    assert f"Which of these best describes {name}?" in asked.text
+    assert "What shall I call them in the questions ahead — " in asked.text
+    asked = chat.say("yes")
+    assert "Which of these best describes the county council's commissioning team?" in asked.text
     chat.say("3")
+    chat.say("no")  # not in the room
     assert "What kind of power do they mostly hold over this?" in chat.text
     chat.say("2")
     assert "where does their authority to act come from?" in chat.text

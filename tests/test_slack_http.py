@@ -277,8 +277,11 @@ def test_a_retried_event_makes_one_turn(coach: CoachProcess, fake_api: FakeSlack
 SCRIPT = [
     ("hello", ["Hello. I'm Influence Coach.", messages.MENU]),
     ("start diagnose", ["Let's look at one situation", "First, which of these"]),
-    ("1", ["What's going on?"]),
-    ("The board decides our funding next month", ["Who do you most need to influence"]),
+    ("1", ["Thank you. Small organisations", "What's going on?"]),
+    (
+        "The board decides our funding next month",
+        ["When the money is decided", "Who do you most need to influence"],
+    ),
     ("{other}", ["Which of these best describes {other}?"]),
 ]
 

@@ -100,9 +100,11 @@ def step_of(catalog: Catalog, dialogue: str, step: str) -> Any:
 def label(catalog: Catalog, dialogue: str, slot: str, value: str) -> str:
     """The label the dialogue shows for `value` at the question that fills `slot`."""
     for step in catalog.get(dialogue).dialogue.steps.values():
-        if getattr(step, "slot", None) == slot:
-            return next(c.label for c in step.choices if c.value == value)
-    raise AssertionError(f"no question fills {slot}")
+        if getattr(step, "slot", None) == slot:  # several questions may fill one slot
+            for choice in step.choices:
+                if choice.value == value:
+                    return choice.label
+    raise AssertionError(f"no question fills {slot} with {value}")
 
 
 def with_labels(catalog: Catalog, dialogue: str, slots: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +151,9 @@ DIAGNOSE = {
     "power_kinds_note": "It's the money first, but they also write the specs",
     "mandate_source": "elected",
     "mandate_source_note": QUOTED,
-    "mandate_check": "community",
+    "in_room": False,
+    "in_room_note": "We're not on the board",
+    "mandate_check": ["community"],
     "mandate_check_note": 'Residents, if they ever heard about it. "Nobody asks us."',
     "their_resources": 5,
     "my_resources": 2,
@@ -159,9 +163,9 @@ DIAGNOSE = {
     "my_importance": 3,
     "their_position": 5,
     "my_position": 1,
-    "my_source": "local_knowledge",
-    "my_source_note": 'I know this estate better than anyone at the trust: "we live here"',
-    "point_coming": True,
+    "my_sources": ["local_knowledge"],
+    "my_sources_note": 'I know this estate better than anyone at the trust: "we live here"',
+    "coming_up": ["meeting"],
     "point_of_power": "The partnership board on the 14th",
     "allies": ["voluntary_groups"],
     "share_leadership": True,
@@ -173,9 +177,9 @@ DIAGNOSE = {
     "answers",
     [
         DIAGNOSE,
-        {**DIAGNOSE, "role": "professional", "other_kind": "person", "point_coming": False},
+        {**DIAGNOSE, "role": "professional", "other_kind": "person", "coming_up": ["nothing"]},
         {k: v for k, v in DIAGNOSE.items() if not k.endswith("_note")}
-        | {"my_source": "community_relationships"},
+        | {"my_sources": ["community_relationships"]},
     ],
     ids=["notes", "professional-with-a-person", "no-notes"],
 )
@@ -192,7 +196,12 @@ def test_the_diagnose_summary_puts_every_heading_on_its_own_line(
     if answers.get("mandate_source_note"):
         assert f': "{QUOTED}"\nWho could question it:' in shown
     assert "communityYour" not in shown and '"we live here""Your' not in shown
-    assert "\nWho shares the concern:" in shown
+    ally_heading = (
+        "\nWho is on their side:"
+        if answers["role"] == "professional"
+        else "\nWho shares the concern:"
+    )
+    assert ally_heading in shown
 
 
 def test_the_own_power_summary_puts_every_heading_on_its_own_line_and_says_each_once(

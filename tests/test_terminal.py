@@ -42,6 +42,7 @@ PROFILE: dict[str, Any] = {
     "situation": "The partnership board – at the café – decides our funding; we've no seat.",
     "other_party": "The county council",
     "other_kind": "organisation",
+    "in_room": False,
     "power_kinds": "resources",
     "mandate_source": "elected",
     "mandate_check": "elected_reps",
@@ -53,8 +54,8 @@ PROFILE: dict[str, Any] = {
     "my_importance": 3,
     "their_position": 5,
     "my_position": 2,
-    "my_source": "local_knowledge",
-    "point_coming": True,
+    "my_sources": "local_knowledge",
+    "coming_up": "meeting",
     "point_of_power": "Partnership board on the 14th, and the draft minutes after it",
     "allies": "voluntary_groups",
     "share_leadership": True,
@@ -477,7 +478,7 @@ def test_a_killed_chat_resumes_at_the_same_question_with_nothing_lost(
     assert (reopened["state"], reopened["slots"]) == (before["state"], before["slots"])
 
     carried_on = again.say("organisation")
-    assert carried_on[-1]["await"]["kind"] == "choice"
+    assert carried_on[-1]["await"]["kind"] == "yesno"  # are they in the room where it's decided?
     assert conversation(db, user)["slots"]["other_kind"] == "organisation"
     assert again.finish() == 0
     assert user_lines(db, user) == [*sent, "organisation"]

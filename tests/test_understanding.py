@@ -364,3 +364,40 @@ def test_out_of_range_or_unreadable_is_refused(said: str) -> None:
 @pytest.mark.parametrize("said", ["maybe", "hard to say", "it depends"])
 def test_a_hedged_rating_is_unsure(said: str) -> None:
     assert read_scale(said, SCALE).outcome == "unsure"
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("Five. They chair it", 5),
+        ("1. We're not on the board", 1),
+        ("One. We're not on the board.", 1),
+        ("One, we are nowhere near it", 1),
+        ("Honestly? Two. They run it day to day", 2),
+        ("I'd say one, honestly", 1),
+    ],
+)
+def test_a_rating_that_ends_its_own_sentence_is_read(said: str, value: int) -> None:
+    reading = read_scale(said, SCALE)
+    assert (reading.outcome, reading.value) == ("number", value)
+
+
+@pytest.mark.parametrize(
+    "said", ["No one. Nobody listens to us", "one of them chairs it, the other writes it up"]
+)
+def test_one_as_a_pronoun_is_still_no_rating(said: str) -> None:
+    assert read_scale(said, SCALE).value is None
+
+
+@pytest.mark.parametrize(
+    ("said", "role"),
+    [
+        ("I manage a small youth charity", "voluntary"),
+        ("I'm the manager of a small charity", "voluntary"),
+        ("I'm a team manager in adult social care", "professional"),
+        ("I manage a housing team at the council", "professional"),
+    ],
+)
+def test_managing_something_says_nothing_of_the_role_the_rest_does(said: str, role: str) -> None:
+    reading = read("diagnose.role", said)
+    assert (reading.outcome, reading.values) == ("picked", (role,))

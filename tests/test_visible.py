@@ -37,6 +37,8 @@ CLEAR = "\x1b[2J"
 RLO = "\u202e"
 #: An other party as a careless paste (or a hostile one) would give it.
 EVIL_NAME = f"The {TITLE}trust{CLEAR} board {RLO}draob\u2066x\u2069 \x9b31m\x85team"
+#: Six words (NEL splits too), so the coach asks for a short name: this one, as evil.
+EVIL_SHORT = f"The {TITLE}trust{CLEAR} board {RLO}draob"
 #: Flags of England, Scotland and Wales are spelled with invisible tag characters.
 SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
 FLAG = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
@@ -167,7 +169,10 @@ def test_an_other_party_typed_with_controls_is_shown_visibly_and_stored_as_typed
     chat.say("start diagnose")
     chat.answer_until("other_party")
 
-    asked = chat.say(EVIL_NAME)
+    named = chat.say(EVIL_NAME)
+    assert chat.state == "other_party__name"
+    assert all(raw_controls(message.text) == [] for message in named.messages)
+    asked = chat.say(EVIL_SHORT)
 
     assert chat.state == "other_kind"
     assert "␛]0;pwned␇trust␛[2J board ⟨U+202E⟩draob" in asked.text
@@ -182,7 +187,8 @@ def test_an_other_party_typed_with_controls_is_shown_visibly_and_stored_as_typed
     assert "␛]0;pwned␇trust" in summary.text
     assert raw_controls(summary.text) == []
     row = store.current_conversation(chat.user)
-    assert row is not None and row.slots["other_party"] == EVIL_NAME
+    assert row is not None and row.slots["other_party"] == EVIL_SHORT
+    assert row.slots["other_party_note"] == EVIL_NAME
     typed = [m["text"] for m in store.messages_of(chat.user) if m["sender"] == "user"]
     assert EVIL_NAME in typed
     said = [m["text"] for m in store.messages_of(chat.user) if m["sender"] == "bot"]
@@ -211,6 +217,7 @@ def test_coach_chat_prints_no_raw_control_the_user_typed(tmp_path: Path, json_mo
         "1",
         f"Our funding{CLEAR} is cut",
         EVIL_NAME,
+        EVIL_SHORT,
         "summary",
         f"start {CLEAR}nope{RLO}",
         f"menu{TITLE}",
@@ -272,6 +279,8 @@ def finish_diagnosis(chat: Chat, other_party: str) -> None:
     chat.say("start diagnose")
     chat.answer_until("other_party")
     chat.say(other_party)
+    if chat.state == "other_party__name":  # a long answer: the short name is as evil
+        chat.say(EVIL_SHORT)
     for _ in range(80):
         if chat.engine.store.completed_conversations(chat.user, "diagnose"):
             return
