@@ -116,17 +116,96 @@ def read_date(text: str, today: dt.date) -> str:
 
 
 def _natural_date(said: str, today: dt.date) -> dt.date | None:
+    """A date written the way people write one: on its own ("next friday"), inside a
+    sentence ("before the committee on the 14th"), or as a holiday ("before Christmas")."""
     import dateparser  # imported late: it is slow to load and only date steps need it
+    from dateparser.search import search_dates
 
-    base = dt.datetime.combine(today, dt.time(12, 0))
-    found = dateparser.parse(
-        said,
-        languages=["en"],
-        settings={
-            "RELATIVE_BASE": base,
-            "PREFER_DATES_FROM": "future",
-            "DATE_ORDER": "DMY",
-            "RETURN_AS_TIMEZONE_AWARE": False,
-        },
-    )
-    return found.date() if found else None
+    spoken = _spoken_span(said, today)
+    if spoken is not None:
+        return spoken
+    # Midnight, so that a date written as today's ("1 december" on 1 December) is today,
+    # not the same day next year.
+    base = dt.datetime.combine(today, dt.time(0, 0))
+    settings: Any = {
+        "RELATIVE_BASE": base,
+        "PREFER_DATES_FROM": "future",
+        "DATE_ORDER": "DMY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    found = dateparser.parse(said, languages=["en"], settings=settings)
+    if found:
+        day = found.date()
+        # "1 december" on 1 December: the parser prefers the future, a year on; mean today.
+        if day.year == today.year + 1 and (day.month, day.day) == (today.month, today.day):
+            return today
+        return day
+    holiday = _holiday(said, today)
+    if holiday is not None:
+        return holiday
+    within = search_dates(said, languages=["en"], settings=settings) or []
+    # Words like "now" or "today" inside a sentence are not the date meant; a real date is.
+    dates = [when.date() for phrase, when in within if phrase.strip() not in _NOT_A_DATE]
+    future = [d for d in dates if d >= today]
+    return future[0] if future else (dates[0] if dates else None)
+
+
+#: Words search_dates reads as a date that, inside a sentence, are not the date meant.
+_NOT_A_DATE = frozenset({"now", "today", "on", "at", "in", "by", "may", "second", "sec", "a"})
+#: How people name holidays, and the name the holidays library gives each (England's list).
+_HOLIDAYS = {
+    "christmas eve": "Christmas Day",
+    "christmas": "Christmas Day",
+    "xmas": "Christmas Day",
+    "boxing day": "Boxing Day",
+    "new year": "New Year's Day",
+    "easter": "Good Friday",
+    "good friday": "Good Friday",
+    "easter monday": "Easter Monday",
+    "may bank holiday": "May Day",
+    "spring bank holiday": "Spring Bank Holiday",
+    "summer bank holiday": "Late Summer Bank Holiday",
+    "august bank holiday": "Late Summer Bank Holiday",
+}
+
+
+def _spoken_span(said: str, today: dt.date) -> dt.date | None:
+    """Spans people name that date parsers don't: the end of the week or month, the week
+    after next."""
+    friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
+    if re.search(r"\bweek after next\b", said):
+        return today + dt.timedelta(days=14)
+    if re.search(r"\bend of next week\b", said):
+        return friday + dt.timedelta(days=7)
+    if re.search(r"\bend of (?:the |this )?week\b", said):
+        return friday
+    month = re.search(r"\bend of (?:the |this )?(next )?month\b", said)
+    if month:
+        year, number = today.year, today.month + (1 if month.group(1) else 0)
+        if number > 12:
+            year, number = year + 1, number - 12
+        first_of_next = dt.date(year + (number == 12), number % 12 + 1, 1)
+        return first_of_next - dt.timedelta(days=1)
+    return None
+
+
+def _holiday(said: str, today: dt.date) -> dt.date | None:
+    """The next date of a holiday named in `said` ("before Christmas": the day before)."""
+    import holidays  # imported late, like dateparser
+
+    for words, name in sorted(_HOLIDAYS.items(), key=lambda item: -len(item[0])):
+        at = re.search(rf"\b{re.escape(words)}\b", said)
+        if at is None:
+            continue
+        calendar = holidays.country_holidays("GB", subdiv="ENG", years=[today.year, today.year + 1])
+        days = sorted(d for d, n in calendar.items() if n == name and d >= today)
+        if not days:
+            return None
+        day = days[0]
+        lead = said[: at.start()]
+        if words == "christmas eve" or re.search(r"\bbefore\s+(?:the\s+)?$", lead):
+            day -= dt.timedelta(days=1)
+        elif re.search(r"\bafter\s+(?:the\s+)?$", lead):
+            day += dt.timedelta(days=4 if name == "Good Friday" else 1)  # Easter: the Tuesday
+        return day
+    return None

@@ -19,6 +19,10 @@ MENU_SUGGEST_ASK = "Shall we work through it together? I'd suggest: {title}."
 MENU_SUGGEST_YES = "Yes, let's start"
 MENU_SUGGEST_NO = "Something else"
 MENU_SUGGEST_DECLINED = "Of course."
+MENU_HELLO = (
+    "Hello again. Here's what we can do, or tell me about a situation in a sentence or two."
+)
+MENU_THANKS = "You're welcome. I'm here whenever you need me."
 MENU_NOT_UNDERSTOOD = (
     "I'm not sure what you'd like me to do with \"{text}\". Here's what I can do; you can "
     "also tell me about a situation in a sentence or two, or type `steps` to see your plan."
@@ -61,6 +65,10 @@ TOO_LONG = (
 STALE = (
     "That button belongs to an earlier question, so I've left things as they are. "
     "The current question is below."
+)
+COMMIT_ONE_MORE = (
+    "Let's choose at least {least}: a second step gives you somewhere to go if the first one "
+    "stalls. Which other one will you take on?"
 )
 PICK_ONE = "Please pick one of the options, by its number or its words."
 #: Said when a sentence is kept as the user's note: one is picked by the sentence, so the

@@ -139,7 +139,10 @@ def accepts_suggestion(text: str) -> bool:
     """Whether the answer to "shall I call them X?" takes X ("yes", "that's fine", "ok")."""
     said = " ".join(text.lower().replace("’", "'").replace(",", " ").split()).strip(" .!")
     said = re.sub(r"\s*\b(?:please|thanks|thank you)$", "", said).strip(" .!")
-    return said in _YES
+    if said in _YES:
+        return True
+    first, _, rest = said.partition(" ")
+    return first in ("yes", "yeah", "yep", "ok", "okay") and rest in _YES  # "yes, that's it"
 
 
 def _words(clause: str) -> list[str]:

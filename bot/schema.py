@@ -98,6 +98,12 @@ class TextStep(StepBase):
         description="the answer names someone: keep a long answer as `<slot>_note` and ask "
         'for a short name ("yes" takes the one suggested) to put in `slot`',
     )
+    prefill: Identifier | None = Field(
+        None,
+        description="a slot whose words, when set, this question offers back (write them into "
+        "the prompt): a 'yes' or 'that's it' takes them as the answer; anything else is the "
+        "answer. `opening` holds what the user wrote at the menu that led here.",
+    )
     next: Next
 
 
@@ -396,6 +402,8 @@ class Dialogue(Strict):
                             check_expression(branch.when, names)
                         except ExpressionError as exc:
                             problems.append(((*where, "next", i, "when"), str(exc)))
+            if isinstance(step, TextStep) and step.prefill and step.prefill not in names:
+                problems.append(((*where, "prefill"), f"no slot is called '{step.prefill}'"))
             if step.kind == "choice":
                 problems.extend(((*where, *loc), message) for loc, message in choice_problems(step))
                 for i, option in enumerate(step.choices):

@@ -288,7 +288,7 @@ class StepRunner:
             changes["commitments"] = [*(slots.get("commitments") or []), {**pick, "due_date": due}]
             changes["pick"] = None
         elif step.kind == "commit":
-            picked = _commit_pick(text, self.choices(state_id, slots))
+            picked = _commit_pick(text, self.choices(state_id, slots), step.min)
             rec = self.recommendations.get(picked.value)
             changes["pick"] = recommendation_dict(rec) if rec else None
         if slots.get(SUGGESTED):  # an answer ends a pending suggestion; `back` restores it
@@ -423,6 +423,10 @@ class StepRunner:
         and a short name suggested in the slot; at the name question, a "yes" keeps that
         suggestion and a few words replace it."""
         said = text.strip()
+        if step.prefill and phase != "name":
+            offered = slots.get(step.prefill)
+            if isinstance(offered, str) and offered.strip() and accepts_suggestion(said):
+                said = offered.strip()  # "yes, that's it": the words they already gave
         rule = step.name
         if rule is None:
             return {step.slot: said}
@@ -516,7 +520,7 @@ def _offers(step: ChoiceStep, value: Any) -> bool:
 _ENOUGH = re.compile(r"\b(?:enough|done|plenty|that's it|that's all|finished|no more)\b")
 
 
-def _commit_pick(text: str, choices: tuple[Choice, ...]) -> Choice:
+def _commit_pick(text: str, choices: tuple[Choice, ...], least: int) -> Choice:
     """A next step picked by number, id or title, or by words ("the briefing one"); once
     enough are picked, "no", "no thanks" or "that's plenty" stop."""
     try:
@@ -524,10 +528,11 @@ def _commit_pick(text: str, choices: tuple[Choice, ...]) -> Choice:
     except answers.InvalidAnswer:
         enough = next((c for c in choices if c.value == ENOUGH), None)
         said = understanding.normal(text)
-        if enough is not None and (
-            understanding.read_yes_no(text).value is False or _ENOUGH.search(said)
-        ):
+        stopping = understanding.read_yes_no(text).value is False or _ENOUGH.search(said)
+        if enough is not None and stopping:
             return enough
+        if stopping:  # not yet the fewest steps a plan needs: say why, kindly
+            raise answers.InvalidAnswer(messages.COMMIT_ONE_MORE.format(least=least)) from None
         table = understanding.ChoiceTable(
             [understanding.Option(c.value, c.label) for c in choices if c.value != ENOUGH]
         )

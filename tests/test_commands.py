@@ -490,3 +490,16 @@ def test_a_sentence_at_a_choice_is_kept_in_the_users_words_and_the_options_asked
     assert slots(chat)["mandate_source"] == asked.choices[0].value
     chat.say("summary")
     assert f"{asked.choices[0].label} (in your words: {account})" in chat.text
+
+
+def test_stopping_after_one_next_step_asks_kindly_for_a_second(chat: Any) -> None:
+    start_diagnose(chat)
+    answer_until(chat, "commit")
+    chat.say("1")
+    chat.say("next friday")
+
+    reply = chat.say("no that's enough")
+
+    assert "Let's choose at least 2" in reply.text
+    assert chat.state == "commit"
+    assert len(slots(chat).get("commitments") or []) == 1

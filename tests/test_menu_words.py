@@ -154,3 +154,47 @@ def test_an_offer_made_while_a_conversation_waits_at_the_menu_is_what_a_new_coac
 
     assert fresh.current_awaits(chat.user) == reply.awaits
     assert [c.value for c in reply.awaits.choices] == ["yes", "no"]
+
+
+@pytest.mark.parametrize(("said", "answer"), [("hi", "Hello again"), ("thanks!", "welcome")])
+def test_hello_and_thanks_at_the_menu_are_answered_in_kind(
+    chat: Chat, said: str, answer: str
+) -> None:
+    chat.open()
+
+    reply = chat.say(said)
+
+    assert answer in reply.text
+    assert "not sure what you'd like" not in reply.text
+    assert labels(chat) == MENU_LABELS
+
+
+def test_the_situation_written_at_the_menu_is_offered_back_and_a_yes_keeps_it(
+    chat: Chat,
+) -> None:
+    chat.open()
+    chat.say(SITUATION)
+    chat.say("yes")
+    asked = chat.say("I run a small charity")  # the role question comes first
+
+    assert f'You told me: "{SITUATION}"' in asked.text
+    chat.say("yes, that's it")
+
+    row = chat.engine.store.current_conversation(chat.user)
+    assert row is not None and row.slots["situation"] == SITUATION
+    assert chat.state is not None and chat.state.startswith("other_party")
+
+
+def test_a_situation_put_another_way_replaces_the_one_from_the_menu(chat: Chat) -> None:
+    chat.open()
+    chat.say(SITUATION)
+    chat.say("yes")
+    chat.say("I run a small charity")
+
+    chat.say("The board meets on the 14th and decides all the youth contracts")
+
+    row = chat.engine.store.current_conversation(chat.user)
+    assert row is not None
+    assert (
+        row.slots["situation"] == "The board meets on the 14th and decides all the youth contracts"
+    )

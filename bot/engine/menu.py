@@ -87,6 +87,11 @@ def lobby(ctx: Context, turn: Turn, text: str) -> str | None:
     if picked is not None:
         start(ctx, turn, ctx.catalog.dialogues[picked])
         return None
+    social = _SOCIAL.get(understanding.normal(text).strip(" ?"))
+    if social is not None and not turn.first_contact:
+        turn.say(social)
+        show_menu(ctx, turn)
+        return None
     wanted = _wanted(ctx, text)
     if wanted in MENU_COMMANDS:
         return wanted
@@ -104,6 +109,20 @@ def lobby(ctx: Context, turn: Turn, text: str) -> str | None:
     show_menu(ctx, turn)
     return None
 
+
+#: What people say in passing at the menu, and the coach's word back before the menu.
+_SOCIAL: dict[str, str] = {
+    **dict.fromkeys(
+        ("hi", "hello", "hey", "hiya", "hi there", "hello there", "morning", "good morning",
+         "afternoon", "good afternoon", "evening", "good evening", "hello again", "hi again"),
+        messages.MENU_HELLO,
+    ),
+    **dict.fromkeys(
+        ("thanks", "thank you", "thank you so much", "thanks a lot", "cheers", "ta",
+         "that was helpful", "that helped", "great thanks"),
+        messages.MENU_THANKS,
+    ),
+}  # fmt: skip
 
 #: Commands a sentence at the menu may ask for, and the words people use for each.
 MENU_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
