@@ -75,11 +75,18 @@ def cmd_slack(args: argparse.Namespace) -> int:
     idle = EngineSettings(idle_after=dt.timedelta(days=args.idle_days))
 
     def make_coach() -> SlackCoach:
+        from bot.reloading import DialogueWatcher
+
         catalog = load_catalog(directory)
         _report_problems(catalog)
-        return SlackCoach(Engine(Store(db_path), catalog, settings=idle), settings)
+        engine = Engine(Store(db_path), catalog, settings=idle)
+        DialogueWatcher(engine, directory).start()  # edits are picked up without a restart
+        return SlackCoach(engine, settings)
 
-    Store(db_path).close()  # fail now, with a clear message, if the database is unusable
+    # Fail now, with a clear message, if the safety screen or the database is unusable:
+    # HTTP mode builds the coach inside gunicorn's worker, where a refusal would be lost.
+    load_catalog(directory).require_safety()
+    Store(db_path).close()
     if settings.app_token:
         print("coach: connecting to Slack in Socket Mode", file=sys.stderr)
         run_socket_mode(make_coach())

@@ -416,3 +416,21 @@ def test_starting_a_dialogue_by_name_still_works_from_the_safety_question(chat: 
     chat.say("start own_power")
 
     assert conversation(chat).dialogue == "own_power"
+
+
+def test_coach_slack_will_not_serve_without_its_safety_file(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "test-signing-secret")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    folder = _dialogues_with_safety(tmp_path, "version: 2\ncategories: [\n")
+
+    code = main(["slack", "--db", str(tmp_path / "c.db"), "--dialogues", str(folder)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "will not start" in err and f"{folder / 'safety.yaml'}:" in err
+    assert "serving Slack" not in err

@@ -18,7 +18,9 @@ The package is built in floors; a module only uses the floors below it:
 
 from __future__ import annotations
 
+import logging
 import threading
+from pathlib import Path
 
 from bot import messages
 from bot.engine import checkins, commands, interrupts, memory, menu, progress
@@ -43,10 +45,12 @@ from bot.engine.turn import (
     utc_now,
 )
 from bot.errors import StorageError
-from bot.loader import Catalog
+from bot.loader import Catalog, load_catalog
 from bot.safety import SafetyDetector
 from bot.turns import Await, BotMessage, Reply, UserInput
 from storage.store import MessageRow, Store
+
+log = logging.getLogger("coach.engine")
 
 __all__ = [
     "CHECKIN_DIALOGUE",
@@ -150,6 +154,31 @@ class Engine:
         """
         with self._lock:
             return checkins.record_outcome(self._ctx, user_id, step_id, outcome, self.clock)
+
+    def reload(self, directory: Path) -> list[str]:
+        """Load the dialogue files again, keeping the last good version of whatever fails.
+
+        A safety file that no longer loads leaves the screen as it was (never unscreened);
+        a dialogue file that no longer loads keeps its last good version. Conversations in
+        progress carry on: an edited dialogue is picked up at their next turn. Returns the
+        problems found, each as file:line:col and what was expected.
+        """
+        fresh = load_catalog(directory)
+        with self._lock:
+            kept = self.catalog
+            if fresh.safety is None:
+                fresh.safety = kept.safety
+                fresh.safety_problem = None
+            broken = {problem.path for problem in fresh.problems}
+            for dialogue_id, loaded in kept.dialogues.items():
+                if dialogue_id not in fresh.dialogues and loaded.path in broken:
+                    fresh.dialogues[dialogue_id] = loaded
+            safety = SafetyDetector(fresh.require_safety())
+            self.catalog = self._ctx.catalog = fresh
+            self.safety = self._ctx.safety = safety
+        for problem in fresh.problems:
+            log.warning("dialogues reloaded, keeping the last good version of: %s", problem.path)
+        return [str(problem) for problem in fresh.problems]
 
     def forget(self, user_id: str) -> None:
         """Erase everything stored about the user, and any conversation held in memory."""
