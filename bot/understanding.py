@@ -739,6 +739,11 @@ _SCALE_WORDS: dict[str, float] = {
         ["a great deal", "completely", "totally", "entirely", "hugely", "massively"], 1.0
     ),
     **dict.fromkeys(["enormously", "all of it", "everything", "very high", "very much"], 1.0),
+    # Said of the other side, against oneself: "they have far more, the whole budget".
+    **dict.fromkeys(
+        ["far more", "way more", "much more", "a lot more", "the whole", "all the power"], 1.0
+    ),
+    **dict.fromkeys(["far less", "way less", "much less", "a lot less", "next to none"], 0.0),
 }
 _SHORT_ONLY = frozenset(w for w in _SCALE_WORDS if " " not in w)
 _SCALE_UNSURE = re.compile(

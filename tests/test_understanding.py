@@ -324,6 +324,8 @@ SCALE = ScaleTable.build(1, 5, "very little", "a great deal")
         ("very little", 1),
         ("quite a lot", 4),
         ("I'd give them a 4, they hold the budget", 4),
+        ("they have far more, the whole budget", 5),
+        ("much less than them, we're tiny", 1),
     ],
 )
 def test_a_rating_is_read_from_numbers_and_words(said: str, value: int) -> None:
