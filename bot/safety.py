@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import SafetyUnavailable
-from bot.safety_patterns import BREAK, Reader, compile_pattern, stem
+from bot.safety_patterns import BREAK, Compiled, Reader, compile_pattern, stem
 from bot.schema import SAFETY_LEVELS, SafetyCategory, SafetyConfig, rule_pattern
 
 Level = Literal["danger", "concern", "note"]
@@ -57,7 +57,7 @@ NOTHING = Screening(None, ())
 class _Rule:
     category: int  # index into the detector's categories, most serious first
     pattern: str
-    regex: re.Pattern[str]
+    compiled: Compiled  # its regex is compiled the first time the rule runs
     negatable: bool
     also: tuple[frozenset[str], ...]  # one stem of each must be in the message
 
@@ -68,7 +68,28 @@ class _Rule:
 @dataclass(frozen=True)
 class _Category:
     category: SafetyCategory
-    exceptions: tuple[re.Pattern[str], ...]
+    exceptions: tuple[Compiled, ...]
+
+
+_BUILT: dict[int, tuple[SafetyConfig, SafetyDetector]] = {}
+
+
+def detector_for(config: SafetyConfig | None) -> SafetyDetector:
+    """The detector of one loaded safety configuration, built once: an engine built again over
+    the same catalog (a test, a restart of a worker's engine) reuses it.
+
+    Raises SafetyUnavailable without a configuration: the coach fails closed.
+    """
+    if config is None:
+        raise SafetyUnavailable()
+    found = _BUILT.get(id(config))
+    if found is not None and found[0] is config:
+        return found[1]
+    detector = SafetyDetector(config)
+    if len(_BUILT) >= 8:  # a few reloads' worth; older configurations are let go
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[id(config)] = (config, detector)
+    return detector
 
 
 class SafetyDetector:
@@ -88,9 +109,7 @@ class SafetyDetector:
         rule_stems: set[str] = set()
         for index, category in enumerate(ordered):
             self._categories.append(
-                _Category(
-                    category, tuple(compile_pattern(p, words).regex for p in category.exceptions)
-                )
+                _Category(category, tuple(compile_pattern(p, words) for p in category.exceptions))
             )
             for rule in category.rules:
                 pattern = rule_pattern(rule)
@@ -98,7 +117,7 @@ class SafetyDetector:
                 rule_stems |= compiled.stems
                 number = len(self._rules)
                 negatable = not isinstance(rule, str)
-                self._rules.append(_Rule(index, pattern, compiled.regex, negatable, compiled.also))
+                self._rules.append(_Rule(index, pattern, compiled, negatable, compiled.also))
                 for key in compiled.keys.stems:
                     by_stem.setdefault(key, []).append(number)
                 for key in compiled.keys.prefixes:
@@ -172,13 +191,13 @@ class SafetyDetector:
 
     def _matches(self, rule: _Rule, category: _Category, line: str) -> bool:
         spans: list[tuple[int, int]] | None = None
-        for match in rule.regex.finditer(line):
+        for match in rule.compiled.regex.finditer(line):
             start, end = match.span()
             if rule.negatable and self._negated(line, start, end):
                 continue
             if category.exceptions:
                 if spans is None:
-                    spans = [m.span() for x in category.exceptions for m in x.finditer(line)]
+                    spans = [m.span() for x in category.exceptions for m in x.regex.finditer(line)]
                 if any(s < end and start < e for s, e in spans):
                     continue
             return True

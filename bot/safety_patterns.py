@@ -24,6 +24,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import snowballstemmer  # runs PyStemmer's C build of the stemmer when it is installed
 
@@ -511,10 +512,16 @@ class Compiled:
     selective first: "(notice|care) ... if i (died|disappeared)" needs a word of each.
     """
 
-    regex: re.Pattern[str]
+    source: str
     keys: Keys
     also: tuple[frozenset[str], ...]
     stems: frozenset[str]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """Compiled on first use: most rules never run in a given process (their key stems
+        never appear), and compiling all of them took most of a second at every start."""
+        return re.compile(self.source)
 
 
 def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compiled:
@@ -525,7 +532,7 @@ def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compile
     also = tuple(
         k.stems for k in sorted(set(required(node)) - {found}, key=Keys.rank) if not k.prefixes
     )
-    return Compiled(re.compile(to_regex(node)), found, also, frozenset(_stems_of(node)))
+    return Compiled(to_regex(node), found, also, frozenset(_stems_of(node)))
 
 
 def _stems_of(node: Node) -> set[str]:

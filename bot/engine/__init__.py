@@ -46,7 +46,7 @@ from bot.engine.turn import (
 )
 from bot.errors import StorageError
 from bot.loader import Catalog, load_catalog
-from bot.safety import SafetyDetector
+from bot.safety import detector_for
 from bot.turns import Await, BotMessage, Reply, UserInput
 from storage.store import MessageRow, Store
 
@@ -83,7 +83,7 @@ class Engine:
         self.settings = settings or EngineSettings()
         self.clock = clock
         # Fails closed: without a valid safety screen the coach does not run at all.
-        self.safety = SafetyDetector(catalog.require_safety())
+        self.safety = detector_for(catalog.require_safety())
         self._ctx = Context(store, catalog, self.settings, self.safety)
         self._live = self._ctx.cache
         self._lock = threading.RLock()
@@ -173,7 +173,7 @@ class Engine:
             for dialogue_id, loaded in kept.dialogues.items():
                 if dialogue_id not in fresh.dialogues and loaded.path in broken:
                     fresh.dialogues[dialogue_id] = loaded
-            safety = SafetyDetector(fresh.require_safety())
+            safety = detector_for(fresh.require_safety())
             self.catalog = self._ctx.catalog = fresh
             self.safety = self._ctx.safety = safety
         for problem in fresh.problems:
