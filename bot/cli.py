@@ -215,6 +215,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Figures only, never who or what: how often each safety signal was answered."""
+    store = _existing_store(args)
+    counts = store.safety_counts()
+    if not counts:
+        print("No safety signals have been answered.")
+        return 0
+    print(f"{'category':<20} {'level':<8} {'times':>6}")
+    for category, level, times in counts:
+        print(f"{category:<20} {level:<8} {times:>6}")
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     store = _existing_store(args)
     user = _stored_user(store, args)
@@ -297,6 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", default="dialogues/schema.json")
     schema.add_argument("--check", action="store_true", help="only check it is up to date")
     schema.set_defaults(func=cmd_dialogues_schema)
+
+    stats = sub.add_parser(
+        "stats", help="how often each safety signal was answered (figures only, no text)"
+    )
+    with_db(stats)
+    stats.set_defaults(func=cmd_stats)
 
     export = sub.add_parser("export", help="print everything stored about you, as JSON")
     with_db(export)

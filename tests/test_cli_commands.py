@@ -446,3 +446,29 @@ def test_dialogues_schema_check_says_up_to_date_or_out_of_date(
     capsys.readouterr()
     assert main(["dialogues", "schema", "--check", "--output", str(target)]) == 0
     assert "is up to date" in capsys.readouterr().out
+
+
+# == stats ==================================================================================
+
+
+def test_stats_counts_safety_signals_by_category_and_level_without_any_words(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "coach.db"
+    piped_chat(db, "alice", ["diagnose", "voluntary", "he cornered me in the car park"])
+    piped_chat(db, "bob", ["I just can't cope with any of this anymore"])
+
+    done = coach("stats", "--db", str(db))
+
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[1:]]
+    assert sorted(rows) == [["distress", "concern", "1"], ["violence", "danger", "1"]]
+    for private in ("cornered", "cope", "alice", "bob"):
+        assert private not in done.stdout
+
+
+def test_stats_on_a_store_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    done = coach("stats", "--db", str(tmp_path / "nope.db"))
+
+    assert done.returncode == 2
+    assert "There is no conversation store" in done.stderr
