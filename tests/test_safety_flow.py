@@ -434,3 +434,20 @@ def test_coach_slack_will_not_serve_without_its_safety_file(
     assert code == 2
     assert "will not start" in err and f"{folder / 'safety.yaml'}:" in err
     assert "serving Slack" not in err
+
+
+@pytest.mark.parametrize("route", [["2"], ["1", "carry on"]])
+def test_at_the_menu_carrying_on_after_a_softer_signal_offers_to_work_on_it(
+    chat: Chat, route: list[str]
+) -> None:
+    chat.open()
+    chat.say(SHOUTED)
+
+    for said in route:
+        reply = chat.say(said)
+
+    assert "with what you told me in mind" in reply.text
+    assert "Diagnose a power situation" in reply.messages[-1].text
+    chat.say("yes")
+    row = conversation(chat)
+    assert (row.dialogue, row.slots.get("opening")) == ("diagnose", SHOUTED)

@@ -5,14 +5,16 @@ to resume after a long gap (or after another dialogue ended), with the answers t
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from functools import lru_cache
 from typing import Any
 
 from bot import answers, messages
-from bot.engine.menu import open_menu, show_menu
+from bot.engine.menu import lobby, open_menu, show_menu
 from bot.engine.progress import (
     CONCERN_PENDING,
+    HELD_MARK,
     SAFETY_PENDING,
     answer,
     ask_again,
@@ -59,7 +61,7 @@ def safety(ctx: Context, turn: Turn, text: str) -> bool:
                     live.session.slots[HELD] = text
                 ack = (category.ack or "").strip()
                 turn.say(f"{ack}\n\n{ctx.safety.config.concern_ask}".strip())
-                _ask(ctx, turn, f"{CONCERN_PENDING}{category.id}", said=True)
+                _ask(ctx, turn, f"{CONCERN_PENDING}{category.id}", said=True, held=text)
             return True
         turn.say(messages.CONCERN_AGAIN)
     for note in screening.notes:
@@ -83,11 +85,16 @@ def _record(ctx: Context, turn: Turn, category: str, level: str) -> None:
     log.info("safety interruption: %s (%s)", category, level)
 
 
-def _ask(ctx: Context, turn: Turn, pending: str, *, said: bool = False) -> None:
+def _ask(
+    ctx: Context, turn: Turn, pending: str, *, said: bool = False, held: str | None = None
+) -> None:
     """Leave `pending` awaiting the user's answer, on the conversation or (with none) on the
-    user; say the question unless it was said already with what led to it."""
+    user, with what they wrote (`held`) at the menu; say the question unless it was said
+    already with what led to it."""
     live = turn.live
     if live is None:
+        if held:
+            pending += HELD_MARK + json.dumps(held)
         turn.lobby_pending = pending
         ctx.store.set_user_pending(turn.user_id, pending)
     else:
@@ -112,6 +119,8 @@ def awaiting_safety_answer(ctx: Context, turn: Turn) -> str | None:
 def after_safety(ctx: Context, turn: Turn, pending: str, text: str) -> bool:
     """The answer to a safety interruption's question; False if the message is not one (the
     caller screens it, and asks again if it is nothing else either)."""
+    pending, _, carried = pending.partition(HELD_MARK)
+    lobby_held = _unpack(carried)
     if pending == SAFETY_PENDING:
         picked = _read(ctx, text, SAFETY_WORDS, safety_choices(ctx))
     else:
@@ -122,7 +131,7 @@ def after_safety(ctx: Context, turn: Turn, pending: str, text: str) -> bool:
     _settle(ctx, turn)
     if picked == "support" and category is not None:
         turn.say(category.message.strip())
-        _ask(ctx, turn, SAFETY_PENDING)
+        _ask(ctx, turn, SAFETY_PENDING, held=lobby_held)
     elif picked == "unsafe":
         danger = _category(ctx, category.unsafe) if category and category.unsafe else None
         if danger is not None:
@@ -130,11 +139,14 @@ def after_safety(ctx: Context, turn: Turn, pending: str, text: str) -> bool:
             turn.say(danger.message.strip())
         else:
             turn.say(messages.UNSAFE_FALLBACK)
-        _ask(ctx, turn, SAFETY_PENDING)
+        _ask(ctx, turn, SAFETY_PENDING, held=lobby_held)
     elif picked == "carry_on":
         live = turn.live
         held = live.session.slots.pop(HELD, None) if live is not None else None
-        if live is None:
+        if live is None and lobby_held:
+            turn.say(messages.SAFETY_CONTINUE_HELD)
+            lobby(ctx, turn, lobby_held)  # offer to work on what they told me
+        elif live is None:
             turn.say(messages.SAFETY_CONTINUE_MENU)
             show_menu(ctx, turn)
         elif held and live.session.row.pending is None:
@@ -161,6 +173,14 @@ def ask_safety_again(ctx: Context, turn: Turn) -> None:
     question again, gently (the coaching never just carries on past it)."""
     turn.say(messages.SAFETY_AGAIN)
     ask_again(ctx, turn)
+
+
+def _unpack(carried: str) -> str | None:
+    try:
+        held = json.loads(carried) if carried else None
+    except ValueError:
+        return None
+    return held if isinstance(held, str) else None
 
 
 def _settle(ctx: Context, turn: Turn) -> None:

@@ -33,6 +33,9 @@ from storage.store import ConversationRow, NextStep
 SAFETY_PENDING = "safety"
 #: …or, after a softer signal, "concern:<category>": are you safe, would you like support?
 CONCERN_PENDING = "concern:"
+#: At the menu (no conversation to keep it in), a safety question carries the sentence that
+#: raised it after this mark, as JSON: carrying on offers to work on it.
+HELD_MARK = "|"
 #: At the menu, a sentence that seemed to want a dialogue: `suggest:{"id": …, "opening": …}`.
 SUGGEST_PENDING = "suggest:"
 
@@ -263,6 +266,8 @@ def concern_choices(ctx: Context) -> tuple[Choice, ...]:
 def safety_prompt(ctx: Context, pending: str | None) -> BotMessage | None:
     """The question a safety interruption asked and awaits an answer to, if `pending` is one:
     `safety` (carry on or stop) or `concern:<category>` (are you safe?)."""
+    if pending is not None:
+        pending = pending.partition(HELD_MARK)[0]  # at the menu, what they wrote rides along
     if pending == SAFETY_PENDING:
         return BotMessage(messages.SAFETY_ASK, safety_choices(ctx))
     if pending is not None and pending.startswith(CONCERN_PENDING):
