@@ -1336,6 +1336,9 @@ def test_distress_typed_at_the_menu_in_a_dm_is_met_with_care_not_the_menu(
 
     slack.click(catalog.safety.continue_label)
 
+    # what they wrote is offered as the situation to work on, and they may decline it
+    assert slack.labels() == ["Yes, let's start", "Something else"]
+    slack.click("Something else")
     assert "Diagnose a power situation" in slack.labels()
 
 
