@@ -55,9 +55,9 @@ def _words(text: str) -> list[str]:
 
 # -- normalising text --------------------------------------------------------------------
 
-#: A word (letters or digits, with inner apostrophes: don't, manager's), or a run of
-#: sentence-ending punctuation.
-TOKEN = re.compile(r"\w+(?:'\w+)*|[.!?;\n…]+")
+#: A word hidden by asterisks (p***, n*gg*r, f***ing), a word (letters or digits, with
+#: inner apostrophes: don't, manager's), or a run of sentence-ending punctuation.
+TOKEN = re.compile(r"[^\W\d_]+\*(?:\*|[^\W\d_])[\w*]*|\w+(?:'\w+)*|[.!?;\n…]+")
 _BREAKS = frozenset(".!?;\n…")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 
@@ -125,6 +125,13 @@ _ENDINGS = {"m": "am", "re": "are", "ve": "have", "ll": "will", "d": "would"}
 _IS_BEFORE_S = frozenset(
     ["he", "she", "it", "that", "there", "here", "what", "who", "where", "how"]
 )
+
+
+def masked(word: str) -> str:
+    """A word hidden by asterisks, written one way: its letters before the first asterisk,
+    `***`, and its letters after the last one (n*****, n****r, n*gg*r → n***, n***r, n***r)."""
+    head, _, rest = word.partition("*")
+    return head + "***" + rest.rpartition("*")[2]
 
 
 def spell_out(word: str) -> tuple[str, ...]:
@@ -217,12 +224,13 @@ _LEX = re.compile(
   | (?P<near>~(?P<near_n>\d+)?)
   | (?P<list>@(?P<list_name>[a-z][a-z0-9_]*))
   | (?P<end>\$)
+  | (?P<masked>[^\W\d_]+\*[\w*]*\*[^\W\d_]*)
   | (?P<word>=?[^\W_]+(?:['’][^\W_]+)*\*?)
   | (?P<hyphen>-)
     """,
     re.VERBOSE,
 )
-_KINDS = ("space", "punct", "gap", "near", "list", "end", "word", "hyphen")
+_KINDS = ("space", "punct", "gap", "near", "list", "end", "masked", "word", "hyphen")
 _HINTS = {
     "?": ": to make words optional, put them in [ ]",
     "#": ": the end of a sentence is $",
@@ -354,6 +362,8 @@ class _Parser:
                 items.append(WordList(name, tuple(stems)))
             elif kind == "word":
                 items.append(self.word(value, pos))
+            elif kind == "masked":
+                items.append(Word(masked(value.lower())))
             elif kind == "end":
                 items.append(End())
             elif value in "([":
@@ -395,6 +405,8 @@ class _Parser:
 
 
 def _word_stems(word: str) -> list[str]:
+    if "*" in word:  # a word list's masked word: p***
+        return [masked(word.lower())]
     return [stem(w) for w in spell_out(word.lower().translate(_QUOTES))]
 
 
@@ -607,6 +619,11 @@ class Reader:
         for token in TOKEN.findall(chunk.translate(_QUOTES)):
             if token[0] in _BREAKS:
                 parts.append(BREAK)
+                continue
+            if "*" in token:
+                word = masked(token)
+                stems.append(word)
+                parts.append(f"{word}/{word}")
                 continue
             for word in spell_out(token):
                 word = self.correct(word)

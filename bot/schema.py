@@ -711,7 +711,8 @@ class SafetyConfig(Strict):
         problems: list[tuple[tuple[str | int, ...], str]] = []
         for name, words in self.words.items():
             for j, word in enumerate(words):
-                if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*", word):
+                # a word, or one hidden by asterisks: p***, n***r
+                if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*|[^\W\d_]+\*{2,}[^\W\d_]*", word):
                     problems.append((("words", name, j), f"'{word}': one word per entry"))
         for field, words in (
             ("negation", self.negation.words),

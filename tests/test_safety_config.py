@@ -223,8 +223,10 @@ def test_the_pattern_error_says_where_in_the_pattern() -> None:
 @pytest.fixture
 def small(tmp_path: Path) -> SafetyDetector:
     text = SMALL.replace(
-        "      - shout ... at @target", "      - shout ... at @target\n      - harass* $"
-    )
+        "      - shout ... at @target",
+        "      - shout ... at @target\n      - harass* $\n      - called @target a @hidden\n"
+        "      - wrote n*** on",
+    ).replace("  target: [me, her, him]", "  target: [me, her, him]\n  hidden: [p***]")
     return SafetyDetector(load_safety(write(tmp_path, text)))
 
 
@@ -243,6 +245,11 @@ def small(tmp_path: Path) -> SafetyDetector:
         ("the library is in danger of closing", None),  # except
         ("she shouted. At me, later", None),  # ... never crosses a sentence
         ("We want a judicial review", None),
+        ("he called me a p*** in the car park", "hostility"),  # a word hidden by asterisks
+        ("he called me a p in the car park", None),
+        ("someone wrote n***** on the door", "hostility"),  # n*****, n****** are both n***
+        ("someone wrote n on the door", None),
+        ("they keep *harassing*", "hostility"),  # emphasis is not a hidden word
     ],
 )
 def test_each_part_of_a_rule_does_what_the_header_says(
