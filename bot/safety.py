@@ -13,7 +13,7 @@ and must always agree (a property test checks it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,6 +60,9 @@ class _Rule:
     regex: re.Pattern[str]
     negatable: bool
     also: tuple[frozenset[str], ...]  # one stem of each must be in the message
+    #: Each stem a match can begin with, and how it stands in a line (` stem/`); None: the
+    #: regex is run over the whole line.
+    starts: tuple[tuple[str, str], ...] | None = None
 
     def worth_running(self, stems: set[str]) -> bool:
         return all(not needed.isdisjoint(stems) for needed in self.also)
@@ -98,7 +101,14 @@ class SafetyDetector:
                 rule_stems |= compiled.stems
                 number = len(self._rules)
                 negatable = not isinstance(rule, str)
-                self._rules.append(_Rule(index, pattern, compiled.regex, negatable, compiled.also))
+                starts = (
+                    None
+                    if compiled.starts is None
+                    else tuple((s, f" {s}/") for s in sorted(compiled.starts))
+                )
+                self._rules.append(
+                    _Rule(index, pattern, compiled.regex, negatable, compiled.also, starts)
+                )
                 for key in compiled.keys.stems:
                     by_stem.setdefault(key, []).append(number)
                 for key in compiled.keys.prefixes:
@@ -138,18 +148,18 @@ class SafetyDetector:
                         worth.update(n for n in numbers if self._rules[n].worth_running(stems))
         if not worth:
             return NOTHING
-        return self._run(line or self.reader.line(chunks), sorted(worth))
+        return self._run(line or self.reader.line(chunks), stems, sorted(worth))
 
     def screen_unfiltered(self, text: str) -> Screening:
         """The same answer by running every rule: what `screen` must always agree with."""
-        chunks, _ = self.reader.read(text)
-        return self._run(self.reader.line(chunks), range(len(self._rules)))
+        chunks, stems = self.reader.read(text)
+        return self._run(self.reader.line(chunks), stems, range(len(self._rules)))
 
     def detect(self, text: str) -> SafetySignal | None:
         """The most serious signal of any level in `text`, or None."""
         return self.screen(text).most_serious
 
-    def _run(self, line: str, numbers: Iterable[int]) -> Screening:
+    def _run(self, line: str, stems: set[str], numbers: Iterable[int]) -> Screening:
         alert: SafetySignal | None = None
         notes: list[SafetySignal] = []
         found: set[int] = set()
@@ -161,7 +171,7 @@ class SafetyDetector:
             is_note = category.category.level == "note"
             if alert is not None and not is_note:
                 continue  # a more serious alert is already found
-            if self._matches(rule, category, line):
+            if self._matches(rule, category, line, stems):
                 found.add(rule.category)
                 signal = SafetySignal(category.category, rule.pattern)
                 if is_note:
@@ -170,9 +180,14 @@ class SafetyDetector:
                     alert = signal
         return Screening(alert, tuple(notes))
 
-    def _matches(self, rule: _Rule, category: _Category, line: str) -> bool:
+    def _matches(self, rule: _Rule, category: _Category, line: str, stems: set[str]) -> bool:
         spans: list[tuple[int, int]] | None = None
-        for match in rule.regex.finditer(line):
+        matches = (
+            rule.regex.finditer(line)
+            if rule.starts is None
+            else _anchored(rule.regex, rule.starts, line, stems)
+        )
+        for match in matches:
             start, end = match.span()
             if rule.negatable and self._negated(line, start, end):
                 continue
@@ -199,3 +214,20 @@ class SafetyDetector:
             if word in self._negations:
                 return True
         return False
+
+
+def _anchored(
+    regex: re.Pattern[str], starts: tuple[tuple[str, str], ...], line: str, stems: set[str]
+) -> Iterator[re.Match[str]]:
+    """Every match of `regex` that begins at a word it can begin with: the regex is tried
+    there only (a plain search would try it at every word of the line)."""
+    match = regex.match
+    for first, needle in starts:
+        if first not in stems:
+            continue
+        at = line.find(needle)
+        while at >= 0:
+            found = match(line, at)
+            if found is not None:
+                yield found
+            at = line.find(needle, at + 1)

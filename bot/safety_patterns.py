@@ -527,6 +527,9 @@ class Compiled:
     keys: Keys
     also: tuple[frozenset[str], ...]
     stems: frozenset[str]
+    #: The stems a match can begin with (None: it may begin with any word), so the regex
+    #: need only be tried where one of them stands, not at every position of the line.
+    starts: frozenset[str] | None = None
 
 
 def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compiled:
@@ -537,7 +540,50 @@ def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compile
     also = tuple(
         k.stems for k in sorted(set(required(node)) - {found}, key=Keys.rank) if not k.prefixes
     )
-    return Compiled(re.compile(to_regex(node)), found, also, frozenset(_stems_of(node)))
+    first, empty = _starts(node)
+    return Compiled(
+        re.compile(to_regex(node)),
+        found,
+        also,
+        frozenset(_stems_of(node)),
+        None if first is None or empty else frozenset(first),
+    )
+
+
+def _starts(node: Node) -> tuple[set[str] | None, bool]:
+    """The stems a match of `node` can begin with (None: any word, or not a stem), and
+    whether it can match no words at all."""
+    if isinstance(node, Word | Exact):
+        return {node.stem}, False
+    if isinstance(node, WordList):
+        return set(node.stems), False
+    if isinstance(node, Prefix | End | Gap):
+        return None, isinstance(node, Gap)
+    if isinstance(node, Seq):
+        found: set[str] = set()
+        for item in node.items:
+            first, empty = _starts(item)
+            if first is None:
+                return None, False
+            found |= first
+            if not empty:
+                return found, False
+        return found, True
+    if isinstance(node, Alt):
+        found = set()
+        empty = node.optional
+        for option in node.options:
+            first, option_empty = _starts(option)
+            if first is None:
+                return None, False
+            found |= first
+            empty = empty or option_empty
+        return found, empty
+    left, left_empty = _starts(node.left)
+    right, right_empty = _starts(node.right)
+    if left is None or right is None or left_empty or right_empty:
+        return None, False  # a side that can be empty lets the gap begin the match
+    return left | right, False
 
 
 def _stems_of(node: Node) -> set[str]:
