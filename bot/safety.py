@@ -13,8 +13,10 @@ and must always agree (a property test checks it).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Literal
 
 from bot.errors import SafetyUnavailable
@@ -22,6 +24,9 @@ from bot.safety_patterns import BREAK, Reader, compile_pattern, stem
 from bot.schema import SAFETY_LEVELS, SafetyCategory, SafetyConfig, rule_pattern
 
 Level = Literal["danger", "concern", "note"]
+#: A line longer than this (a message of some 1,000 characters) is searched only around
+#: the words a match must hold: a long message has many places where a match could begin.
+_LONG_LINE = 2_000
 #: How many characters before a match to read for a negation: enough for any 6 tokens.
 _LOOK_BACK = 300
 
@@ -60,9 +65,10 @@ class _Rule:
     regex: re.Pattern[str]
     negatable: bool
     also: tuple[frozenset[str], ...]  # one stem of each must be in the message
-    #: Each stem a match can begin with, and how it stands in a line (` stem/`); None: the
-    #: regex is run over the whole line.
-    starts: tuple[tuple[str, str], ...] | None = None
+    #: The stems a match can begin with; None: the regex is run over the whole line.
+    starts: frozenset[str] | None = None
+    keys: frozenset[str] = frozenset()  # a match holds one of these (none: a word* key)
+    longest: int = 0  # the most words a match can span
 
     def worth_running(self, stems: set[str]) -> bool:
         return all(not needed.isdisjoint(stems) for needed in self.also)
@@ -101,13 +107,17 @@ class SafetyDetector:
                 rule_stems |= compiled.stems
                 number = len(self._rules)
                 negatable = not isinstance(rule, str)
-                starts = (
-                    None
-                    if compiled.starts is None
-                    else tuple((s, f" {s}/") for s in sorted(compiled.starts))
-                )
                 self._rules.append(
-                    _Rule(index, pattern, compiled.regex, negatable, compiled.also, starts)
+                    _Rule(
+                        index,
+                        pattern,
+                        compiled.regex,
+                        negatable,
+                        compiled.also,
+                        compiled.starts,
+                        frozenset() if compiled.keys.prefixes else compiled.keys.stems,
+                        compiled.longest,
+                    )
                 )
                 for key in compiled.keys.stems:
                     by_stem.setdefault(key, []).append(number)
@@ -160,6 +170,7 @@ class SafetyDetector:
         return self.screen(text).most_serious
 
     def _run(self, line: str, stems: set[str], numbers: Iterable[int]) -> Screening:
+        windows = _Windows(line) if len(line) > _LONG_LINE else None
         alert: SafetySignal | None = None
         notes: list[SafetySignal] = []
         found: set[int] = set()
@@ -171,7 +182,7 @@ class SafetyDetector:
             is_note = category.category.level == "note"
             if alert is not None and not is_note:
                 continue  # a more serious alert is already found
-            if self._matches(rule, category, line, stems):
+            if self._matches(rule, category, line, stems, windows):
                 found.add(rule.category)
                 signal = SafetySignal(category.category, rule.pattern)
                 if is_note:
@@ -180,13 +191,22 @@ class SafetyDetector:
                     alert = signal
         return Screening(alert, tuple(notes))
 
-    def _matches(self, rule: _Rule, category: _Category, line: str, stems: set[str]) -> bool:
+    def _matches(
+        self,
+        rule: _Rule,
+        category: _Category,
+        line: str,
+        stems: set[str],
+        windows: _Windows | None,
+    ) -> bool:
         spans: list[tuple[int, int]] | None = None
-        matches = (
-            rule.regex.finditer(line)
-            if rule.starts is None
-            else _anchored(rule.regex, rule.starts, line, stems)
-        )
+        matches: Iterable[re.Match[str]]
+        if windows is not None and rule.keys:
+            matches = windows.search(rule.regex, rule.keys.intersection(stems), rule.longest)
+        elif rule.starts is not None:
+            matches = _anchored(rule.regex, rule.starts, line, stems)
+        else:
+            matches = rule.regex.finditer(line)
         for match in matches:
             start, end = match.span()
             if rule.negatable and self._negated(line, start, end):
@@ -217,17 +237,59 @@ class SafetyDetector:
 
 
 def _anchored(
-    regex: re.Pattern[str], starts: tuple[tuple[str, str], ...], line: str, stems: set[str]
+    regex: re.Pattern[str], starts: frozenset[str], line: str, stems: set[str]
 ) -> Iterator[re.Match[str]]:
     """Every match of `regex` that begins at a word it can begin with: the regex is tried
     there only (a plain search would try it at every word of the line)."""
     match = regex.match
-    for first, needle in starts:
-        if first not in stems:
-            continue
+    for first in starts.intersection(stems):
+        needle = f" {first}/"
         at = line.find(needle)
         while at >= 0:
             found = match(line, at)
             if found is not None:
                 yield found
             at = line.find(needle, at + 1)
+
+
+class _Windows:
+    """A long line, searched only near given words: as far either side of each as a match
+    of the rule can reach."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+        self._starts: list[int] | None = None
+
+    def starts(self) -> list[int]:
+        """Where each word of the line begins (the space before it)."""
+        if self._starts is None:
+            ends = accumulate(len(part) + 1 for part in self.line.split(" "))
+            self._starts = [end - 1 for end in ends][:-1]
+        return self._starts
+
+    def search(
+        self, regex: re.Pattern[str], words: set[str] | frozenset[str], reach: int
+    ) -> Iterator[re.Match[str]]:
+        line = self.line
+        places: list[int] = []
+        for word in words:
+            needle = f" {word}/"
+            at = line.find(needle)
+            while at >= 0:
+                places.append(at)
+                at = line.find(needle, at + 1)
+        if not places:
+            return
+        starts = self.starts()
+        last = len(starts) - 1
+        spans: list[list[int]] = []
+        for at in sorted(places):
+            i = bisect_left(starts, at)
+            low, high = max(0, i - reach), i + reach + 1
+            if spans and low <= spans[-1][1]:
+                spans[-1][1] = high
+            else:
+                spans.append([low, high])
+        for low, high in spans:
+            end = starts[high] if high <= last else len(line)
+            yield from regex.finditer(line, starts[low], end)

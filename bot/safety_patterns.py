@@ -262,6 +262,8 @@ _FREQUENT_STEMS = frozenset(
         give gave keep kept put time day week year people person work job meet meeting talk
         said say way back now today last next new right left good bad big little other
         get got go going went make made
+        care end ask hold speak office family better resident rate card contract trust set
+        agenda commission run decide centre plan month year team board council member
         """
     )
 )
@@ -507,7 +509,9 @@ def to_regex(node: Node) -> str:
     if isinstance(node, Seq):
         return "".join(to_regex(item) for item in node.items)
     if isinstance(node, Alt):
-        body = "(?:" + "|".join(to_regex(o) for o in node.options) + ")"
+        # forms of one word share a stem: "(ask|asks|asked)" is one alternative, not three
+        options = dict.fromkeys(to_regex(o) for o in node.options)
+        body = "(?:" + "|".join(options) + ")"
         return body + "?" if node.optional else body
     gap = f"(?: [^ ]+){{0,{node.within}}}"  # may cross a sentence break
     left, right = to_regex(node.left), to_regex(node.right)
@@ -530,6 +534,8 @@ class Compiled:
     #: The stems a match can begin with (None: it may begin with any word), so the regex
     #: need only be tried where one of them stands, not at every position of the line.
     starts: frozenset[str] | None = None
+    #: The most words (and sentence breaks) a match can span.
+    longest: int = 0
 
 
 def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compiled:
@@ -547,7 +553,21 @@ def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compile
         also,
         frozenset(_stems_of(node)),
         None if first is None or empty else frozenset(first),
+        longest(node),
     )
+
+
+def longest(node: Node) -> int:
+    """How many words (a sentence break counts as one) a match of `node` can span."""
+    if isinstance(node, Word | Exact | Prefix | WordList | End):
+        return 1
+    if isinstance(node, Gap):
+        return node.most
+    if isinstance(node, Seq):
+        return sum(longest(i) for i in node.items)
+    if isinstance(node, Alt):
+        return max(longest(o) for o in node.options)
+    return longest(node.left) + node.within + longest(node.right)
 
 
 def _starts(node: Node) -> tuple[set[str] | None, bool]:
