@@ -80,6 +80,19 @@ SPELLED_OUT: dict[str, tuple[str, ...]] = {
     "whats": ("what", "is"),
     "shes": ("she", "is"),
     "noone": ("no", "one"),
+    "hes": ("he", "is"),
+    "hed": ("he", "would"),
+    "youll": ("you", "will"),
+    "theyll": ("they", "will"),
+    "itll": ("it", "will"),
+    "thatll": ("that", "will"),
+    "weve": ("we", "have"),
+    "youve": ("you", "have"),
+    "youd": ("you", "would"),
+    "theyd": ("they", "would"),
+    "whos": ("who", "is"),
+    "theres": ("there", "is"),
+    "wheres": ("where", "is"),
     "u": ("you",),
     "ur": ("your",),
     "gonna": ("going", "to"),
@@ -92,6 +105,18 @@ SPELLED_OUT: dict[str, tuple[str, ...]] = {
 }
 for _base in _words("do does did is was are were have has had could would should must need might"):
     SPELLED_OUT[_base + "nt"] = SPELLED_OUT[_base + "n't"] = (_base, "not")
+for _base in _words("would could should might must"):
+    SPELLED_OUT[_base + "ve"] = (_base, "have")
+#: Contractions typed without their apostrophe that are also words ("ill", "hell", "id"):
+#: read as the contraction only when a verb follows and the word before does not make them
+#: the plain word ("hell sort me out" is "he will", "off ill" and "what the hell" are not).
+AMBIGUOUS: dict[str, tuple[str, ...]] = {
+    "ill": ("i", "will"),
+    "hell": ("he", "will"),
+    "shell": ("she", "will"),
+    "id": ("i", "would"),
+    "shed": ("she", "would"),
+}
 #: Irregular past forms, as their verb: a stem does not join "slept" to "sleep". Forms that
 #: are mostly other words are left out ("gone", "left" is kept: "left me out" = leave).
 IRREGULAR: dict[str, str] = {
@@ -652,6 +677,8 @@ class Reader:
         #: What each chunk of text becomes: its piece of the line, and its stems.
         self._pieces: dict[str, str] = {}
         self._stems: dict[str, frozenset[str]] = {}
+        #: Chunks holding a word of AMBIGUOUS, whose line is looked at again in context.
+        self._ambiguous: set[str] = set()
 
     def read(self, text: str) -> tuple[list[str], set[str]]:
         """The message's chunks (for `line`), and the stems it holds."""
@@ -670,7 +697,10 @@ class Reader:
             pieces = list(map(self._pieces.__getitem__, chunks))
         except KeyError:
             pieces = [self._learned(c)[0] for c in chunks]
-        return " " + " ".join(filter(None, pieces)) + f" {BREAK}"
+        line = " " + " ".join(filter(None, pieces)) + f" {BREAK}"
+        if self._ambiguous.isdisjoint(chunks):
+            return line
+        return _AMBIGUOUS_WORD.sub(_contraction, line)
 
     def _learned(self, chunk: str) -> tuple[str, frozenset[str]]:
         piece = self._pieces.get(chunk)
@@ -695,6 +725,9 @@ class Reader:
                 word = self.correct(word)
                 stems.append(stem(word))
                 parts.append(f"{stems[-1]}/{word}")
+            if token in AMBIGUOUS:  # the contraction's stems too, for the quick screen
+                self._ambiguous.add(chunk)
+                stems.extend(AMBIGUOUS[token])
         piece, found = " ".join(parts), frozenset(stems)
         # A long-running server meets many one-off chunks: past the limit, stop keeping them.
         if len(self._stems) < self.MAX_REMEMBERED:
@@ -720,6 +753,48 @@ class Reader:
         if len({stem(w) for w in found}) == 1:
             return min(found)
         return word
+
+
+#: Words that follow "I'll", "he'll", "I'd" (a verb, or not/never/just...).
+_AFTER_CONTRACTION = frozenset(
+    stem(w)
+    for w in _words(
+        """
+        be never not just still probably definitely always really honestly only actually
+        do go have get make take kill end see try tell say ring call come sort hurt lose
+        need miss find give keep stop let put leave rather like love prefer hate bet know
+        think want show pay regret wait die smash break burn batter deal report sue sack
+        stab shoot hit beat punch kick throw set start finish walk run jump drive crash
+        disappear hang top cut harm swallow drown bleed fall sleep wake help feel sit stand
+        stay move quit resign text message email ask bring send follow watch deck glass
+        knock mess hunt chase teach ruin destroy expose spread post leak lie wreck torch
+        """
+    )
+)
+#: Words before "ill", "hell", "shell", "id", "shed" that make them the plain word.
+_BEFORE_PLAIN = frozenset(
+    stem(w)
+    for w in _words(
+        """
+        off been be feel felt look fell fall critically seriously mentally terminally very so
+        really too quite get got become became an the a of what to like living bloody from
+        through in go is was are were am seem seems my your his her their our photo valid
+        with show no garden tool bike sea egg
+        """
+    )
+)
+_AMBIGUOUS_WORD = re.compile(r"( [^ ]+)? (ill|hell|shell|id|shed)/\2 ([^ /]+)/")
+
+
+def _contraction(found: re.Match[str]) -> str:
+    before, word, after = found.group(1), found.group(2), found.group(3)
+    plain = f"{before or ''} {word}/{word} {after}/"
+    if after not in _AFTER_CONTRACTION:
+        return plain
+    if before is not None and before.lstrip().partition("/")[0] in _BEFORE_PLAIN:
+        return plain
+    spelled = " ".join(f"{stem(w)}/{w}" for w in AMBIGUOUS[word])
+    return f"{before or ''} {spelled} {after}/"
 
 
 def _deletions(word: str) -> set[str]:

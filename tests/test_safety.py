@@ -124,6 +124,10 @@ def alert_of(detector: SafetyDetector, text: str) -> str | None:
         ("I can’t cope any more", "distress"),
         ("I'm being bullied at work", "bullying"),
         ("my colleague told me she wants to kill herself", "self_harm"),
+        # apostrophes left out, as phones type them
+        ("he said hell kill me if i go to the police", "violence"),
+        ("honestly id rather be dead", "self_harm"),
+        ("someone wrote p*** on my car", "discrimination"),
     ],
 )
 def test_distress_is_heard_as_people_write_it(
@@ -147,6 +151,8 @@ def test_distress_is_heard_as_people_write_it(
         "closing the children's centres is political suicide for the administration",
         "the suicide prevention strategy is out for consultation",
         "they're holding a gun to our heads over the contract",
+        "she's off ill this week so I'm chairing",
+        "what the hell is the council playing at",
     ],
 )
 def test_ordinary_power_talk_raises_nothing(detector: SafetyDetector, text: str) -> None:
