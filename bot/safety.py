@@ -135,7 +135,12 @@ class SafetyDetector:
         self._negations = frozenset(stem(w.lower()) for w in config.negation.words)
         self._clause_breaks = frozenset(stem(w.lower()) for w in config.negation.clause_breaks)
         self._window = config.negation.window
-        self.reader = Reader(config.typos.words, config.typos.not_typos, rule_stems)
+        self.reader = Reader(
+            config.typos.words,
+            config.typos.not_typos,
+            rule_stems,
+            maskable=(w for name in config.typos.hidden for w in config.words.get(name, ())),
+        )
 
     def screen(self, text: str) -> Screening:
         """Every category `text` raises: the most serious alert, and the notes."""

@@ -665,8 +665,14 @@ class Reader:
         typo_words: Iterable[str] = (),
         not_typos: Iterable[str] = (),
         known_stems: Iterable[str] = (),
+        maskable: Iterable[str] = (),
     ) -> None:
         self._typo_words = frozenset(w.lower() for w in typo_words)
+        #: Words a word hidden by asterisks may stand for, by length and first letter.
+        self._maskable: dict[tuple[int, str], set[str]] = {}
+        for word in maskable:
+            if word.isalpha():
+                self._maskable.setdefault((len(word), word[0]), set()).add(word.lower())
         self._not_typos = frozenset(w.lower() for w in not_typos)
         self._known = frozenset(known_stems)
         #: Each typo word with one letter left out → the typo words it came from.
@@ -717,9 +723,9 @@ class Reader:
                 parts.append(BREAK)
                 continue
             if "*" in token:
-                word = masked(token)
-                stems.append(word)
-                parts.append(f"{word}/{word}")
+                word = self.unmask(token)
+                stems.append(stem(word) if "*" not in word else word)
+                parts.append(f"{stems[-1]}/{word}")
                 continue
             for word in spell_out(token):
                 word = self.correct(word)
@@ -734,6 +740,18 @@ class Reader:
             self._pieces[chunk] = piece
             self._stems[chunk] = found
         return piece, found
+
+    def unmask(self, token: str) -> str:
+        """The one listed word a word hidden by asterisks can be (p*ki → paki: the same
+        length, the same letters where they show), or else its masked form (n*****)."""
+        found = {
+            word
+            for word in self._maskable.get((len(token), token[0]), ())
+            if all(seen in ("*", letter) for seen, letter in zip(token, word, strict=True))
+        }
+        if len({stem(w) for w in found}) == 1:
+            return min(found)
+        return masked(token)
 
     def correct(self, word: str) -> str:
         """`word`, or the typo word it is one slip away from (suicidel → suicidal)."""

@@ -688,6 +688,11 @@ class Typos(Strict):
     not_typos: list[str] = Field(
         default_factory=list, description="real words one slip from a typo word: left as they are"
     )
+    hidden: list[Identifier] = Field(
+        default_factory=list,
+        description="word lists whose words people hide with asterisks: p*ki is read as the "
+        "one word of these lists it can be (same length, same letters where they show)",
+    )
 
 
 class SafetyConfig(Strict):
@@ -722,6 +727,12 @@ class SafetyConfig(Strict):
             for word in words:
                 if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*", word):
                     problems.append(((field,), f"'{word}': one word per entry"))
+        for j, name in enumerate(self.typos.hidden):
+            if name not in self.words:
+                known = ", ".join(sorted(self.words)) or "none"
+                problems.append(
+                    (("typos", "hidden", j), f"no word list is called '{name}' (known: {known})")
+                )
         for j, word in enumerate(self.typos.words):
             if len(word) < 7:
                 problems.append(

@@ -260,6 +260,26 @@ def test_each_part_of_a_rule_does_what_the_header_says(
     assert screening == small.screen_unfiltered(text)
 
 
+def test_a_hidden_word_is_read_as_the_listed_word_it_can_be(tmp_path: Path) -> None:
+    text = (
+        SMALL.replace("  target: [me, her, him]", "  target: [me, her, him]\n  abuse: [paki, poof]")
+        .replace(
+            "      - shout ... at @target",
+            "      - shout ... at @target\n      - called @target a @abuse",
+        )
+        .replace("negation:", "typos:\n  hidden: [abuse]\nnegation:")
+    )
+    detector = SafetyDetector(load_safety(write(tmp_path, text)))
+    assert detector.detect("he called me a p*ki") is not None  # p*ki can only be paki
+    assert detector.detect("he called me a p*rk") is None
+    assert detector.detect("he called me a p***") is None  # paki or poof: left as p***
+
+
+def test_hidden_must_name_word_lists(tmp_path: Path) -> None:
+    path, _ = broken(tmp_path, "negation:", "typos:\n  hidden: [nowhere]\nnegation:")
+    assert "no word list is called 'nowhere'" in load_error(path)
+
+
 def test_a_note_comes_with_an_alert(small: SafetyDetector) -> None:
     screening = small.screen("he threatened me over the judicial review")
     assert screening.alert is not None and screening.alert.category.id == "violence"
