@@ -13,10 +13,8 @@ and must always agree (a property test checks it).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Literal
 
 from bot.errors import SafetyUnavailable
@@ -24,9 +22,6 @@ from bot.safety_patterns import BREAK, Reader, compile_pattern, stem
 from bot.schema import SAFETY_LEVELS, SafetyCategory, SafetyConfig, rule_pattern
 
 Level = Literal["danger", "concern", "note"]
-#: A line longer than this (a message of some 1,000 characters) is searched only around
-#: the words a match must hold: a long message has many places where a match could begin.
-_LONG_LINE = 2_000
 #: How many characters before a match to read for a negation: enough for any 6 tokens.
 _LOOK_BACK = 300
 
@@ -67,8 +62,6 @@ class _Rule:
     also: tuple[frozenset[str], ...]  # one stem of each must be in the message
     #: The stems a match can begin with; None: the regex is run over the whole line.
     starts: frozenset[str] | None = None
-    keys: frozenset[str] = frozenset()  # a match holds one of these (none: a word* key)
-    longest: int = 0  # the most words a match can span
 
     def worth_running(self, stems: set[str]) -> bool:
         return all(not needed.isdisjoint(stems) for needed in self.also)
@@ -115,8 +108,6 @@ class SafetyDetector:
                         negatable,
                         compiled.also,
                         compiled.starts,
-                        frozenset() if compiled.keys.prefixes else compiled.keys.stems,
-                        compiled.longest,
                     )
                 )
                 for key in compiled.keys.stems:
@@ -175,7 +166,6 @@ class SafetyDetector:
         return self.screen(text).most_serious
 
     def _run(self, line: str, stems: set[str], numbers: Iterable[int]) -> Screening:
-        windows = _Windows(line) if len(line) > _LONG_LINE else None
         alert: SafetySignal | None = None
         notes: list[SafetySignal] = []
         found: set[int] = set()
@@ -187,7 +177,7 @@ class SafetyDetector:
             is_note = category.category.level == "note"
             if alert is not None and not is_note:
                 continue  # a more serious alert is already found
-            if self._matches(rule, category, line, stems, windows):
+            if self._matches(rule, category, line, stems):
                 found.add(rule.category)
                 signal = SafetySignal(category.category, rule.pattern)
                 if is_note:
@@ -196,19 +186,10 @@ class SafetyDetector:
                     alert = signal
         return Screening(alert, tuple(notes))
 
-    def _matches(
-        self,
-        rule: _Rule,
-        category: _Category,
-        line: str,
-        stems: set[str],
-        windows: _Windows | None,
-    ) -> bool:
+    def _matches(self, rule: _Rule, category: _Category, line: str, stems: set[str]) -> bool:
         spans: list[tuple[int, int]] | None = None
         matches: Iterable[re.Match[str]]
-        if windows is not None and rule.keys:
-            matches = windows.search(rule.regex, rule.keys.intersection(stems), rule.longest)
-        elif rule.starts is not None:
+        if rule.starts is not None:
             matches = _anchored(rule.regex, rule.starts, line, stems)
         else:
             matches = rule.regex.finditer(line)
@@ -255,46 +236,3 @@ def _anchored(
             if found is not None:
                 yield found
             at = line.find(needle, at + 1)
-
-
-class _Windows:
-    """A long line, searched only near given words: as far either side of each as a match
-    of the rule can reach."""
-
-    def __init__(self, line: str) -> None:
-        self.line = line
-        self._starts: list[int] | None = None
-
-    def starts(self) -> list[int]:
-        """Where each word of the line begins (the space before it)."""
-        if self._starts is None:
-            ends = accumulate(len(part) + 1 for part in self.line.split(" "))
-            self._starts = [end - 1 for end in ends][:-1]
-        return self._starts
-
-    def search(
-        self, regex: re.Pattern[str], words: set[str] | frozenset[str], reach: int
-    ) -> Iterator[re.Match[str]]:
-        line = self.line
-        places: list[int] = []
-        for word in words:
-            needle = f" {word}/"
-            at = line.find(needle)
-            while at >= 0:
-                places.append(at)
-                at = line.find(needle, at + 1)
-        if not places:
-            return
-        starts = self.starts()
-        last = len(starts) - 1
-        spans: list[list[int]] = []
-        for at in sorted(places):
-            i = bisect_left(starts, at)
-            low, high = max(0, i - reach), i + reach + 1
-            if spans and low <= spans[-1][1]:
-                spans[-1][1] = high
-            else:
-                spans.append([low, high])
-        for low, high in spans:
-            end = starts[high] if high <= last else len(line)
-            yield from regex.finditer(line, starts[low], end)

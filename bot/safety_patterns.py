@@ -559,8 +559,6 @@ class Compiled:
     #: The stems a match can begin with (None: it may begin with any word), so the regex
     #: need only be tried where one of them stands, not at every position of the line.
     starts: frozenset[str] | None = None
-    #: The most words (and sentence breaks) a match can span.
-    longest: int = 0
 
 
 def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compiled:
@@ -578,21 +576,7 @@ def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compile
         also,
         frozenset(_stems_of(node)),
         None if first is None or empty else frozenset(first),
-        longest(node),
     )
-
-
-def longest(node: Node) -> int:
-    """How many words (a sentence break counts as one) a match of `node` can span."""
-    if isinstance(node, Word | Exact | Prefix | WordList | End):
-        return 1
-    if isinstance(node, Gap):
-        return node.most
-    if isinstance(node, Seq):
-        return sum(longest(i) for i in node.items)
-    if isinstance(node, Alt):
-        return max(longest(o) for o in node.options)
-    return longest(node.left) + node.within + longest(node.right)
 
 
 def _starts(node: Node) -> tuple[set[str] | None, bool]:

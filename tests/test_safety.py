@@ -6,7 +6,6 @@ every rule are in dialogues/safety.yaml, the corpus runs in test_safety_corpus*.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,6 @@ from bot.loader import load_catalog
 from bot.safety import NOTHING, SafetyDetector, Screening
 from bot.schema import rule_pattern
 from tests.conftest import DIALOGUES
-
-CORPUS = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
 
 # -- screening every message cheaply must never miss a rule --------------------------------
 
@@ -72,21 +69,20 @@ def test_a_signal_at_the_end_of_a_long_ordinary_message_is_found(
     assert detector.detect(text + " Honestly I feel suicidal.").category.id == "self_harm"
 
 
-def test_a_long_message_is_searched_near_its_key_words_and_loses_nothing(
-    detector: SafetyDetector, monkeypatch: pytest.MonkeyPatch
+def test_a_sentence_is_heard_the_same_in_the_middle_of_a_long_message(
+    detector: SafetyDetector,
 ) -> None:
-    """Past a length, each rule is searched only around the words it must hold; the answer
-    is the one a search of the whole line gives, for every sentence of the corpus placed
-    in the middle of a long message."""
-    from bot import safety
+    """Each corpus sentence raises the same alert alone and between two long paragraphs of
+    ordinary talk (a rule is tried only where its match can begin: none may be missed)."""
+    from pathlib import Path
+
     from bot.safety_eval import load_corpus
 
+    corpus = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
     filler = "We run the lunch club and the council decides our funding every March. " * 15
-    texts = [f"{filler}{e.text} {filler}" for e in load_corpus(CORPUS)]
-    windowed = [_ids(detector.screen(t)) for t in texts]
-    monkeypatch.setattr(safety, "_LONG_LINE", 10**9)
-    assert windowed == [_ids(detector.screen(t)) for t in texts]
-    assert sum(1 for alert, _ in windowed if alert) > len(texts) // 3
+    for example in load_corpus(corpus):
+        alone = _ids(detector.screen(example.text))[0]
+        assert _ids(detector.screen(f"{filler}{example.text} {filler}"))[0] == alone, example
 
 
 # -- the detector: levels, words as people write them, negation, idiom -------------------
