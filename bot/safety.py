@@ -114,8 +114,15 @@ class SafetyDetector:
                     by_stem.setdefault(key, []).append(number)
                 for key in compiled.keys.prefixes:
                     by_prefix.setdefault(key, []).append(number)
-        self._by_stem = {k: tuple(v) for k, v in by_stem.items()}
-        self._also = [rule.also for rule in self._rules]
+        #: For each key stem, its rules: those needing nothing more, and the others with the
+        #: further sets of stems they need (one stem of each).
+        self._by_stem = {
+            k: (
+                tuple(n for n in v if not self._rules[n].also),
+                tuple((n, self._rules[n].also) for n in v if self._rules[n].also),
+            )
+            for k, v in by_stem.items()
+        }
         self._keys = frozenset(by_stem)
         self._by_prefix = {k: tuple(v) for k, v in by_prefix.items()}
         self._prefix_screen = (
@@ -136,11 +143,12 @@ class SafetyDetector:
     def screen(self, text: str) -> Screening:
         """Every category `text` raises: the most serious alert, and the notes."""
         chunks, stems = self.reader.read(text)
-        also = self._also
         worth: set[int] = set()
         for key in self._keys.intersection(stems):
-            for number in self._by_stem[key]:
-                for needed in also[number]:
+            plain, needing = self._by_stem[key]
+            worth.update(plain)
+            for number, also in needing:
+                for needed in also:
                     if needed.isdisjoint(stems):
                         break
                 else:
