@@ -13,7 +13,7 @@ and must always agree (a property test checks it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,6 +60,8 @@ class _Rule:
     compiled: Compiled  # its regex is compiled the first time the rule runs
     negatable: bool
     also: tuple[frozenset[str], ...]  # one stem of each must be in the message
+    #: The stems a match can begin with; None: the regex is run over the whole line.
+    starts: frozenset[str] | None = None
 
     def worth_running(self, stems: set[str]) -> bool:
         return all(not needed.isdisjoint(stems) for needed in self.also)
@@ -117,13 +119,29 @@ class SafetyDetector:
                 rule_stems |= compiled.stems
                 number = len(self._rules)
                 negatable = not isinstance(rule, str)
-                self._rules.append(_Rule(index, pattern, compiled, negatable, compiled.also))
+                self._rules.append(
+                    _Rule(
+                        index,
+                        pattern,
+                        compiled,
+                        negatable,
+                        compiled.also,
+                        compiled.starts,
+                    )
+                )
                 for key in compiled.keys.stems:
                     by_stem.setdefault(key, []).append(number)
                 for key in compiled.keys.prefixes:
                     by_prefix.setdefault(key, []).append(number)
-        self._by_stem = {k: tuple(v) for k, v in by_stem.items()}
-        self._also = [rule.also for rule in self._rules]
+        #: For each key stem, its rules: those needing nothing more, and the others with the
+        #: further sets of stems they need (one stem of each).
+        self._by_stem = {
+            k: (
+                tuple(n for n in v if not self._rules[n].also),
+                tuple((n, self._rules[n].also) for n in v if self._rules[n].also),
+            )
+            for k, v in by_stem.items()
+        }
         self._keys = frozenset(by_stem)
         self._by_prefix = {k: tuple(v) for k, v in by_prefix.items()}
         self._prefix_screen = (
@@ -134,16 +152,22 @@ class SafetyDetector:
         self._negations = frozenset(stem(w.lower()) for w in config.negation.words)
         self._clause_breaks = frozenset(stem(w.lower()) for w in config.negation.clause_breaks)
         self._window = config.negation.window
-        self.reader = Reader(config.typos.words, config.typos.not_typos, rule_stems)
+        self.reader = Reader(
+            config.typos.words,
+            config.typos.not_typos,
+            rule_stems,
+            maskable=(w for name in config.typos.hidden for w in config.words.get(name, ())),
+        )
 
     def screen(self, text: str) -> Screening:
         """Every category `text` raises: the most serious alert, and the notes."""
         chunks, stems = self.reader.read(text)
-        also = self._also
         worth: set[int] = set()
         for key in self._keys.intersection(stems):
-            for number in self._by_stem[key]:
-                for needed in also[number]:
+            plain, needing = self._by_stem[key]
+            worth.update(plain)
+            for number, also in needing:
+                for needed in also:
                     if needed.isdisjoint(stems):
                         break
                 else:
@@ -157,18 +181,18 @@ class SafetyDetector:
                         worth.update(n for n in numbers if self._rules[n].worth_running(stems))
         if not worth:
             return NOTHING
-        return self._run(line or self.reader.line(chunks), sorted(worth))
+        return self._run(line or self.reader.line(chunks), stems, sorted(worth))
 
     def screen_unfiltered(self, text: str) -> Screening:
         """The same answer by running every rule: what `screen` must always agree with."""
-        chunks, _ = self.reader.read(text)
-        return self._run(self.reader.line(chunks), range(len(self._rules)))
+        chunks, stems = self.reader.read(text)
+        return self._run(self.reader.line(chunks), stems, range(len(self._rules)))
 
     def detect(self, text: str) -> SafetySignal | None:
         """The most serious signal of any level in `text`, or None."""
         return self.screen(text).most_serious
 
-    def _run(self, line: str, numbers: Iterable[int]) -> Screening:
+    def _run(self, line: str, stems: set[str], numbers: Iterable[int]) -> Screening:
         alert: SafetySignal | None = None
         notes: list[SafetySignal] = []
         found: set[int] = set()
@@ -180,7 +204,7 @@ class SafetyDetector:
             is_note = category.category.level == "note"
             if alert is not None and not is_note:
                 continue  # a more serious alert is already found
-            if self._matches(rule, category, line):
+            if self._matches(rule, category, line, stems):
                 found.add(rule.category)
                 signal = SafetySignal(category.category, rule.pattern)
                 if is_note:
@@ -189,9 +213,14 @@ class SafetyDetector:
                     alert = signal
         return Screening(alert, tuple(notes))
 
-    def _matches(self, rule: _Rule, category: _Category, line: str) -> bool:
+    def _matches(self, rule: _Rule, category: _Category, line: str, stems: set[str]) -> bool:
         spans: list[tuple[int, int]] | None = None
-        for match in rule.compiled.regex.finditer(line):
+        matches: Iterable[re.Match[str]]
+        if rule.starts is not None:
+            matches = _anchored(rule.compiled.regex, rule.starts, line, stems)
+        else:
+            matches = rule.compiled.regex.finditer(line)
+        for match in matches:
             start, end = match.span()
             if rule.negatable and self._negated(line, start, end):
                 continue
@@ -218,3 +247,19 @@ class SafetyDetector:
             if word in self._negations:
                 return True
         return False
+
+
+def _anchored(
+    regex: re.Pattern[str], starts: frozenset[str], line: str, stems: set[str]
+) -> Iterator[re.Match[str]]:
+    """Every match of `regex` that begins at a word it can begin with: the regex is tried
+    there only (a plain search would try it at every word of the line)."""
+    match = regex.match
+    for first in starts.intersection(stems):
+        needle = f" {first}/"
+        at = line.find(needle)
+        while at >= 0:
+            found = match(line, at)
+            if found is not None:
+                yield found
+            at = line.find(needle, at + 1)

@@ -56,9 +56,9 @@ def _words(text: str) -> list[str]:
 
 # -- normalising text --------------------------------------------------------------------
 
-#: A word (letters or digits, with inner apostrophes: don't, manager's), or a run of
-#: sentence-ending punctuation.
-TOKEN = re.compile(r"\w+(?:'\w+)*|[.!?;\n…]+")
+#: A word hidden by asterisks (p***, n*gg*r, f***ing), a word (letters or digits, with
+#: inner apostrophes: don't, manager's), or a run of sentence-ending punctuation.
+TOKEN = re.compile(r"[^\W\d_]+\*(?:\*|[^\W\d_])[\w*]*|\w+(?:'\w+)*|[.!?;\n…]+")
 _BREAKS = frozenset(".!?;\n…")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 
@@ -81,6 +81,19 @@ SPELLED_OUT: dict[str, tuple[str, ...]] = {
     "whats": ("what", "is"),
     "shes": ("she", "is"),
     "noone": ("no", "one"),
+    "hes": ("he", "is"),
+    "hed": ("he", "would"),
+    "youll": ("you", "will"),
+    "theyll": ("they", "will"),
+    "itll": ("it", "will"),
+    "thatll": ("that", "will"),
+    "weve": ("we", "have"),
+    "youve": ("you", "have"),
+    "youd": ("you", "would"),
+    "theyd": ("they", "would"),
+    "whos": ("who", "is"),
+    "theres": ("there", "is"),
+    "wheres": ("where", "is"),
     "u": ("you",),
     "ur": ("your",),
     "gonna": ("going", "to"),
@@ -93,6 +106,18 @@ SPELLED_OUT: dict[str, tuple[str, ...]] = {
 }
 for _base in _words("do does did is was are were have has had could would should must need might"):
     SPELLED_OUT[_base + "nt"] = SPELLED_OUT[_base + "n't"] = (_base, "not")
+for _base in _words("would could should might must"):
+    SPELLED_OUT[_base + "ve"] = (_base, "have")
+#: Contractions typed without their apostrophe that are also words ("ill", "hell", "id"):
+#: read as the contraction only when a verb follows and the word before does not make them
+#: the plain word ("hell sort me out" is "he will", "off ill" and "what the hell" are not).
+AMBIGUOUS: dict[str, tuple[str, ...]] = {
+    "ill": ("i", "will"),
+    "hell": ("he", "will"),
+    "shell": ("she", "will"),
+    "id": ("i", "would"),
+    "shed": ("she", "would"),
+}
 #: Irregular past forms, as their verb: a stem does not join "slept" to "sleep". Forms that
 #: are mostly other words are left out ("gone", "left" is kept: "left me out" = leave).
 IRREGULAR: dict[str, str] = {
@@ -126,6 +151,13 @@ _ENDINGS = {"m": "am", "re": "are", "ve": "have", "ll": "will", "d": "would"}
 _IS_BEFORE_S = frozenset(
     ["he", "she", "it", "that", "there", "here", "what", "who", "where", "how"]
 )
+
+
+def masked(word: str) -> str:
+    """A word hidden by asterisks, written one way: its letters before the first asterisk,
+    `***`, and its letters after the last one (n*****, n****r, n*gg*r → n***, n***r, n***r)."""
+    head, _, rest = word.partition("*")
+    return head + "***" + rest.rpartition("*")[2]
 
 
 def spell_out(word: str) -> tuple[str, ...]:
@@ -218,12 +250,13 @@ _LEX = re.compile(
   | (?P<near>~(?P<near_n>\d+)?)
   | (?P<list>@(?P<list_name>[a-z][a-z0-9_]*))
   | (?P<end>\$)
+  | (?P<masked>[^\W\d_]+\*[\w*]*\*[^\W\d_]*)
   | (?P<word>=?[^\W_]+(?:['’][^\W_]+)*\*?)
   | (?P<hyphen>-)
     """,
     re.VERBOSE,
 )
-_KINDS = ("space", "punct", "gap", "near", "list", "end", "word", "hyphen")
+_KINDS = ("space", "punct", "gap", "near", "list", "end", "masked", "word", "hyphen")
 _HINTS = {
     "?": ": to make words optional, put them in [ ]",
     "#": ": the end of a sentence is $",
@@ -255,6 +288,8 @@ _FREQUENT_STEMS = frozenset(
         give gave keep kept put time day week year people person work job meet meeting talk
         said say way back now today last next new right left good bad big little other
         get got go going went make made
+        care end ask hold speak office family better resident rate card contract trust set
+        agenda commission run decide centre plan month year team board council member
         """
     )
 )
@@ -355,6 +390,8 @@ class _Parser:
                 items.append(WordList(name, tuple(stems)))
             elif kind == "word":
                 items.append(self.word(value, pos))
+            elif kind == "masked":
+                items.append(Word(masked(value.lower())))
             elif kind == "end":
                 items.append(End())
             elif value in "([":
@@ -396,6 +433,8 @@ class _Parser:
 
 
 def _word_stems(word: str) -> list[str]:
+    if "*" in word:  # a word list's masked word: p***
+        return [masked(word.lower())]
     return [stem(w) for w in spell_out(word.lower().translate(_QUOTES))]
 
 
@@ -496,7 +535,9 @@ def to_regex(node: Node) -> str:
     if isinstance(node, Seq):
         return "".join(to_regex(item) for item in node.items)
     if isinstance(node, Alt):
-        body = "(?:" + "|".join(to_regex(o) for o in node.options) + ")"
+        # forms of one word share a stem: "(ask|asks|asked)" is one alternative, not three
+        options = dict.fromkeys(to_regex(o) for o in node.options)
+        body = "(?:" + "|".join(options) + ")"
         return body + "?" if node.optional else body
     gap = f"(?: [^ ]+){{0,{node.within}}}"  # may cross a sentence break
     left, right = to_regex(node.left), to_regex(node.right)
@@ -516,6 +557,9 @@ class Compiled:
     keys: Keys
     also: tuple[frozenset[str], ...]
     stems: frozenset[str]
+    #: The stems a match can begin with (None: it may begin with any word), so the regex
+    #: need only be tried where one of them stands, not at every position of the line.
+    starts: frozenset[str] | None = None
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -532,7 +576,50 @@ def compile_pattern(pattern: str, words: Mapping[str, Iterable[str]]) -> Compile
     also = tuple(
         k.stems for k in sorted(set(required(node)) - {found}, key=Keys.rank) if not k.prefixes
     )
-    return Compiled(to_regex(node), found, also, frozenset(_stems_of(node)))
+    first, empty = _starts(node)
+    return Compiled(
+        to_regex(node),
+        found,
+        also,
+        frozenset(_stems_of(node)),
+        None if first is None or empty else frozenset(first),
+    )
+
+
+def _starts(node: Node) -> tuple[set[str] | None, bool]:
+    """The stems a match of `node` can begin with (None: any word, or not a stem), and
+    whether it can match no words at all."""
+    if isinstance(node, Word | Exact):
+        return {node.stem}, False
+    if isinstance(node, WordList):
+        return set(node.stems), False
+    if isinstance(node, Prefix | End | Gap):
+        return None, isinstance(node, Gap)
+    if isinstance(node, Seq):
+        found: set[str] = set()
+        for item in node.items:
+            first, empty = _starts(item)
+            if first is None:
+                return None, False
+            found |= first
+            if not empty:
+                return found, False
+        return found, True
+    if isinstance(node, Alt):
+        found = set()
+        empty = node.optional
+        for option in node.options:
+            first, option_empty = _starts(option)
+            if first is None:
+                return None, False
+            found |= first
+            empty = empty or option_empty
+        return found, empty
+    left, left_empty = _starts(node.left)
+    right, right_empty = _starts(node.right)
+    if left is None or right is None or left_empty or right_empty:
+        return None, False  # a side that can be empty lets the gap begin the match
+    return left | right, False
 
 
 def _stems_of(node: Node) -> set[str]:
@@ -569,8 +656,14 @@ class Reader:
         typo_words: Iterable[str] = (),
         not_typos: Iterable[str] = (),
         known_stems: Iterable[str] = (),
+        maskable: Iterable[str] = (),
     ) -> None:
         self._typo_words = frozenset(w.lower() for w in typo_words)
+        #: Words a word hidden by asterisks may stand for, by length and first letter.
+        self._maskable: dict[tuple[int, str], set[str]] = {}
+        for word in maskable:
+            if word.isalpha():
+                self._maskable.setdefault((len(word), word[0]), set()).add(word.lower())
         self._not_typos = frozenset(w.lower() for w in not_typos)
         self._known = frozenset(known_stems)
         #: Each typo word with one letter left out → the typo words it came from.
@@ -581,6 +674,8 @@ class Reader:
         #: What each chunk of text becomes: its piece of the line, and its stems.
         self._pieces: dict[str, str] = {}
         self._stems: dict[str, frozenset[str]] = {}
+        #: Chunks holding a word of AMBIGUOUS, whose line is looked at again in context.
+        self._ambiguous: set[str] = set()
 
     def read(self, text: str) -> tuple[list[str], set[str]]:
         """The message's chunks (for `line`), and the stems it holds."""
@@ -599,7 +694,10 @@ class Reader:
             pieces = list(map(self._pieces.__getitem__, chunks))
         except KeyError:
             pieces = [self._learned(c)[0] for c in chunks]
-        return " " + " ".join(filter(None, pieces)) + f" {BREAK}"
+        line = " " + " ".join(filter(None, pieces)) + f" {BREAK}"
+        if self._ambiguous.isdisjoint(chunks):
+            return line
+        return _AMBIGUOUS_WORD.sub(_contraction, line)
 
     def _learned(self, chunk: str) -> tuple[str, frozenset[str]]:
         piece = self._pieces.get(chunk)
@@ -615,16 +713,36 @@ class Reader:
             if token[0] in _BREAKS:
                 parts.append(BREAK)
                 continue
+            if "*" in token:
+                word = self.unmask(token)
+                stems.append(stem(word) if "*" not in word else word)
+                parts.append(f"{stems[-1]}/{word}")
+                continue
             for word in spell_out(token):
                 word = self.correct(word)
                 stems.append(stem(word))
                 parts.append(f"{stems[-1]}/{word}")
+            if token in AMBIGUOUS:  # the contraction's stems too, for the quick screen
+                self._ambiguous.add(chunk)
+                stems.extend(AMBIGUOUS[token])
         piece, found = " ".join(parts), frozenset(stems)
         # A long-running server meets many one-off chunks: past the limit, stop keeping them.
         if len(self._stems) < self.MAX_REMEMBERED:
             self._pieces[chunk] = piece
             self._stems[chunk] = found
         return piece, found
+
+    def unmask(self, token: str) -> str:
+        """The one listed word a word hidden by asterisks can be (p*ki → paki: the same
+        length, the same letters where they show), or else its masked form (n*****)."""
+        found = {
+            word
+            for word in self._maskable.get((len(token), token[0]), ())
+            if all(seen in ("*", letter) for seen, letter in zip(token, word, strict=True))
+        }
+        if len({stem(w) for w in found}) == 1:
+            return min(found)
+        return masked(token)
 
     def correct(self, word: str) -> str:
         """`word`, or the typo word it is one slip away from (suicidel → suicidal)."""
@@ -644,6 +762,48 @@ class Reader:
         if len({stem(w) for w in found}) == 1:
             return min(found)
         return word
+
+
+#: Words that follow "I'll", "he'll", "I'd" (a verb, or not/never/just...).
+_AFTER_CONTRACTION = frozenset(
+    stem(w)
+    for w in _words(
+        """
+        be never not just still probably definitely always really honestly only actually
+        do go have get make take kill end see try tell say ring call come sort hurt lose
+        need miss find give keep stop let put leave rather like love prefer hate bet know
+        think want show pay regret wait die smash break burn batter deal report sue sack
+        stab shoot hit beat punch kick throw set start finish walk run jump drive crash
+        disappear hang top cut harm swallow drown bleed fall sleep wake help feel sit stand
+        stay move quit resign text message email ask bring send follow watch deck glass
+        knock mess hunt chase teach ruin destroy expose spread post leak lie wreck torch
+        """
+    )
+)
+#: Words before "ill", "hell", "shell", "id", "shed" that make them the plain word.
+_BEFORE_PLAIN = frozenset(
+    stem(w)
+    for w in _words(
+        """
+        off been be feel felt look fell fall critically seriously mentally terminally very so
+        really too quite get got become became an the a of what to like living bloody from
+        through in go is was are were am seem seems my your his her their our photo valid
+        with show no garden tool bike sea egg
+        """
+    )
+)
+_AMBIGUOUS_WORD = re.compile(r"( [^ ]+)? (ill|hell|shell|id|shed)/\2 ([^ /]+)/")
+
+
+def _contraction(found: re.Match[str]) -> str:
+    before, word, after = found.group(1), found.group(2), found.group(3)
+    plain = f"{before or ''} {word}/{word} {after}/"
+    if after not in _AFTER_CONTRACTION:
+        return plain
+    if before is not None and before.lstrip().partition("/")[0] in _BEFORE_PLAIN:
+        return plain
+    spelled = " ".join(f"{stem(w)}/{w}" for w in AMBIGUOUS[word])
+    return f"{before or ''} {spelled} {after}/"
 
 
 def _deletions(word: str) -> set[str]:

@@ -696,6 +696,11 @@ class Typos(Strict):
     not_typos: list[str] = Field(
         default_factory=list, description="real words one slip from a typo word: left as they are"
     )
+    hidden: list[Identifier] = Field(
+        default_factory=list,
+        description="word lists whose words people hide with asterisks: p*ki is read as the "
+        "one word of these lists it can be (same length, same letters where they show)",
+    )
 
 
 class SafetyConfig(Strict):
@@ -719,7 +724,8 @@ class SafetyConfig(Strict):
         problems: list[tuple[tuple[str | int, ...], str]] = []
         for name, words in self.words.items():
             for j, word in enumerate(words):
-                if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*", word):
+                # a word, or one hidden by asterisks: p***, n***r
+                if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*|[^\W\d_]+\*{2,}[^\W\d_]*", word):
                     problems.append((("words", name, j), f"'{word}': one word per entry"))
         for field, words in (
             ("negation", self.negation.words),
@@ -729,6 +735,12 @@ class SafetyConfig(Strict):
             for word in words:
                 if not re.fullmatch(r"[^\W_]+(?:['’][^\W_]+)*", word):
                     problems.append(((field,), f"'{word}': one word per entry"))
+        for j, name in enumerate(self.typos.hidden):
+            if name not in self.words:
+                known = ", ".join(sorted(self.words)) or "none"
+                problems.append(
+                    (("typos", "hidden", j), f"no word list is called '{name}' (known: {known})")
+                )
         for j, word in enumerate(self.typos.words):
             if len(word) < 7:
                 problems.append(

@@ -69,6 +69,22 @@ def test_a_signal_at_the_end_of_a_long_ordinary_message_is_found(
     assert detector.detect(text + " Honestly I feel suicidal.").category.id == "self_harm"
 
 
+def test_a_sentence_is_heard_the_same_in_the_middle_of_a_long_message(
+    detector: SafetyDetector,
+) -> None:
+    """Each corpus sentence raises the same alert alone and between two long paragraphs of
+    ordinary talk (a rule is tried only where its match can begin: none may be missed)."""
+    from pathlib import Path
+
+    from bot.safety_eval import load_corpus
+
+    corpus = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
+    filler = "We run the lunch club and the council decides our funding every March. " * 15
+    for example in load_corpus(corpus):
+        alone = _ids(detector.screen(example.text))[0]
+        assert _ids(detector.screen(f"{filler}{example.text} {filler}"))[0] == alone, example
+
+
 # -- the detector: levels, words as people write them, negation, idiom -------------------
 
 
@@ -104,6 +120,10 @@ def alert_of(detector: SafetyDetector, text: str) -> str | None:
         ("I can’t cope any more", "distress"),
         ("I'm being bullied at work", "bullying"),
         ("my colleague told me she wants to kill herself", "self_harm"),
+        # apostrophes left out, as phones type them
+        ("he said hell kill me if i go to the police", "violence"),
+        ("honestly id rather be dead", "self_harm"),
+        ("someone wrote p*** on my car", "discrimination"),
     ],
 )
 def test_distress_is_heard_as_people_write_it(
@@ -127,6 +147,8 @@ def test_distress_is_heard_as_people_write_it(
         "closing the children's centres is political suicide for the administration",
         "the suicide prevention strategy is out for consultation",
         "they're holding a gun to our heads over the contract",
+        "she's off ill this week so I'm chairing",
+        "what the hell is the council playing at",
     ],
 )
 def test_ordinary_power_talk_raises_nothing(detector: SafetyDetector, text: str) -> None:

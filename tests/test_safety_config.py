@@ -223,8 +223,10 @@ def test_the_pattern_error_says_where_in_the_pattern() -> None:
 @pytest.fixture
 def small(tmp_path: Path) -> SafetyDetector:
     text = SMALL.replace(
-        "      - shout ... at @target", "      - shout ... at @target\n      - harass* $"
-    )
+        "      - shout ... at @target",
+        "      - shout ... at @target\n      - harass* $\n      - called @target a @hidden\n"
+        "      - wrote n*** on",
+    ).replace("  target: [me, her, him]", "  target: [me, her, him]\n  hidden: [p***]")
     return SafetyDetector(load_safety(write(tmp_path, text)))
 
 
@@ -243,6 +245,11 @@ def small(tmp_path: Path) -> SafetyDetector:
         ("the library is in danger of closing", None),  # except
         ("she shouted. At me, later", None),  # ... never crosses a sentence
         ("We want a judicial review", None),
+        ("he called me a p*** in the car park", "hostility"),  # a word hidden by asterisks
+        ("he called me a p in the car park", None),
+        ("someone wrote n***** on the door", "hostility"),  # n*****, n****** are both n***
+        ("someone wrote n on the door", None),
+        ("they keep *harassing*", "hostility"),  # emphasis is not a hidden word
     ],
 )
 def test_each_part_of_a_rule_does_what_the_header_says(
@@ -251,6 +258,26 @@ def test_each_part_of_a_rule_does_what_the_header_says(
     screening = small.screen(text)
     assert (screening.alert.category.id if screening.alert else None) == expect
     assert screening == small.screen_unfiltered(text)
+
+
+def test_a_hidden_word_is_read_as_the_listed_word_it_can_be(tmp_path: Path) -> None:
+    text = (
+        SMALL.replace("  target: [me, her, him]", "  target: [me, her, him]\n  abuse: [paki, poof]")
+        .replace(
+            "      - shout ... at @target",
+            "      - shout ... at @target\n      - called @target a @abuse",
+        )
+        .replace("negation:", "typos:\n  hidden: [abuse]\nnegation:")
+    )
+    detector = SafetyDetector(load_safety(write(tmp_path, text)))
+    assert detector.detect("he called me a p*ki") is not None  # p*ki can only be paki
+    assert detector.detect("he called me a p*rk") is None
+    assert detector.detect("he called me a p***") is None  # paki or poof: left as p***
+
+
+def test_hidden_must_name_word_lists(tmp_path: Path) -> None:
+    path, _ = broken(tmp_path, "negation:", "typos:\n  hidden: [nowhere]\nnegation:")
+    assert "no word list is called 'nowhere'" in load_error(path)
 
 
 def test_a_note_comes_with_an_alert(small: SafetyDetector) -> None:

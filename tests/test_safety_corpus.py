@@ -3,7 +3,9 @@ catch at least 90% of the sentences that should raise it and raise it on at most
 that should not (the figures and every mistake: `coach dialogues safety-eval`).
 
 tests/safety/probes.yaml (sentences written after tuning, to find where the rule families
-fell short) is held to the same floor, so idiom that was quietened stays quiet."""
+fell short) is held to the same floor, so idiom that was quietened stays quiet; so is
+tests/safety/holdout.yaml (written apart from the rules; measured in aggregate while the
+rules were widened, then its misses read once), so a change that loses what it hears fails."""
 
 from __future__ import annotations
 
@@ -18,11 +20,14 @@ from tests.conftest import DIALOGUES
 
 CORPUS = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
 PROBES = CORPUS.with_name("probes.yaml")
+HOLDOUT = CORPUS.with_name("holdout.yaml")
 MIN_RECALL = 0.90
 MAX_FALSE_ALARMS = 0.05
 
 
-@pytest.fixture(scope="module", params=[CORPUS, PROBES], ids=["corpus", "probes"])
+@pytest.fixture(
+    scope="module", params=[CORPUS, PROBES, HOLDOUT], ids=["corpus", "probes", "holdout"]
+)
 def report(request: pytest.FixtureRequest) -> Report:
     config = load_catalog(DIALOGUES).require_safety()
     return evaluate(load_corpus(request.param), detector_classifier(config), config)
