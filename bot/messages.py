@@ -109,6 +109,9 @@ NAME_SHORTER = (
 DATE_TOO_FAR = "That's more than three years away. Pick a nearer date so we can follow it up."
 ASK_AGAIN = "Here is the question again:"
 
+KNOWN_CHANGED = "All right, let's take it afresh."
+KNOWN_UNCLEAR = "I didn't quite catch that. Does it still hold, or has it changed?"
+
 NO_BACK = "There's nothing to undo yet: this is the first question."
 WENT_BACK = "Undone. Back to the previous question:"
 RESTARTED = "Starting {title} again from the beginning."

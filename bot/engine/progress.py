@@ -9,7 +9,7 @@ from typing import Any
 
 from statemachine.exceptions import TransitionNotAllowed
 
-from bot import answers, messages, templates
+from bot import answers, messages, remembering, templates
 from bot.acknowledging import LAST_ACK
 from bot.compiler import CompiledDialogue, compile_dialogue
 from bot.engine.turn import (
@@ -24,6 +24,7 @@ from bot.engine.turn import (
     verify,
 )
 from bot.loader import LoadedDialogue
+from bot.recap import ABOUT, about
 from bot.session import Session
 from bot.steps import CONTEXT_SLOTS
 from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
@@ -49,7 +50,8 @@ def start(
 ) -> None:
     """Begin a dialogue. A check-in pauses the current conversation; anything else sets it
     aside (kept in the history, marked abandoned). `opening` is what the user wrote at the
-    menu that led here: dialogues read it back as the `opening` slot."""
+    menu that led here: dialogues read it back as the `opening` slot. What the coach
+    remembers is offered back (`remember:`)."""
     current = turn.live
     if current is not None:
         row = current.session.row
@@ -57,6 +59,7 @@ def start(
             row.status, row.pending = "paused", None
         else:
             row.status, row.pending = "abandoned", None
+            row.slots[ABOUT] = about(current.session.compiled.dialogue, row.slots) or ""
             turn.say(messages.ABANDONED.format(title=current.session.compiled.dialogue.title))
         turn.touch(current)
     turn.attribute(conv_id(turn), state_of(turn))
@@ -67,6 +70,10 @@ def start(
     }
     if opening:
         slots["opening"] = opening
+    if compiled.runner.remembering:
+        known = _known_at_start(ctx, turn, loaded)
+        if known is not None:
+            slots[remembering.KNOWN] = known
     if follow_up is not None:
         slots["step"] = {
             "id": follow_up.id,
@@ -122,7 +129,14 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
     if noted:
         # "next friday" is ambiguous: say which day was understood.
         turn.say(messages.DATE_NOTED.format(date=templates.day(noted)))
-    ack = live.runner.acknowledge(entry["state"], session.slots, text)
+    if session.known:  # "still so?" "yes": nothing new to acknowledge or to keep
+        ack = None
+    else:
+        ack = live.runner.acknowledge(entry["state"], session.slots, text)
+        if live.runner.remembering:
+            kept = live.runner.person_answer(entry["state"], session.slots)
+            if kept:
+                turn.remember = {**(turn.remember or {}), **kept}
     said_so_far = len(session.outbox)
     try:
         live.session.compiled.send(live.machine, "answer")
@@ -136,6 +150,17 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
         session.outbox.insert(said_so_far, BotMessage(ack))
         session.slots[LAST_ACK] = ack
     after_event(ctx, turn, live)
+
+
+def _known_at_start(ctx: Context, turn: Turn, loaded: LoadedDialogue) -> dict[str, Any] | None:
+    """What a new conversation of a remembering dialogue starts knowing: answers about the
+    person, and the situation of their last finished conversation of it."""
+    steps = remembering.remembering_steps(loaded.dialogue).values()
+    person = ctx.store.known_of(turn.user_id)
+    past = None
+    if any(s.remember is not None and s.remember.scope == "situation" for s in steps):
+        past = ctx.store.latest_completed(turn.user_id, loaded.dialogue.id, full=True)
+    return remembering.known_answers(loaded.dialogue, person, past)
 
 
 def restart(ctx: Context, turn: Turn, live: Live) -> None:
@@ -181,6 +206,7 @@ def complete(ctx: Context, turn: Turn, live: Live) -> None:
     row = live.session.row
     row.status = "completed"
     row.completed_at = turn.now_iso
+    row.slots[ABOUT] = about(live.session.compiled.dialogue, row.slots) or ""
     commitments = live.session.slots.get("commitments") or []
     if commitments:
         ctx.store.add_next_steps(row.id, turn.user_id, commitments, turn.now_iso)
