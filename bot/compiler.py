@@ -67,7 +67,8 @@ def _room_for_more(most: int) -> Guard:
 
 
 def _kept_a_long_answer(note: str) -> Guard:
-    return lambda model: bool(model.slots.get(note))
+    # A remembered answer kept as it was ("still them?" "yes") needs no new short name.
+    return lambda model: bool(model.slots.get(note)) and not model.known
 
 
 def _going_back_to(state_id: str) -> Guard:
@@ -108,6 +109,12 @@ class CompiledDialogue:
         self.loaded = loaded
         self.dialogue: Dialogue = loaded.dialogue
         self.runner = StepRunner(self.dialogue)
+        #: Questions taken without asking when their answer is remembered (`ask: false`).
+        self.silent_states = frozenset(
+            step_id
+            for step_id, step in self.dialogue.steps.items()
+            if step.remember is not None and not step.remember.ask
+        )
         self.class_name = re.sub(
             r"\W", "_", f"Dialogue_{self.dialogue.id}_v{self.dialogue.version}_{loaded.digest}"
         )
@@ -119,7 +126,9 @@ class CompiledDialogue:
         )
         #: States of steps that ask nothing: the machine moves on from them by itself.
         self.passing_states = frozenset(
-            state_id for state_id, spec in definition.items() if PROCEED in spec.get("on", {})
+            state_id
+            for state_id, spec in definition.items()
+            if PROCEED in spec.get("on", {}) and state_id not in self.silent_states
         )
 
     @property
@@ -183,6 +192,9 @@ class CompiledDialogue:
             if is_asking(step):
                 for state_id, transitions in self._answer_transitions(step_id, step).items():
                     states[state_id]["on"]["answer"] = transitions
+                if step_id in self.silent_states:
+                    # Its answer remembered, it is taken without asking: on as if answered.
+                    states[step_id]["on"][PROCEED] = states[step_id]["on"]["answer"]
             elif step.kind != "end" and (onward := _branches(getattr(step, "next", None))):
                 states[step_id]["on"][PROCEED] = onward
         for state_id, preds in self.question_predecessors().items():
@@ -238,6 +250,8 @@ class CompiledDialogue:
                 seen.add(target)
                 if is_asking(resolve(self.dialogue, target)[1]):
                     preds[target].add(source)
+                    if target in self.silent_states:  # it may have been passed unasked
+                        todo.extend(self._successors(target))
                 else:
                     todo.extend(self._successors(target))
         return preds
@@ -273,7 +287,9 @@ class CompiledDialogue:
         self._move_on(machine)
 
     def _move_on(self, machine: StateMachine) -> None:
-        while machine.current_state_value in self.passing_states:
+        model: Session = machine.model  # type: ignore[assignment]
+        while machine.current_state_value in self.passing_states or model.skip:
+            model.skip = False
             machine.send(PROCEED)
 
     def restore(self, session: Session) -> StateMachine:

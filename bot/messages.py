@@ -12,6 +12,15 @@ GREETING = (
     "council, a trust. Together we look at who holds power and why, where yours lies, who "
     "could stand with you, and a few dated next steps. I'll check in when they fall due."
 )
+NAME_ASK = (
+    "First, what would you like me to call you? Type a name, or pick one of these to start "
+    "straight away:"
+)
+NAME_KNOWN = "I'll call you {name}. If you'd rather something else, say \"call me …\" at any point."
+NAME_THANKS = "Nice to meet you, {name}."
+NAME_SKIPPED = 'That\'s fine. You can tell me any time: say "call me …".'
+NAME_CHANGED = "I'll call you {name} from now on."
+NAME_UNREADABLE = 'I couldn\'t make a name of "{text}". Say "call me" and the name, a word or two.'
 MENU = "What would you like to do? Pick one:"
 MENU_AGAIN = "What would you like to do next?"
 MENU_SUGGEST = "Thank you for telling me. I've kept what you wrote, so we can start from it."
@@ -25,7 +34,8 @@ MENU_HELLO = (
 MENU_THANKS = "You're welcome. I'm here whenever you need me."
 MENU_NOT_UNDERSTOOD = (
     "I'm not sure what you'd like me to do with \"{text}\". Here's what I can do; you can "
-    "also tell me about a situation in a sentence or two, or type `steps` to see your plan."
+    "also tell me about a situation in a sentence or two, type `steps` to see your plan, or "
+    "`history` for our past conversations."
 )
 STEPS_NONE = (
     "You have no open next steps yet. A diagnosis ends with two or three, and I'll check in "
@@ -33,6 +43,56 @@ STEPS_NONE = (
 )
 STEPS_HEAD = "Your open next steps:"
 STEPS_DUE = " (due now)"
+STEPS_MARK = "To mark one, say `done 1`, `partly 1`, `not yet 1` or `dropped 1` (with its number)."
+STEPS_WHICH = "You have {count} open steps: give the number `steps` shows, for example `done 1`."
+MARKED = {
+    "done": "Marked as done: {title}. Well done.",
+    "partly": "Marked as partly done: {title}. It stays open, due {date}, to finish it.",
+    "not_yet": "Not yet: {title}. I've moved it to {date}.",
+    "dropped": "Dropped: {title}. Letting a step go is part of learning what works.",
+}
+LEARNED_ASK = "What did you learn from it? A sentence is plenty."
+LEARNED_SKIP = "Skip"
+LEARNED_KEPT = "Thank you. I've kept that with the step."
+LEARNED_SKIPPED = "All right."
+SKIP_WORDS = frozenset({"skip", "no", "nothing", "pass", "not now", "no thanks", "none"})
+
+GREET_DUE = "Due now: {title} (you planned it for {date})."
+GREET_OPEN = "Your open next steps, soonest first:"
+GREET_OTHERS = "Your other open steps:"
+STEP_BY = "{title}, by {date}"
+STEP_OVERDUE = "{title}, due {date}"
+GREET_LAST = "Last time, {date}: {what} — {steps}."
+COUNT_NO_STEPS = "no steps"
+COUNT_STEPS = "{n} step{s}"
+COUNT_DONE = ", {n} done"
+COUNT_NONE_DONE = ", none done yet"
+GREET_COMMANDS = "(`steps` to mark one done, `history` for our past conversations.)"
+
+HISTORY_HEAD = "Our conversations, newest first:"
+HISTORY_NONE = "We haven't had a conversation yet. A diagnosis is a good place to start."
+HISTORY_NO_PAGE = "There are no earlier conversations than those."
+HISTORY_STEPS = "Steps: "
+HISTORY_SHOW = "Say `show {n}` to see one in full."
+HISTORY_MORE = "Say `history {page}` for earlier ones."
+UNFINISHED = {
+    "abandoned": " (set aside)",
+    "active": " (not finished)",
+    "paused": " (not finished)",
+}
+OUTCOME_OPEN = "open, by {date}"
+OUTCOME_LABELS = {
+    "done": "done",
+    "partly": "partly done",
+    "not_yet": "not yet",
+    "dropped": "dropped",
+}
+SHOW_WHICH = "I can't find that one. `history` lists our conversations with their numbers."
+SHOW_ANSWERS = "What you told me:"
+SHOW_NO_ANSWERS = "Nothing was answered in it."
+SHOW_STEPS = "Your next steps and how they went:"
+SHOW_LEARNED = ' You learned: "{text}"'
+
 NOTHING_LOADED = (
     "No dialogues are available right now: an admin needs to fix the dialogue files "
     "(`coach dialogues validate` shows what is wrong)."
@@ -47,7 +107,9 @@ COMMANDS_HELP = (
     "  back     – undo your last answer\n"
     "  restart  – start this dialogue again from the beginning\n"
     "  summary  – what you've told me so far\n"
-    "  steps    – your open next steps, with their dates\n"
+    "  steps    – your open next steps; `done 2` (or partly, not yet, dropped) marks one\n"
+    "  history  – our past conversations; `show 1` shows one in full\n"
+    "  call me <name> – what I call you\n"
     "  pause    – stop for now; I'll pick up exactly here next time\n"
     "  menu     – pause this and see everything I can do\n"
     "  start <name> – begin a dialogue (for example: start diagnose)\n"
@@ -109,6 +171,9 @@ NAME_SHORTER = (
 DATE_TOO_FAR = "That's more than three years away. Pick a nearer date so we can follow it up."
 ASK_AGAIN = "Here is the question again:"
 
+KNOWN_CHANGED = "All right, let's take it afresh."
+KNOWN_UNCLEAR = "I didn't quite catch that. Does it still hold, or has it changed?"
+
 NO_BACK = "There's nothing to undo yet: this is the first question."
 WENT_BACK = "Undone. Back to the previous question:"
 RESTARTED = "Starting {title} again from the beginning."
@@ -116,8 +181,16 @@ PAUSED = (
     "Paused. Everything you've said is saved. When you come back, I'll pick up at "
     "exactly this point."
 )
+#: Ctrl-C in the terminal: not a pause the user asked for, so not called one.
+STOPPED_TERMINAL = "Stopped. Everything you said is saved; run `coach chat` to carry on."
 GOODBYE = "Goodbye for now. Everything is saved; come back whenever you like."
-WELCOME_BACK = "Welcome back. We were partway through {title}. Here's where we were:"
+WELCOME_BACK = "Welcome back{name}."
+WELCOME_BACK_TO = "Welcome back. We were partway through {title}. Here's where we were:"
+RECAP_PAUSED = "You paused {title}{when}."
+RECAP_LEFT = "We were partway through {title} when you left {when}."
+RECAP_PARTWAY = "We were partway through {title}."
+RECAP_ANSWERS = "Your last answers:"
+RECAP_WHERE = "Here's where we were:"
 NOT_IN_DIALOGUE = "We're not in a dialogue right now."
 SUMMARY_EMPTY = "You haven't answered any questions in {title} yet."
 SUMMARY_HEAD = "What you've told me so far in {title}:"
@@ -125,14 +198,18 @@ SUMMARY_STEPS = "Your next steps so far:"
 ABANDONED = "I've set {title} aside (it stays in your history)."
 
 IDLE_RECAP = (
-    "It's been {days} days since we last talked. You were partway through {title}, at: "
-    "{where}. Would you like to carry on from there, or start again?"
+    "It's been {days} days since we last talked. You were partway through {title}, at: {where}."
 )
+IDLE_ASK = "Would you like to carry on from there, or start again?"
 RESUME_LABEL = "Carry on where I was"
 RESTART_LABEL = "Start this again"
 MENU_LABEL = "Something else"
 RESUME_PROMPT = "Would you like to carry on, start again, or do something else?"
 PAUSED_OTHER = "You also have {title} paused from before. Would you like to carry on with it?"
+LEFT_WHEN = " (you left it {when})"
+LEFT_OTHER = (
+    "Before that, we were partway through {title}{when}. Would you like to carry on with it?"
+)
 VERSION_CHANGED = (
     "The {title} dialogue has been updated since we spoke, and the question you were at no "
     "longer exists, so I've set that conversation aside (your answers stay in your history). "

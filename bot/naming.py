@@ -270,3 +270,55 @@ def suggest_name(text: str, max_words: int = 5) -> str:
         words = best[1]
     name = mid(" ".join(words).strip(" '\"“”‘’"))
     return name or " ".join(text.split()[:max_words])
+
+
+# == what a person asks to be called =============================================================
+
+#: Ways of giving one's own name before it: "call me Sam", "I'm Sam", "my name is Sam".
+_OWN_NAME = re.compile(
+    r"^(?:(?:you can|please|just)\s+)*(?:call me|i'm|i am|im|my name is|my name's|it's|"
+    r"it is|name's|i go by)\s+(.+)$"
+)
+#: Closing words that are not part of a name: "Sam please", "Sam, thanks".
+_OWN_NAME_END = re.compile(r"[\s,]+(?:please|thanks|thank you|is fine|will do|is good)$")
+#: Answers to "what shall I call you?" that decline to say.
+_DECLINED_ANSWERS = (
+    "no|no thanks|skip|pass|not now|rather not|i'd rather not|i would rather not|"
+    "don't mind|i don't mind|whatever|anything|nothing|none|no name|not telling"
+)
+_DECLINED = frozenset(_DECLINED_ANSWERS.split("|"))
+#: Words that are never a name on their own: greetings, yes and no, the coach's commands.
+_NOT_A_NAME_WORDS = """
+    hi hello hey hiya morning evening afternoon yes yeah yep ok okay sure thanks thank cheers
+    help menu steps history show start quit exit bye back undo restart pause summary done
+    partly dropped the a an and or of to in on it is i me my you your we us diagnose power
+"""
+_NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’.-][^\W\d_]+)*\.?$")
+
+
+def read_own_name(text: str) -> tuple[str | None, bool]:
+    """(the name a person asks to be called, whether they declined to give one).
+
+    "call me Sam", "I'm Sam", "sam", "Dr Okafor please" → "Sam", "Sam", "Sam", "Dr Okafor";
+    at most three words of letters; all lower case is capitalised ("sam" → "Sam"), any other
+    spelling kept ("McKenzie", "DJ"). Greetings, commands and sentences are no name.
+    """
+    said = " ".join(text.strip().replace("’", "'").split()).strip(" .!\"'")
+    lowered = said.lower()
+    if lowered in _DECLINED:
+        return None, True
+    given = _OWN_NAME.match(lowered)
+    if given is not None:
+        said = said[len(said) - len(given.group(1)) :]
+    said = _OWN_NAME_END.sub("", said).strip(" .,!\"'")
+    words = said.split()
+    if not 1 <= len(words) <= 3 or len(said) > 40:
+        return None, False
+    if not all(_NAME_WORD.match(w) for w in words):
+        return None, False
+    if given is None and (len(words) > 2 or any(w.lower() in _NOT_A_NAME for w in words)):
+        return None, False
+    if said == said.lower():
+        said = " ".join(w[:1].upper() + w[1:] for w in words)
+    return said, False

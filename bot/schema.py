@@ -59,6 +59,32 @@ class Ack(Strict):
     text: str = Field(min_length=1, description="template over the slots")
 
 
+class Remember(Strict):
+    """An answer the coach keeps and, next time, offers back instead of asking again.
+
+    Offered as `prompt` with two answers, `yes` (it still holds) and `change` (ask the
+    question); an answer to the question itself is taken as a change too.
+    """
+
+    scope: Literal["person", "situation"] = Field(
+        description="person: about them (their role), offered in any later conversation; "
+        "situation: offered when they carry on the situation of their last finished "
+        "conversation of this dialogue (a change there asks the rest of it afresh)"
+    )
+    prompt: str | None = Field(
+        None,
+        description="asks whether it still holds: a template over the slots, the remembered "
+        "answer in its own slots, and `known.date`, the day of the conversation it comes from",
+    )
+    yes: str = Field("Yes, still", min_length=1, max_length=75, description="it still holds")
+    change: str = Field("It's changed", min_length=1, max_length=75, description="ask again")
+    ask: bool = Field(
+        True,
+        description="false: taken without asking while the situation carries on (a detail "
+        "such as what kind of party they are); situation scope only",
+    )
+
+
 class StepBase(Strict):
     title: str | None = Field(None, description="short name shown in summaries and diagrams")
     source: str | None = Field(None, description="where the idea behind this step comes from")
@@ -66,6 +92,9 @@ class StepBase(Strict):
         [],
         description="asking steps with a slot: acknowledgements tried in order after an "
         "answer; the first whose `when` holds is said, never the same sentence twice in a row",
+    )
+    remember: Remember | None = Field(
+        None, description="questions with a slot: keep the answer and offer it back next time"
     )
 
 
@@ -329,6 +358,11 @@ class Dialogue(Strict):
         ),
     )
     start: Identifier | None = Field(None, description="first step; defaults to the first one")
+    about: str | None = Field(
+        None,
+        description="a template naming what a conversation was about, for the history and "
+        "the greeting ('{{ other_party | mid }}')",
+    )
     steps: dict[Identifier, Step] = Field(min_length=1)
     recommendations: list[Recommendation] = []
     insights: list[Insight] = []
@@ -425,8 +459,14 @@ class Dialogue(Strict):
                         problems.append(((*where, field), str(exc)))
             problems.extend(((*where, *loc), message) for loc, message in _reading_problems(step))
             problems.extend(_ack_problems(step, where, names))
+            problems.extend(_remember_problems(step, where))
             if step.kind == "summary" and step.insights and not self.insights:
                 problems.append(((*where, "insights"), "`insights: true` needs `insights:`"))
+        if self.about is not None:
+            try:
+                check_template(self.about)
+            except TemplateProblem as exc:
+                problems.append((("about",), str(exc)))
         seen: set[str] = set()
         for i, rec in enumerate(self.recommendations):
             if rec.id in seen:
@@ -576,6 +616,31 @@ def _ack_problems(
             check_template(ack.text)
         except TemplateProblem as exc:
             problems.append(((*where, "ack", i, "text"), str(exc)))
+    return problems
+
+
+def _remember_problems(
+    step: Step, where: tuple[str | int, ...]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """A remembered answer belongs to a question with a slot, and is offered in words."""
+    rule = step.remember
+    if rule is None:
+        return []
+    here = (*where, "remember")
+    if step.kind not in SLOT_KINDS:
+        return [(here, f"a `{step.kind}` step has no answer to remember")]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if not rule.ask and rule.scope != "situation":
+        problems.append(((*here, "ask"), "only a situation's details are taken without asking"))
+    if rule.ask and rule.prompt is None:
+        problems.append((here, "give a `prompt` asking whether the answer still holds"))
+    if not rule.ask and rule.prompt is not None:
+        problems.append(((*here, "prompt"), "an answer taken without asking has no `prompt`"))
+    if rule.prompt is not None:
+        try:
+            check_template(rule.prompt)
+        except TemplateProblem as exc:
+            problems.append(((*here, "prompt"), str(exc)))
     return problems
 
 

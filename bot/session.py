@@ -34,6 +34,10 @@ class Session:
     effects: list[Effect] = field(default_factory=list)
     back_target: str | None = None
     completed: bool = False
+    #: This turn's answer kept a remembered one ("still so?" "yes"): not a new answer.
+    known: bool = False
+    #: The state just entered took its remembered answer without asking: move on.
+    skip: bool = False
 
     @property
     def state(self) -> str | None:

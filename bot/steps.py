@@ -13,7 +13,7 @@ import re
 import zlib
 from typing import Any
 
-from bot import answers, messages, understanding
+from bot import answers, messages, remembering, understanding
 from bot.acknowledging import Acks
 from bot.naming import accepts_suggestion, suggest_name, word_count
 from bot.recommending import Insights, Recommender, bullets
@@ -111,6 +111,8 @@ class StepRunner:
         self._reading_steps: frozenset[str] = frozenset(
             step_id for step_id, step in dialogue.steps.items() if _mentions_insights(step)
         )
+        #: Questions that offer a remembered answer back (`remember:`), by state.
+        self.remembering: dict[str, Step] = remembering.remembering_steps(dialogue)
         for step_id, step in dialogue.steps.items():
             for state_id in state_ids_of(step_id, step):
                 self._states[state_id] = resolve(dialogue, state_id)
@@ -183,6 +185,10 @@ class StepRunner:
     def prompt(self, state_id: str, slots: dict[str, Any]) -> BotMessage:
         """The question asked at an asking state, with its options."""
         _, step, phase = self.resolve(state_id)
+        if state_id in self.remembering and slots.get(remembering.KNOWN_AT) == state_id:
+            values = remembering.offered(step, slots)
+            if values is not None:
+                return remembering.prompt(step, slots, values)
         if phase == "name" and isinstance(step, TextStep) and step.name is not None:
             text = render(step.name.prompt, {**slots, "suggestion": slots.get(step.slot)})
         elif isinstance(step, CommitStep):
@@ -199,6 +205,8 @@ class StepRunner:
     def awaits(self, state_id: str, slots: dict[str, Any], ref: str) -> Await:
         """What kind of answer the state waits for, so front ends can offer the right control."""
         _, step, phase = self.resolve(state_id)
+        if state_id in self.remembering and slots.get(remembering.KNOWN_AT) == state_id:
+            return Await("choice", remembering.choices(step.remember), ref=ref)  # type: ignore[arg-type]
         if step.kind == "commit":
             if phase == "due":
                 return Await("date", ref=ref)
@@ -223,6 +231,8 @@ class StepRunner:
         slots = session.slots
         if step_id in self._reading_steps:
             slots["insights"] = self.insights.applying(slots)
+        if state_id in self.remembering and self._offer_known(state_id, step, session):
+            return
         if is_asking(step):
             message = self.prompt(state_id, slots)
             session.say(message.text, message.choices)
@@ -253,6 +263,41 @@ class StepRunner:
             session.say(render(step.text, slots))
             session.completed = True
 
+    def _offer_known(self, state_id: str, step: Step, session: Session) -> bool:
+        """Entering a question whose answer is remembered: offer it back ("still so?"), or
+        with `ask: false` take it and move on. False when there is nothing to offer."""
+        slots = session.slots
+        values = remembering.offered(step, slots)
+        if values is None:
+            return False
+        rule = step.remember
+        if rule is None:
+            return False
+        if remembering.overridden(step, slots):  # they have just said it afresh
+            slots[remembering.KNOWN] = remembering.forget(
+                self.dialogue, step, slots.get(remembering.KNOWN), changed=True
+            )
+            return False
+        if not rule.ask:
+            slots.update(values)
+            slots[remembering.KNOWN] = remembering.forget(
+                self.dialogue, step, slots.get(remembering.KNOWN), changed=False
+            )
+            session.skip = True
+            return True
+        slots[remembering.KNOWN_AT] = state_id
+        message = remembering.prompt(step, slots, values)
+        session.say(message.text, message.choices)
+        return True
+
+    def person_answer(self, state_id: str, slots: dict[str, Any]) -> dict[str, Any] | None:
+        """What to remember about the person from the answer just given at `state_id`."""
+        step = self.remembering.get(state_id)
+        if step is None or step.remember is None or step.remember.scope != "person":
+            return None
+        values = remembering.values_of(step, slots)
+        return {remembering.slot_of(step): values} if values else None
+
     @staticmethod
     def describe(recs: list[Recommendation]) -> str:
         lines = []
@@ -271,6 +316,9 @@ class StepRunner:
         """
         step_id, step, phase = self.resolve(state_id)
         slots = session.slots
+        session.known = False
+        if state_id in self.remembering and slots.get(remembering.KNOWN_AT) == state_id:
+            return self._apply_known(state_id, step, session, text, today)
         changes: dict[str, Any] = {}
         if isinstance(step, TextStep):
             changes = self._read_text(step, phase, slots, text)
@@ -296,6 +344,39 @@ class StepRunner:
         undo = {key: copy.deepcopy(slots[key]) if key in slots else _ABSENT for key in changes}
         slots.update(changes)
         return {"state": state_id, "undo": undo}
+
+    def _apply_known(
+        self, state_id: str, step: Step, session: Session, text: str, today: dt.date
+    ) -> dict[str, Any]:
+        """The reply to "still so?": yes keeps the remembered answer; a change asks the
+        question afresh; an answer to the question itself is taken as the new answer."""
+        slots = session.slots
+        rule = step.remember
+        values = remembering.offered(step, slots) or {}
+        known = slots.get(remembering.KNOWN)
+        said = remembering.read_reply(rule, text) if rule is not None else None
+        if said == remembering.YES:
+            rest = remembering.forget(self.dialogue, step, known, changed=False)
+            changes = {**values, remembering.KNOWN: rest, remembering.KNOWN_AT: None}
+            undo = {k: copy.deepcopy(slots[k]) if k in slots else _ABSENT for k in changes}
+            slots.update(changes)
+            session.known = True
+            return {"state": state_id, "undo": undo, "known": True}
+        rest = remembering.forget(self.dialogue, step, known, changed=True)
+        afresh = {remembering.KNOWN: rest, remembering.KNOWN_AT: None}
+        if said == remembering.CHANGED:
+            raise answers.InvalidAnswer(messages.KNOWN_CHANGED, keep=afresh)
+        if isinstance(step, TextStep) and not understanding.is_sentence(text):
+            raise answers.InvalidAnswer(messages.KNOWN_UNCLEAR)
+        before = {k: slots.get(k) for k in afresh}
+        slots.update(afresh)
+        try:
+            entry = self.apply_answer(state_id, session, text, today)
+        except answers.InvalidAnswer:
+            slots.update(before)
+            raise answers.InvalidAnswer(messages.KNOWN_UNCLEAR) from None
+        entry["undo"].update(before)
+        return entry
 
     # -- reading answers in the user's own words ----------------------------------------
 

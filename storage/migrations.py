@@ -153,3 +153,24 @@ def m004_safety_levels(db: Database) -> None:
     db.table("safety_events").add_column("level", str, not_null_default="danger")
     db.table("safety_events").create_index(["category", "level"])
     db.table("users").add_column("pending", str)
+
+
+@migrations()
+def m005_what_the_coach_remembers(db: Database) -> None:
+    """What the coach calls each person and what it knows of them, and indexes for reading
+    their own record back.
+
+    `users.name` is the name the coach uses (asked once, or a channel's display name; "call
+    me Sam" changes it); `users.known` holds, as JSON by slot, the answers dialogues declare
+    `remember: {scope: person}` (their role), offered back in later conversations. A
+    person's conversations are listed newest first (`history`), each with its next steps.
+    """
+    db.table("users").add_column("name", str)
+    db.table("users").add_column("known", str)
+    # The conversations a record lists (not check-ins), newest first. Partial on a column
+    # a turn never writes, so the UPDATE of every turn leaves this index alone.
+    db.execute(
+        "CREATE INDEX idx_conversations_listed ON conversations (user_id, id) "
+        "WHERE follow_up_of IS NULL"
+    )
+    db.table("next_steps").create_index(["conversation_id"])

@@ -12,107 +12,35 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic_core import from_json, to_json
+from pydantic_core import from_json
 from sqlite_utils import Database
 
 from bot.errors import StorageError
 from storage.migrations import migrations
-
-BUSY_TIMEOUT_MS = 5000
-
-
-def _compact_json(value: Any) -> str:
-    """Compact JSON for slots and history, written every turn.
-
-    pydantic-core's serializer (already installed with pydantic) does this about four
-    times faster than the standard library's encoder, a measurable share of a turn.
-    """
-    return to_json(value).decode()
-
-
-_CONVERSATION_COLUMNS = (
-    "id, user_id, dialogue, dialogue_version, dialogue_digest, state, status, pending, "
-    "slots, history, turn, follow_up_of, started_at, updated_at, completed_at"
+from storage.records import USER_TABLES, RecordQueries
+from storage.rows import (
+    _CONVERSATION_COLUMNS,
+    ConversationRow,
+    InboxEntry,
+    MessageRow,
+    NextStep,
+    compact_json,
 )
 
+__all__ = [
+    "_CONVERSATION_COLUMNS",
+    "ConversationRow",
+    "InboxEntry",
+    "MessageRow",
+    "NextStep",
+    "StorageError",
+    "Store",
+]
 
-@dataclass
-class ConversationRow:
-    """One conversation as stored: which dialogue, where it is, and what the user has said."""
-
-    id: int
-    user_id: str
-    dialogue: str
-    dialogue_version: int
-    dialogue_digest: str
-    state: str | None
-    status: str
-    pending: str | None
-    slots: dict[str, Any]
-    history: list[Any]
-    turn: int
-    follow_up_of: int | None
-    started_at: str
-    updated_at: str
-    completed_at: str | None = None
-    #: How long `history` was when last read or written: lets a save append or drop one
-    #: entry in SQL instead of rewriting the whole undo history every turn.
-    saved_history: int | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_tuple(cls, row: Sequence[Any]) -> ConversationRow:
-        values = list(row)
-        values[8] = from_json(values[8] or "{}")
-        values[9] = from_json(values[9] or "[]")
-        loaded = cls(*values)
-        loaded.saved_history = len(loaded.history)
-        return loaded
-
-
-@dataclass(frozen=True)
-class NextStep:
-    """A dated action the user committed to, with the idea behind it and its source."""
-
-    id: int
-    conversation_id: int
-    user_id: str
-    recommendation_id: str | None
-    title: str | None
-    text: str
-    idea: str | None
-    source: str | None
-    due_date: str
-    status: str
-    outcome: str | None
-    learned: str | None
-
-
-@dataclass(frozen=True)
-class InboxEntry:
-    """A delivery a channel acknowledged before running its turn (see `Store.receive`)."""
-
-    id: int
-    delivery_id: str
-    user_id: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    received_at: str
-    turned_at: str | None = None
-
-
-@dataclass(slots=True)
-class MessageRow:
-    """One line of a transcript, as the engine hands it to storage."""
-
-    sender: str
-    text: str
-    state: str | None = None
-    conversation_id: int | None = None
+BUSY_TIMEOUT_MS = 5000
 
 
 def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
@@ -139,7 +67,7 @@ def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
     return StorageError(f"The conversation store ({path}) failed: {exc}")
 
 
-class Store:
+class Store(RecordQueries):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
@@ -279,8 +207,8 @@ class Store:
                 row.state,
                 row.status,
                 row.pending,
-                _compact_json(row.slots),
-                _compact_json(row.history),
+                compact_json(row.slots),
+                compact_json(row.history),
                 row.turn,
                 row.follow_up_of,
                 row.started_at,
@@ -305,7 +233,7 @@ class Store:
         if row.saved_history is not None and len(row.history) == row.saved_history:
             history_sql, history_arg = "coalesce(?, history)", None
         else:
-            history_sql, history_arg = "?", _compact_json(row.history)
+            history_sql, history_arg = "?", compact_json(row.history)
         now = len(row.history)
         guard = "" if expect_turn is None else " AND turn = ?"
         cursor = self.db.execute(
@@ -316,7 +244,7 @@ class Store:
                 row.state,
                 row.status,
                 row.pending,
-                _compact_json(row.slots),
+                compact_json(row.slots),
                 history_arg,
                 row.turn,
                 row.dialogue_version,
@@ -408,7 +336,7 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO inbox (delivery_id, user_id, kind, payload, received_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(delivery_id) DO NOTHING",
-                (delivery_id, user_id, kind, _compact_json(payload), now),
+                (delivery_id, user_id, kind, compact_json(payload), now),
             )
             return cursor.rowcount == 1
 
@@ -601,36 +529,10 @@ class Store:
 
     # -- privacy ------------------------------------------------------------------------
 
-    def export_user(self, user_id: str) -> dict[str, Any]:
-        """Everything stored about one user, for them to keep: a part for every table that
-        `erase_user` empties."""
-        columns = ("id", "channel", "display_name", "created_at", "last_seen_at")
-        user = self._read(f"SELECT {', '.join(columns)} FROM users WHERE id = ?", (user_id,))
-        deliveries = self._read(
-            "SELECT delivery_id, created_at FROM deliveries WHERE user_id = ? ORDER BY created_at",
-            (user_id,),
-        )
-        return {
-            "user_id": user_id,
-            "user": dict(zip(columns, user[0], strict=True)) if user else None,
-            "conversations": [
-                {k: v for k, v in vars(c).items() if k != "history"}
-                for c in self.conversations_of(user_id)
-            ],
-            "messages": self.messages_of(user_id),
-            "next_steps": [vars(s) for s in self.next_steps_of(user_id)],
-            "safety_events": self.safety_events_of(user_id),
-            "deliveries": [{"delivery_id": d, "created_at": c} for d, c in deliveries],
-            "inbox": [
-                {"kind": e.kind, "payload": e.payload, "received_at": e.received_at}
-                for e in self.pending(user_id)
-            ],
-        }
-
     def erase_user(self, user_id: str) -> None:
-        """Delete every row about the user, children first, in one transaction."""
+        """Delete every row about the user (`USER_TABLES`, children first, then their
+        `users` row) in one transaction."""
         with self.transaction():
-            for table in ("inbox", "deliveries", "safety_events", "next_steps", "messages"):
+            for table in USER_TABLES:
                 self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
-            self.db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
             self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))

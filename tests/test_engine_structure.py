@@ -17,7 +17,8 @@ ENGINE_DIR = Path(bot.engine.__file__).parent
 #: Top to bottom. A module may import any module on a lower floor, none on its own or above.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("__init__",),
-    ("commands", "interrupts", "checkins", "memory"),
+    ("commands", "interrupts", "checkins"),
+    ("memory",),
     ("menu",),
     ("progress",),
     ("turn",),

@@ -166,9 +166,13 @@ def test_due_next_steps_are_checked_in_before_anything_else(chat: Any, clock: An
 
     opened = chat.open()
 
-    assert opened.messages[0].text.startswith("Before anything else")
-    assert first.title in opened.text
-    assert second.title not in opened.text
+    # The greeting names what is due and what else is open; then the check-in, of one step.
+    greeting, *checkin = opened.messages
+    assert greeting.text.startswith("Welcome back")
+    assert f"Due now: {first.title}" in greeting.text and second.title in greeting.text
+    assert checkin[0].text.startswith("Before anything else")
+    assert first.title in "\n".join(m.text for m in checkin)
+    assert second.title not in "\n".join(m.text for m in checkin)
     assert labels(opened) == CHECKIN_LABELS
     assert "Diagnose a power situation" not in labels(opened)  # no menu before the check-in
 
@@ -221,7 +225,8 @@ def test_a_paused_conversation_waits_until_the_check_ins_are_done(chat: Any, clo
 
     opened = chat.open()
 
-    assert opened.messages[0].text.startswith("Before anything else")
+    assert opened.messages[0].text.startswith("Welcome back")
+    assert opened.messages[1].text.startswith("Before anything else")
     assert labels(opened) == CHECKIN_LABELS
     chat.say("Done")
     chat.say("It went well")

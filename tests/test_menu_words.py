@@ -77,6 +77,7 @@ def test_what_can_you_do_lists_the_commands(chat: Chat) -> None:
 
 def test_a_word_that_means_nothing_here_is_answered_not_ignored(chat: Chat) -> None:
     chat.open()
+    chat.say("Sam")  # at first contact, a word on its own is what to call them
 
     reply = chat.say("banana")
 

@@ -42,7 +42,9 @@ def walk(chat: Any, answers: dict[str, str], *, until: str = "commit", limit: in
             )
         answer = answers[state]
         awaits = chat.last.awaits
-        if awaits.kind == "choice":
+        # A remembered answer offered back ("Still …?") also takes an answer to the question.
+        offered_back = {c.value for c in awaits.choices} == {"yes", "changed"}
+        if awaits.kind == "choice" and not offered_back:
             offered = {c.value for c in awaits.choices} | {c.label for c in awaits.choices}
             assert answer in offered, f"{answer!r} is not an option at {state!r}: {offered}"
         chat.say(answer)

@@ -385,6 +385,10 @@ def test_a_hard_crash_loses_no_acknowledged_message(
     with ThreadPoolExecutor(max_workers=15) as pool:
         acks = list(pool.map(lambda u: say(coach, u, "hello", event_id=f"EvKill{u}")[0], users))
     assert acks == [200] * len(users)
+    # Kill once a first turn is stored: its reply is then crawling out (or about to).
+    deadline = time.monotonic() + 10
+    while not any(transcript(coach.db, u) for u in users) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
     assert coach.proc is not None
     os.killpg(coach.proc.pid, signal.SIGKILL)  # no drain, no goodbye

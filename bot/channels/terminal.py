@@ -12,6 +12,7 @@ import sys
 import textwrap
 from typing import TextIO
 
+from bot import messages
 from bot.engine import Engine
 from bot.turns import Reply, UserInput
 
@@ -124,7 +125,7 @@ class TerminalChat:
                 if reply.ended:
                     return 0
         except KeyboardInterrupt:
-            note = "Paused. Everything you said is saved; run `coach chat` to continue."
+            note = messages.STOPPED_TERMINAL
             if self.json_mode:
                 print(json.dumps({"text": note, "await": {"kind": "none"}}), file=self.stdout)
             else:

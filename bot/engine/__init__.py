@@ -7,11 +7,12 @@ so an acknowledged turn is never lost and every conversation can be resumed.
 
 The package is built in floors; a module only uses the floors below it:
 
-    __init__                                   Engine: the entry points, routing a turn
-    commands · interrupts · checkins · memory  handlers, one concern each
-    menu                                       the greeting and the lobby
-    progress                                   moving one dialogue on; the question asked
-    turn                                       Turn, live-machine cache, persistence
+    __init__                          Engine: the entry points, routing a turn
+    commands · interrupts · checkins  handlers, one concern each
+    memory                            what the coach knows of a person; their own record
+    menu                              the first greeting and the lobby
+    progress                          moving one dialogue on; the question asked
+    turn                              Turn, live-machine cache, persistence
 
 `tests/test_engine_structure.py` holds that order.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot import messages
@@ -67,6 +69,16 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Who a message comes from, as the channel knows them: for the users row and greeting."""
+
+    channel: str
+    display_name: str | None
+    name: str | None = None
+    ask_name: bool = True
+
+
 class Engine:
     """Runs every user's conversations against one store and one catalog of dialogues."""
 
@@ -91,10 +103,21 @@ class Engine:
     # == public entry points ====================================================================
 
     def open(
-        self, user_id: str, *, channel: str = "terminal", display_name: str | None = None
+        self,
+        user_id: str,
+        *,
+        channel: str = "terminal",
+        display_name: str | None = None,
+        name: str | None = None,
+        ask_name: bool = True,
     ) -> Reply:
-        """The user starts a chat: due check-ins first, then where they were, else the menu."""
-        return self._run(user_id, channel, display_name, None)
+        """The user starts a chat: due check-ins first, then where they were, else the menu.
+
+        `name` is what the channel's directory calls them (Slack's display name), kept
+        unless they say otherwise; with none, the coach asks at first contact unless
+        `ask_name` is False (a channel whose people have names elsewhere).
+        """
+        return self._run(user_id, Arrival(channel, display_name, name, ask_name), None)
 
     def handle(
         self,
@@ -103,6 +126,8 @@ class Engine:
         *,
         channel: str = "terminal",
         display_name: str | None = None,
+        name: str | None = None,
+        ask_name: bool = True,
     ) -> Reply:
         """One user message in, everything the bot says back out, durably stored first."""
         text = clean(message.text or "").strip()
@@ -111,7 +136,12 @@ class Engine:
             return self._without_change(user_id, note)
         if text != message.text.strip():
             message = UserInput(text, ref=message.ref, delivery_id=message.delivery_id)
-        return self._run(user_id, channel, display_name, message)
+        return self._run(user_id, Arrival(channel, display_name, name, ask_name), message)
+
+    def knows_name(self, user_id: str) -> bool:
+        """Whether the coach has a name for the user (a channel need not look one up)."""
+        with self._lock:
+            return self.store.name_of(user_id) is not None
 
     def show_current(self, user_id: str, note: str) -> Reply:
         """A note, then the question the user is being asked now; nothing is stored.
@@ -189,32 +219,32 @@ class Engine:
 
     # == the turn ===============================================================================
 
-    def _run(
-        self, user_id: str, channel: str, display_name: str | None, message: UserInput | None
-    ) -> Reply:
+    def _run(self, user_id: str, arrival: Arrival, message: UserInput | None) -> Reply:
         with self._lock:
             try:
-                return self._run_once(user_id, channel, display_name, message)
+                return self._run_once(user_id, arrival, message)
             except StaleCache:
                 # Another process changed the conversation under our cached machine: the
                 # turn was rolled back; run it again from what is stored.
                 self._live.pop(user_id, None)
-                return self._run_once(user_id, channel, display_name, message)
+                return self._run_once(user_id, arrival, message)
 
-    def _run_once(
-        self, user_id: str, channel: str, display_name: str | None, message: UserInput | None
-    ) -> Reply:
+    def _run_once(self, user_id: str, arrival: Arrival, message: UserInput | None) -> Reply:
         """One try at the turn; the caller holds the engine's lock."""
         ctx = self._ctx
         try:
             with ctx.store.transaction():
                 now = self.clock()
-                first = ensure_user(ctx, user_id, channel, display_name, now)
+                first = ensure_user(ctx, user_id, arrival.channel, arrival.display_name, now)
                 if message is not None and message.delivery_id:
                     if ctx.store.seen_delivery(message.delivery_id):
                         return Reply(duplicate=True)
                     ctx.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
+                if arrival.name:
+                    ctx.store.offer_name(user_id, arrival.name)
                 turn = Turn(user_id, now, first)
+                if not arrival.ask_name:
+                    turn.ask_name = False
                 turn.live = current(ctx, user_id, turn)
                 if not first and (turn.live is None or turn.live.session.row.pending == "menu"):
                     # What the coach asked at the menu (a safety question, a suggestion).
@@ -223,7 +253,7 @@ class Engine:
                     turn.rows.append(MessageRow("user", message.text.strip(), "menu", None))
                     menu.show_menu(ctx, turn)
                 elif message is None:
-                    self._opening(turn, display_name)
+                    self._opening(turn)
                 else:
                     early = progress.check_input(ctx, turn, message)
                     if early is not None:
@@ -276,21 +306,33 @@ class Engine:
 
     # == routing ================================================================================
 
-    def _opening(self, turn: Turn, display_name: str | None) -> None:
-        """The user opens a chat: a check-in under way, a due one, the greeting, a recap after
-        a long gap, or straight back to where they were."""
+    def _opening(self, turn: Turn) -> None:
+        """The user opens a chat: a check-in under way, a due one, the greeting (by name, with
+        what matters now), a recap after a long gap, or straight back to where they were.
+        A conversation left before any answer is discarded, not offered again."""
         ctx, live = self._ctx, turn.live
+        if live is not None and progress.is_empty(live.session.row):
+            progress.discard(ctx, turn, live)
+            live = None
         if live is not None and live.session.row.follow_up_of is not None:
             menu.welcome_back(ctx, turn, live)
-            return
-        if checkins.start_due(ctx, turn):
             return
         if live is None:
             if turn.lobby_pending is not None:  # a new chat: that question is behind them
                 turn.lobby_pending = None
                 ctx.store.set_user_pending(turn.user_id, None)
-            menu.greet(ctx, turn, display_name)
+            if turn.first_contact:
+                if not checkins.start_due(ctx, turn):
+                    menu.greet(ctx, turn)
+                return
+            memory.welcome(ctx, turn)
+            if not checkins.start_due(ctx, turn):
+                menu.show_menu(ctx, turn)
             return
+        if ctx.store.due_next_steps(turn.user_id, turn.today.isoformat()):
+            memory.hello(ctx, turn)
+            if checkins.start_due(ctx, turn):
+                return
         if interrupts.idle(ctx, turn, live):
             return
         menu.welcome_back(ctx, turn, live)
@@ -309,6 +351,9 @@ class Engine:
             return
         lowered = " ".join(text.lower().split()).strip(" .!")
         command = COMMANDS.get(lowered)
+        run = commands.HANDLERS[command] if command is not None else commands.with_words(lowered)
+        if run is not None and command is None:
+            command = lowered  # a command with words after it: `show 2`, `call me Sam`
         starting = command is None and lowered.startswith("start ")
         if pending is not None and command is None:
             named = lowered.removeprefix("start ").strip() if starting else ""
@@ -323,11 +368,13 @@ class Engine:
             if menu.named_dialogue(ctx, name) is not None or not menu.expects_words(ctx, live):
                 menu.start_named(ctx, turn, name)
                 return
-        if command is not None:
-            commands.HANDLERS[command](ctx, turn)
+        if run is not None:
+            run(ctx, turn)
             return
         if live is None or live.session.row.pending == "menu":
             # Free text at the menu: a due check-in comes before anything picked.
+            if memory.answer_lobby(ctx, turn, text):
+                return
             if not checkins.start_due(ctx, turn):
                 wanted = menu.lobby(ctx, turn, text)
                 if wanted is not None:  # "what were my steps?": that command

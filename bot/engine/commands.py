@@ -1,25 +1,31 @@
-"""The words a user may type at any point (help, back, restart, pause, summary, quit, menu):
-one small handler each, registered by name and words, so adding one edits no dispatcher.
+"""The words a user may type at any point (help, back, restart, pause, summary, steps,
+history, quit, menu, …): one small handler each, registered by name and words, so adding one
+edits no dispatcher. Some take words after them (`show 2`, `done 1`, `call me Sam`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from statemachine.exceptions import TransitionNotAllowed
 
 from bot import messages
+from bot.engine import memory
 from bot.engine.menu import open_menu, show_menu
 from bot.engine.progress import ask_again, restart
 from bot.engine.turn import Context, Live, Turn
-from bot.templates import day
+from bot.recap import LEFT
 
 Handler = Callable[[Context, Turn], None]
+WordsHandler = Callable[[Context, Turn, re.Match[str]], None]
 
 #: What the user types (lowercased, spaces collapsed, trailing ".!" dropped) → command name.
 COMMANDS: dict[str, str] = {}
 #: Command name → its handler.
 HANDLERS: dict[str, Handler] = {}
+#: Commands with words after them, by their first word: (the whole pattern, its handler).
+WITH_WORDS: dict[str, list[tuple[re.Pattern[str], WordsHandler]]] = {}
 
 
 def command(name: str, *aliases: str) -> Callable[[Handler], Handler]:
@@ -34,6 +40,29 @@ def command(name: str, *aliases: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+def command_with_words(pattern: str, *first_words: str) -> Callable[[WordsHandler], WordsHandler]:
+    """Register a handler for what the user types when it matches `pattern` whole (a regular
+    expression over the lowered text, e.g. `show (\\d+)`), looked up by its first word
+    (`first_words`, else the pattern's own)."""
+
+    def register(handler: WordsHandler) -> WordsHandler:
+        compiled = re.compile(pattern)
+        for first in first_words or (pattern.split(" ", 1)[0],):
+            WITH_WORDS.setdefault(first, []).append((compiled, handler))
+        return handler
+
+    return register
+
+
+def with_words(typed: str) -> Handler | None:
+    """The command `typed` (lowered, spaces collapsed) calls with its words, if it is one."""
+    for pattern, handler in WITH_WORDS.get(typed.partition(" ")[0], ()):
+        found = pattern.fullmatch(typed)
+        if found is not None:
+            return lambda ctx, turn: handler(ctx, turn, found)
+    return None
 
 
 def in_dialogue(ctx: Context, turn: Turn) -> Live | None:
@@ -57,20 +86,46 @@ def help_(ctx: Context, turn: Turn) -> None:
 
 @command("steps", "my steps", "next steps", "my next steps", "my plan")
 def steps(ctx: Context, turn: Turn) -> None:
-    """The user's open next steps, soonest first, each with its date and the idea behind it."""
-    found = sorted(ctx.store.open_next_steps(turn.user_id), key=lambda s: s.due_date)
-    if not found:
-        turn.say(messages.STEPS_NONE)
-    else:
-        lines = [messages.STEPS_HEAD]
-        today = turn.today.isoformat()
-        for step in found:
-            due = messages.STEPS_DUE if step.due_date <= today else ""
-            lines.append(f"• {step.title or step.text} — by {day(step.due_date)}{due}")
-            if step.idea:
-                lines.append(f"  Why: {step.idea}")
-        turn.say("\n".join(lines))
+    """The user's open next steps, numbered soonest first, with dates and the idea behind each."""
+    memory.list_steps(ctx, turn)
     ask_again(ctx, turn)
+
+
+@command_with_words(r"(done|partly|not yet|dropped) (\d{1,3})", "done", "partly", "not", "dropped")
+def mark(ctx: Context, turn: Turn, found: re.Match[str]) -> None:
+    """`done 2`: how the second open step went (partly, not yet, dropped likewise)."""
+    memory.mark_step(ctx, turn, int(found[2]), found[1].replace(" ", "_"))
+    ask_again(ctx, turn)
+
+
+@command("history", "my history", "past conversations")
+def history(ctx: Context, turn: Turn) -> None:
+    """Past conversations newest first, with the steps each ended with and how they went."""
+    memory.history(ctx, turn)
+    ask_again(ctx, turn)
+
+
+@command_with_words(r"history (\d{1,3})")
+def history_page(ctx: Context, turn: Turn, found: re.Match[str]) -> None:
+    memory.history(ctx, turn, int(found[1]))
+    ask_again(ctx, turn)
+
+
+@command_with_words(r"show (?:me )?(\d{1,3})")
+def show(ctx: Context, turn: Turn, found: re.Match[str]) -> None:
+    """One past conversation in full: its reading and its steps' outcomes so far."""
+    memory.show(ctx, turn, int(found[1]))
+    ask_again(ctx, turn)
+
+
+@command_with_words(r"(?:please )?call me (\S.{0,40})", "call", "please")
+def call_me(ctx: Context, turn: Turn, found: re.Match[str]) -> None:
+    """ "call me Sam": what the coach calls them from now on."""
+    words = found[1]
+    typed = " ".join(turn.rows[-1].text.split()).strip(" .!") if turn.rows else ""
+    if typed.lower().endswith(words):  # the name as they wrote it: McKenzie, not mckenzie
+        words = typed[len(typed) - len(words) :]
+    memory.call_me(ctx, turn, words)
 
 
 @command("back", "undo")
@@ -120,6 +175,7 @@ def pause(ctx: Context, turn: Turn) -> None:
         return
     live.session.row.status = "paused"
     live.session.row.pending = None
+    live.session.slots[LEFT] = "paused"
     turn.touch(live)
     turn.paused = True
     turn.say(messages.PAUSED)
@@ -153,6 +209,8 @@ def quit_(ctx: Context, turn: Turn) -> None:
         live.session.row.status = "paused"
         if live.session.row.pending == "menu":
             live.session.row.pending = None
+        if live.session.slots.get(LEFT) != "paused":  # a pause stays a pause
+            live.session.slots[LEFT] = "quit"
         turn.touch(live)
     turn.ended = True
     turn.say(messages.GOODBYE)

@@ -25,6 +25,7 @@ from bot.engine.progress import (
     safety_prompt,
 )
 from bot.engine.turn import Context, Live, Turn, conv_id
+from bot.recap import LEFT, answer_lines
 from bot.schema import SafetyCategory
 from bot.turns import BotMessage, Choice
 from bot.understanding import ChoiceTable, Option, read_choices
@@ -160,6 +161,7 @@ def after_safety(ctx: Context, turn: Turn, pending: str, text: str) -> bool:
         if live is not None:
             live.session.slots.pop(HELD, None)
             live.session.row.status = "paused"
+            live.session.slots[LEFT] = "paused"
             turn.paused = True
             turn.say(messages.SAFETY_STOPPED)
         else:
@@ -285,12 +287,11 @@ def idle(ctx: Context, turn: Turn, live: Live) -> bool:
     row.pending = "resume"
     row.status = "active"
     turn.touch(live)
-    turn.say(
-        messages.IDLE_RECAP.format(
-            days=gap.days, title=live.session.compiled.dialogue.title, where=where
-        ),
-        resume_choices(),
-    )
+    title = live.session.compiled.dialogue.title
+    lines = [messages.IDLE_RECAP.format(days=gap.days, title=title, where=where)]
+    lines += answer_lines(live.runner, row.slots, row.history)
+    lines.append(messages.IDLE_ASK)
+    turn.say("\n".join(lines), resume_choices())
     return True
 
 
@@ -304,8 +305,9 @@ def after_resume_prompt(ctx: Context, turn: Turn, live: Live, text: str) -> None
         return
     live.session.row.pending = None
     turn.touch(live)
+    live.session.slots.pop(LEFT, None)
     if picked == "resume":
-        turn.say(messages.WELCOME_BACK.format(title=live.session.compiled.dialogue.title))
+        turn.say(messages.WELCOME_BACK_TO.format(title=live.session.compiled.dialogue.title))
         ask_again(ctx, turn)
     elif picked == "restart":
         restart(ctx, turn, live)

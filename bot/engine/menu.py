@@ -8,9 +8,12 @@ import json
 
 from bot import answers, messages, understanding
 from bot.engine.progress import (
+    NAME_PENDING,
     SUGGEST_PENDING,
     ask_again,
     awaits,
+    discard,
+    is_empty,
     lobby_prompt,
     menu_message,
     resume_choices,
@@ -21,13 +24,22 @@ from bot.engine.progress import (
 )
 from bot.engine.turn import Context, Live, Turn, remember, restore
 from bot.loader import LoadedDialogue
+from bot.recap import LEFT, answer_lines, since
 from bot.turns import Choice
 
 
-def greet(ctx: Context, turn: Turn, display_name: str | None) -> None:
-    """A user with no conversation opens a chat: hello, and the menu."""
-    name = f", {display_name}" if display_name else ""
-    turn.say(messages.GREETING.format(name=name))
+def greet(ctx: Context, turn: Turn) -> None:
+    """First contact: hello, what the coach does, and the menu; unless a channel said what to
+    call them (Slack's display name), what would they like to be called (asked once)."""
+    name = ctx.store.name_of(turn.user_id)
+    turn.say(messages.GREETING.format(name=f", {name}" if name else ""))
+    if name:
+        turn.say(messages.NAME_KNOWN.format(name=name))
+    elif turn.ask_name and ctx.catalog.dialogues:
+        turn.lobby_pending = NAME_PENDING
+        ctx.store.set_user_pending(turn.user_id, NAME_PENDING)
+        turn.out.append(menu_message(ctx, None, messages.NAME_ASK))
+        return
     show_menu(ctx, turn)
 
 
@@ -35,28 +47,58 @@ def show_menu(ctx: Context, turn: Turn, text: str = messages.MENU) -> None:
     if ctx.catalog.problems and not ctx.catalog.dialogues:
         turn.say(messages.NOTHING_LOADED)
         return
+    live = turn.live
+    if live is not None and live.session.row.status == "paused" and is_empty(live.session.row):
+        discard(ctx, turn, live)  # nothing in it to carry on
     paused = turn.live if turn.live and turn.live.session.row.status == "paused" else None
     turn.out.append(menu_message(ctx, paused, text))
 
 
 def open_menu(ctx: Context, turn: Turn) -> None:
-    """Set the live conversation aside (it can be carried on from the menu) and show the menu."""
+    """Set the live conversation aside (it can be carried on from the menu) and show the menu;
+    one with no answer yet is discarded instead."""
     live = turn.live
     if live is not None:
-        live.session.row.status = "paused"
-        live.session.row.pending = "menu"
-        turn.touch(live)
+        if is_empty(live.session.row):
+            discard(ctx, turn, live)
+        else:
+            live.session.row.status = "paused"
+            live.session.row.pending = "menu"
+            live.session.slots[LEFT] = "menu"
+            turn.touch(live)
     show_menu(ctx, turn)
 
 
 def welcome_back(ctx: Context, turn: Turn, live: Live) -> None:
+    """Carry on a conversation: when they left it (paused, if they paused it), their last two
+    answers, then the question it is at."""
     row = live.session.row
     if row.pending in (None, "menu"):
         row.pending = None
-        turn.say(messages.WELCOME_BACK.format(title=live.session.compiled.dialogue.title))
+        turn.say(recap(ctx, turn, live))
+    row.slots.pop(LEFT, None)
     row.status = "active"
     turn.touch(live)
     ask_again(ctx, turn)
+
+
+def recap(ctx: Context, turn: Turn, live: Live) -> str:
+    """Where a conversation was left: "Welcome back, Sam. You paused … on Tuesday.", then
+    the last two answers given in it."""
+    row = live.session.row
+    title = live.session.compiled.dialogue.title
+    name = ctx.store.name_of(turn.user_id)
+    when = since(row.updated_at, turn.now)
+    if row.slots.get(LEFT) == "paused":
+        said = messages.RECAP_PAUSED.format(title=title, when=f" {when}" if when else "")
+    elif when:
+        said = messages.RECAP_LEFT.format(title=title, when=when)
+    else:
+        said = messages.RECAP_PARTWAY.format(title=title)
+    hello = messages.WELCOME_BACK.format(name=f", {name}" if name else "")
+    lines = [f"{hello} {said}", *answer_lines(live.runner, row.slots, row.history)]
+    lines.append(messages.RECAP_WHERE)
+    return "\n".join(lines)
 
 
 def lobby(ctx: Context, turn: Turn, text: str) -> str | None:
@@ -103,9 +145,9 @@ def lobby(ctx: Context, turn: Turn, text: str) -> str | None:
         _suggest(ctx, turn, wanted, opening, title)
         return None
     if turn.first_contact:
-        turn.say(messages.GREETING.format(name=""))
-    else:
-        turn.say(messages.MENU_NOT_UNDERSTOOD.format(text=text.strip()[:60]))
+        greet(ctx, turn)
+        return None
+    turn.say(messages.MENU_NOT_UNDERSTOOD.format(text=text.strip()[:60]))
     show_menu(ctx, turn)
     return None
 
@@ -144,6 +186,24 @@ MENU_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "my to do",
         ),
     ),
+    "history": (
+        "Our past conversations",
+        (
+            "history",
+            "my history",
+            "past conversations",
+            "our conversations",
+            "previous conversations",
+            "my past diagnoses",
+            "past diagnoses",
+            "my diagnoses",
+            "what did we talk about",
+            "what did we talk about last time",
+            "what we talked about",
+            "our last conversation",
+            "what did i say last time",
+        ),
+    ),
     "help": (
         "What you can do",
         (
@@ -159,6 +219,13 @@ MENU_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
 }
+
+
+def wanted(ctx: Context, text: str, choices: tuple[Choice, ...]) -> str | None:
+    """What a message asks of the menu rather than answering the coach's own question there:
+    one of `choices` picked, a dialogue, or a menu command ("what were my steps?")."""
+    picked = _picked(ctx, text, choices) if choices else None
+    return picked if picked is not None else _wanted(ctx, text)
 
 
 def _wanted(ctx: Context, text: str) -> str | None:
@@ -248,11 +315,20 @@ def offer_paused(ctx: Context, turn: Turn) -> bool:
     restored = restore(ctx, paused)
     if restored is None:
         return False
+    if is_empty(paused):
+        discard(ctx, turn, restored)
+        return False
     turn.live = restored
     remember(ctx, turn.user_id, restored)
     paused.pending = "resume"
     paused.status = "active"
     turn.touch(restored)
     title = restored.session.compiled.dialogue.title
-    turn.say(messages.PAUSED_OTHER.format(title=title), resume_choices())
+    when = since(paused.updated_at, turn.now)
+    if paused.slots.get(LEFT) == "paused":
+        said = messages.PAUSED_OTHER.format(title=title)
+    else:
+        left = messages.LEFT_WHEN.format(when=when) if when else ""
+        said = messages.LEFT_OTHER.format(title=title, when=left)
+    turn.say(said, resume_choices())
     return True

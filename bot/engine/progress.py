@@ -9,7 +9,7 @@ from typing import Any
 
 from statemachine.exceptions import TransitionNotAllowed
 
-from bot import answers, messages, templates
+from bot import answers, messages, remembering, templates
 from bot.acknowledging import LAST_ACK
 from bot.compiler import CompiledDialogue, compile_dialogue
 from bot.engine.turn import (
@@ -24,6 +24,7 @@ from bot.engine.turn import (
     verify,
 )
 from bot.loader import LoadedDialogue
+from bot.recap import ABOUT, LEFT, about
 from bot.session import Session
 from bot.steps import CONTEXT_SLOTS
 from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
@@ -38,6 +39,10 @@ CONCERN_PENDING = "concern:"
 HELD_MARK = "|"
 #: At the menu, a sentence that seemed to want a dialogue: `suggest:{"id": …, "opening": …}`.
 SUGGEST_PENDING = "suggest:"
+#: At first contact: what would you like me to call you?
+NAME_PENDING = "name"
+#: After a step was marked from `steps`: `learned:<step id>`, what did you learn from it?
+LEARNED_PENDING = "learned:"
 
 # == starting, answering, finishing =============================================================
 
@@ -51,15 +56,20 @@ def start(
     opening: str | None = None,
 ) -> None:
     """Begin a dialogue. A check-in pauses the current conversation; anything else sets it
-    aside (kept in the history, marked abandoned). `opening` is what the user wrote at the
-    menu that led here: dialogues read it back as the `opening` slot."""
+    aside (kept in the history, marked abandoned), and one left before any answer is
+    discarded. `opening` is what the user wrote at the menu that led here: dialogues read it
+    back as the `opening` slot. What the coach remembers is offered back (`remember:`)."""
     current = turn.live
     if current is not None:
         row = current.session.row
-        if follow_up is not None:
+        if is_empty(row):
+            discard(ctx, turn, current)
+        elif follow_up is not None:
             row.status, row.pending = "paused", None
+            row.slots.setdefault(LEFT, "set_aside")
         else:
             row.status, row.pending = "abandoned", None
+            row.slots[ABOUT] = about(current.session.compiled.dialogue, row.slots) or ""
             turn.say(messages.ABANDONED.format(title=current.session.compiled.dialogue.title))
         turn.touch(current)
     turn.attribute(conv_id(turn), state_of(turn))
@@ -70,6 +80,10 @@ def start(
     }
     if opening:
         slots["opening"] = opening
+    if compiled.runner.remembering:
+        known = _known_at_start(ctx, turn, loaded)
+        if known is not None:
+            slots[remembering.KNOWN] = known
     if follow_up is not None:
         slots["step"] = {
             "id": follow_up.id,
@@ -125,7 +139,14 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
     if noted:
         # "next friday" is ambiguous: say which day was understood.
         turn.say(messages.DATE_NOTED.format(date=templates.day(noted)))
-    ack = live.runner.acknowledge(entry["state"], session.slots, text)
+    if session.known:  # "still so?" "yes": nothing new to acknowledge or to keep
+        ack = None
+    else:
+        ack = live.runner.acknowledge(entry["state"], session.slots, text)
+        if live.runner.remembering:
+            kept = live.runner.person_answer(entry["state"], session.slots)
+            if kept:
+                turn.remember = {**(turn.remember or {}), **kept}
     said_so_far = len(session.outbox)
     try:
         live.session.compiled.send(live.machine, "answer")
@@ -139,6 +160,42 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
         session.outbox.insert(said_so_far, BotMessage(ack))
         session.slots[LAST_ACK] = ack
     after_event(ctx, turn, live)
+
+
+def _known_at_start(ctx: Context, turn: Turn, loaded: LoadedDialogue) -> dict[str, Any] | None:
+    """What a new conversation of a remembering dialogue starts knowing: answers about the
+    person, and the situation of their last finished conversation of it."""
+    steps = remembering.remembering_steps(loaded.dialogue).values()
+    person = ctx.store.known_of(turn.user_id)
+    past = None
+    if any(s.remember is not None and s.remember.scope == "situation" for s in steps):
+        past = ctx.store.latest_completed(turn.user_id, loaded.dialogue.id, full=True)
+    return remembering.known_answers(loaded.dialogue, person, past)
+
+
+def is_empty(row: ConversationRow) -> bool:
+    """Left before a single answer, with nothing of theirs in it and nothing asked of them
+    (a safety question waits for its answer): there is nothing to come back to."""
+    slots = row.slots
+    return (
+        not row.history
+        and row.pending in (None, "menu", "resume")
+        and not slots.get("opening")
+        and not slots.get("_held")
+        and not any(v for k, v in slots.items() if k.endswith("_note"))
+    )
+
+
+def discard(ctx: Context, turn: Turn, live: Live) -> None:
+    """Set aside a conversation left before any answer: not offered again, not in history."""
+    row = live.session.row
+    row.status, row.pending = "discarded", None
+    turn.touch(live)
+    if turn.live is live:
+        turn.live = None
+    cached = ctx.cache.get(turn.user_id)
+    if cached is live:
+        ctx.cache.pop(turn.user_id, None)
 
 
 def restart(ctx: Context, turn: Turn, live: Live) -> None:
@@ -184,6 +241,7 @@ def complete(ctx: Context, turn: Turn, live: Live) -> None:
     row = live.session.row
     row.status = "completed"
     row.completed_at = turn.now_iso
+    row.slots[ABOUT] = about(live.session.compiled.dialogue, row.slots) or ""
     commitments = live.session.slots.get("commitments") or []
     if commitments:
         ctx.store.add_next_steps(row.id, turn.user_id, commitments, turn.now_iso)
@@ -290,6 +348,10 @@ def lobby_prompt(ctx: Context, pending: str | None) -> BotMessage | None:
     if suggested is not None:
         title = suggested[0].dialogue.title
         return BotMessage(messages.MENU_SUGGEST_ASK.format(title=title), suggest_choices())
+    if pending == NAME_PENDING:
+        return menu_message(ctx, None, messages.NAME_ASK)
+    if pending is not None and pending.startswith(LEARNED_PENDING):
+        return BotMessage(messages.LEARNED_ASK, (Choice("skip", messages.LEARNED_SKIP),))
     return safety_prompt(ctx, pending)
 
 

@@ -82,6 +82,11 @@ class Turn:
     unverified: Live | None = None
     #: What a safety interruption at the menu (no conversation) asked: kept on the user.
     lobby_pending: str | None = None
+    #: Whether to ask what to call them at first contact (a channel with a directory of
+    #: names, Slack, says instead).
+    ask_name: bool = True
+    #: Answers about the person to remember (`remember: {scope: person}`), by slot.
+    remember: dict[str, Any] | None = None
     #: `now` as stored: formatted once (a cached_property takes a lock on every first read).
     now_iso: str = field(init=False)
 
@@ -179,6 +184,8 @@ def persist(ctx: Context, turn: Turn) -> None:
         if live is turn.unverified:
             turn.unverified = None
     verify(ctx, turn)
+    if turn.remember:
+        ctx.store.remember(turn.user_id, turn.remember)
     turn.attribute(conv_id(turn), state_of(turn))
     ctx.store.add_messages(turn.user_id, turn.rows, turn.now_iso)
 

@@ -27,6 +27,9 @@ class FakeSlackAPI:
         self.rate_limits: dict[str, int] = {}
         #: method -> seconds to wait before answering (the call is recorded on arrival)
         self.delays: dict[str, float] = {}
+        #: The workspace's people by user id, as `users.info` gives them: a test adds those
+        #: it wants known (`add_user`); anyone else is refused, as Slack refuses them.
+        self.users: dict[str, dict[str, Any]] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         fake = self
@@ -116,6 +119,11 @@ class FakeSlackAPI:
         if method == "chat.postMessage":
             ts = f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+        if method == "users.info":
+            found = self.users.get(str(params.get("user", "")))
+            if found is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": found}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))}}
         if method == "files.getUploadURLExternal":
@@ -129,6 +137,16 @@ class FakeSlackAPI:
         if method == "files.info":
             return {"ok": True, "file": {"id": "F1"}}
         return {"ok": True}
+
+    def add_user(self, user_id: str, display_name: str, real_name: str = "") -> None:
+        """A person of the workspace, as Slack's users.info describes them."""
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM,
+            "name": display_name.lower(),
+            "real_name": real_name or display_name,
+            "profile": {"display_name": display_name, "real_name": real_name or display_name},
+        }
 
     # -- what tests read --------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.channels.slack import blocks, texts
+from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
 from bot.engine import Engine
 from bot.errors import StorageError
@@ -92,12 +93,32 @@ def _is_dm_message(event: dict[str, Any]) -> bool:
     )
 
 
+#: `/coach …` subcommands said in the DM, as the user would type them there.
+SAID_IN_DM = ("", "menu", "start", "history", "show")
+
+
 def _said_by_command(words: str) -> str | None:
-    """What `/coach …` says to the conversation ("menu", "start diagnose"), if anything."""
+    """What `/coach …` says to the conversation ("menu", "start diagnose", "history 2",
+    "show 1"), if anything."""
     sub, _, rest = words.strip().partition(" ")
-    if sub.lower() not in ("", "menu", "start"):
+    sub, rest = sub.lower(), rest.strip()
+    if sub not in SAID_IN_DM:
         return None
-    return f"start {rest.strip()}" if sub.lower() == "start" and rest.strip() else "menu"
+    if sub in ("start", "history", "show") and rest:
+        return f"{sub} {rest}"
+    return sub if sub in ("history", "show") else "menu"
+
+
+def _said_by_button(action_id: str, value: str) -> str | None:
+    """What a Home tab button says to the conversation: start a dialogue, our history, one
+    past conversation in full."""
+    if action_id == blocks.START_ACTION:
+        return f"start {value or 'diagnose'}"
+    if action_id == blocks.HISTORY_ACTION:
+        return "history"
+    if action_id == blocks.SHOW_ACTION and value.isdigit():
+        return f"show {value}"
+    return None
 
 
 def _read_answer(action: dict[str, Any]) -> tuple[str | None, str, str] | None:
@@ -135,6 +156,7 @@ class SlackCoach:
         # Slack answers 429 with Retry-After when a workspace posts fast: wait and retry
         # rather than lose a reply the user's turn already committed.
         self.client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+        self.names = SlackNames(self.client, engine.knows_name)
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
         self._told: set[int] = set()
@@ -168,6 +190,12 @@ class SlackCoach:
         for payload in blocks.reply_messages(reply, self.today()):
             self.client.chat_postMessage(channel=channel, **payload)
 
+    def _turn(self, key: str, message: UserInput) -> Reply:
+        """One turn of a Slack user: the coach never asks their name (Slack's display name
+        is looked up once instead)."""
+        name = self.names.lookup(key, slack_user_of(key))
+        return self.engine.handle(key, message, channel=CHANNEL, name=name, ask_name=False)
+
     def _inbound(self, body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]] | None:
         """(user key, delivery id, kind, payload) of a request that makes a turn, else None.
 
@@ -196,8 +224,8 @@ class SlackCoach:
             delivery = f"action:{user}:{action.get('action_ts') or message.get('ts')}"
             channel = (body.get("channel") or {}).get("id") or user
             key = user_key(_team(body), user)
-            if action_id == blocks.START_ACTION:
-                said = f"start {action.get('value') or 'diagnose'}"
+            said = _said_by_button(action_id, str(action.get("value") or ""))
+            if said is not None:
                 return key, delivery, "said", {"text": said, "channel": user}
             if not ANSWER_ACTIONS.match(action_id):
                 return None
@@ -286,14 +314,13 @@ class SlackCoach:
             self.post_reply(channel, where)
             self.engine.store.delivered(entry.id)
             return True
-        reply = self.engine.handle(
+        reply = self._turn(
             entry.user_id,
             UserInput(
                 str(payload.get("text") or ""),
                 ref=payload.get("ref"),
                 delivery_id=entry.delivery_id,
             ),
-            channel=CHANNEL,
         )
         if reply.failed:
             return self._turn_failed(entry, reply, channel)
@@ -368,7 +395,7 @@ class SlackCoach:
             # Not kept (too long to be a turn): refused, and nothing is stored.
             key = user_key(_team(body), event["user"])
             with self.locks.hold(key):
-                reply = self.engine.handle(key, UserInput(event.get("text") or ""), channel=CHANNEL)
+                reply = self._turn(key, UserInput(event.get("text") or ""))
             self.post_reply(event.get("channel") or event["user"], reply)
 
         @app.action(ANSWER_ACTIONS)
@@ -394,6 +421,8 @@ class SlackCoach:
             self.publish_home(key)
 
         @app.action(blocks.START_ACTION)
+        @app.action(blocks.HISTORY_ACTION)
+        @app.action(blocks.SHOW_ACTION)
         def on_start(ack: Any, context: Any) -> None:
             ack()
             if context.get("inbox_user"):
@@ -449,7 +478,7 @@ class SlackCoach:
         words = (command.get("text") or "").strip()
         sub = words.partition(" ")[0].lower()
         in_dm = str(command.get("channel_id", "")).startswith("D")
-        if sub in ("", "menu", "start"):
+        if sub in SAID_IN_DM:
             if in_dm:
                 ack()
             else:
@@ -459,7 +488,7 @@ class SlackCoach:
             else:  # a request without a trigger id cannot be kept: run it as it comes
                 said = _said_by_command(words) or "menu"
                 with self.locks.hold(key):
-                    reply = self.engine.handle(key, UserInput(said), channel=CHANNEL)
+                    reply = self._turn(key, UserInput(said))
                 self.post_reply(user, reply)
         elif sub == "help":
             ack(text=texts.COMMAND_HELP)

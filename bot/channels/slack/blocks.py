@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.engine import Overview
+from bot.engine import Overview, PastDiagnosis
 from bot.text import visible
 from bot.turns import Await, BotMessage, Reply
 
@@ -29,6 +29,8 @@ DATE_BLOCK_PREFIX = "date:"
 DATE_HINT_BLOCK = "date_hint"
 STEP_ACTIONS = {"step_done": "done", "step_not_yet": "not_yet", "step_dropped": "dropped"}
 START_ACTION = "start_dialogue"
+HISTORY_ACTION = "show_history"
+SHOW_ACTION = "show_conversation"
 FORGET_ACTION = "forget_confirm"
 FORGET_CANCEL = "forget_cancel"
 
@@ -272,7 +274,13 @@ def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
                     "style": "primary",
                     "text": {"type": "plain_text", "text": "Start a new diagnosis"},
                     "value": "diagnose",
-                }
+                },
+                {
+                    "type": "button",
+                    "action_id": HISTORY_ACTION,
+                    "text": {"type": "plain_text", "text": "Our past conversations"},
+                    "value": "history",
+                },
             ],
         }
     )
@@ -319,27 +327,37 @@ def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
             }
         )
     blocks.append({"type": "divider"})
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Past diagnoses*"}})
+    blocks.append(
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Our past conversations*"}}
+    )
     if not overview.past_diagnoses:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "None yet."}]})
     for past in overview.past_diagnoses[:20]:
-        top = (
-            f" · first suggestion: {escape(past.top_recommendation)}"
-            if past.top_recommendation
-            else ""
-        )
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"{_due(past.date)} · {escape(past.other_party)}{top}",
-                    }
-                ],
-            }
-        )
+        blocks.append(_past_section(past))
     return {"type": "home", "blocks": blocks}
+
+
+def _past_section(past: PastDiagnosis) -> dict[str, Any]:
+    """One past conversation on the Home tab, with a button that shows it in full in the DM."""
+    about = f" · {escape(past.other_party)}" if past.other_party != "—" else ""
+    steps = f" — {past.steps} step{'s' if past.steps != 1 else ''}, {past.done} done"
+    if not past.steps:
+        steps = "" if past.finished else " — not finished"
+    top = (
+        f"\nFirst suggestion: {escape(past.top_recommendation)}" if past.top_recommendation else ""
+    )
+    text = f"*{past.number}.* {_due(past.date)} · {escape(past.title)}{about}{steps}{top}"
+    return {
+        "type": "section",
+        "block_id": f"past:{past.number}",
+        "text": {"type": "mrkdwn", "text": text},
+        "accessory": {
+            "type": "button",
+            "action_id": SHOW_ACTION,
+            "text": {"type": "plain_text", "text": "Show in full"},
+            "value": str(past.number),
+        },
+    }
 
 
 def forget_confirmation() -> list[dict[str, Any]]:

@@ -14,10 +14,13 @@ COMMAND_HELP = (
     "• `/coach start own_power`: reflect on your own power\n"
     "• `/coach status`: where you are\n"
     "• `/coach steps`: your open next steps\n"
+    "• `/coach history`: our past conversations (`/coach history 2` for earlier ones)\n"
+    "• `/coach show 1`: one past conversation in full, with how its steps went\n"
     "• `/coach export`: all your conversations as a Markdown file\n"
     "• `/coach forget`: erase all your data\n"
     "In our DM you can also type `help`, `back`, `restart`, `summary`, `pause` or `menu` "
-    "at any point."
+    "at any point, `done 1` (or partly, not yet, dropped) to mark a step, and `call me …` "
+    "to change what I call you."
 )
 UNKNOWN_COMMAND = "I don't know `/coach {sub}`. Try `/coach help`."
 UNKNOWN_BUTTON = "That button isn't one I recognise any more, so nothing changed."
@@ -30,6 +33,7 @@ DELAYED = (
 EXPORTING = "Preparing your export: it will arrive in our DM as a file."
 EXPORT_READY = "Here is everything you've said to me, and your next steps."
 EXPORT_FAILED = "Sorry, I couldn't upload your export just now. Please try `/coach export` again."
+STEPS_MARK = "To mark one, type `done 1` (or `partly 1`, `not yet 1`, `dropped 1`) in our DM."
 FORGET_ASK = "Erase all your data?"
 FORGOTTEN = "Done. Everything you shared with Influence Coach has been erased."
 FORGET_CANCELLED = "Cancelled: nothing was erased."
@@ -49,6 +53,7 @@ def steps(overview: Overview) -> str:
     if not overview.open_steps:
         return "You have no open next steps. A diagnosis ends with two or three."
     lines = ["*Your open next steps*"]
-    for step in overview.open_steps:
-        lines.append(f"• {escape(step.title or step.text)} (by {step.due_date})")
+    for n, step in enumerate(overview.open_steps, 1):
+        lines.append(f"• {escape(step.title or step.text)} (by {step.due_date}) · `done {n}`")
+    lines.append(STEPS_MARK)
     return "\n".join(lines)

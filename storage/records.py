@@ -1,0 +1,190 @@
+"""A person's own record, read back: the name the coach uses, what it remembers of them, their
+past conversations newest first with the steps each ended with, and everything for export.
+
+Every read is one indexed query (`conversations(user_id, id)`, `next_steps(conversation_id)`),
+so a person with hundreds of conversations is answered as fast as one with a few. `Store`
+inherits these; `USER_TABLES` is the one list both `export_user` and `erase_user` go by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic_core import from_json
+from sqlite_utils import Database
+
+from storage.rows import STEP_OUTCOME_COLUMNS, PastConversation, StepOutcome, compact_json
+
+#: Every table holding a person's rows besides `users`, children before parents (the order
+#: they are erased in), with the columns that hold JSON (decoded in the export).
+USER_TABLES: dict[str, tuple[str, ...]] = {
+    "inbox": ("payload",),
+    "deliveries": (),
+    "safety_events": (),
+    "next_steps": (),
+    "messages": (),
+    "conversations": ("slots", "history"),
+}
+#: The `users` columns holding JSON.
+USER_JSON = ("known",)
+#: Conversations a person's record lists: not the check-ins (their outcomes are shown on the
+#: steps they follow up) and not one left before any answer (discarded). It holds the term
+#: of the partial index `idx_conversations_listed`, so the planner uses it.
+_LISTED = "user_id = ? AND follow_up_of IS NULL AND status != 'discarded'"
+#: What a listing reads of each: what it was about and its first suggestion straight from
+#: the JSON, and the whole slots only when `_about` was not kept when it ended.
+_BRIEF = (
+    "id, dialogue, status, started_at, updated_at, completed_at, "
+    "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), "
+    "CASE WHEN json_extract(slots, '$._about') IS NULL THEN slots END"
+)
+_FULL = (
+    "id, dialogue, status, started_at, updated_at, completed_at, "
+    "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), slots"
+)
+
+
+class RecordQueries:
+    """The reads and small writes of a person's own record (a part of `Store`)."""
+
+    db: Database
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # Store's
+
+    # -- the name, and what is remembered ------------------------------------------------
+
+    def name_of(self, user_id: str) -> str | None:
+        """What the coach calls the person; None when it was never said."""
+        rows = self._read("SELECT name FROM users WHERE id = ?", (user_id,))
+        return rows[0][0] if rows else None
+
+    def set_name(self, user_id: str, name: str) -> None:
+        """What to call the person from now on (inside a turn)."""
+        self.db.execute("UPDATE users SET name = ? WHERE id = ?", (name, user_id))
+
+    def offer_name(self, user_id: str, name: str) -> None:
+        """A channel's name for the person (Slack's display name), kept unless they already
+        told the coach what to call them."""
+        self.db.execute("UPDATE users SET name = ? WHERE id = ? AND name IS NULL", (name, user_id))
+
+    def known_of(self, user_id: str) -> dict[str, Any]:
+        """What the coach remembers of the person, by slot: {slot: {slot: …, slot_label: …}}."""
+        rows = self._read("SELECT known FROM users WHERE id = ?", (user_id,))
+        known = from_json(rows[0][0]) if rows and rows[0][0] else {}
+        return known if isinstance(known, dict) else {}
+
+    def remember(self, user_id: str, values: dict[str, dict[str, Any]]) -> None:
+        """Keep answers about the person (by slot, each replacing what was kept before)."""
+        if not values:
+            return
+        paths = ", ".join("?, json(?)" for _ in values)
+        params: list[Any] = []
+        for slot, kept in values.items():
+            params += [f'$."{slot}"', compact_json(kept)]
+        self.db.execute(
+            f"UPDATE users SET known = json_set(coalesce(known, '{{}}'), {paths}) WHERE id = ?",
+            (*params, user_id),
+        )
+
+    # -- past conversations --------------------------------------------------------------
+
+    def past_conversations(
+        self, user_id: str, *, limit: int, offset: int = 0, full: bool = False
+    ) -> list[PastConversation]:
+        """The person's conversations newest first (`limit` of them from `offset`), each with
+        its next steps; with `full`, their slots too. Check-ins, conversations left before
+        any answer, and the one just begun without an answer yet are not listed."""
+        offset += self._unanswered_newest(user_id)
+        rows = self._read(
+            f"SELECT {_FULL if full else _BRIEF} FROM conversations WHERE {_LISTED} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        return self._with_steps(rows)
+
+    def _unanswered_newest(self, user_id: str) -> int:
+        """1 when the newest listed conversation is one under way without an answer yet."""
+        rows = self._read(
+            f"SELECT status IN ('active', 'paused') AND history = '[]' FROM conversations "
+            f"WHERE {_LISTED} ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        )
+        return 1 if rows and rows[0][0] else 0
+
+    def latest_completed(
+        self, user_id: str, dialogue: str | None = None, *, full: bool = False
+    ) -> PastConversation | None:
+        """The person's last finished conversation (of one dialogue, if given), with its
+        steps; with `full`, its slots too."""
+        where = f"{_LISTED} AND status = 'completed'"
+        params: tuple[Any, ...] = (user_id,)
+        if dialogue is not None:
+            where += " AND dialogue = ?"
+            params += (dialogue,)
+        rows = self._read(
+            f"SELECT {_FULL if full else _BRIEF} FROM conversations WHERE {where} "
+            "ORDER BY id DESC LIMIT 1",
+            params,
+        )
+        found = self._with_steps(rows)
+        return found[0] if found else None
+
+    def _with_steps(self, rows: list[tuple[Any, ...]]) -> list[PastConversation]:
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        marks = ", ".join("?" * len(ids))
+        steps: dict[int, list[StepOutcome]] = {}
+        for r in self._read(
+            f"SELECT {STEP_OUTCOME_COLUMNS} FROM next_steps WHERE conversation_id IN ({marks}) "
+            "ORDER BY due_date, id",
+            ids,
+        ):
+            steps.setdefault(r[0], []).append(StepOutcome(*r))
+        return [
+            PastConversation(
+                id=r[0],
+                dialogue=r[1],
+                status=r[2],
+                started_at=r[3],
+                updated_at=r[4],
+                completed_at=r[5],
+                about=r[6],
+                top=r[7],
+                slots=from_json(r[8]) if r[8] else None,
+                steps=tuple(steps.get(r[0], ())),
+            )
+            for r in rows
+        ]
+
+    def record_learned(self, step_id: int, learned: str, now: str) -> None:
+        """What the person learned from a step they marked outside a check-in."""
+        self.db.execute(
+            "UPDATE next_steps SET learned = ?, updated_at = ? WHERE id = ?",
+            (learned, now, step_id),
+        )
+
+    # -- privacy -------------------------------------------------------------------------
+
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about one person, for them to keep: every column of their
+        `users` row and of their rows in each of `USER_TABLES` (JSON decoded)."""
+        users = self._rows("users", "id", user_id, USER_JSON)
+        data: dict[str, Any] = {"user_id": user_id, "user": users[0] if users else None}
+        for table, json_columns in reversed(USER_TABLES.items()):
+            data[table] = self._rows(table, "user_id", user_id, json_columns)
+        return data
+
+    def _rows(
+        self, table: str, key: str, user_id: str, json_columns: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        names = [c[1] for c in self._read(f"PRAGMA table_info({table})")]
+        found = self._read(f"SELECT * FROM {table} WHERE {key} = ? ORDER BY rowid", (user_id,))
+        rows = [dict(zip(names, r, strict=True)) for r in found]
+        for row in rows:
+            for column in json_columns:
+                if isinstance(row.get(column), str):
+                    row[column] = from_json(row[column])
+        return rows
