@@ -344,4 +344,4 @@ def test_no_before_enough_steps_are_picked_is_not_taken_as_done(chat: Any) -> No
     chat.say("no thanks")
 
     assert chat.state == "commit"
-    assert messages.PICK_ONE in chat.text
+    assert messages.COMMIT_ONE_MORE.format(least=2) in chat.text
