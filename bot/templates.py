@@ -2,8 +2,8 @@
 
 Admins can show slots (`{{ other_party }}`), branch (`{% if … %}`), draw the small text
 charts the summaries use (`{{ their_resources | bar }}`), write dates as people read them
-(`{{ due_date | day }}`) and names as they read mid-sentence (`{{ other_party | mid }}`), and
-compare numbers (`max(…)`, `{{ gaps | largest | join_and }}`); nothing can reach Python
+(`{{ due_date | day }}`) and names as they read mid-sentence (`{{ other_party | mid }}`), say
+what the user wrote back to them (`{{ learned | reflect }}`: I → you), and compare numbers (`max(…)`, `{{ gaps | largest | join_and }}`); nothing can reach Python
 objects. A tag on a line of its own
 leaves no trace, and one that ends a line of text keeps that line's break.
 """
@@ -20,6 +20,7 @@ from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.naming import mid
+from bot.reflecting import reflect
 
 BAR_WIDTH = 5
 
@@ -134,6 +135,7 @@ _ENV.filters["bar"] = bar
 _ENV.filters["signed"] = signed
 _ENV.filters["day"] = day
 _ENV.filters["mid"] = mid
+_ENV.filters["reflect"] = reflect
 _ENV.filters["largest"] = largest
 _ENV.filters["smallest"] = smallest
 _ENV.filters["join_and"] = join_and
