@@ -153,3 +153,18 @@ def m004_safety_levels(db: Database) -> None:
     db.table("safety_events").add_column("level", str, not_null_default="danger")
     db.table("safety_events").create_index(["category", "level"])
     db.table("users").add_column("pending", str)
+
+
+@migrations()
+def m005_revisits(db: Database) -> None:
+    """A conversation about a past one names it (`revisit_of`: a revisit of a diagnosis), so
+    the change between them can be seen later, by the user and by coaches. A next step knows
+    when it was last checked in (`checked_at`, for "two steps in a row not done"), and until
+    when a check-in the user put off ("later") waits (`snoozed_until`).
+
+    Kept last on purpose: migrations run in the order they are written here.
+    """
+    db.table("conversations").add_column("revisit_of", int)
+    db.table("conversations").create_index(["revisit_of"])
+    db.table("next_steps").add_column("checked_at", str)
+    db.table("next_steps").add_column("snoozed_until", str)
