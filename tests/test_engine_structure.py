@@ -20,6 +20,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("commands", "interrupts", "checkins", "memory"),
     ("menu",),
     ("progress",),
+    ("recall",),
     ("turn",),
 )
 FLOOR_OF = {name: level for level, names in enumerate(FLOORS) for name in names}
