@@ -1,9 +1,12 @@
 """The small, safe condition language used in `when:` fields of dialogue files.
 
 Admins write Python-like expressions over slot names (`their_resources - my_resources >= 2
-and other_kind == 'professional'`; `'position' in power_kinds` for a `multiple` choice). Each
-is checked against an allowlist of syntax when the file loads, then evaluated by simpleeval:
-no `eval`, no attribute access, no calls except a few named helpers.
+and other_kind == 'professional'`; `'position' in power_kinds` for a `multiple` choice). The
+records the engine fills are read by field (`then.my_position`, a past conversation's answer;
+`step.idea`) and any list by position (`recent_outcomes[0]`). Each is checked against an
+allowlist of syntax when the file loads, then evaluated by simpleeval: no `eval`, no calls
+except a few named helpers, and a field is only ever an item of the slot's data, never a
+Python attribute.
 """
 
 from __future__ import annotations
@@ -67,6 +70,12 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
 FUNCTIONS.update({"max": max, "min": min, "abs": abs})
 
 
+#: Slots the engine fills with a record, whose fields a condition may read with a dot
+#: (`then.my_position`, `step.idea`). Any slot's items may be read by position or name
+#: (`recent_outcomes[0]`, `then['my_position']`).
+RECORDS: frozenset[str] = frozenset({"then", "step"})
+
+
 class ExpressionError(ValueError):
     """An expression uses syntax or names the condition language does not allow."""
 
@@ -100,8 +109,16 @@ def check_expression(source: str, known_names: Iterable[str]) -> None:
                 f"'{source}' names '{node.id}', which is not a slot of this dialogue"
             )
         elif isinstance(node, ast.Attribute):
-            if not isinstance(node.value, (ast.Name, ast.Attribute, ast.Subscript)):
-                raise ExpressionError(f"'{source}': only a slot's fields can be read with `.`")
+            root = _root(node)
+            if root is not None and root not in known:
+                raise ExpressionError(
+                    f"'{source}' names '{root}', which is not a slot of this dialogue"
+                )
+            if root not in RECORDS:
+                raise ExpressionError(
+                    f"'{source}': only the fields of {' and '.join(sorted(RECORDS))} can be "
+                    "read with `.`"
+                )
             if node.attr.startswith("_"):
                 raise ExpressionError(f"'{source}': fields starting with _ cannot be read")
         elif isinstance(node, ast.Subscript):
@@ -111,6 +128,13 @@ def check_expression(source: str, known_names: Iterable[str]) -> None:
                     f"'{source}': use a number or a quoted name in [ ], such as "
                     "recent_outcomes[0] or then['my_position']"
                 )
+
+
+def _root(node: ast.AST) -> str | None:
+    """The slot a chain of fields and items starts from (`then` in `then.steps[0].title`)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 _local = threading.local()

@@ -194,7 +194,8 @@ def test_a_record_slot_is_read_by_field_and_a_list_by_position() -> None:
         ("then[position]", "a number or a quoted name"),
         ("then[0:2]", "a number or a quoted name"),
         ("then._last_ack", "starting with _"),
-        ("(1).real", "only a slot's fields"),
+        ("(1).real", "only the fields of step and then"),
+        ("position.x", "only the fields of step and then"),
         ("thne.my_position", "'thne'"),
     ],
 )
