@@ -24,7 +24,16 @@ from statemachine.factory import StateMachineMetaclass
 
 from bot.expressions import Condition
 from bot.loader import LoadedDialogue
-from bot.schema import ChoiceStep, CommitStep, Dialogue, Next, Step, TextStep, targets_of
+from bot.schema import (
+    ChoiceStep,
+    CommitStep,
+    Dialogue,
+    Next,
+    RecallStep,
+    Step,
+    TextStep,
+    targets_of,
+)
 from bot.session import Session
 from bot.steps import (
     DUE_SUFFIX,
@@ -140,7 +149,7 @@ class CompiledDialogue:
     def _answer_transitions(self, step_id: str, step: Step) -> dict[str, list[dict[str, Any]]]:
         """The `answer` event of an asking state: per-choice targets first, then `next`."""
         nxt = getattr(step, "next", None)
-        if isinstance(step, ChoiceStep):
+        if isinstance(step, (ChoiceStep, RecallStep)):
             transitions = [
                 {
                     "target": c.next,

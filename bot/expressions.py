@@ -1,9 +1,12 @@
 """The small, safe condition language used in `when:` fields of dialogue files.
 
 Admins write Python-like expressions over slot names (`their_resources - my_resources >= 2
-and other_kind == 'professional'`; `'position' in power_kinds` for a `multiple` choice). Each
-is checked against an allowlist of syntax when the file loads, then evaluated by simpleeval:
-no `eval`, no attribute access, no calls except a few named helpers.
+and other_kind == 'professional'`; `'position' in power_kinds` for a `multiple` choice). The
+records the engine fills are read by field (`then.my_position`, a past conversation's answer;
+`step.idea`) and any list by position (`recent_outcomes[0]`). Each is checked against an
+allowlist of syntax when the file loads, then evaluated by simpleeval: no `eval`, no calls
+except a few named helpers, and a field is only ever an item of the slot's data, never a
+Python attribute.
 """
 
 from __future__ import annotations
@@ -58,11 +61,19 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.List,
     ast.Tuple,
     ast.Call,
+    ast.Attribute,
+    ast.Subscript,
 )
 
 #: Numbers compared without arithmetic everywhere: `max(their_position - my_position,
 #: their_resources - my_resources) >= 2`, `abs(their_expertise - my_expertise) <= 1`.
 FUNCTIONS.update({"max": max, "min": min, "abs": abs})
+
+
+#: Slots the engine fills with a record, whose fields a condition may read with a dot
+#: (`then.my_position`, `step.idea`). Any slot's items may be read by position or name
+#: (`recent_outcomes[0]`, `then['my_position']`).
+RECORDS: frozenset[str] = frozenset({"then", "step"})
 
 
 class ExpressionError(ValueError):
@@ -97,6 +108,33 @@ def check_expression(source: str, known_names: Iterable[str]) -> None:
             raise ExpressionError(
                 f"'{source}' names '{node.id}', which is not a slot of this dialogue"
             )
+        elif isinstance(node, ast.Attribute):
+            root = _root(node)
+            if root is not None and root not in known:
+                raise ExpressionError(
+                    f"'{source}' names '{root}', which is not a slot of this dialogue"
+                )
+            if root not in RECORDS:
+                raise ExpressionError(
+                    f"'{source}': only the fields of {' and '.join(sorted(RECORDS))} can be "
+                    "read with `.`"
+                )
+            if node.attr.startswith("_"):
+                raise ExpressionError(f"'{source}': fields starting with _ cannot be read")
+        elif isinstance(node, ast.Subscript):
+            key = node.slice
+            if not (isinstance(key, ast.Constant) and type(key.value) in (int, str)):
+                raise ExpressionError(
+                    f"'{source}': use a number or a quoted name in [ ], such as "
+                    "recent_outcomes[0] or then['my_position']"
+                )
+
+
+def _root(node: ast.AST) -> str | None:
+    """The slot a chain of fields and items starts from (`then` in `then.steps[0].title`)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 _local = threading.local()
@@ -112,17 +150,29 @@ def _evaluator() -> EvalWithCompoundTypes:
     return evaluator
 
 
+class _FieldsAsItems(ast.NodeTransformer):
+    """`then.my_position` is evaluated as `then['my_position']`: a record slot's field is an
+    item of its data, so no Python attribute (a dict's methods) can ever be reached."""
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        value = self.visit(node.value)
+        return ast.copy_location(
+            ast.Subscript(value=value, slice=ast.Constant(node.attr), ctx=ast.Load()), node
+        )
+
+
 class Condition:
     """A checked expression, ready to evaluate against a conversation's slots.
 
-    A condition that fails at run time (a slot not yet answered compared with a number)
-    counts as false rather than breaking the conversation.
+    A condition that fails at run time (a slot not yet answered compared with a number, a
+    field a record does not have, a position past the end of a list) counts as false rather
+    than breaking the conversation.
     """
 
     def __init__(self, source: str) -> None:
         # Folded YAML can keep line breaks; a condition is one line whatever its layout.
         self.source = " ".join(source.split())
-        self._tree = EvalWithCompoundTypes().parse(self.source)
+        self._tree = _FieldsAsItems().visit(EvalWithCompoundTypes().parse(self.source))
 
     def __call__(self, slots: Mapping[str, Any]) -> bool:
         evaluator = _evaluator()
@@ -134,6 +184,24 @@ class Condition:
 
     def __repr__(self) -> str:
         return f"Condition({self.source!r})"
+
+
+def fields_read(source: str, slot: str) -> frozenset[str]:
+    """The fields of `slot` a (checked) condition reads: `then.my_position` and
+    `then['my_position']` both read `my_position` of `then`."""
+    tree = ast.parse(" ".join(source.split()), mode="eval")
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        base = getattr(node, "value", None)
+        if not (isinstance(base, ast.Name) and base.id == slot):
+            continue
+        if isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.Subscript):
+            key = getattr(node.slice, "value", None)
+            if isinstance(node.slice, ast.Constant) and isinstance(key, str):
+                found.add(key)
+    return frozenset(found)
 
 
 def names_in(source: str) -> frozenset[str]:

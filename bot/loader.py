@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from bot.crossrefs import catalog_problems
 from bot.errors import DialogueError, SafetyUnavailable, UnknownDialogue
 from bot.schema import Dialogue, LocatedProblems, SafetyConfig
 
@@ -227,12 +228,36 @@ def load_catalog(directory: Path | None = None) -> Catalog:
             )
             continue
         catalog.dialogues[loaded.dialogue.id] = loaded
+    _check_across(catalog)
     try:
         catalog.safety = load_safety(directory / SAFETY_FILE)
     except DialogueError as exc:
         catalog.safety_problem = exc
         catalog.problems.append(exc)
     return catalog
+
+
+def _check_across(catalog: Catalog) -> None:
+    """Set aside each dialogue that names another not loaded (`about:`, `next_dialogue`), or
+    a field of it that it does not have, with every problem at file:line:col. Setting one
+    aside may strand another that names it: repeated until nothing changes."""
+    changed = True
+    while changed:
+        changed = False
+        by_id = {key: loaded.dialogue for key, loaded in catalog.dialogues.items()}
+        for key, loaded in list(catalog.dialogues.items()):
+            found = catalog_problems(loaded.dialogue, by_id)
+            if not found:
+                continue
+            root = _yaml().load(Path(loaded.path).read_text(encoding="utf-8"))
+            lines = []
+            for loc, message in found:
+                line, col = _position(root, loc)
+                dotted = ".".join(str(p) for p in loc)
+                lines.append(f"{loaded.path}:{line + 1}:{col + 1}: {dotted}: {message}")
+            catalog.problems.append(DialogueError(loaded.path, lines))
+            del catalog.dialogues[key]
+            changed = True
 
 
 def load_safety(path: Path) -> SafetyConfig:

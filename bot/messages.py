@@ -58,6 +58,8 @@ LEARNED_SKIPPED = "All right."
 SKIP_WORDS = frozenset({"skip", "no", "nothing", "pass", "not now", "no thanks", "none"})
 
 GREET_DUE = "Due now: {title} (you planned it for {date})."
+GREET_DUE_MANY = "Due now:"
+DUE_LINE = "{title} (you planned it for {date})"
 GREET_OPEN = "Your open next steps, soonest first:"
 GREET_OTHERS = "Your other open steps:"
 STEP_BY = "{title}, by {date}"
@@ -218,6 +220,13 @@ VERSION_CHANGED = (
 DIALOGUE_GONE = "The dialogue you were in ({name}) is no longer available."
 
 CHECKIN_INTRO = "Before anything else, a quick check-in on a step you planned."
+CHECKIN_INTRO_SEVERAL = (
+    "Before anything else, a quick check-in on the {count} steps you planned that have come "
+    'due, one at a time. Say "later" to leave one for tomorrow.'
+)
+CHECKIN_NEXT = "Now the next step that's due."
+#: A next step from before, offered again at a revisit's plan with a new date.
+AGAIN_LABEL = "Again: {title}"
 SAFETY_CONTINUE = "Thank you. Let's carry on whenever you're ready:"
 SAFETY_STOPPED = (
     "That's completely fine. Everything is saved, and you can pick this up whenever you want. "

@@ -87,10 +87,10 @@ def answer_lines(runner: StepRunner, slots: dict[str, Any], history: list[Any]) 
 def about(dialogue: Dialogue, slots: dict[str, Any]) -> str | None:
     """What a conversation was about (the dialogue's `about:` template), or None when the
     dialogue does not say or it was not answered yet."""
-    if not dialogue.about:
+    if not dialogue.topic:
         return None
     try:
-        text = render(dialogue.about, slots)
+        text = render(dialogue.topic, slots)
     except Exception:  # a file edited since: an old conversation is listed without it
         return None
     return text if text and text != "—" else None

@@ -25,11 +25,31 @@ Identifier = Annotated[
 ]
 
 #: Slots the engine fills itself; conditions and templates may use them in any dialogue.
+#: A follow-up (a check-in) also gets `open_steps` (the user's other open next steps) and
+#: `recent_outcomes` (how their latest check-ins went, most recent first).
 BUILTIN_SLOTS: frozenset[str] = frozenset(
-    {"today", "recommendations", "commitments", "step", "dialogue_title", "insights", "opening"}
+    {
+        "today",
+        "recommendations",
+        "commitments",
+        "step",
+        "dialogue_title",
+        "insights",
+        "opening",
+        "open_steps",
+        "recent_outcomes",
+    }
 )
+#: The slot a dialogue with `about:` finds the past conversation it looks back on in.
+THEN = "then"
+#: Fields of `then` besides the past conversation's own slots.
+RECORD_FIELDS: frozenset[str] = frozenset({"id", "dialogue", "date", "steps"})
+#: What a `recall` step stores when a past conversation was picked (not one of its choices).
+RECALLED_PAST = "past"
 #: The statuses a follow-up records on a next step (the test-and-learn loop).
 OUTCOME_STATUSES: tuple[str, ...] = ("done", "partly", "not_yet", "dropped")
+#: The status that records nothing: the step's check-in is asked again tomorrow ("later").
+PUT_OFF = "later"
 
 
 class Strict(BaseModel):
@@ -259,7 +279,11 @@ class RecommendStep(StepBase):
 
 
 class CommitStep(StepBase):
-    """Let the user pick `min`..`max` of the recommendations and date each: their next steps."""
+    """Let the user pick `min`..`max` of the recommendations and date each: their next steps.
+
+    With `redate`, the open next steps of the past conversation in `then` are offered too
+    ("Again: …"): picking one gives it a new date instead of adding a step.
+    """
 
     kind: Literal["commit"]
     prompt: str = Field(description="asks the user to pick a next step")
@@ -269,6 +293,32 @@ class CommitStep(StepBase):
     due_prompt: str = Field(description="asks for the date; `{{ pick.title }}` names the step")
     min: int = Field(2, ge=1, le=5)
     max: int = Field(3, ge=1, le=5)
+    redate: bool = Field(
+        False,
+        description="also offer the open next steps of `then` (a dialogue with `about:`), "
+        "to give them a new date",
+    )
+    next: Next
+
+
+class RecallStep(StepBase):
+    """Ask which past conversation this one is about (a dialogue with `about:`): the latest,
+    already in `then`, or another of the latest few, then any `choices` of the step's own.
+
+    Picking a past conversation puts it into `then` and `past` into `slot`; an option of
+    `choices` puts its value there and may branch with its own `next`. Its label goes into
+    `<slot>_label` either way.
+    """
+
+    kind: Literal["recall"]
+    prompt: str
+    slot: Identifier = Field(
+        "recalled", description="`past` when a past conversation was picked, else the choice"
+    )
+    hint: str | None = None
+    choices: list[ChoiceOption] = Field(
+        [], max_length=4, description="options after the past conversations (a new situation)"
+    )
     next: Next
 
 
@@ -287,6 +337,11 @@ class EndStep(StepBase):
 
     kind: Literal["end"]
     text: str
+    next_dialogue: Identifier | None = Field(
+        None,
+        description="start this dialogue as soon as this one ends (a check-in that leads to "
+        "a revisit); a dialogue with `about:` then looks back on what this one was about",
+    )
 
 
 Step = Annotated[
@@ -299,13 +354,14 @@ Step = Annotated[
     | SummaryStep
     | RecommendStep
     | CommitStep
+    | RecallStep
     | OutcomeStep
     | EndStep,
     Field(discriminator="kind"),
 ]
 
-ASKING_KINDS = frozenset({"text", "choice", "scale", "yesno", "date", "commit"})
-SLOT_KINDS = frozenset({"text", "choice", "scale", "yesno", "date"})
+ASKING_KINDS = frozenset({"text", "choice", "scale", "yesno", "date", "commit", "recall"})
+SLOT_KINDS = frozenset({"text", "choice", "scale", "yesno", "date", "recall"})
 #: Kinds whose answer may come in a sentence that is kept as `<slot>_note`.
 NOTED_KINDS = frozenset({"choice", "scale", "yesno"})
 
@@ -342,6 +398,26 @@ class Insight(Strict):
     weight: int = Field(1, ge=0, le=100, description="higher comes first")
 
 
+class About(Strict):
+    """What a dialogue that looks back is about: one of the user's finished conversations of
+    another dialogue (the latest, unless a `recall` step picks another), which the engine puts
+    into the `then` slot as it starts: its slots, `date`, `id`, and `steps` (the next steps
+    it and any earlier look-backs ended with, each with its outcome and what was learned)."""
+
+    dialogue: Identifier = Field(
+        description="the dialogue whose finished conversations it is about"
+    )
+    label: str = Field(
+        min_length=1,
+        description="template naming one past conversation in a `recall` list, over its "
+        "slots and `date`",
+    )
+    most: int = Field(5, ge=1, le=9, description="how many of the latest a `recall` step offers")
+    none: str = Field(
+        min_length=1, description="said instead of starting when the user has none yet"
+    )
+
+
 class Dialogue(Strict):
     """One coaching conversation: its steps, how they connect, and what it can recommend."""
 
@@ -358,10 +434,15 @@ class Dialogue(Strict):
         ),
     )
     start: Identifier | None = Field(None, description="first step; defaults to the first one")
-    about: str | None = Field(
+    topic: str | None = Field(
         None,
         description="a template naming what a conversation was about, for the history and "
         "the greeting ('{{ other_party | mid }}')",
+    )
+    about: About | None = Field(
+        None,
+        description="looks back on one of the user's finished conversations of another "
+        "dialogue, found in the `then` slot (a revisit of a diagnosis)",
     )
     steps: dict[Identifier, Step] = Field(min_length=1)
     recommendations: list[Recommendation] = []
@@ -381,10 +462,12 @@ class Dialogue(Strict):
     def slot_names(self) -> set[str]:
         """Every slot a condition or template may name in this dialogue."""
         names = set(BUILTIN_SLOTS)
+        if self.about is not None:
+            names.add(THEN)
         for step in self.steps.values():
             if step.kind in SLOT_KINDS:
                 names.add(step.slot)  # type: ignore[union-attr]
-            if step.kind == "choice":
+            if step.kind in ("choice", "recall"):
                 names.add(f"{step.slot}_label")
             if step.kind in NOTED_KINDS:
                 names.add(f"{step.slot}_note")  # type: ignore[union-attr]
@@ -438,7 +521,9 @@ class Dialogue(Strict):
                             problems.append(((*where, "next", i, "when"), str(exc)))
             if isinstance(step, TextStep) and step.prefill and step.prefill not in names:
                 problems.append(((*where, "prefill"), f"no slot is called '{step.prefill}'"))
-            if step.kind == "choice":
+            if step.kind in ("recall", "commit", "end"):
+                problems.extend(self._looking_back_problems(step_id, step))
+            if step.kind in ("choice", "recall"):
                 problems.extend(((*where, *loc), message) for loc, message in choice_problems(step))
                 for i, option in enumerate(step.choices):
                     if option.next is not None and option.next not in self.steps:
@@ -462,11 +547,11 @@ class Dialogue(Strict):
             problems.extend(_remember_problems(step, where))
             if step.kind == "summary" and step.insights and not self.insights:
                 problems.append(((*where, "insights"), "`insights: true` needs `insights:`"))
-        if self.about is not None:
+        if self.topic is not None:
             try:
-                check_template(self.about)
+                check_template(self.topic)
             except TemplateProblem as exc:
-                problems.append((("about",), str(exc)))
+                problems.append((("topic",), str(exc)))
         seen: set[str] = set()
         for i, rec in enumerate(self.recommendations):
             if rec.id in seen:
@@ -497,9 +582,44 @@ class Dialogue(Strict):
                 check_template(insight.text)
             except TemplateProblem as exc:
                 problems.append((("insights", i, "text"), str(exc)))
+        if self.about is not None:
+            for field in ("label", "none"):
+                try:
+                    check_template(getattr(self.about, field))
+                except TemplateProblem as exc:
+                    problems.append((("about", field), str(exc)))
         if self.start is None or self.start in self.steps:
             # With a dangling start everything looks unreachable: report the start alone.
             problems.extend(self._unreachable_steps())
+        return problems
+
+    def _looking_back_problems(
+        self, step_id: str, step: Step
+    ) -> list[tuple[tuple[str | int, ...], str]]:
+        """A `recall` step and `redate: true` need `about:`; a recall option may not be
+        called `past` (what a past conversation puts in its slot); an end step does not
+        start its own dialogue again."""
+        where: tuple[str | int, ...] = ("steps", step_id)
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if isinstance(step, RecallStep):
+            if self.about is None:
+                problems.append(
+                    ((*where, "kind"), "a `recall` step needs `about:` on the dialogue")
+                )
+            for i, option in enumerate(step.choices):
+                if option.value == RECALLED_PAST:
+                    problems.append(
+                        (
+                            (*where, "choices", i, "value"),
+                            f"'{RECALLED_PAST}' is what picking a past conversation stores",
+                        )
+                    )
+        if isinstance(step, CommitStep) and step.redate and self.about is None:
+            problems.append(((*where, "redate"), "`redate: true` needs `about:` on the dialogue"))
+        if isinstance(step, EndStep) and step.next_dialogue == self.id:
+            problems.append(
+                ((*where, "next_dialogue"), "an end step cannot start its own dialogue")
+            )
         return problems
 
     def _unreachable_steps(self) -> list[tuple[tuple[str | int, ...], str]]:
@@ -523,7 +643,7 @@ def _plain(phrase: str) -> str:
     return " ".join(phrase.lower().replace("’", "'").split()).strip(" .!?")
 
 
-def choice_problems(step: ChoiceStep) -> list[tuple[tuple[str | int, ...], str]]:
+def choice_problems(step: ChoiceStep | RecallStep) -> list[tuple[tuple[str | int, ...], str]]:
     """What would make a choice step's answers ambiguous, each with its field path."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     owner: dict[str, int] = {}
@@ -555,7 +675,8 @@ def choice_problems(step: ChoiceStep) -> list[tuple[tuple[str | int, ...], str]]
                     )
                 )
             owner.setdefault(said, i)
-        if option.next is not None and step.multiple:
+        multiple = isinstance(step, ChoiceStep) and step.multiple
+        if option.next is not None and multiple:
             problems.append(
                 (
                     ("choices", i, "next"),
@@ -563,8 +684,10 @@ def choice_problems(step: ChoiceStep) -> list[tuple[tuple[str | int, ...], str]]
                     f"with conditions such as `'{option.value}' in {step.slot}`",
                 )
             )
-        if option.alone and not step.multiple:
+        if option.alone and not multiple:
             problems.append((("choices", i, "alone"), "`alone` only matters with `multiple: true`"))
+    if not isinstance(step, ChoiceStep):
+        return problems
     if step.max is not None and not step.multiple:
         problems.append((("max",), "`max` needs `multiple: true`"))
     elif step.max is not None and step.max > len(step.choices):
@@ -648,6 +771,8 @@ def targets_of(step: Step) -> list[str]:
     """The ids of the steps this step can lead to, in the order they are tried."""
     targets: list[str] = []
     if step.kind == "choice":
+        targets.extend(c.next for c in step.choices if c.next)
+    if step.kind == "recall":
         targets.extend(c.next for c in step.choices if c.next)
     nxt = getattr(step, "next", None)
     if isinstance(nxt, str):

@@ -16,12 +16,23 @@ from typing import Any
 from bot import answers, messages, remembering, understanding
 from bot.acknowledging import Acks
 from bot.naming import accepts_suggestion, suggest_name, word_count
+from bot.recalling import (
+    AGAIN,
+    PAST,
+    again_pick,
+    open_again,
+    picked_value,
+    read_recall,
+    recall_choices,
+)
 from bot.recommending import Insights, Recommender, bullets
 from bot.schema import (
     NOTED_KINDS,
+    THEN,
     ChoiceStep,
     CommitStep,
     Dialogue,
+    RecallStep,
     Recommendation,
     ScaleStep,
     Step,
@@ -41,8 +52,9 @@ NOTE_SUFFIX = "_note"
 SUGGESTED = "_suggested"
 ENOUGH = "enough"
 YES_NO_CHOICES = (Choice("yes", "Yes"), Choice("no", "No"))
-#: Slots that describe the conversation's context and survive a restart.
-CONTEXT_SLOTS = frozenset({"step", "dialogue_title"})
+#: Slots that describe the conversation's context and survive a restart: what it follows up
+#: or looks back on, and what the engine told it of the user's plan.
+CONTEXT_SLOTS = frozenset({"step", "dialogue_title", THEN, PAST, "open_steps", "recent_outcomes"})
 _ABSENT = "__absent__"
 
 
@@ -78,7 +90,7 @@ def _mentions_insights(step: Step) -> bool:
 
 
 def is_asking(step: Step) -> bool:
-    return step.kind in ("text", "choice", "scale", "yesno", "date", "commit")
+    return step.kind in ("text", "choice", "scale", "yesno", "date", "commit", "recall")
 
 
 def recommendation_dict(rec: Recommendation) -> dict[str, Any]:
@@ -158,13 +170,17 @@ class StepRunner:
             return YES_NO_CHOICES
         if isinstance(step, ScaleStep):
             return tuple(Choice(str(n), self._scale_label(step, n)) for n in self._range(step))
+        if isinstance(step, RecallStep):
+            return recall_choices(step, slots)
         if isinstance(step, CommitStep) and not phase:
-            chosen = {c["id"] for c in slots.get("commitments") or []}
+            chosen = {picked_value(c) for c in slots.get("commitments") or []}
             options = [
                 Choice(rid, self.recommendations[rid].title)
                 for rid in slots.get("recommendations") or []
                 if rid in self.recommendations and rid not in chosen
             ]
+            if step.redate:
+                options += open_again(slots, chosen)
             if len(chosen) >= step.min or not options:
                 options.append(Choice(ENOUGH, "That's enough for now"))
             return tuple(options)
@@ -215,6 +231,8 @@ class StepRunner:
             return Await("scale", self.choices(state_id, slots), step.min, step.max, ref=ref)
         if step.kind in ("choice", "yesno"):
             return Await(step.kind, self.choices(state_id, slots), ref=ref)
+        if step.kind == "recall":
+            return Await("choice", self.choices(state_id, slots), ref=ref)
         if step.kind in ("text", "date"):
             return Await(step.kind, ref=ref)
         return Await("none")
@@ -328,6 +346,8 @@ class StepRunner:
             changes = self._read_scale(step, self._scale_tables[step_id], session, text)
         elif isinstance(step, YesNoStep):
             changes = self._read_yes_no(step, session, text)
+        elif isinstance(step, RecallStep):
+            changes = read_recall(step, slots, text)
         elif step.kind == "date":
             changes[step.slot] = answers.read_date(text, today)
         elif step.kind == "commit" and phase == "due":
@@ -338,7 +358,10 @@ class StepRunner:
         elif step.kind == "commit":
             picked = _commit_pick(text, self.choices(state_id, slots), step.min)
             rec = self.recommendations.get(picked.value)
-            changes["pick"] = recommendation_dict(rec) if rec else None
+            if picked.value.startswith(AGAIN):
+                changes["pick"] = again_pick(slots, picked.value)
+            else:
+                changes["pick"] = recommendation_dict(rec) if rec else None
         if slots.get(SUGGESTED):  # an answer ends a pending suggestion; `back` restores it
             changes.setdefault(SUGGESTED, None)
         undo = {key: copy.deepcopy(slots[key]) if key in slots else _ABSENT for key in changes}
@@ -574,7 +597,7 @@ class StepRunner:
             if value is None:
                 value = f"in your words: {note}"
             else:
-                if step.kind == "choice":
+                if step.kind in ("choice", "recall"):
                     value = slots.get(f"{slot}_label", value)
                 elif step.kind == "yesno":
                     value = "yes" if value else "no"

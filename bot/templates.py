@@ -2,10 +2,10 @@
 
 Admins can show slots (`{{ other_party }}`), branch (`{% if … %}`), draw the small text
 charts the summaries use (`{{ their_resources | bar }}`), write dates as people read them
-(`{{ due_date | day }}`) and names as they read mid-sentence (`{{ other_party | mid }}`), and
-compare numbers (`max(…)`, `{{ gaps | largest | join_and }}`); nothing can reach Python
-objects. A tag on a line of its own
-leaves no trace, and one that ends a line of text keeps that line's break.
+(`{{ due_date | day }}`) and names as they read mid-sentence (`{{ other_party | mid }}`), say
+what the user wrote back to them (`{{ learned | reflect }}`: I → you), and compare numbers
+(`max(…)`, `{{ gaps | largest | join_and }}`); nothing can reach Python objects. A tag on a
+line of its own leaves no trace, and one that ends a line of text keeps that line's break.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from functools import lru_cache
 from numbers import Real
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined
+from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.naming import mid
+from bot.reflecting import reflect
 
 BAR_WIDTH = 5
 
@@ -134,6 +135,7 @@ _ENV.filters["bar"] = bar
 _ENV.filters["signed"] = signed
 _ENV.filters["day"] = day
 _ENV.filters["mid"] = mid
+_ENV.filters["reflect"] = reflect
 _ENV.filters["largest"] = largest
 _ENV.filters["smallest"] = smallest
 _ENV.filters["join_and"] = join_and
@@ -206,6 +208,24 @@ def check_template(source: str) -> None:
         _compiled(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template error on its line {exc.lineno}: {exc.message}") from None
+
+
+def fields_used(source: str, name: str) -> frozenset[str]:
+    """The fields of the slot `name` a (checked) template reads: `{{ then.date }}` and
+    `{{ then['date'] }}` both read `date` of `then`."""
+    found: set[str] = set()
+    tree = _ENV.parse(keep_line_breaks(source))
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        base = getattr(node, "node", None)
+        if not (isinstance(base, nodes.Name) and base.name == name):
+            continue
+        if isinstance(node, nodes.Getattr):
+            found.add(node.attr)
+        elif isinstance(node, nodes.Getitem):
+            key = node.arg.value if isinstance(node.arg, nodes.Const) else None
+            if isinstance(key, str):
+                found.add(key)
+    return frozenset(found)
 
 
 def render(source: str, slots: Mapping[str, Any]) -> str:

@@ -174,3 +174,18 @@ def m005_what_the_coach_remembers(db: Database) -> None:
         "WHERE follow_up_of IS NULL"
     )
     db.table("next_steps").create_index(["conversation_id"])
+
+
+@migrations()
+def m006_revisits(db: Database) -> None:
+    """A conversation about a past one names it (`revisit_of`: a revisit of a diagnosis), so
+    the change between them can be seen later, by the user and by coaches. A next step knows
+    when it was last checked in (`checked_at`, for "two steps in a row not done"), and until
+    when a check-in the user put off ("later") waits (`snoozed_until`).
+
+    Kept last on purpose: migrations run in the order they are written here.
+    """
+    db.table("conversations").add_column("revisit_of", int)
+    db.table("conversations").create_index(["revisit_of"])
+    db.table("next_steps").add_column("checked_at", str)
+    db.table("next_steps").add_column("snoozed_until", str)

@@ -20,7 +20,7 @@ def compact_json(value: Any) -> str:
 
 _CONVERSATION_COLUMNS = (
     "id, user_id, dialogue, dialogue_version, dialogue_digest, state, status, pending, "
-    "slots, history, turn, follow_up_of, started_at, updated_at, completed_at"
+    "slots, history, turn, follow_up_of, started_at, updated_at, completed_at, revisit_of"
 )
 
 
@@ -43,6 +43,8 @@ class ConversationRow:
     started_at: str
     updated_at: str
     completed_at: str | None = None
+    #: The past conversation this one is about (a revisit names the diagnosis it revisits).
+    revisit_of: int | None = None
     #: How long `history` was when last read or written: lets a save append or drop one
     #: entry in SQL instead of rewriting the whole undo history every turn.
     saved_history: int | None = field(default=None, repr=False, compare=False)
@@ -73,6 +75,10 @@ class NextStep:
     status: str
     outcome: str | None
     learned: str | None
+    #: When its last check-in recorded an outcome.
+    checked_at: str | None = None
+    #: A check-in put off ("later") waits until this day.
+    snoozed_until: str | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 5000
+#: A next step's check-in not put off to a later day (one parameter: today).
+_NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?)"
 
 
 def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
@@ -197,8 +199,8 @@ class Store(RecordQueries):
         """Insert a new conversation (inside the turn's transaction) and return its id."""
         cursor = self.db.execute(
             "INSERT INTO conversations (user_id, dialogue, dialogue_version, dialogue_digest, "
-            "state, status, pending, slots, history, turn, follow_up_of, started_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "state, status, pending, slots, history, turn, follow_up_of, started_at, updated_at, "
+            "revisit_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.user_id,
                 row.dialogue,
@@ -213,6 +215,7 @@ class Store(RecordQueries):
                 row.follow_up_of,
                 row.started_at,
                 row.updated_at,
+                row.revisit_of,
             ),
         )
         row.id = int(cursor.lastrowid or 0)
@@ -239,7 +242,7 @@ class Store(RecordQueries):
         cursor = self.db.execute(
             "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
-            f"updated_at = ?, completed_at = ? WHERE id = ?{guard}",
+            f"updated_at = ?, completed_at = ?, revisit_of = ? WHERE id = ?{guard}",
             (
                 row.state,
                 row.status,
@@ -251,6 +254,7 @@ class Store(RecordQueries):
                 row.dialogue_digest,
                 row.updated_at,
                 row.completed_at,
+                row.revisit_of,
                 row.id,
                 *(() if expect_turn is None else (expect_turn,)),
             ),
@@ -419,16 +423,19 @@ class Store(RecordQueries):
     def _next_steps(self, where: str, params: Sequence[Any]) -> list[NextStep]:
         rows = self._read(
             "SELECT id, conversation_id, user_id, recommendation_id, title, text, idea, source, "
-            f"due_date, status, outcome, learned FROM next_steps WHERE {where} "
+            "due_date, status, outcome, learned, checked_at, snoozed_until "
+            f"FROM next_steps WHERE {where} "
             "ORDER BY due_date, id",
             params,
         )
         return [NextStep(*r) for r in rows]
 
     def due_next_steps(self, user_id: str, today: str) -> list[NextStep]:
-        """Open next steps whose due date has come: the bot asks how they went."""
+        """Open next steps whose due date has come (and not put off to a later day): the bot
+        asks how they went."""
         return self._next_steps(
-            "user_id = ? AND status = 'open' AND due_date <= ?", (user_id, today)
+            f"user_id = ? AND status = 'open' AND due_date <= ? AND {_NOT_SNOOZED}",
+            (user_id, today, today),
         )
 
     def open_next_steps(self, user_id: str) -> list[NextStep]:
@@ -445,17 +452,18 @@ class Store(RecordQueries):
         """Users of a channel with a due next step whose check-in has not been pushed yet."""
         rows = self._read(
             "SELECT DISTINCT user_id FROM next_steps WHERE status = 'open' AND due_date <= ? "
-            "AND reminded_at IS NULL AND user_id IN (SELECT id FROM users WHERE channel = ?) "
-            "ORDER BY user_id",
-            (today, channel),
+            f"AND reminded_at IS NULL AND {_NOT_SNOOZED} "
+            "AND user_id IN (SELECT id FROM users WHERE channel = ?) ORDER BY user_id",
+            (today, today, channel),
         )
         return [r[0] for r in rows]
 
     def due_unreminded(self, user_id: str, today: str) -> list[NextStep]:
         """The user's due next steps whose check-in has not been pushed yet."""
         return self._next_steps(
-            "user_id = ? AND status = 'open' AND due_date <= ? AND reminded_at IS NULL",
-            (user_id, today),
+            "user_id = ? AND status = 'open' AND due_date <= ? AND reminded_at IS NULL "
+            f"AND {_NOT_SNOOZED}",
+            (user_id, today, today),
         )
 
     def mark_reminded(self, step_id: int, now: str) -> None:
@@ -477,9 +485,59 @@ class Store(RecordQueries):
         # A re-dated step is due again later: its next check-in must be pushed afresh.
         self.db.execute(
             "UPDATE next_steps SET outcome = ?, learned = ?, status = ?, "
-            "due_date = COALESCE(?, due_date), "
+            "due_date = COALESCE(?, due_date), snoozed_until = NULL, checked_at = ?, "
             "reminded_at = CASE WHEN ? IS NULL THEN reminded_at END, updated_at = ? WHERE id = ?",
-            (outcome, learned, "closed" if closed else "open", new_due, new_due, now, step_id),
+            (outcome, learned, "closed" if closed else "open", new_due, now, new_due, now, step_id),
+        )
+
+    def snooze_next_step(self, step_id: int, until: str, now: str) -> None:
+        """Put a step's check-in off until a day ("later"): no outcome, no new date; it is
+        pushed again once that day comes."""
+        self.db.execute(
+            "UPDATE next_steps SET snoozed_until = ?, reminded_at = NULL, updated_at = ? "
+            "WHERE id = ? AND status = 'open'",
+            (until, now, step_id),
+        )
+
+    def redate_next_step(self, step_id: int, user_id: str, due_date: str, now: str) -> bool:
+        """Give one of the user's open next steps a new date (a revisit takes it on again);
+        False if it is not theirs or no longer open."""
+        cursor = self.db.execute(
+            "UPDATE next_steps SET due_date = ?, snoozed_until = NULL, reminded_at = NULL, "
+            "updated_at = ? WHERE id = ? AND user_id = ? AND status = 'open'",
+            (due_date, now, step_id, user_id),
+        )
+        return cursor.rowcount == 1
+
+    def recent_outcomes(self, user_id: str, *, besides: int | None, limit: int = 5) -> list[str]:
+        """How the user's latest check-ins went (done, partly, not_yet, dropped), most recent
+        first, leaving out the step `besides` (the one being checked in now)."""
+        rows = self._read(
+            "SELECT outcome FROM next_steps WHERE user_id = ? AND checked_at IS NOT NULL "
+            "AND id IS NOT ? ORDER BY checked_at DESC, id DESC LIMIT ?",
+            (user_id, besides, limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    # -- revisits -----------------------------------------------------------------------
+
+    def finished_of(self, user_id: str, dialogue: str, limit: int) -> list[ConversationRow]:
+        """The user's latest finished conversations of one dialogue, most recent first."""
+        rows = self._read(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE user_id = ? "
+            "AND dialogue = ? AND status = 'completed' ORDER BY completed_at DESC, id DESC "
+            "LIMIT ?",
+            (user_id, dialogue, limit),
+        )
+        return [ConversationRow.from_tuple(r) for r in rows]
+
+    def steps_about(self, conversation_id: int) -> list[NextStep]:
+        """The next steps of a conversation and of the finished ones that revisit it: the
+        plan for one situation, across sessions, soonest first."""
+        return self._next_steps(
+            "conversation_id IN (SELECT id FROM conversations WHERE id = ? OR "
+            "(revisit_of = ? AND status = 'completed'))",
+            (conversation_id, conversation_id),
         )
 
     # -- safety -------------------------------------------------------------------------

@@ -220,7 +220,7 @@ def test_next_naming_a_missing_step_points_at_that_next(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("condition", "expected"),
     [
-        ("go_on.real == 'no'", "uses Attribute, which conditions do not allow"),
+        ("go_on.real == 'no'", "only the fields of step and then can be read with `.`"),
         ("going_on == 'no'", "names 'going_on', which is not a slot of this dialogue"),
         (
             "__import__('os')",
@@ -430,10 +430,10 @@ def test_unknown_dialogue_lists_the_available_ones(chat: Any) -> None:
     chat.open()
     chat.say("start nonsense")
     assert "I don't know a dialogue called 'nonsense'" in chat.text
-    assert "These are available: diagnose, own_power." in chat.text
+    assert "These are available: diagnose, own_power, revisit." in chat.text
     assert "checkin" not in chat.text  # not offered: it only runs when a step is due
     assert chat.state is None
-    assert {c.value for c in chat.last.awaits.choices} == {"diagnose", "own_power"}
+    assert {c.value for c in chat.last.awaits.choices} == {"diagnose", "own_power", "revisit"}
 
 
 def test_unknown_dialogue_mid_conversation_keeps_your_place(chat: Any) -> None:

@@ -21,6 +21,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("memory",),
     ("menu",),
     ("progress",),
+    ("recall",),
     ("turn",),
 )
 FLOOR_OF = {name: level for level, names in enumerate(FLOORS) for name in names}

@@ -14,7 +14,7 @@ from bot.engine import Engine, EngineSettings
 from bot.turns import UserInput
 
 RESUME_LABELS = ["Carry on where I was", "Start this again", "Something else"]
-CHECKIN_LABELS = ["Done", "Partly", "Not yet", "Dropped it"]
+CHECKIN_LABELS = ["Done", "Partly", "Not yet", "Dropped it", "Ask me later"]
 
 
 def answer_until(chat: Any, state: str, limit: int = 60) -> None:
@@ -169,7 +169,7 @@ def test_due_next_steps_are_checked_in_before_anything_else(chat: Any, clock: An
     # The greeting names what is due and what else is open; then the check-in, of one step.
     greeting, *checkin = opened.messages
     assert greeting.text.startswith("Welcome back")
-    assert f"Due now: {first.title}" in greeting.text and second.title in greeting.text
+    assert f"Due now:\n• {first.title}" in greeting.text and f"• {second.title}" in greeting.text
     assert checkin[0].text.startswith("Before anything else")
     assert first.title in "\n".join(m.text for m in checkin)
     assert second.title not in "\n".join(m.text for m in checkin)

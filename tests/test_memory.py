@@ -13,7 +13,7 @@ from tests.conftest import Chat, FakeClock
 
 SITUATION = "The partnership board decides our funding next month and we have no seat."
 OTHER = "The county council"
-MENU_LABELS = ["Diagnose a power situation", "Reflect on your own power"]
+MENU_LABELS = ["Diagnose a power situation", "Reflect on your own power", "Revisit a situation"]
 
 
 def labels(chat: Chat) -> list[str]:

@@ -15,7 +15,7 @@ from tests.conftest import Chat, FakeClock
 SITUATION = (
     "the regional partnership is about to decide our funding and I have no seat at the table"
 )
-MENU_LABELS = ["Diagnose a power situation", "Reflect on your own power"]
+MENU_LABELS = ["Diagnose a power situation", "Reflect on your own power", "Revisit a situation"]
 
 
 def labels(chat: Chat) -> list[str]:

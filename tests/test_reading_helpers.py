@@ -168,3 +168,62 @@ def test_a_template_can_name_the_largest_gap() -> None:
     )
 
     assert render(source, {"tr": 4, "mr": 1, "tp": 3, "mp": 2}) == "Largest: resources; 4 2 3 —"
+
+
+# == a past conversation's answers, a list's first item, and words said back =====================
+
+
+def test_a_record_slot_is_read_by_field_and_a_list_by_position() -> None:
+    check_expression(
+        "my_position > then.my_position and recent_outcomes[0] == 'dropped'",
+        {"my_position", "then", "recent_outcomes"},
+    )
+    rule = Condition("my_position > then.my_position and recent_outcomes[0] == 'dropped'")
+
+    assert rule({"my_position": 3, "then": {"my_position": 1}, "recent_outcomes": ["dropped"]})
+    assert not rule({"my_position": 3, "then": {}, "recent_outcomes": ["dropped"]})
+    assert not rule({"my_position": 3, "then": {"my_position": 1}, "recent_outcomes": []})
+    # A field is an item of the data, never a Python attribute: a dict's methods are out of reach.
+    assert not Condition("then.items")({"then": {}})
+    assert Condition("then['items'] == 2")({"then": {"items": 2}})
+
+
+@pytest.mark.parametrize(
+    ("condition", "problem"),
+    [
+        ("then[position]", "a number or a quoted name"),
+        ("then[0:2]", "a number or a quoted name"),
+        ("then._last_ack", "starting with _"),
+        ("(1).real", "only the fields of step and then"),
+        ("position.x", "only the fields of step and then"),
+        ("thne.my_position", "'thne'"),
+    ],
+)
+def test_reading_a_field_is_checked_when_the_file_loads(condition: str, problem: str) -> None:
+    with pytest.raises(ExpressionError, match=problem):
+        check_expression(condition, {"then", "position"})
+
+
+@pytest.mark.parametrize(
+    ("written", "said_back"),
+    [
+        (
+            "I learned I need to ask for the numbers in writing before the meeting.",
+            "you need to ask for the numbers in writing before the meeting",
+        ),
+        ("We found that our letter was read out", "your letter was read out"),
+        ("I was asked to speak, and I am glad", "you were asked to speak, and you are glad"),
+        ("The chair was off sick, so it moved", "the chair was off sick, so it moved"),
+        ("NHS Fife listen when we bring residents", "NHS Fife listen when you bring residents"),
+        ("Jade told me what matters to her", "Jade told you what matters to her"),
+        ("What I learned is that I'm better prepared", "you're better prepared"),
+    ],
+)
+def test_reflect_says_the_users_words_back_to_them(written: str, said_back: str) -> None:
+    assert render("{{ learned | reflect }}", {"learned": written}) == said_back
+
+
+def test_reflect_keeps_the_first_sentence_of_a_long_answer() -> None:
+    long = "I learned to ask first. " + "Then a lot happened that took the whole month " * 3
+
+    assert render("{{ learned | reflect }}", {"learned": long}) == "to ask first"

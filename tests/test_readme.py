@@ -117,3 +117,33 @@ def test_readme_safety_patterns_find_their_examples() -> None:
         compiled = compile_pattern(pattern.strip(), {"target": ["me", "us", "her", "him"]})
         chunks, _ = reader.read(example.group(1))
         assert compiled.regex.search(reader.line(chunks)), line
+
+
+def test_readme_looking_back_example_runs_after_the_first(tmp_path: Path) -> None:
+    folder = tmp_path / "dialogues"
+    folder.mkdir()
+    (folder / "quick_check.yaml").write_text(example_yaml(), encoding="utf-8")
+    (folder / "meeting_again.yaml").write_text(
+        example_yaml("example-looking-back"), encoding="utf-8"
+    )
+    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
+    catalog = load_catalog(folder)
+    assert catalog.problems == []
+
+    engine = Engine(Store(tmp_path / "c.db"), catalog)
+    engine.open("terminal:a")
+    nothing = engine.handle("terminal:a", UserInput("start meeting_again"))
+    assert "Prepare for a meeting first" in nothing.text
+    engine.handle("terminal:a", UserInput("start quick_check"))
+    engine.handle("terminal:a", UserInput("the partnership board"))
+    engine.handle("terminal:a", UserInput("no"))
+    engine.handle("terminal:a", UserInput("2"))
+
+    asked = engine.handle("terminal:a", UserInput("start meeting_again"))
+    assert "Which meeting shall we look back on?" in asked.text
+    assert asked.awaits.choices[0].label.startswith("the partnership board (")
+    rated = engine.handle("terminal:a", UserInput("yes"))
+    assert "(Then: 2)" in rated.text
+    done = engine.handle("terminal:a", UserInput("4"))
+    assert "Up from 2. Something worked." in done.text
+    assert "I've kept this beside the partnership board, from " in done.text

@@ -443,7 +443,8 @@ def test_a_program_holds_whole_conversations_from_the_await_objects_alone(
     done = query(
         db, "SELECT dialogue, count(*) FROM conversations WHERE status = 'completed' GROUP BY 1"
     )
-    assert dict(done) == dict.fromkeys(dialogues, 2)
+    # Each dialogue ran to its end twice; a revisit may lead on into a new diagnosis.
+    assert {d: min(n, 2) for d, n in done} == dict.fromkeys(dialogues, 2)
     (steps,) = query(db, "SELECT count(*) FROM next_steps WHERE status = 'open'")[0]
     assert 2 * 2 * len(dialogues) <= steps <= 3 * 2 * len(dialogues)
 

@@ -12,6 +12,7 @@ The package is built in floors; a module only uses the floors below it:
     memory                            what the coach knows of a person; their own record
     menu                              the first greeting and the lobby
     progress                          moving one dialogue on; the question asked
+    recall                            the past conversation a look-back is about
     turn                              Turn, live-machine cache, persistence
 
 `tests/test_engine_structure.py` holds that order.
@@ -389,10 +390,20 @@ class Engine:
             progress.answer(ctx, turn, live, text)
 
     def _after_completion(self, turn: Turn) -> None:
-        """What follows a finished dialogue: a due check-in, else the conversation it
-        interrupted, else the menu. A check-in may itself finish at once, hence the loop."""
+        """What follows a finished dialogue: the dialogue its end step leads to, else a due
+        check-in, else the conversation it interrupted, else the menu. A check-in may itself
+        finish at once, hence the loop."""
         ctx = self._ctx
         while turn.completed:
             turn.completed = False
-            if not checkins.start_due(ctx, turn) and not menu.offer_paused(ctx, turn):
+            following, turn.following = turn.following, None
+            after_checkin, turn.finished_follow_up = turn.finished_follow_up, False
+            loaded = ctx.catalog.dialogues.get(following[0]) if following else None
+            if following is not None and loaded is not None:
+                # The end step leads on (a check-in to a revisit): it comes first.
+                progress.start(ctx, turn, loaded, about=following[1])
+            elif not (
+                checkins.start_due(ctx, turn, following=after_checkin)
+                or menu.offer_paused(ctx, turn)
+            ):
                 menu.show_menu(ctx, turn, messages.MENU_AGAIN)

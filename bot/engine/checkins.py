@@ -1,10 +1,13 @@
 """Check-ins: the next steps a user committed to that are now due, the check-in dialogue that
-asks how each went, and outcomes recorded outside a dialogue (a home-tab button).
+asks how each went (one after another when several are due, each told of the user's other
+open steps and how their latest check-ins went), and outcomes recorded outside a dialogue
+(a home-tab button).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot import messages
 from bot.engine.progress import start
@@ -14,17 +17,50 @@ from storage.store import NextStep
 CHECKIN_DIALOGUE = "checkin"
 
 
-def start_due(ctx: Context, turn: Turn) -> bool:
-    """Start the check-in of the user's first due next step; False if none is due."""
+def start_due(ctx: Context, turn: Turn, *, following: bool = False) -> bool:
+    """Start the check-in of the user's first due next step; False if none is due.
+
+    `following`: a check-in has just finished, so this is the next one of several.
+    """
     loaded = ctx.catalog.dialogues.get(CHECKIN_DIALOGUE)
     if loaded is None:
         return False
     due = ctx.store.due_next_steps(turn.user_id, turn.today.isoformat())
     if not due:
         return False
-    turn.say(messages.CHECKIN_INTRO)
-    start(ctx, turn, loaded, follow_up=due[0])
+    _introduce(turn, len(due), following)
+    start(ctx, turn, loaded, follow_up=due[0], context=context(ctx, turn, due[0]))
     return True
+
+
+def _introduce(turn: Turn, due: int, following: bool) -> None:
+    if following:
+        turn.say(messages.CHECKIN_NEXT)
+    elif due > 1:
+        turn.say(messages.CHECKIN_INTRO_SEVERAL.format(count=due))
+    else:
+        turn.say(messages.CHECKIN_INTRO)
+
+
+def context(ctx: Context, turn: Turn, step: NextStep) -> dict[str, Any]:
+    """What a check-in is told besides its step: the user's other open steps, soonest first
+    (`open_steps`, each with `due` when it has come due), and how their latest check-ins of
+    other steps went (`recent_outcomes`, most recent first). Read once, as it starts."""
+    today = turn.today.isoformat()
+    others = [
+        {
+            "id": s.id,
+            "title": s.title or s.text,
+            "text": s.text,
+            "idea": s.idea,
+            "due_date": s.due_date,
+            "due": s.due_date <= today,
+        }
+        for s in ctx.store.open_next_steps(turn.user_id)
+        if s.id != step.id
+    ]
+    recent = ctx.store.recent_outcomes(turn.user_id, besides=step.id)
+    return {"open_steps": others, "recent_outcomes": recent}
 
 
 def push(ctx: Context, turn: Turn, due: list[NextStep]) -> bool:
@@ -37,8 +73,8 @@ def push(ctx: Context, turn: Turn, due: list[NextStep]) -> bool:
         return False
     if turn.live is not None and turn.live.session.row.follow_up_of is not None:
         return False
-    turn.say(messages.CHECKIN_INTRO)
-    start(ctx, turn, loaded, follow_up=due[0])
+    _introduce(turn, len(due), following=False)
+    start(ctx, turn, loaded, follow_up=due[0], context=context(ctx, turn, due[0]))
     return True
 
 

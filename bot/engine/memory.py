@@ -114,11 +114,17 @@ def welcome(ctx: Context, turn: Turn) -> None:
     steps = ctx.store.open_next_steps(turn.user_id)
     today = turn.today.isoformat()
     due = [s for s in steps if s.due_date <= today]
-    if due:
+    if len(due) == 1:
         first = due[0]
         title, date = first.title or first.text, day(first.due_date)
         lines.append(messages.GREET_DUE.format(title=title, date=date))
-    others = [s for s in steps if not due or s is not due[0]]
+    elif due:  # every step that has come due, before the rest
+        lines.append(messages.GREET_DUE_MANY)
+        lines.extend(
+            "• " + messages.DUE_LINE.format(title=s.title or s.text, date=day(s.due_date))
+            for s in due
+        )
+    others = [s for s in steps if s.due_date > today]
     if others:
         lines.append(messages.GREET_OTHERS if due else messages.GREET_OPEN)
         lines.extend(f"• {_step_line(s, turn.today)}" for s in others)

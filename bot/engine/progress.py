@@ -4,6 +4,7 @@ question the user is being asked now (with what it awaits), menu and interruptio
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -12,6 +13,7 @@ from statemachine.exceptions import TransitionNotAllowed
 from bot import answers, messages, remembering, templates
 from bot.acknowledging import LAST_ACK
 from bot.compiler import CompiledDialogue, compile_dialogue
+from bot.engine import recall
 from bot.engine.turn import (
     MENU_REF,
     Context,
@@ -24,7 +26,9 @@ from bot.engine.turn import (
     verify,
 )
 from bot.loader import LoadedDialogue
-from bot.recap import ABOUT, LEFT, about
+from bot.recap import ABOUT, LEFT
+from bot.recap import about as topic_of
+from bot.schema import PUT_OFF, EndStep
 from bot.session import Session
 from bot.steps import CONTEXT_SLOTS
 from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
@@ -54,11 +58,24 @@ def start(
     *,
     follow_up: NextStep | None = None,
     opening: str | None = None,
+    context: dict[str, Any] | None = None,
+    about: int | None = None,
 ) -> None:
     """Begin a dialogue. A check-in pauses the current conversation; anything else sets it
     aside (kept in the history, marked abandoned), and one left before any answer is
     discarded. `opening` is what the user wrote at the menu that led here: dialogues read it
-    back as the `opening` slot. What the coach remembers is offered back (`remember:`)."""
+    back as the `opening` slot. What the coach remembers is offered back (`remember:`).
+    `context` are slots the caller fills (a check-in's `open_steps`); a dialogue with
+    `about:` starts with the past conversation in `then` (`about`, if it is one of the
+    user's, else the latest), and is not started at all when there is none: its `about.none`
+    is said instead."""
+    looked_back = None
+    if loaded.dialogue.about is not None:
+        looked_back = recall.looking_back(ctx, turn.user_id, loaded.dialogue.about, about)
+        if looked_back is None:
+            turn.out.append(recall.nothing_to_look_back_on(loaded.dialogue.about))
+            ask_again(ctx, turn)
+            return
     current = turn.live
     if current is not None:
         row = current.session.row
@@ -69,7 +86,7 @@ def start(
             row.slots.setdefault(LEFT, "set_aside")
         else:
             row.status, row.pending = "abandoned", None
-            row.slots[ABOUT] = about(current.session.compiled.dialogue, row.slots) or ""
+            row.slots[ABOUT] = topic_of(current.session.compiled.dialogue, row.slots) or ""
             turn.say(messages.ABANDONED.format(title=current.session.compiled.dialogue.title))
         turn.touch(current)
     turn.attribute(conv_id(turn), state_of(turn))
@@ -85,14 +102,9 @@ def start(
         if known is not None:
             slots[remembering.KNOWN] = known
     if follow_up is not None:
-        slots["step"] = {
-            "id": follow_up.id,
-            "title": follow_up.title,
-            "text": follow_up.text,
-            "idea": follow_up.idea,
-            "source": follow_up.source,
-            "due_date": follow_up.due_date,
-        }
+        slots["step"] = recall.step_record(follow_up)
+    slots.update(looked_back or {})
+    slots.update(context or {})
     row = ConversationRow(
         id=0,
         user_id=turn.user_id,
@@ -108,6 +120,7 @@ def start(
         follow_up_of=follow_up.id if follow_up else None,
         started_at=turn.now_iso,
         updated_at=turn.now_iso,
+        revisit_of=recall.revisit_of(slots),
     )
     ctx.store.create_conversation(row)
     session = Session(row, compiled)
@@ -135,6 +148,8 @@ def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
         return
     session.row.history.append(entry)
     turn.touch(live)
+    recall.after_answer(ctx, live, entry)
+    session.row.revisit_of = recall.revisit_of(session.slots)
     noted = live.runner.date_answered(entry["state"], session.slots)
     if noted:
         # "next friday" is ambiguous: say which day was understood.
@@ -222,7 +237,10 @@ def after_event(ctx: Context, turn: Turn, live: Live) -> None:
     for effect in session.effects:
         if effect.kind == "outcome" and session.row.follow_up_of is not None:
             status = effect.data.get("status")
-            if status:
+            if status == PUT_OFF:  # "later": asked again tomorrow, nothing recorded
+                tomorrow = (turn.today + dt.timedelta(days=1)).isoformat()
+                ctx.store.snooze_next_step(session.row.follow_up_of, tomorrow, turn.now_iso)
+            elif status:
                 ctx.store.record_outcome(
                     session.row.follow_up_of,
                     str(status),
@@ -239,12 +257,24 @@ def complete(ctx: Context, turn: Turn, live: Live) -> None:
     """Close a finished dialogue and store the next steps it produced. What comes after it
     is not decided here: `turn.completed` tells the entry point to choose."""
     row = live.session.row
+    slots = live.session.slots
     row.status = "completed"
     row.completed_at = turn.now_iso
-    row.slots[ABOUT] = about(live.session.compiled.dialogue, row.slots) or ""
-    commitments = live.session.slots.get("commitments") or []
-    if commitments:
-        ctx.store.add_next_steps(row.id, turn.user_id, commitments, turn.now_iso)
+    row.slots[ABOUT] = topic_of(live.session.compiled.dialogue, row.slots) or ""
+    row.revisit_of = recall.revisit_of(slots)
+    commitments = slots.get("commitments") or []
+    added = [c for c in commitments if not c.get("step_id")]
+    if added:
+        ctx.store.add_next_steps(row.id, turn.user_id, added, turn.now_iso)
+    for again in commitments:  # an open step taken on again: a new date, not a new step
+        if again.get("step_id"):
+            ctx.store.redate_next_step(
+                int(again["step_id"]), turn.user_id, str(again["due_date"]), turn.now_iso
+            )
+    _, end, _ = live.runner.resolve(row.state or "")
+    if isinstance(end, EndStep) and end.next_dialogue is not None:
+        turn.following = (end.next_dialogue, recall.subject_of(slots))
+    turn.finished_follow_up = row.follow_up_of is not None
     turn.touch(live)
     turn.attribute(row.id, row.state)  # the goodbye belongs to the finished conversation
     turn.live = None

@@ -77,6 +77,11 @@ class Turn:
     #: A dialogue finished during the turn: what follows it (a due check-in, a paused
     #: conversation, the menu) is decided by the entry point, which knows all of those.
     completed: bool = False
+    #: The dialogue the finished one's end step leads to, and the past conversation it is
+    #: then about (a check-in that leads to a revisit of the diagnosis its step came from).
+    following: tuple[str, int | None] | None = None
+    #: The dialogue that finished was a follow-up (a check-in): the next one says "next".
+    finished_follow_up: bool = False
     attributed: int = 0
     #: The conversation taken from memory without asking the store; checked when written.
     unverified: Live | None = None
