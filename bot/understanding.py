@@ -51,6 +51,9 @@ WEAK_WORDS = frozenset(
     | {"manage", "manager", "manag", "management"}
 )
 
+#: Words after a word of an option that make it a pointer at that option.
+_POINTERS = frozenset({"one", "ones", "option", "bit", "answer"})
+
 _ORDINALS = {
     "first": 1,
     "second": 2,
@@ -411,7 +414,13 @@ class ChoiceTable:
                 first = padded[:at].count(" ")
                 covered.update(range(first, first + phrase.count(" ") - 1))
                 note(i, first * 100, True, 2.0, phrase.strip())
+        # In a sentence a whole word that begins a label's word is its own word ("she works
+        # for the council" is not "social workers"); only a short answer may be a fragment.
+        fragments = len(words) <= 3
         for position, (word, s) in enumerate(zip(words, stems, strict=True)):
+            # "the organisation one", "the councillor option": pointing at an option by a
+            # word of it, even a general word.
+            pointed = position + 1 < len(words) and words[position + 1] in _POINTERS
             if (
                 position in covered
                 or s in STOP_WORDS
@@ -428,10 +437,10 @@ class ChoiceTable:
             owners = self.words.get(s)
             if owners:
                 for i in owners:
-                    sure = len(owners) == 1 and s not in WEAK_WORDS
+                    sure = len(owners) == 1 and (pointed or s not in WEAK_WORDS)
                     note(i, at, sure, 1.0 / len(owners), word)
                 continue
-            near = self._near(s) if len(s) >= 4 else []
+            near = self._near(s, fragments) if len(s) >= 4 else []
             unexplained += not near
             for key, quality, sure in near:
                 if key in self.also_words:
@@ -443,12 +452,13 @@ class ChoiceTable:
                     note(i, at, sure, quality / len(owners), word)
         return evidence, unexplained
 
-    def _near(self, s: str) -> list[tuple[str, float, bool]]:
+    def _near(self, s: str, fragments: bool = True) -> list[tuple[str, float, bool]]:
         """Vocabulary words this word starts, or is a likely typo of (rapidfuzz):
-        (word, closeness 0..1, whether that alone is sure)."""
+        (word, closeness 0..1, whether that alone is sure). A word that starts another is
+        sure only where the answer is short enough to be a fragment (`fragments`)."""
         starts = [k for k in self.vocabulary if k.startswith(s) and k != s]
         if len(starts) == 1:
-            return [(starts[0], 0.9, True)]
+            return [(starts[0], 0.9 if fragments else 0.5, fragments)]
         if starts:
             return [(k, 0.5, False) for k in starts]
         found = process.extract(s, self.vocabulary, scorer=fuzz.ratio, score_cutoff=75, limit=2)

@@ -82,6 +82,15 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
         ("diagnose.other_kind", "the council", ("organisation",)),
         ("diagnose.role", "I run a small charity on the estate", ("voluntary",)),
         ("own_power.difference", "race and class", ("race_ethnicity", "class_education")),
+        # A general word of a label, pointed at: "the organisation one".
+        ("diagnose.other_kind", "the organisation one", ("organisation",)),
+        (
+            "diagnose.other_kind",
+            "she works for the council so the organisation one I guess",
+            ("organisation",),
+        ),
+        # "works" in a sentence is the verb, not the start of "social workers".
+        ("diagnose.other_kind", "she works for the county council", ("organisation",)),
     ],
 )
 def test_an_option_is_understood_by_its_meaning(
