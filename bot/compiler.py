@@ -165,7 +165,12 @@ class CompiledDialogue:
             room = _guard(f"fewer than {step.max} steps", _room_for_more(step.max))
             return {
                 step_id: [{"target": due, "cond": picked}, *_branches(nxt)],
-                due: [{"target": step_id, "cond": room}, *_branches(nxt)],
+                # Steps picked together get their dates one after another.
+                due: [
+                    {"target": due, "cond": picked},
+                    {"target": step_id, "cond": room},
+                    *_branches(nxt),
+                ],
             }
         if isinstance(step, TextStep) and step.name is not None:
             # A long answer was kept as the note: ask for a short name before moving on.

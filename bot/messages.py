@@ -148,6 +148,10 @@ SUGGEST_ONE = "That sounds like *{option}*. Is that right?"
 SUGGEST_TWO = "That sounds like *{first}* or *{second}*. Which is closer?"
 WHICH_ONE = "{first} or {second} — which matters most here?"
 TOO_MANY = "That's {count} of them. Which {most} matter most here?"
+COMMIT_SEVERAL = "Good: {titles}. Let's give each a date, one at a time."
+COMMIT_TOO_MANY = (
+    "That's {count} of them; a plan holds {most} more at most here. Which matter most?"
+)
 SUGGESTION_DECLINED = "All right. Which of these is closest, then?"
 TAKEN_AS = "I'll take that as: {labels}."
 TAKEN_AS_NOTED = "I'll take that as: {labels}. I've kept your words with it."

@@ -50,6 +50,8 @@ NAME_SUFFIX = "__name"
 NOTE_SUFFIX = "_note"
 #: A hidden slot: the options last suggested, and at which question ("Is that right?").
 SUGGESTED = "_suggested"
+#: A hidden slot: next steps picked together, waiting for their dates after `pick`'s.
+PICKS_QUEUED = "_picks_queued"
 ENOUGH = "enough"
 YES_NO_CHOICES = (Choice("yes", "Yes"), Choice("no", "No"))
 #: Slots that describe the conversation's context and survive a restart: what it follows up
@@ -354,19 +356,30 @@ class StepRunner:
             due = answers.read_date(text, today)
             pick = slots.get("pick") or {}
             changes["commitments"] = [*(slots.get("commitments") or []), {**pick, "due_date": due}]
-            changes["pick"] = None
-        elif step.kind == "commit":
-            picked = _commit_pick(text, self.choices(state_id, slots), step.min)
-            rec = self.recommendations.get(picked.value)
-            if picked.value.startswith(AGAIN):
-                changes["pick"] = again_pick(slots, picked.value)
-            else:
-                changes["pick"] = recommendation_dict(rec) if rec else None
+            queued = slots.get(PICKS_QUEUED) or []  # picked together: each gets its date next
+            changes["pick"] = queued[0] if queued else None
+            changes[PICKS_QUEUED] = queued[1:] or None
+        elif isinstance(step, CommitStep):
+            room = step.max - len(slots.get("commitments") or [])
+            picked = _commit_picks(text, self.choices(state_id, slots), step.min, room)
+            picks = [p for p in (self._pick_of(slots, c) for c in picked) if p is not None]
+            changes["pick"] = picks[0] if picks else None
+            changes[PICKS_QUEUED] = picks[1:] or None
+            if len(picks) > 1:
+                titles = understanding.join_labels([str(p.get("title") or "") for p in picks])
+                session.say(messages.COMMIT_SEVERAL.format(titles=titles))
         if slots.get(SUGGESTED):  # an answer ends a pending suggestion; `back` restores it
             changes.setdefault(SUGGESTED, None)
         undo = {key: copy.deepcopy(slots[key]) if key in slots else _ABSENT for key in changes}
         slots.update(changes)
         return {"state": state_id, "undo": undo}
+
+    def _pick_of(self, slots: dict[str, Any], choice: Choice) -> dict[str, Any] | None:
+        """The step a commit answer picked: a recommendation, or an open step again."""
+        if choice.value.startswith(AGAIN):
+            return again_pick(slots, choice.value)
+        rec = self.recommendations.get(choice.value)
+        return recommendation_dict(rec) if rec else None
 
     def _apply_known(
         self, state_id: str, step: Step, session: Session, text: str, today: dt.date
@@ -624,25 +637,32 @@ def _offers(step: ChoiceStep, value: Any) -> bool:
 _ENOUGH = re.compile(r"\b(?:enough|done|plenty|that's it|that's all|finished|no more)\b")
 
 
-def _commit_pick(text: str, choices: tuple[Choice, ...], least: int) -> Choice:
-    """A next step picked by number, id or title, or by words ("the briefing one"); once
+def _commit_picks(text: str, choices: tuple[Choice, ...], least: int, room: int) -> list[Choice]:
+    """The next steps picked by number, id or title, or by words ("the briefing one"),
+    several at once ("1 and 5", "the councillor one and the paper"), at most `room`; once
     enough are picked, "no", "no thanks" or "that's plenty" stop."""
     try:
-        return answers.pick_choice(text, choices)
+        return [answers.pick_choice(text, choices)]
     except answers.InvalidAnswer:
         enough = next((c for c in choices if c.value == ENOUGH), None)
         said = understanding.normal(text)
         stopping = understanding.read_yes_no(text).value is False or _ENOUGH.search(said)
         if enough is not None and stopping:
-            return enough
+            return [enough]
         if stopping:  # not yet the fewest steps a plan needs: say why, kindly
             raise answers.InvalidAnswer(messages.COMMIT_ONE_MORE.format(least=least)) from None
         table = understanding.ChoiceTable(
-            [understanding.Option(c.value, c.label) for c in choices if c.value != ENOUGH]
+            [understanding.Option(c.value, c.label) for c in choices if c.value != ENOUGH],
+            multiple=True,
+            most=max(room, 1),
         )
         reading = table.read(text)
         if reading.outcome == "picked":
-            return next(c for c in choices if c.value == reading.values[0])
+            by_value = {c.value: c for c in choices}
+            return [by_value[v] for v in reading.values]
+        if reading.outcome == "too_many":
+            message = messages.COMMIT_TOO_MANY.format(count=len(reading.values), most=room)
+            raise answers.InvalidAnswer(message, reask=False) from None
         raise
 
 

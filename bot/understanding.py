@@ -365,7 +365,10 @@ class ChoiceTable:
         out_of_range = False
         for position, word in enumerate(words):
             n = _number(word)
-            if n is None and list_like:
+            pointer = position + 1 < len(words) and words[position + 1] in _POINTERS
+            if n is None and word in _ORDINALS and pointer:
+                n = _ORDINALS[word]  # "the first one and the scrutiny one"
+            elif n is None and list_like:
                 if word in _ORDINALS:
                     n = _ORDINALS[word]
                 elif word == "last":

@@ -345,3 +345,45 @@ def test_no_before_enough_steps_are_picked_is_not_taken_as_done(chat: Any) -> No
 
     assert chat.state == "commit"
     assert messages.COMMIT_ONE_MORE.format(least=2) in chat.text
+
+
+def test_several_next_steps_picked_at_once_each_get_a_date(chat: Any) -> None:
+    at(chat, "commit", "diagnose")
+    offered = [c.label for c in chat.last.awaits.choices]
+
+    chat.say("1 and 3")
+
+    assert chat.state == "commit__due", chat.text
+    assert f"Good: {offered[0]} and {offered[2][0].lower()}{offered[2][1:]}" in chat.text
+    assert offered[0] in chat.last.messages[-1].text  # its date is asked first
+    chat.say("next friday")
+    assert chat.state == "commit__due", chat.text  # straight on to the second one's date
+    assert offered[2] in chat.last.messages[-1].text
+    chat.say("in 3 weeks")
+
+    assert chat.state == "commit", chat.text  # room for a third, or enough
+    assert [c["title"] for c in slots(chat)["commitments"]] == [offered[0], offered[2]]
+    chat.say("that's enough")
+    assert chat.state is None, chat.text
+
+
+def test_several_next_steps_named_in_words_are_all_taken(chat: Any) -> None:
+    at(chat, "commit", "diagnose")
+    offered = [c.label for c in chat.last.awaits.choices]
+
+    chat.say(f"the first one and also {offered[1].lower()}")
+
+    assert chat.state == "commit__due", chat.text
+    chat.say("next friday")
+    chat.say("next friday")
+    assert [c["title"] for c in slots(chat)["commitments"]] == offered[:2]
+
+
+def test_more_next_steps_than_a_plan_holds_asks_which_matter_most(chat: Any) -> None:
+    at(chat, "commit", "diagnose")
+
+    chat.say("1, 2, 3 and 4")
+
+    assert chat.state == "commit", chat.text
+    assert "Which matter most?" in chat.text
+    assert not slots(chat).get("commitments")

@@ -89,6 +89,12 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
             "she works for the council so the organisation one I guess",
             ("organisation",),
         ),
+        # An ordinal pointing at an option counts inside a sentence too.
+        (
+            "diagnose.allies",
+            "the first one and the councillor one",
+            ("voluntary_groups", "elected_reps"),
+        ),
         # "works" in a sentence is the verb, not the start of "social workers".
         ("diagnose.other_kind", "she works for the county council", ("organisation",)),
     ],
