@@ -186,7 +186,17 @@ def _spoken_span(said: str, today: dt.date) -> dt.date | None:
             year, number = year + 1, number - 12
         first_of_next = dt.date(year + (number == 12), number % 12 + 1, 1)
         return first_of_next - dt.timedelta(days=1)
+    named = re.search(r"\b(?:end|the end|last day) of (" + "|".join(_MONTHS) + r")\b", said)
+    if named:  # "by the end of January": its last day, this year or next
+        number = _MONTHS.index(named.group(1)) + 1
+        year = today.year + (number < today.month)
+        return dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
     return None
+
+
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
 
 
 def _holiday(said: str, today: dt.date) -> dt.date | None:

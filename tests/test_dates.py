@@ -29,6 +29,8 @@ TODAY = dt.date(2026, 12, 1)  # a Tuesday
         ("end of the week", "2026-12-04"),
         ("end of next week", "2026-12-11"),
         ("the week after next", "2026-12-15"),
+        ("by the end of January", "2027-01-31"),  # not the 2nd of January
+        ("end of december", "2026-12-31"),
     ],
 )
 def test_a_date_in_peoples_words_is_read(said: str, meant: str) -> None:
