@@ -194,9 +194,20 @@ def _spoken_span(said: str, today: dt.date) -> dt.date | None:
     return None
 
 
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 def _holiday(said: str, today: dt.date) -> dt.date | None:
