@@ -312,7 +312,7 @@ def test_the_summary_command_says_a_slot_filled_by_a_role_s_own_question_once(ch
     chat.say("summary")
 
     assert chat.text.count("Your sources of power:") == 1
-    assert "Who could back you: The scrutiny chair or committee and a children" in chat.text
+    assert "Who could back you: The scrutiny chair or committee and people who use" in chat.text
     assert "Who shares the concern:" not in chat.text
     assert "Who is on their side:" not in chat.text
 
