@@ -29,10 +29,24 @@ def signed_headers(
     }
 
 
+def slack_encoded(typed: str) -> str:
+    """Text as Slack sends what a person typed: `&`, `<` and `>` HTML-encoded."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def dm_event(
-    user: str, text: str, *, event_id: str, team: str = "T1", channel: str | None = None
+    user: str,
+    text: str,
+    *,
+    event_id: str,
+    team: str = "T1",
+    channel: str | None = None,
+    as_sent: bool = False,
 ) -> str:
-    """A message.im event_callback body, as Slack sends it."""
+    """A message.im event_callback body, as Slack sends it: `text` is what the person typed,
+    encoded here as Slack encodes it (`as_sent`: it is already in Slack's form, with its
+    mentions and links in angle brackets)."""
+    text = text if as_sent else slack_encoded(text)
     return json.dumps(
         {
             "token": "unused",

@@ -124,8 +124,10 @@ class Slack:
     def event(self, payload: dict[str, Any]) -> BoltResponse:
         return self.send(json.dumps(payload), json_body=True)
 
-    def dm(self, text: str, *, user: str = "U1", event_id: str | None = None) -> BoltResponse:
-        body = dm_event(user, text, event_id=event_id or self.new_id())
+    def dm(
+        self, text: str, *, user: str = "U1", event_id: str | None = None, as_sent: bool = False
+    ) -> BoltResponse:
+        body = dm_event(user, text, event_id=event_id or self.new_id(), as_sent=as_sent)
         response = self.send(body, json_body=True)
         assert response.status == 200, response.body
         return response
@@ -1362,3 +1364,32 @@ def test_danger_typed_mid_diagnosis_in_a_dm_stops_the_coaching(slack: Slack, sto
 
     row = store.current_conversation(U1)
     assert row is not None and row.status == "paused"
+
+
+# == Slack's own encoding of what people type =====================================================
+
+
+def test_words_typed_with_ampersands_and_angle_brackets_are_kept_and_shown_as_typed(
+    slack: Slack, store: Store
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+    # As Slack sends it: HTML-encoded, with a mention and a link in its angle brackets.
+    slack.dm(
+        "Smith &amp; Jones &lt;Partnership&gt; cut our grant, see "
+        "<https://example.org/report|the report> and ask <@U0ABC|sam>",
+        as_sent=True,
+    )
+    slack.dm("Smith & Jones")  # typed so; Slack sends "Smith &amp; Jones"
+
+    row = store.current_conversation(U1)
+    assert row is not None
+    assert row.slots["situation"] == (
+        "Smith & Jones <Partnership> cut our grant, see the report "
+        "(https://example.org/report) and ask @sam"
+    )
+    assert row.slots["other_party"] == "Smith & Jones"
+    raw = json.dumps(slack.last_post()[1]["blocks"])
+    assert "Smith &amp; Jones" in raw  # escaped once for Slack to show "Smith & Jones"
+    assert "&amp;amp;" not in raw

@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.channels.slack import blocks, texts
+from bot.channels.slack.incoming import typed_text
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
 from bot.engine import Engine
@@ -207,7 +208,7 @@ class SlackCoach:
             event = body.get("event")
             if not (isinstance(event, dict) and _is_dm_message(event) and body.get("event_id")):
                 return None
-            text = str(event.get("text") or "")
+            text = typed_text(str(event.get("text") or ""))
             if len(text.strip()) > self.engine.settings.max_chars:
                 return None  # refused unstored, straight from the listener
             key = user_key(_team(body), event["user"])
@@ -395,7 +396,7 @@ class SlackCoach:
             # Not kept (too long to be a turn): refused, and nothing is stored.
             key = user_key(_team(body), event["user"])
             with self.locks.hold(key):
-                reply = self._turn(key, UserInput(event.get("text") or ""))
+                reply = self._turn(key, UserInput(typed_text(str(event.get("text") or ""))))
             self.post_reply(event.get("channel") or event["user"], reply)
 
         @app.action(ANSWER_ACTIONS)
