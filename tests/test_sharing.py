@@ -343,3 +343,22 @@ def test_a_share_under_way_in_the_middle_of_a_dialogue_does_not_skip_its_safety_
     assert reply.messages[-1].text == question
     row = chat.engine.store.current_conversation(chat.user)
     assert row is not None and row.pending is not None and row.pending.startswith("concern:")
+
+
+def test_a_share_left_unanswered_is_not_picked_up_in_a_later_chat(chat: Chat) -> None:
+    chris = add_coach(chat)
+    chat.open()
+    chat.say("Sam")
+    chat.say("start diagnose")
+    chat.say("1")
+    chat.say(SITUATION)
+    chat.say("share")  # which coach? …and they close the chat
+
+    reply = chat.open()
+
+    assert "Who do you most need to influence here?" in reply.text  # carried on
+    assert chat.engine.store.user_pending(chat.user) is None
+    chat.say("menu")
+    reply = chat.say("1")  # at the menu "1" is the menu's, not a coach
+    assert seen_by(chat, chris) == []
+    assert messages.SHARE_WHAT.split("?")[0].format(coach="Chris") not in reply.text

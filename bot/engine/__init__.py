@@ -313,6 +313,7 @@ class Engine:
         what matters now), a recap after a long gap, or straight back to where they were.
         A conversation left before any answer is discarded, not offered again."""
         ctx, live = self._ctx, turn.live
+        sharing.drop_unfinished(ctx, turn)
         if live is not None and progress.is_empty(live.session.row):
             progress.discard(ctx, turn, live)
             live = None

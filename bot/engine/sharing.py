@@ -63,6 +63,15 @@ def start(ctx: Context, turn: Turn) -> None:
     _ask(ctx, turn, {"stage": "coach"}, messages.SHARE_WHICH_COACH, choices)
 
 
+def drop_unfinished(ctx: Context, turn: Turn) -> None:
+    """A new chat: a `share` left unanswered is behind them (nothing was shared), so what
+    they type next is never read as its answer."""
+    pending = turn.lobby_pending or ctx.store.user_pending(turn.user_id)
+    if pending is not None and pending.startswith(SHARE_PENDING):
+        turn.lobby_pending = None
+        ctx.store.set_user_pending(turn.user_id, None)
+
+
 def answer(ctx: Context, turn: Turn, text: str) -> bool:
     """The answer to a question `share` asked; False if none was asked."""
     data = _pending(turn.lobby_pending)
