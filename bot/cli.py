@@ -243,6 +243,77 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _coach(store: Store, name: str) -> int:
+    found = store.coach_named(name)
+    if found is None:
+        raise CoachError(
+            f"There is no coach called {name!r} in {store.path}: see `coach users list`."
+        )
+    return found.id
+
+
+def _coach_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 60:
+        raise CoachError("A coach's name must be 1 to 60 characters.")
+    return name
+
+
+def cmd_users_add_coach(args: argparse.Namespace) -> int:
+    """A new coach; their token is printed once and stored only as a hash."""
+    from storage.sharing import hash_token, new_token
+    from storage.store import Store
+
+    name = _coach_name(args.name)
+    token = new_token()
+    store = Store(_db_path(args))
+    try:
+        with store.transaction():
+            if store.coach_named(name) is not None:
+                raise CoachError(f"There is already a coach called {name!r}: pick another name.")
+            store.add_coach(name, hash_token(token), _now())
+    finally:
+        store.close()
+    print(f"Added coach {name}. Their token (shown only this once; give it to them privately):")
+    print(token)
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    store = _existing_store(args)
+    coaches = store.coaches()
+    if not coaches:
+        print("No coaches yet: add one with `coach users add-coach NAME`.")
+        return 0
+    for coach in coaches:
+        print(f"{coach.name}\tcoach\tadded {coach.created_at[:10]}")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    store = _existing_store(args)
+    with store.transaction():
+        store.remove_coach(_coach(store, args.name))
+    print(f"Removed coach {args.name}, and every share with them.")
+    return 0
+
+
+def cmd_users_rotate_token(args: argparse.Namespace) -> int:
+    from storage.sharing import hash_token, new_token
+
+    store = _existing_store(args)
+    token = new_token()
+    with store.transaction():
+        store.set_coach_token(_coach(store, args.name), hash_token(token), _now())
+    print(f"New token for {args.name} (the old one no longer works; shown only this once):")
+    print(token)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coach", description="Influence Coach: coaching on power and influence."
@@ -326,6 +397,24 @@ def build_parser() -> argparse.ArgumentParser:
     with_user(forget)
     forget.add_argument("--yes", action="store_true", help="confirm the erasure")
     forget.set_defaults(func=cmd_forget)
+
+    users = sub.add_parser("users", help="manage coaches (never transcripts)")
+    usub = users.add_subparsers(dest="action", required=True)
+    add_coach = usub.add_parser("add-coach", help="add a coach; prints their token once")
+    add_coach.add_argument("name")
+    with_db(add_coach)
+    add_coach.set_defaults(func=cmd_users_add_coach)
+    users_list = usub.add_parser("list", help="list the coaches")
+    with_db(users_list)
+    users_list.set_defaults(func=cmd_users_list)
+    remove = usub.add_parser("remove", help="remove a coach and every share with them")
+    remove.add_argument("name")
+    with_db(remove)
+    remove.set_defaults(func=cmd_users_remove)
+    rotate = usub.add_parser("rotate-token", help="give a coach a new token (the old one stops)")
+    rotate.add_argument("name")
+    with_db(rotate)
+    rotate.set_defaults(func=cmd_users_rotate_token)
     return parser
 
 

@@ -258,3 +258,49 @@ INTERNAL_ERROR = (
     "Something went wrong on my side and your last message wasn't saved. Nothing earlier was "
     "lost. Please send it again; if it keeps happening, tell your admin."
 )
+
+# -- sharing with a coach (`share`, `shared`, `unshare`) ------------------------------------------
+
+SHARE_NO_COACHES = (
+    "There is no coach to share with yet. Whoever runs the coach for you can add one "
+    "(`coach users add-coach`)."
+)
+SHARE_AFTER_SAFETY = "Let's come back to sharing once we've settled this first."
+SHARE_WHICH_COACH = (
+    "Nothing is shared unless you say so, and you can take it back at any time (`unshare`). "
+    "Which coach would you like to share with?"
+)
+SHARE_WHAT = (
+    "What would you like to share with {coach}? Pick a conversation (the numbers are the ones "
+    "in `history`; 1 is this or the last one), or all the conversations you start from now on."
+)
+SHARE_FUTURE_LABEL = "All the conversations I start from now on"
+SHARE_CANCEL_LABEL = "Cancel: share nothing"
+SHARE_PREVIEW = "This is what {coach} will read first:\n\n{summary}\n\nShall I share it like this?"
+SHARE_AS_IS = "Yes, share it as it is"
+SHARE_CORRECT = "Let me correct the summary first"
+SHARE_CORRECT_ASK = (
+    "Write the summary as you'd like {coach} to read it first. What we said stays as it was "
+    "said; {coach} reads your version first."
+)
+SHARE_NOT_UNDERSTOOD = "I didn't catch which. {ask}"
+SHARE_NO_NUMBER = "There's no conversation {n} in your history (`history` lists them)."
+SHARE_DONE = (
+    "Shared with {coach}: {what}. You can see what you've shared with `shared`, and take it "
+    "back with `unshare`."
+)
+SHARE_DONE_CORRECTED = "{coach} will read your summary first."
+SHARE_ALREADY = "That was already shared with {coach}."
+SHARE_FUTURE_DONE = (
+    "From now on, each conversation you start is shared with {coach}, until you say "
+    "`unshare`. What we talked about before stays private."
+)
+SHARE_CANCELLED = "Nothing was shared."
+SHARED_NONE = "You haven't shared anything with a coach. (`share` to share a conversation.)"
+SHARED_HEAD = "What you share, and with whom:"
+SHARED_FUTURE = "{coach}: every conversation you start from {date} on"
+SHARED_ONE = "{coach}: {what}"
+SHARED_UNSHARE = "`unshare 1` takes one back (by its number here), `unshare all` takes back all."
+UNSHARE_WHICH = "Which? There {verb} {count} here. `unshare all` takes back all of them."
+UNSHARE_DONE = "Done: {coach} can no longer see {what}."
+UNSHARE_ALL_DONE = "Done: nothing is shared with any coach now."

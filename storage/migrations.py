@@ -189,3 +189,52 @@ def m006_revisits(db: Database) -> None:
     db.table("conversations").create_index(["revisit_of"])
     db.table("next_steps").add_column("checked_at", str)
     db.table("next_steps").add_column("snoozed_until", str)
+
+
+@migrations()
+def m007_sharing(db: Database) -> None:
+    """Sharing with a coach, by the coachee's consent only.
+
+    `coaches` are the people admins add (`coach users add-coach`): a name and the hash of
+    their token, never the token. A row of `shares` is one consent of a coachee (`user_id`)
+    to one coach: one conversation (`scope` 'conversation', `conversation_id`) or every
+    conversation started after it (`scope` 'future'); `revoked_at` ends it at once.
+    `shared_summaries` holds the summary a coachee corrected before sharing a conversation
+    (what the coach reads first); the transcript is never changed.
+
+    Kept last on purpose: migrations run in the order they are written here.
+    """
+    db.table("coaches").create(
+        {"id": int, "name": str, "token_hash": str, "created_at": str, "token_set_at": str},
+        pk="id",
+        not_null={"name", "token_hash", "created_at", "token_set_at"},
+    )
+    db.table("coaches").create_index(["name"], unique=True)
+    db.table("shares").create(
+        {
+            "id": int,
+            "user_id": str,
+            "coach_id": int,
+            "scope": str,
+            "conversation_id": int,
+            "created_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "coach_id", "scope", "created_at"},
+        foreign_keys=[
+            ("user_id", "users", "id"),
+            ("coach_id", "coaches", "id"),
+            ("conversation_id", "conversations", "id"),
+        ],
+    )
+    db.table("shares").create_index(["coach_id", "revoked_at"])
+    db.table("shares").create_index(["user_id"])
+    db.table("shared_summaries").create(
+        {"id": int, "user_id": str, "conversation_id": int, "text": str, "updated_at": str},
+        pk="id",
+        not_null={"user_id", "conversation_id", "text", "updated_at"},
+        foreign_keys=[("user_id", "users", "id"), ("conversation_id", "conversations", "id")],
+    )
+    db.table("shared_summaries").create_index(["conversation_id"], unique=True)
+    db.table("shared_summaries").create_index(["user_id"])

@@ -19,6 +19,8 @@ from storage.rows import STEP_OUTCOME_COLUMNS, PastConversation, StepOutcome, co
 #: Every table holding a person's rows besides `users`, children before parents (the order
 #: they are erased in), with the columns that hold JSON (decoded in the export).
 USER_TABLES: dict[str, tuple[str, ...]] = {
+    "shares": (),
+    "shared_summaries": (),
     "inbox": ("payload",),
     "deliveries": (),
     "safety_events": (),

@@ -29,6 +29,7 @@ from storage.rows import (
     NextStep,
     compact_json,
 )
+from storage.sharing import SharingQueries
 
 __all__ = [
     "_CONVERSATION_COLUMNS",
@@ -69,7 +70,7 @@ def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
     return StorageError(f"The conversation store ({path}) failed: {exc}")
 
 
-class Store(RecordQueries):
+class Store(RecordQueries, SharingQueries):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:

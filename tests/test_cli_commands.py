@@ -127,6 +127,13 @@ def seed(engine: Engine, name: str, situation: str) -> None:
     now = engine.clock().isoformat()
     payload = {"text": f"{name} is still waiting for an answer", "channel": "D1"}
     assert engine.store.receive(f"{name}-waiting", user, "message", payload, now)
+    # Shared with a coach, with the summary corrected (shares, shared_summaries).
+    with engine.store.transaction():
+        found = engine.store.coach_named("Chris")
+        coach = found.id if found else engine.store.add_coach("Chris", "scrypt$00$00", now)
+        (past,) = engine.store.past_conversations(user, limit=1)
+        engine.store.share(user, coach, past.id, now)
+        engine.store.set_shared_summary(user, past.id, f"{name}'s own summary", now)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ ENGINE_DIR = Path(bot.engine.__file__).parent
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("__init__",),
     ("commands", "interrupts", "checkins"),
+    ("sharing",),
     ("memory",),
     ("menu",),
     ("progress",),

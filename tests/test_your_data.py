@@ -16,7 +16,12 @@ from storage.store import ConversationRow, MessageRow, Store
 ALICE, BOB = "terminal:alice", "terminal:bob"
 NOW = "2026-11-23T09:00:00+00:00"
 #: Tables that hold nothing about anyone, and why.
-BOOKKEEPING = {"_sqlite_migrations": "which schema migrations have run"}
+BOOKKEEPING = {
+    "_sqlite_migrations": "which schema migrations have run",
+    # A coach's own row (name, token hash), kept by admins (`coach users`); what a coachee
+    # shared with them is in `shares`, which is the coachee's and goes with them.
+    "coaches": "the coaches admins added: a name and a token hash, nothing of a coachee",
+}
 
 
 def columns_by_table(path: Path) -> dict[str, list[str]]:
@@ -71,6 +76,12 @@ def seed(store: Store, user: str) -> None:
         store.mark_reminded(step.id, NOW)
         store.record_safety_event(user, row.id, "distress", NOW, "concern")
         store.mark_delivery(f"{user}-1", user, NOW)
+        coach = store.coach_named("Chris")
+        coach_id = coach.id if coach else store.add_coach("Chris", "scrypt$00$00", NOW)
+        store.share(user, coach_id, row.id, NOW)
+        store.share(user, coach_id, None, NOW)
+        store.revoke_shares(user, None, NOW)  # every column filled: `revoked_at` too
+        store.set_shared_summary(user, row.id, f"{user}'s own summary", NOW)
     store.receive(f"{user}-2", user, "message", {"text": f"{user} waits"}, NOW)
     store.count_attempt(store.pending(user)[0].id)
     with store.transaction():

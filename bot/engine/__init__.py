@@ -9,6 +9,7 @@ The package is built in floors; a module only uses the floors below it:
 
     __init__                          Engine: the entry points, routing a turn
     commands · interrupts · checkins  handlers, one concern each
+    sharing                           sharing with a coach (`share`, `shared`, `unshare`)
     memory                            what the coach knows of a person; their own record
     menu                              the first greeting and the lobby
     progress                          moving one dialogue on; the question asked
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import messages
-from bot.engine import checkins, commands, interrupts, memory, menu, progress
+from bot.engine import checkins, commands, interrupts, memory, menu, progress, sharing
 from bot.engine.checkins import CHECKIN_DIALOGUE
 from bot.engine.commands import COMMANDS
 from bot.engine.memory import Overview, PastDiagnosis
@@ -312,6 +313,7 @@ class Engine:
         what matters now), a recap after a long gap, or straight back to where they were.
         A conversation left before any answer is discarded, not offered again."""
         ctx, live = self._ctx, turn.live
+        sharing.drop_unfinished(ctx, turn)
         if live is not None and progress.is_empty(live.session.row):
             progress.discard(ctx, turn, live)
             live = None
@@ -356,6 +358,9 @@ class Engine:
         if run is not None and command is None:
             command = lowered  # a command with words after it: `show 2`, `call me Sam`
         starting = command is None and lowered.startswith("start ")
+        if pending is not None and run is not None and command in commands.AFTER_SAFETY:
+            run(ctx, turn)  # it says it waits, and asks the safety question again
+            return
         if pending is not None and command is None:
             named = lowered.removeprefix("start ").strip() if starting else ""
             if not starting or menu.named_dialogue(ctx, named) is None:
@@ -374,7 +379,7 @@ class Engine:
             return
         if live is None or live.session.row.pending == "menu":
             # Free text at the menu: a due check-in comes before anything picked.
-            if memory.answer_lobby(ctx, turn, text):
+            if sharing.answer(ctx, turn, text) or memory.answer_lobby(ctx, turn, text):
                 return
             if not checkins.start_due(ctx, turn):
                 wanted = menu.lobby(ctx, turn, text)

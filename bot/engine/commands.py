@@ -11,7 +11,7 @@ from collections.abc import Callable
 from statemachine.exceptions import TransitionNotAllowed
 
 from bot import messages
-from bot.engine import memory
+from bot.engine import memory, sharing
 from bot.engine.menu import open_menu, show_menu
 from bot.engine.progress import ask_again, restart
 from bot.engine.turn import Context, Live, Turn
@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {}
 HANDLERS: dict[str, Handler] = {}
 #: Commands with words after them, by their first word: (the whole pattern, its handler).
 WITH_WORDS: dict[str, list[tuple[re.Pattern[str], WordsHandler]]] = {}
+#: Commands that wait for the answer to a safety question (they say so and ask it again)
+#: rather than leave it behind as other commands at the menu do.
+AFTER_SAFETY: frozenset[str] = frozenset({"share"})
 
 
 def command(name: str, *aliases: str) -> Callable[[Handler], Handler]:
@@ -126,6 +129,32 @@ def call_me(ctx: Context, turn: Turn, found: re.Match[str]) -> None:
     if typed.lower().endswith(words):  # the name as they wrote it: McKenzie, not mckenzie
         words = typed[len(typed) - len(words) :]
     memory.call_me(ctx, turn, words)
+
+
+@command("share", "share with my coach", "share with a coach")
+def share(ctx: Context, turn: Turn) -> None:
+    """Share a conversation, or all future ones, with a coach: asked a question at a time."""
+    sharing.start(ctx, turn)
+
+
+@command("shared", "what is shared", "what have i shared", "what i share")
+def shared(ctx: Context, turn: Turn) -> None:
+    """What is shared with which coach, numbered for `unshare N`."""
+    sharing.shared(ctx, turn)
+    ask_again(ctx, turn)
+
+
+@command("unshare", "stop sharing")
+def unshare(ctx: Context, turn: Turn) -> None:
+    sharing.unshare(ctx, turn, None)
+    ask_again(ctx, turn)
+
+
+@command_with_words(r"unshare (\d{1,3}|all)")
+def unshare_one(ctx: Context, turn: Turn, found: re.Match[str]) -> None:
+    """`unshare 2`, `unshare all`: at once; the coach's next look no longer sees it."""
+    sharing.unshare(ctx, turn, found[1])
+    ask_again(ctx, turn)
 
 
 @command("back", "undo")

@@ -304,7 +304,12 @@ def show(ctx: Context, turn: Turn, number: int) -> None:
     if number < 1 or not found:
         turn.say(messages.SHOW_WHICH)
         return
-    past = found[0]
+    turn.out.append(BotMessage(in_full(ctx, found[0], number, turn.today)))
+
+
+def in_full(ctx: Context, past: PastConversation, number: int, today: dt.date) -> str:
+    """A past conversation (read with its slots) as `show N` gives it: what a coach it is
+    shared with reads first, unless its coachee corrected it."""
     shown = entry(ctx, past, number)
     what = f" — {shown.other_party}" if shown.other_party != "—" else ""
     lines = [f"{number}. {shown.title}, {day(shown.date)}{what}"]
@@ -322,5 +327,5 @@ def show(ctx: Context, turn: Turn, number: int) -> None:
         lines.append(messages.SHOW_STEPS)
         for step in past.steps:
             learned = messages.SHOW_LEARNED.format(text=step.learned) if step.learned else ""
-            lines.append(f"• {_outcome(step, turn.today)}{learned}")
-    turn.out.append(BotMessage("\n".join(lines)))
+            lines.append(f"• {_outcome(step, today)}{learned}")
+    return "\n".join(lines)

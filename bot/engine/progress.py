@@ -47,6 +47,9 @@ SUGGEST_PENDING = "suggest:"
 NAME_PENDING = "name"
 #: After a step was marked from `steps`: `learned:<step id>`, what did you learn from it?
 LEARNED_PENDING = "learned:"
+#: Sharing with a coach, a question at a time: `share:{"stage": …, "ask": …, "choices": …}`
+#: (the question is kept with it, so it can be asked again as it was).
+SHARE_PENDING = "share:"
 
 # == starting, answering, finishing =============================================================
 
@@ -309,6 +312,8 @@ def awaits(ctx: Context, live: Live | None, lobby: str | None = None) -> Await:
     if live is None or live.session.row.pending == "menu":
         prompt = lobby_prompt(ctx, lobby)
         shown = prompt if prompt is not None else menu_message(ctx, live)
+        if prompt is not None and not prompt.choices:  # a `share` asking for the summary
+            return Await("text", ref=MENU_REF)
         return Await("choice", shown.choices, ref=MENU_REF)
     row = live.session.row
     prompt = safety_prompt(ctx, row.pending)
@@ -382,7 +387,22 @@ def lobby_prompt(ctx: Context, pending: str | None) -> BotMessage | None:
         return menu_message(ctx, None, messages.NAME_ASK)
     if pending is not None and pending.startswith(LEARNED_PENDING):
         return BotMessage(messages.LEARNED_ASK, (Choice("skip", messages.LEARNED_SKIP),))
+    shared = share_question(pending)
+    if shared is not None:
+        return shared
     return safety_prompt(ctx, pending)
+
+
+def share_question(pending: str | None) -> BotMessage | None:
+    """The question a `share` under way asks, if `pending` is one."""
+    if pending is None or not pending.startswith(SHARE_PENDING):
+        return None
+    try:
+        data = json.loads(pending.removeprefix(SHARE_PENDING))
+        choices = tuple(Choice(str(v), str(label)) for v, label in data.get("choices", []))
+        return BotMessage(str(data["ask"]), choices)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def suggestion_of(ctx: Context, pending: str | None) -> tuple[LoadedDialogue, str | None] | None:
