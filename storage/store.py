@@ -240,10 +240,13 @@ class Store(RecordQueries, SharingQueries):
             history_sql, history_arg = "?", compact_json(row.history)
         now = len(row.history)
         guard = "" if expect_turn is None else " AND turn = ?"
+        # `revisit_of` is indexed: named only when set (a finished revisit), so an ordinary
+        # turn's UPDATE leaves that index alone.
+        revisit = "" if row.revisit_of is None else ", revisit_of = ?"
         cursor = self.db.execute(
             "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
-            f"updated_at = ?, completed_at = ?, revisit_of = ? WHERE id = ?{guard}",
+            f"updated_at = ?, completed_at = ?{revisit} WHERE id = ?{guard}",
             (
                 row.state,
                 row.status,
@@ -255,7 +258,7 @@ class Store(RecordQueries, SharingQueries):
                 row.dialogue_digest,
                 row.updated_at,
                 row.completed_at,
-                row.revisit_of,
+                *(() if row.revisit_of is None else (row.revisit_of,)),
                 row.id,
                 *(() if expect_turn is None else (expect_turn,)),
             ),
