@@ -22,6 +22,7 @@ from typing import Any
 from statemachine import State, StateMachine
 from statemachine.factory import StateMachineMetaclass
 
+from bot.errors import DialogueLoop
 from bot.expressions import Condition
 from bot.loader import LoadedDialogue
 from bot.schema import (
@@ -49,6 +50,10 @@ Guard = Callable[[Session], bool]
 
 #: The event sent on entering a step that asks nothing (a message, a summary), to move on.
 PROCEED = "proceed"
+#: More steps than any real dialogue passes through in one turn without asking anything: a
+#: bound, so a looping file (reached by a reload) ends its own turn instead of holding the
+#: store and every other user.
+MAX_STEPS_PER_TURN = 200
 
 
 def _guard(label: str, test: Guard) -> Guard:
@@ -302,7 +307,11 @@ class CompiledDialogue:
 
     def _move_on(self, machine: StateMachine) -> None:
         model: Session = machine.model  # type: ignore[assignment]
+        passed = 0
         while machine.current_state_value in self.passing_states or model.skip:
+            passed += 1
+            if passed > MAX_STEPS_PER_TURN:  # a loop of steps that ask nothing: end the turn
+                raise DialogueLoop(self.dialogue.id, machine.current_state_value, passed - 1)
             model.skip = False
             machine.send(PROCEED)
 

@@ -38,3 +38,17 @@ class SafetyUnavailable(CoachError):
             "Fix the file (run `coach dialogues validate` to see every problem with its "
             "line and column) and start the coach again."
         )
+
+
+class DialogueLoop(CoachError):
+    """A dialogue passed through more steps in one turn than any real one has, without
+    asking anything: its file goes round in a loop (validation refuses such files, but a
+    file can reach a running coach by reload). The turn is rolled back."""
+
+    def __init__(self, dialogue: str, state: str | None, steps: int) -> None:
+        self.dialogue = dialogue
+        self.state = state
+        super().__init__(
+            f"dialogue '{dialogue}' passed through {steps} steps in one turn without asking "
+            f"anything (last at '{state}'): its steps go round in a loop"
+        )

@@ -254,6 +254,11 @@ CONCERN_AGAIN = (
 )
 
 STORAGE_FAILED = "{error}"
+DIALOGUE_LOOP = (
+    "Sorry, this part of the conversation is broken: the dialogue goes round in a loop "
+    "without a question, so I haven't saved that answer. I've logged it for whoever looks "
+    "after the coach. Type `menu` to do something else; what you'd already told me is kept."
+)
 INTERNAL_ERROR = (
     "Something went wrong on my side and your last message wasn't saved. Nothing earlier was "
     "lost. Please send it again; if it keeps happening, tell your admin."

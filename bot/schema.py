@@ -591,6 +591,7 @@ class Dialogue(Strict):
         if self.start is None or self.start in self.steps:
             # With a dangling start everything looks unreachable: report the start alone.
             problems.extend(self._unreachable_steps())
+        problems.extend(self._silent_loops())
         return problems
 
     def _looking_back_problems(
@@ -619,6 +620,31 @@ class Dialogue(Strict):
         if isinstance(step, EndStep) and step.next_dialogue == self.id:
             problems.append(
                 ((*where, "next_dialogue"), "an end step cannot start its own dialogue")
+            )
+        return problems
+
+    def _silent_loops(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Steps that ask nothing and can lead back to themselves through others that ask
+        nothing: a conversation reaching them would never wait for the user again."""
+        silent = {i for i, step in self.steps.items() if step.kind not in ASKING_KINDS}
+        onward = {i: [t for t in targets_of(self.steps[i]) if t in silent] for i in silent}
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        reported: set[str] = set()
+        for first in self.steps:
+            if first not in silent or first in reported:
+                continue
+            path = _path_back(first, onward)
+            if path is None:
+                continue
+            reported.update(path)
+            loop = " → ".join([*path, first])
+            problems.append(
+                (
+                    ("steps", first),
+                    f"these steps go round in a loop without asking anything ({loop}): "
+                    "a conversation that reaches them would never wait for an answer; "
+                    "put a question in the loop, or lead out of it",
+                )
             )
         return problems
 
@@ -765,6 +791,26 @@ def _remember_problems(
         except TemplateProblem as exc:
             problems.append(((*here, "prompt"), str(exc)))
     return problems
+
+
+#: Step kinds that wait for the user's answer.
+ASKING_KINDS = frozenset({"text", "choice", "scale", "yesno", "date", "commit", "recall"})
+
+
+def _path_back(first: str, onward: dict[str, list[str]]) -> list[str] | None:
+    """A path of steps from `first` that leads back to it, or None (iterative: a long chain
+    of steps must not exhaust the stack)."""
+    seen: set[str] = {first}
+    stack: list[tuple[str, list[str]]] = [(first, [first])]
+    while stack:
+        step_id, path = stack.pop()
+        for target in onward.get(step_id, []):
+            if target == first:
+                return path
+            if target not in seen:
+                seen.add(target)
+                stack.append((target, [*path, target]))
+    return None
 
 
 def targets_of(step: Step) -> list[str]:

@@ -27,6 +27,7 @@ from bot.recalling import (
 )
 from bot.recommending import Insights, Recommender, bullets
 from bot.schema import (
+    ASKING_KINDS,
     NOTED_KINDS,
     THEN,
     ChoiceStep,
@@ -92,7 +93,7 @@ def _mentions_insights(step: Step) -> bool:
 
 
 def is_asking(step: Step) -> bool:
-    return step.kind in ("text", "choice", "scale", "yesno", "date", "commit", "recall")
+    return step.kind in ASKING_KINDS
 
 
 def recommendation_dict(rec: Recommendation) -> dict[str, Any]:

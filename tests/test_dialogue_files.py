@@ -630,3 +630,45 @@ def test_a_dialogue_is_compiled_once_per_version_and_an_edit_makes_one_new_class
     assert edited.machine_class is not first.machine_class
     assert classes() == before + 1
     assert compile_dialogue(load_dialogue_file(path)) is edited
+
+
+# -- steps that go round in a loop without asking anything ------------------------------------
+
+LOOPING = TINY.replace(
+    '  stopped:\n    kind: end\n    text: "Stopping here with {{ name }}."\n',
+    "  stopped:\n    kind: message\n    text: Round we go.\n    next: again\n"
+    "  again:\n    kind: message\n    text: And again.\n    next: stopped\n",
+)
+
+
+def test_a_loop_of_steps_that_ask_nothing_is_refused_where_it_starts(tmp_path: Path) -> None:
+    path = write(tmp_path, LOOPING)
+    message = load_error(path)
+    problem = problem_at(message, at(path, LOOPING, "stopped:\n    kind: message"))
+    assert "go round in a loop without asking anything (stopped → again → stopped)" in problem
+
+
+def test_a_looping_dialogue_that_reaches_a_running_coach_ends_its_own_turn(
+    tmp_path: Path, store: Any, clock: Any, caplog: Any, monkeypatch: Any
+) -> None:
+    """Validation refuses the file, but a file can reach a running coach by other routes: the
+    engine bounds a turn, so the loop ends with a message and holds nothing."""
+    import bot.schema as schema
+
+    folder = tmp_path / "dialogues"
+    folder.mkdir()
+    write(folder, LOOPING)
+    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    monkeypatch.setattr(schema.Dialogue, "_silent_loops", lambda self: [])
+    catalog = load_catalog(folder)
+    assert not catalog.problems
+    engine = Engine(store, catalog, clock=clock)
+    engine.open("terminal:nora")
+    talk(engine, "Tiny check")
+    talk(engine, "no")
+
+    reply = engine.handle("terminal:nora", UserInput("the widget"))
+
+    assert reply.failed and "goes round in a loop" in reply.text
+    assert "Traceback" not in reply.text and "the widget" not in caplog.text
+    assert "What would you like to do" in talk(engine, "menu")  # the user can go elsewhere
