@@ -197,3 +197,24 @@ def test_a_revisit_declined_is_left_for_later(chat: Chat, clock: Any) -> None:
 
     assert "say `start revisit` whenever you'd like to look at it again" in reply.text
     assert reply.awaits.ref == "menu"
+
+
+def test_the_menu_during_the_next_check_in_offers_back_the_diagnosis_it_set_aside(
+    chat: Chat, clock: Any
+) -> None:
+    chat.open()
+    finish_diagnose(chat, steps=2, due="in 7 days")
+    chat.say("start diagnose")
+    chat.say("1")  # a new diagnosis, one answer in
+    clock.advance(days=8)
+    chat.open()  # both steps are due: the check-ins come first, the diagnosis waits
+    chat.say("Done")
+    reply = chat.say("They agreed to meet")
+    assert "Now the next step that's due." in reply.text
+
+    reply = chat.say("menu")  # before answering the second check-in
+
+    offered = [c.label for c in reply.messages[-1].choices]
+    assert offered[0] == "Carry on: Diagnose a power situation"
+    fresh = type(chat.engine)(chat.engine.store, chat.engine.catalog, clock=chat.engine.clock)
+    assert fresh.current_awaits(chat.user) == reply.awaits  # the same after a restart

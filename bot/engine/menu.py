@@ -61,12 +61,26 @@ def open_menu(ctx: Context, turn: Turn) -> None:
     if live is not None:
         if is_empty(live.session.row):
             discard(ctx, turn, live)
+            _behind(ctx, turn)  # what a check-in set aside is offered again
         else:
             live.session.row.status = "paused"
             live.session.row.pending = "menu"
             live.session.slots[LEFT] = "menu"
             turn.touch(live)
     show_menu(ctx, turn)
+
+
+def _behind(ctx: Context, turn: Turn) -> None:
+    """The conversation set aside behind one just discarded (a check-in started over a
+    diagnosis), made live again so the menu offers to carry it on."""
+    paused = ctx.store.paused_conversation(turn.user_id)
+    restored = restore(ctx, paused) if paused is not None else None
+    if paused is None or restored is None:
+        return
+    paused.pending = "menu"
+    turn.live = restored
+    remember(ctx, turn.user_id, restored)
+    turn.touch(restored)
 
 
 def welcome_back(ctx: Context, turn: Turn, live: Live) -> None:
