@@ -190,7 +190,42 @@ def test_not_safe_escalates_to_the_help_for_danger(chat: Chat, catalog: Catalog)
     assert [c.value for c in reply.messages[-1].choices] == ["carry_on", "stop"]
 
 
-@pytest.mark.parametrize("answer", ["I'm fine, let's carry on", "2"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "yeah I'm safe, it's just been a rubbish day. Maybe show me where I could get some support",
+        "I said I'm safe. Where can I get support?",
+    ],
+)
+def test_safe_but_wanting_support_in_one_sentence_gets_the_support(
+    chat: Chat, catalog: Catalog, answer: str
+) -> None:
+    at_situation(chat)
+    chat.say(SHOUTED)
+
+    reply = chat.say(answer)
+
+    assert category(catalog, "hostility").message.strip() in reply.text
+    assert [c.value for c in reply.messages[-1].choices] == ["carry_on", "stop"]
+
+
+def test_a_sign_of_not_being_safe_wins_over_any_other_word(chat: Chat, catalog: Catalog) -> None:
+    at_situation(chat)
+    chat.say(SHOUTED)
+
+    reply = chat.say("not really safe, no")
+
+    assert "999" in reply.text
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I'm fine, let's carry on",
+        "2",
+        "I'm ok, just knackered. Let's keep going, it helps to feel like I'm doing something.",
+    ],
+)
 def test_safe_and_carrying_on_builds_on_what_they_wrote(chat: Chat, answer: str) -> None:
     at_situation(chat)
     chat.say(SHOUTED)

@@ -215,7 +215,8 @@ CONCERN_WORDS: dict[str, tuple[str, ...]] = {
         "where",
         "the places",
         "numbers",
-        "help",
+        "get help",
+        "some help",
         "i'd like that",
         "i would like that",
         "show me where",
@@ -269,6 +270,11 @@ def _read(
     reading = read_choices(text, _table(choices, tuple(words.items())))
     if reading.outcome == "picked" and len(reading.values) == 1:
         return reading.values[0]
+    said = set(reading.values) if reading.outcome in ("picked", "which") else set()
+    if "unsafe" in said:
+        return "unsafe"  # "not really safe, no": never read past a sign they are not safe
+    if said == {"support", "carry_on"}:
+        return "support"  # "I'm safe, but show me where to get support": both, support first
     return None
 
 
