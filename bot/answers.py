@@ -140,12 +140,20 @@ def _natural_date(said: str, today: dt.date) -> dt.date | None:
         if day.year == today.year + 1 and (day.month, day.day) == (today.month, today.day):
             return today
         return day
+    within = search_dates(said, languages=["en"], settings=settings) or []
+    # Words like "now" or "today" inside a sentence are not the date meant; a real date is.
+    found_in = [
+        (phrase, when.date()) for phrase, when in within if phrase.strip() not in _NOT_A_DATE
+    ]
+    # A day written out ("say the 18th of December") is the date meant, before a holiday or
+    # a month named on its own elsewhere in the sentence ("before Christmas", "January").
+    explicit = [d for phrase, d in found_in if any(c.isdigit() for c in phrase) and d >= today]
+    if explicit:
+        return explicit[0]
     holiday = _holiday(said, today)
     if holiday is not None:
         return holiday
-    within = search_dates(said, languages=["en"], settings=settings) or []
-    # Words like "now" or "today" inside a sentence are not the date meant; a real date is.
-    dates = [when.date() for phrase, when in within if phrase.strip() not in _NOT_A_DATE]
+    dates = [d for _, d in found_in]
     future = [d for d in dates if d >= today]
     return future[0] if future else (dates[0] if dates else None)
 

@@ -31,6 +31,9 @@ TODAY = dt.date(2026, 12, 1)  # a Tuesday
         ("the week after next", "2026-12-15"),
         ("by the end of January", "2027-01-31"),  # not the 2nd of January
         ("end of december", "2026-12-31"),
+        # A day written out wins over a holiday or a month named elsewhere (a tester's).
+        ("well before Christmas really, say the 18th of December", "2026-12-18"),
+        ("before the January scrutiny, say the 8th of January", "2027-01-08"),
     ],
 )
 def test_a_date_in_peoples_words_is_read(said: str, meant: str) -> None:
