@@ -245,7 +245,9 @@ class CompiledDialogue:
         _, step, phase = resolve(self.dialogue, state_id)
         if isinstance(step, CommitStep):
             other = state_id.removesuffix(DUE_SUFFIX) if phase else state_id + DUE_SUFFIX
-            return [other, *targets_of(step)]
+            # A date leads to the next date when steps were picked together.
+            again = [state_id] if phase else []
+            return [*again, other, *targets_of(step)]
         if isinstance(step, TextStep) and step.name is not None and not phase:
             return [state_id + NAME_SUFFIX, *targets_of(step)]
         return targets_of(step)

@@ -387,3 +387,23 @@ def test_more_next_steps_than_a_plan_holds_asks_which_matter_most(chat: Any) -> 
     assert chat.state == "commit", chat.text
     assert "Which matter most?" in chat.text
     assert not slots(chat).get("commitments")
+
+
+def test_back_from_the_second_date_of_steps_picked_together_asks_the_first_again(
+    chat: Any,
+) -> None:
+    at(chat, "commit", "diagnose")
+    offered = [c.label for c in chat.last.awaits.choices]
+    chat.say("1 and 3")
+    chat.say("next friday")
+    assert offered[2] in chat.last.messages[-1].text
+
+    reply = chat.say("back")
+
+    assert chat.state == "commit__due", reply.text
+    assert offered[0] in reply.messages[-1].text  # the first one's date, to give again
+    chat.say("in 3 weeks")
+    assert offered[2] in chat.last.messages[-1].text  # and on to the second one's
+    chat.say("in 4 weeks")
+    titles = [c["title"] for c in slots(chat)["commitments"]]
+    assert titles == [offered[0], offered[2]]
