@@ -44,7 +44,13 @@ def plant_step(chat: Chat, title: str, due: str, idea: str) -> None:
 
 @pytest.mark.parametrize(
     "asked",
-    ["What were my next steps from last time?", "what did I commit to?", "steps", "my plan"],
+    [
+        "What were my next steps from last time?",
+        "what did I commit to?",
+        "steps",
+        "my plan",
+        "what did I say I'd do?",
+    ],
 )
 def test_asking_for_ones_plan_at_the_menu_shows_it(chat: Chat, asked: str) -> None:
     plant_step(chat, "Ask the chair for a seat", "2026-11-27", "Position is a source of power.")
@@ -199,3 +205,12 @@ def test_a_situation_put_another_way_replaces_the_one_from_the_menu(chat: Chat) 
     assert (
         row.slots["situation"] == "The board meets on the 14th and decides all the youth contracts"
     )
+
+
+def test_asking_to_share_at_the_menu_starts_sharing(chat: Chat) -> None:
+    chat.open()
+
+    reply = chat.say("can I share this with my coach?")
+
+    assert "Thank you for telling me" not in reply.text  # not taken for a situation
+    assert "coach" in reply.text.lower()
