@@ -247,3 +247,16 @@ def test_a_paused_conversation_waits_until_the_check_ins_are_done(chat: Any, clo
     row = chat.engine.store.current_conversation(chat.user)
     assert row.dialogue == "own_power"
     assert row.slots["who_relies"] == "Families on my caseload, for respite care"
+
+
+def test_a_step_planned_for_today_is_asked_about_tomorrow_not_at_once(
+    chat: Any, clock: Any
+) -> None:
+    chat.open()
+    finish_diagnose(chat, steps=2, due="today")
+
+    assert "check-in" not in chat.text  # not "how did it go?" seconds after planning it
+    assert "check-in" not in chat.open().text
+
+    clock.advance(days=1)
+    assert "check-in" in chat.open().text
