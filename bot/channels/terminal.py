@@ -7,6 +7,7 @@ print the Reply (as text, or one JSON object per message with `await` on the las
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import textwrap
@@ -15,6 +16,15 @@ from typing import TextIO
 from bot import messages
 from bot.engine import Engine
 from bot.turns import Reply, UserInput
+
+#: Chat emphasis (*words*) and code marks (`done 1`), which a terminal would show raw.
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def _unmarked(line: str) -> str:
+    """A line without chat mark-up: emphasis dropped, a command in quotes ('done 1')."""
+    return _CODE.sub(r"'\1'", _EMPHASIS.sub(r"\1", line))
 
 
 def plain(text: str, width: int | None = None) -> str:
@@ -26,6 +36,8 @@ def plain(text: str, width: int | None = None) -> str:
         if line.strip().startswith("```"):
             in_code = not in_code
             continue
+        if not in_code:
+            line = _unmarked(line)
         if in_code or width is None or len(line) <= width:
             out.append(line)
             continue
