@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from review_support import (
     ALICE,
     CHRIS_TOKEN,
@@ -359,6 +361,8 @@ def test_the_session_cookie_is_http_only_and_strict(app: Flask) -> None:
         "/?tag=not-a-tag",
         "/?q=" + "x" * 300,
         "/c/1?page=abc",
+        "/c/1?page=%C2%B2",
+        "/?limit=%C2%B2",
         "/c/1?page=-1",
         "/c/abc",
         "/c/1.5",
@@ -394,3 +398,29 @@ def test_malformed_forms_get_a_4xx(chris: FlaskClient, seeded: Seeded) -> None:
     wrong = chris.post(f"/c/{cid}/notes", data="{}", content_type="application/json")
     assert wrong.status_code == 400
     assert chris.put(f"/c/{cid}/notes").status_code == 405
+
+
+def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
+    app: Flask,
+) -> None:
+    """A browser asks for /favicon.ico while the login form is open: refusing that request
+    must not throw away the form's CSRF token."""
+    client = app.test_client()
+    token = csrf_of(client.get("/login").text)
+    assert client.get("/favicon.ico").status_code == 303
+    answer = client.post(
+        "/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": token}
+    )
+    assert answer.status_code == 303
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.sampled_from(["q", "dialogue", "reviewed", "tag", "since", "until", "limit", "page"]),
+    value=st.text(max_size=40),
+    path=st.sampled_from(["/", "/inbox.csv", "/c/1", "/c/1/export.md"]),
+)
+def test_no_query_string_makes_a_500(chris: FlaskClient, key: str, value: str, path: str) -> None:
+    assert chris.get(path, query_string={key: value}).status_code < 500

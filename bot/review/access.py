@@ -20,6 +20,8 @@ from storage.store import Store
 
 #: The endpoints served without a signed-in coach.
 PUBLIC = frozenset({"auth.login", "static"})
+#: What a sign-in keeps in the session cookie.
+SIGN_IN_KEYS = ("coach", "token_set_at", "login_at")
 
 
 def store() -> Store:
@@ -40,7 +42,10 @@ def require_coach() -> Response | None:
         return None
     coach = signed_in()
     if coach is None:
-        session.clear()
+        # An expired or outdated sign-in is dropped; the CSRF token of a login form open in
+        # another request (the browser's own /favicon.ico, say) is left alone.
+        for key in SIGN_IN_KEYS:
+            session.pop(key, None)
         if request.method in ("GET", "HEAD"):
             return redirect(url_for("auth.login"), code=303)
         abort(403)

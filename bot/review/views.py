@@ -60,7 +60,7 @@ def parse_filter(args: Mapping[str, str]) -> tuple[InboxFilter, str]:
     if tag is not None and tag not in _rubric():
         abort(400, "no such tag")
     limit_raw = args.get("limit", "100")
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 1000:
+    if not limit_raw.isdecimal() or not 1 <= int(limit_raw) <= 1000:
         abort(400, "limit must be a number from 1 to 1000")
     query = args.get("q", "").strip()
     if len(query) > MAX_QUERY:
@@ -127,7 +127,7 @@ def inbox_export() -> Response:
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or len(raw) > 6:
+    if not raw.isdecimal() or len(raw) > 6:
         abort(400, "page must be a number")
     return int(raw)
 
