@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= ./coach.db
 
-.PHONY: chat test lint format bench clean
+.PHONY: chat test lint format bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,16 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The review page's browser tests drive Debian's chromium through Playwright (pip, the dev
+# extras; it downloads no browser). Installed here when missing and running as root, as on
+# CI; otherwise those tests are skipped with a message saying how to install it.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing chromium with apt-get for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: lint chromium
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.installed-dev

@@ -314,6 +314,18 @@ def cmd_users_rotate_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """The coaches' review page, on 127.0.0.1 only."""
+    from bot.review.server import run
+
+    if not 1 <= args.port <= 65535:
+        raise CoachError("--port must be from 1 to 65535.")
+    rubric = Path(args.rubric) if args.rubric else None
+    found = _existing_store(args)  # a mistyped --db gets one line, never a new empty store
+    found.close()
+    return run(found.path, _dialogues_dir(args), args.port, rubric)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coach", description="Influence Coach: coaching on power and influence."
@@ -415,6 +427,15 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("name")
     with_db(rotate)
     rotate.set_defaults(func=cmd_users_rotate_token)
+
+    review = sub.add_parser(
+        "review", help="serve the coaches' review page on 127.0.0.1 (what was shared only)"
+    )
+    with_db(review)
+    with_dialogues(review)
+    review.add_argument("--port", type=int, default=8400, help="port on 127.0.0.1 (8400)")
+    review.add_argument("--rubric", help="YAML file of review tags (default: the built-in one)")
+    review.set_defaults(func=cmd_review)
     return parser
 
 

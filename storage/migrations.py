@@ -182,8 +182,6 @@ def m006_revisits(db: Database) -> None:
     the change between them can be seen later, by the user and by coaches. A next step knows
     when it was last checked in (`checked_at`, for "two steps in a row not done"), and until
     when a check-in the user put off ("later") waits (`snoozed_until`).
-
-    Kept last on purpose: migrations run in the order they are written here.
     """
     db.table("conversations").add_column("revisit_of", int)
     db.table("conversations").create_index(["revisit_of"])
@@ -201,8 +199,6 @@ def m007_sharing(db: Database) -> None:
     conversation started after it (`scope` 'future'); `revoked_at` ends it at once.
     `shared_summaries` holds the summary a coachee corrected before sharing a conversation
     (what the coach reads first); the transcript is never changed.
-
-    Kept last on purpose: migrations run in the order they are written here.
     """
     db.table("coaches").create(
         {"id": int, "name": str, "token_hash": str, "created_at": str, "token_set_at": str},
@@ -238,3 +234,84 @@ def m007_sharing(db: Database) -> None:
     )
     db.table("shared_summaries").create_index(["conversation_id"], unique=True)
     db.table("shared_summaries").create_index(["user_id"])
+
+
+@migrations()
+def m008_review(db: Database) -> None:
+    """What coaches keep about what was shared with them, and the index they search it by.
+
+    `coach_notes` are a coach's private notes on a conversation (never shown to its coachee,
+    nor in their export); `coach_reviews` holds a coach's reviewed flag and rubric tags for
+    one conversation. Both carry the coachee's `user_id`, so `coach forget` erases them.
+
+    `messages_fts` (FTS5) indexes the messages of people who share something (a share in
+    force when the message is written, or a conversation share backfilling what was said
+    before it): the turns of everyone else pay for no index. It is only ever read joined to
+    the conversations a coach may see now, so what it holds beyond that is never found; a
+    deleted message leaves it by trigger.
+
+    Kept last on purpose: migrations run in the order they are written here.
+    """
+    db.table("coach_notes").create(
+        {
+            "id": int,
+            "coach_id": int,
+            "user_id": str,
+            "conversation_id": int,
+            "text": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"coach_id", "user_id", "conversation_id", "text", "created_at"},
+        foreign_keys=[
+            ("coach_id", "coaches", "id"),
+            ("user_id", "users", "id"),
+            ("conversation_id", "conversations", "id"),
+        ],
+    )
+    db.table("coach_notes").create_index(["coach_id", "conversation_id"])
+    db.table("coach_notes").create_index(["user_id"])
+    db.table("coach_reviews").create(
+        {
+            "coach_id": int,
+            "conversation_id": int,
+            "user_id": str,
+            "reviewed_at": str,
+            "tags": str,
+            "updated_at": str,
+        },
+        pk=("coach_id", "conversation_id"),
+        not_null={"coach_id", "conversation_id", "user_id", "tags", "updated_at"},
+        defaults={"tags": "[]"},
+        foreign_keys=[
+            ("coach_id", "coaches", "id"),
+            ("user_id", "users", "id"),
+            ("conversation_id", "conversations", "id"),
+        ],
+    )
+    db.table("coach_reviews").create_index(["user_id"])
+    for statement in _FTS_SCHEMA:
+        db.execute(statement)
+
+
+#: The full-text index of shared transcripts and the triggers that keep it (m008).
+_FTS_SCHEMA = (
+    "CREATE VIRTUAL TABLE messages_fts USING fts5("
+    "text, tokenize = 'porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages "
+    "WHEN new.conversation_id IS NOT NULL AND EXISTS ("
+    "SELECT 1 FROM shares WHERE user_id = new.user_id AND revoked_at IS NULL) BEGIN "
+    "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+    "DELETE FROM messages_fts WHERE rowid = old.id; END",
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+    "UPDATE messages_fts SET text = new.text WHERE rowid = new.id; END",
+    "CREATE TRIGGER shares_fts_backfill AFTER INSERT ON shares "
+    "WHEN new.conversation_id IS NOT NULL BEGIN "
+    "INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
+    "WHERE conversation_id = new.conversation_id "
+    "AND id NOT IN (SELECT rowid FROM messages_fts); END",
+    "INSERT INTO messages_fts (rowid, text) SELECT m.id, m.text FROM messages m "
+    "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
+    "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
+)

@@ -113,7 +113,9 @@ class SharingQueries:
 
     def remove_coach(self, coach_id: int) -> None:
         """The coach and every consent given to them (a later coach of the same name starts
-        with nothing), inside a transaction."""
+        with nothing) and what they kept about those conversations, inside a transaction."""
+        self.db.execute("DELETE FROM coach_notes WHERE coach_id = ?", (coach_id,))
+        self.db.execute("DELETE FROM coach_reviews WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM shares WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM coaches WHERE id = ?", (coach_id,))
 
@@ -126,6 +128,14 @@ class SharingQueries:
         if not rows or not token_matches(token, rows[0][3]):
             return None
         return Coach(*rows[0][:3])
+
+    def coach_signed_in(self, coach_id: int) -> tuple[Coach, str] | None:
+        """The coach and when their token was last set (a session from before a rotation
+        ends); None when they were removed."""
+        rows = self._read(
+            "SELECT id, name, created_at, token_set_at FROM coaches WHERE id = ?", (coach_id,)
+        )
+        return (Coach(*rows[0][:3]), rows[0][3]) if rows else None
 
     # -- the coachee's consents ----------------------------------------------------------
 

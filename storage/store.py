@@ -20,7 +20,8 @@ from sqlite_utils import Database
 
 from bot.errors import StorageError
 from storage.migrations import migrations
-from storage.records import USER_TABLES, RecordQueries
+from storage.records import COACH_TABLES, USER_TABLES, RecordQueries
+from storage.review import ReviewQueries
 from storage.rows import (
     _CONVERSATION_COLUMNS,
     ConversationRow,
@@ -71,7 +72,7 @@ def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
     return StorageError(f"The conversation store ({path}) failed: {exc}")
 
 
-class Store(RecordQueries, SharingQueries):
+class Store(RecordQueries, SharingQueries, ReviewQueries):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
@@ -593,9 +594,9 @@ class Store(RecordQueries, SharingQueries):
     # -- privacy ------------------------------------------------------------------------
 
     def erase_user(self, user_id: str) -> None:
-        """Delete every row about the user (`USER_TABLES`, children first, then their
-        `users` row) in one transaction."""
+        """Delete every row about the user (coaches' notes about them, `USER_TABLES`
+        children first, then their `users` row) in one transaction."""
         with self.transaction():
-            for table in USER_TABLES:
+            for table in (*COACH_TABLES, *USER_TABLES):
                 self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))

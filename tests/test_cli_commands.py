@@ -22,6 +22,7 @@ from test_terminal import PROFILE, planned_diagnose, run_coach
 from bot.cli import main
 from bot.engine import Engine
 from bot.turns import UserInput
+from storage.records import COACH_TABLES
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGUES = REPO / "dialogues"
@@ -134,6 +135,10 @@ def seed(engine: Engine, name: str, situation: str) -> None:
         (past,) = engine.store.past_conversations(user, limit=1)
         engine.store.share(user, coach, past.id, now)
         engine.store.set_shared_summary(user, past.id, f"{name}'s own summary", now)
+        # What the coach keeps about it (coach_notes, coach_reviews): erased with the
+        # coachee, never in their export.
+        engine.store.add_note(coach, past.id, f"Chris's note on {name}", now)
+        engine.store.set_reviewed(coach, past.id, True, now)
 
 
 @pytest.fixture
@@ -201,7 +206,11 @@ def test_export_holds_every_row_that_forget_would_erase(
     for table, rows in stored.items():
         if table == "users":
             continue
+        if table in COACH_TABLES:
+            assert table not in data, f"{table} is the coach's, not in the coachee's export"
+            continue
         assert len(data[table]) == len(rows), table
+    assert "Chris's note" not in done.stdout
     assert {d["delivery_id"] for d in data["deliveries"]} == {r[0] for r in stored["deliveries"]}
     assert [e["payload"]["text"] for e in data["inbox"]] == ["alice is still waiting for an answer"]
 

@@ -1,0 +1,120 @@
+"""A shared conversation as Markdown (with the coach's notes, marked private) and the inbox
+as CSV, one row per conversation. Both for the coach only; both go through the same access
+check as the pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.review.reading import ConversationView, Turn
+from bot.text import visible
+from storage.review import InboxRow
+
+CSV_COLUMNS = (
+    "conversation_id",
+    "coachee",
+    "dialogue",
+    "dialogue_version",
+    "status",
+    "started_at",
+    "last_activity",
+    "other_party",
+    "turns",
+    "reviewed",
+    "tags",
+    "due_steps",
+)
+#: A spreadsheet runs a cell starting with these as a formula: such cells get a leading '.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def inbox_csv(rows: list[InboxRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow(
+            _cell(v)
+            for v in (
+                r.conversation_id,
+                r.coachee,
+                r.dialogue,
+                r.dialogue_version,
+                r.status,
+                r.started_at,
+                r.last_activity,
+                r.other_party or "",
+                r.turns,
+                "yes" if r.reviewed else "no",
+                "; ".join(r.tags),
+                r.due_steps,
+            )
+        )
+    return out.getvalue()
+
+
+def _quoted(text: str) -> list[str]:
+    return ["> " + line if line else ">" for line in text.splitlines() or [""]]
+
+
+def _when(iso: str) -> str:
+    return iso[:16].replace("T", " ")
+
+
+def conversation_markdown(view: ConversationView, turns: list[Turn]) -> str:
+    """The conversation for the coach's own records: summary, diagnosis, steps, the whole
+    transcript (`turns`, safety marked by category only), and their private notes."""
+    out = [
+        f"# {view.title} with {view.coachee} (conversation {view.id})",
+        "",
+        f"- Dialogue: {view.dialogue} v{view.version}, {view.status}",
+        f"- Started: {_when(view.started_at)}",
+        f"- Last activity: {_when(view.last_activity)}",
+    ]
+    if view.other_party:
+        out.append(f"- The other party: {view.other_party}")
+    if view.tags:
+        out.append(f"- Tags: {', '.join(view.tags)}")
+    out.append(f"- Reviewed: {'yes' if view.reviewed else 'no'}")
+    out.append("")
+    if view.summary:
+        out += ["## The coachee's summary", "", *_quoted(view.summary), ""]
+    if view.diagnosis:
+        out += ["## The diagnosis, as read back", "", *_quoted(view.diagnosis), ""]
+    elif view.answered:
+        out += ["## Answers so far", ""]
+        out += [f"- {question}: {answer}" for question, answer in view.answered]
+        out.append("")
+    if view.steps:
+        out += ["## Next steps", ""]
+        for step in view.steps:
+            outcome = f", {step.outcome.replace('_', ' ')}" if step.outcome else ""
+            out.append(f"- **{step.title or step.text}**, by {step.due_date}{outcome}")
+            if step.learned:
+                out.append(f"  - Learned: {step.learned}")
+        out.append("")
+    if view.safety:
+        out += ["## Safety interruptions", ""]
+        out += [f"- {m.category} ({m.level}), {_when(m.created_at)}" for m in view.safety]
+        out.append("")
+    out += ["## Transcript", ""]
+    for turn in turns:
+        for line in turn.lines:
+            who = "**Coachee**" if line.sender == "user" else "**Coach bot**"
+            out.append(f"{who} · {_when(line.created_at)}")
+            out += _quoted(line.text)
+            out.append("")
+        for mark in turn.safety:
+            out += [f"*Safety interruption: {mark.category} ({mark.level})*", ""]
+    if view.notes:
+        out += ["## Your private notes (never shown to the coachee)", ""]
+        for note in view.notes:
+            out.append(f"- {_when(note.created_at)}: {note.text}")
+        out.append("")
+    return visible("\n".join(out))

@@ -1,0 +1,263 @@
+"""What the review page reads and a coach writes: the inbox, full-text search, one shared
+conversation's transcript and safety marks, and a coach's private notes, reviewed flag and
+tags.
+
+Every read here takes the ids of the conversations the coach may see *now*, worked out by
+the one access check (`bot.review.access`, through `Store.shared_conversations_for`), and
+never reaches past them: these queries decide nothing about consent themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic_core import from_json
+from sqlite_utils import Database
+
+from bot.errors import StorageError
+
+#: Where FTS5's snippet() marks a hit: private-use characters, so the page escapes the text
+#: first and then turns these into <mark> (what was said can never open a tag).
+HIT_START, HIT_END = "\ue000", "\ue001"
+
+
+class SearchError(ValueError):
+    """A search the index cannot read (the page answers 400)."""
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox is narrowed to; None means any."""
+
+    dialogue: str | None = None
+    reviewed: bool | None = None
+    tag: str | None = None
+    #: Last activity on or after / on or before these ISO dates.
+    since: str | None = None
+    until: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One shared conversation as the inbox lists it (and the CSV has it)."""
+
+    conversation_id: int
+    user_id: str
+    coachee: str
+    dialogue: str
+    dialogue_version: int
+    status: str
+    started_at: str
+    last_activity: str
+    other_party: str | None
+    turns: int
+    reviewed: bool
+    tags: tuple[str, ...]
+    due_steps: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: int
+    seq: int
+    sender: str
+    #: The matching words between HIT_START and HIT_END, unescaped (escape, then mark).
+    snippet: str
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    seq: int
+    sender: str
+    text: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class SafetyMark:
+    category: str
+    level: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    text: str
+    created_at: str
+
+
+def _ids(ids: Iterable[int]) -> str:
+    """The ids as one JSON parameter (read with json_each): any number of them, one `?`."""
+    return json.dumps(sorted(int(i) for i in ids))
+
+
+class ReviewQueries:
+    """The review page's reads and a coach's writes (a part of `Store`)."""
+
+    db: Database
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # Store's
+
+    # -- the inbox -----------------------------------------------------------------------
+
+    def inbox(
+        self, coach_id: int, ids: Iterable[int], wanted: InboxFilter, today: str
+    ) -> list[InboxRow]:
+        """The conversations among `ids` that `wanted` lets through, newest activity first."""
+        where = ["c.id IN (SELECT value FROM json_each(?))"]
+        params: list[Any] = [today, coach_id, _ids(ids)]
+        if wanted.dialogue:
+            where.append("c.dialogue = ?")
+            params.append(wanted.dialogue)
+        if wanted.reviewed is not None:
+            where.append(f"r.reviewed_at IS {'NOT ' if wanted.reviewed else ''}NULL")
+        if wanted.tag:
+            where.append("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)")
+            params.append(wanted.tag)
+        if wanted.since:
+            where.append("substr(coalesce(c.updated_at, c.started_at), 1, 10) >= ?")
+            params.append(wanted.since)
+        if wanted.until:
+            where.append("substr(coalesce(c.updated_at, c.started_at), 1, 10) <= ?")
+            params.append(wanted.until)
+        params.append(wanted.limit)
+        rows = self._read(
+            "SELECT c.id, c.user_id, coalesce(u.name, u.display_name, c.user_id), c.dialogue, "
+            "c.dialogue_version, c.status, c.started_at, coalesce(c.updated_at, c.started_at), "
+            "coalesce(json_extract(c.slots, '$._about'), json_extract(c.slots, '$.other_party')),"
+            " c.turn, r.reviewed_at IS NOT NULL, coalesce(r.tags, '[]'), "
+            "(SELECT count(*) FROM next_steps n WHERE n.conversation_id = c.id "
+            "AND n.status = 'open' AND n.due_date <= ?) "
+            "FROM conversations c JOIN users u ON u.id = c.user_id "
+            "LEFT JOIN coach_reviews r ON r.coach_id = ? AND r.conversation_id = c.id "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY coalesce(c.updated_at, c.started_at) DESC, c.id DESC LIMIT ?",
+            params,
+        )
+        return [
+            InboxRow(
+                conversation_id=r[0],
+                user_id=r[1],
+                coachee=str(r[2]),
+                dialogue=r[3],
+                dialogue_version=r[4] or 0,
+                status=r[5],
+                started_at=r[6],
+                last_activity=r[7],
+                other_party=None if r[8] is None else str(r[8]),
+                turns=r[9] or 0,
+                reviewed=bool(r[10]),
+                tags=tuple(str(t) for t in from_json(r[11] or "[]")),
+                due_steps=r[12],
+            )
+            for r in rows
+        ]
+
+    def dialogues_among(self, ids: Iterable[int]) -> list[str]:
+        """The dialogues of these conversations (the inbox's dialogue filter)."""
+        rows = self._read(
+            "SELECT DISTINCT dialogue FROM conversations "
+            "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY dialogue",
+            (_ids(ids),),
+        )
+        return [r[0] for r in rows]
+
+    # -- full-text search -----------------------------------------------------------------
+
+    def search(self, ids: Iterable[int], query: str, limit: int = 200) -> list[SearchHit]:
+        """Messages of these conversations that match `query` (its words, each quoted: no
+        FTS5 operators), best first, each with a short snippet."""
+        quoted = self.db.quote_fts(query)
+        if not quoted.strip('" '):
+            return []
+        try:
+            rows = self._read(
+                "SELECT m.conversation_id, m.seq, m.sender, "
+                "snippet(messages_fts, 0, ?, ?, '…', 12) "
+                "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+                "WHERE messages_fts MATCH ? "
+                "AND m.conversation_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY rank LIMIT ?",
+                (HIT_START, HIT_END, quoted, _ids(ids), limit),
+            )
+        except StorageError as exc:  # words FTS5 still cannot read (a NUL, say)
+            raise SearchError(str(exc)) from None
+        return [SearchHit(*r) for r in rows]
+
+    # -- one conversation -----------------------------------------------------------------
+
+    def transcript(self, conversation_id: int, *, offset: int, limit: int) -> list[TranscriptLine]:
+        rows = self._read(
+            "SELECT seq, sender, text, created_at FROM messages WHERE conversation_id = ? "
+            "ORDER BY seq LIMIT ? OFFSET ?",
+            (conversation_id, limit, offset),
+        )
+        return [TranscriptLine(*r) for r in rows]
+
+    def transcript_length(self, conversation_id: int) -> int:
+        rows = self._read(
+            "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
+        )
+        return int(rows[0][0])
+
+    def safety_marks(self, conversation_id: int) -> list[SafetyMark]:
+        """Where safety interrupted the conversation: category and level, never words."""
+        rows = self._read(
+            "SELECT category, level, created_at FROM safety_events WHERE conversation_id = ? "
+            "ORDER BY id",
+            (conversation_id,),
+        )
+        return [SafetyMark(*r) for r in rows]
+
+    # -- a coach's own notes, flag and tags ------------------------------------------------
+
+    def add_note(self, coach_id: int, conversation_id: int, text: str, now: str) -> None:
+        """A private note of the coach's on a conversation (the coachee's id kept with it, so
+        `coach forget` erases it)."""
+        self.db.execute(
+            "INSERT INTO coach_notes (coach_id, user_id, conversation_id, text, created_at) "
+            "SELECT ?, user_id, id, ?, ? FROM conversations WHERE id = ?",
+            (coach_id, text, now, conversation_id),
+        )
+
+    def notes(self, coach_id: int, conversation_id: int) -> list[Note]:
+        rows = self._read(
+            "SELECT id, text, created_at FROM coach_notes WHERE coach_id = ? "
+            "AND conversation_id = ? ORDER BY id",
+            (coach_id, conversation_id),
+        )
+        return [Note(*r) for r in rows]
+
+    def review_of(self, coach_id: int, conversation_id: int) -> tuple[bool, tuple[str, ...]]:
+        """Whether the coach marked it reviewed, and the tags they gave it."""
+        rows = self._read(
+            "SELECT reviewed_at IS NOT NULL, tags FROM coach_reviews "
+            "WHERE coach_id = ? AND conversation_id = ?",
+            (coach_id, conversation_id),
+        )
+        if not rows:
+            return False, ()
+        return bool(rows[0][0]), tuple(from_json(rows[0][1] or "[]"))
+
+    def set_reviewed(self, coach_id: int, conversation_id: int, reviewed: bool, now: str) -> None:
+        self._upsert_review(coach_id, conversation_id, now, reviewed_at=now if reviewed else None)
+
+    def set_tags(self, coach_id: int, conversation_id: int, tags: Sequence[str], now: str) -> None:
+        self._upsert_review(coach_id, conversation_id, now, tags=json.dumps(list(tags)))
+
+    def _upsert_review(self, coach_id: int, conversation_id: int, now: str, **values: Any) -> None:
+        column, value = next(iter(values.items()))
+        assert column in ("reviewed_at", "tags")
+        self.db.execute(
+            f"INSERT INTO coach_reviews (coach_id, conversation_id, user_id, {column}, "
+            "updated_at) SELECT ?, id, user_id, ?, ? FROM conversations WHERE id = ? "
+            f"ON CONFLICT (coach_id, conversation_id) DO UPDATE SET {column} = excluded.{column},"
+            " updated_at = excluded.updated_at",
+            (coach_id, value, now, conversation_id),
+        )

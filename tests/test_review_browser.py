@@ -1,0 +1,123 @@
+"""The review page in a real headless browser: Debian's chromium driven by Playwright (which
+downloads no browser this way). Log in, search, open a transcript, add a note and a tag,
+export; the page is screenshotted and no console error is allowed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from review_server import ReviewProcess
+from review_support import CHRIS_TOKEN, seed
+
+from storage.store import Store
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed: pip install -e '.[dev]'"
+)
+if shutil.which(CHROMIUM) is None:
+    pytest.skip(
+        f"no {CHROMIUM}: the browser tests need Debian's chromium (`make test` installs it "
+        "when run as root; otherwise `sudo apt-get install -y chromium`)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
+    folder = tmp_path_factory.mktemp("review-browser")
+    store = Store(folder / "coach.db")
+    seed(store)
+    store.close()
+    process = ReviewProcess(folder / "coach.db", folder / "review.log")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server: ReviewProcess) -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+def test_a_coach_logs_in_searches_reads_annotates_and_exports(
+    server: ReviewProcess, browser: object, tmp_path: Path
+) -> None:
+    context = browser.new_context(accept_downloads=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(server.base + "/")
+        assert page.url.endswith("/login")
+        page.fill("input[name=name]", "Chris Lee")
+        page.fill("input[name=token]", CHRIS_TOKEN)
+        page.click("form.login button[type=submit]")
+        page.wait_for_load_state()
+        assert page.url == server.base + "/", page.content()
+        assert page.locator("table.inbox a", has_text="Alice").count() == 1
+
+        page.fill("input[name=q]", "lanternfish")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_load_state()
+        marks = page.locator(".snippet mark")
+        assert marks.count() >= 1 and marks.first.inner_text() == "lanternfish"
+        assert "secret" not in page.content()  # another conversation's words
+
+        page.locator("table.inbox a", has_text="Alice").click()
+        page.wait_for_load_state()
+        assert page.locator("section.summary").inner_text().count("My corrected summary") == 1
+        assert page.locator("svg.asymmetry rect.theirs").count() == 5
+        assert page.locator(".line.safety").count() == 1
+        # What the coachee typed is text on the page, not markup that ran.
+        assert page.locator("main script, main img").count() == 0
+        assert (
+            "<script>alert('x')</script>"
+            in page.locator(".line.coachee .said").all_inner_texts()[-2]
+        )
+
+        page.fill("textarea[name=text]", "Named the gap; ask about allies next time")
+        page.click("form.note-form button[type=submit]")
+        page.wait_for_load_state()
+        page.check("input[name=tag][value='found a coalition']")
+        page.click("form.tags button[type=submit]")
+        page.wait_for_load_state()
+        assert (
+            page.locator(".notes .note").inner_text() == "Named the gap; ask about allies next time"
+        )
+        assert page.locator("input[name=tag][value='found a coalition']").is_checked()
+
+        shot = tmp_path / "conversation.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        assert page.locator("svg.asymmetry").is_visible()
+        assert page.locator(".notes .note").is_visible()
+
+        with page.expect_download() as download:
+            page.click("text=Export as Markdown")
+        saved = tmp_path / "conversation.md"
+        download.value.save_as(saved)
+        exported = saved.read_text()
+        assert "Named the gap" in exported and "never shown to the coachee" in exported
+
+        page.goto(server.base + "/")
+        with page.expect_download() as listed:
+            page.click("text=Export as CSV")
+        rows = Path(listed.value.path()).read_text().strip().splitlines()
+        assert len(rows) == 2 and "found a coalition" in rows[1]
+
+        page.click("header button[type=submit]")  # log out
+        page.wait_for_url(server.base + "/login")
+        assert problems == [], problems
+    finally:
+        context.close()

@@ -1,0 +1,426 @@
+"""The review page over HTTP (Flask's test client): one access check on every route, consent
+on every read, CSRF on every form, security headers, and 4xx (never 500) for bad requests."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from review_support import (
+    ALICE,
+    CHRIS_TOKEN,
+    DANA_TOKEN,
+    NOW,
+    Clock,
+    Seeded,
+    csrf_of,
+    seed,
+)
+
+from bot.loader import Catalog
+from bot.review import auth
+from bot.review.access import PUBLIC
+from bot.review.app import create_app
+from storage.sharing import hash_token
+from storage.store import Store
+
+
+@pytest.fixture
+def seeded(store: Store) -> Seeded:
+    return seed(store)
+
+
+@pytest.fixture
+def clock() -> Clock:  # type: ignore[override]
+    return Clock()
+
+
+@pytest.fixture
+def app(store: Store, catalog: Catalog, seeded: Seeded, clock: Clock) -> Iterator[Flask]:
+    auth.forget_failures()
+    yield create_app(store, catalog, clock=clock, session_hours=8)
+    auth.forget_failures()
+
+
+def login(client: FlaskClient, name: str = "Chris Lee", token: str = CHRIS_TOKEN) -> int:
+    page = client.get("/login")
+    answer = client.post(
+        "/login", data={"name": name, "token": token, "csrf_token": csrf_of(page.text)}
+    )
+    return answer.status_code
+
+
+@pytest.fixture
+def chris(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    assert login(client) == 303
+    return client
+
+
+def form_token(client: FlaskClient, conversation_id: int) -> str:
+    return csrf_of(client.get(f"/c/{conversation_id}").text)
+
+
+# == one access check, failing closed ===================================================
+
+
+def example_urls(app: Flask, conversation_id: int = 1) -> list[tuple[str, str]]:
+    """(method, url) for every route of the app but the public ones, with ids filled in."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC:
+            continue
+        values = {arg: conversation_id for arg in rule.arguments}
+        url = rule.build(values, append_unknown=False)
+        assert url is not None
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((method, url[1]))
+    return found
+
+
+def test_every_route_but_login_refuses_someone_not_signed_in(app: Flask, seeded: Seeded) -> None:
+    urls = example_urls(app, seeded.shared)
+    assert len(urls) >= 8, urls  # the inbox, CSV, a conversation, its export, three forms…
+    client = app.test_client()
+    for method, url in urls:
+        answer = client.open(url, method=method)
+        assert answer.status_code in (303, 403), (method, url, answer.status_code)
+        if answer.status_code == 303:
+            assert answer.headers["Location"].endswith("/login")
+        assert "library" not in answer.text, (method, url)
+
+
+def test_the_public_endpoints_are_the_login_page_and_the_stylesheet_only(app: Flask) -> None:
+    public = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint in PUBLIC}
+    assert public == {"auth.login", "static"}
+
+
+def test_every_conversation_route_answers_404_for_one_not_shared_with_this_coach(
+    chris: FlaskClient, app: Flask, seeded: Seeded
+) -> None:
+    token = form_token(chris, seeded.shared)
+    for conversation_id in (seeded.private, seeded.bob_shared, 999, 2**70):
+        for method, url in example_urls(app, conversation_id):
+            if "/c/" not in url:
+                continue
+            data = {"csrf_token": token, "text": "n", "reviewed": "yes", "tag": "follow up"}
+            answer = chris.open(url, method=method, data=data)
+            assert answer.status_code == 404, (method, url, answer.status_code)
+    assert Store.notes(chris.application.config["STORE"], seeded.chris, seeded.private) == []
+
+
+# == logging in =========================================================================
+
+
+def test_a_wrong_token_an_unknown_name_and_anothers_token_are_refused(app: Flask) -> None:
+    client = app.test_client()
+    assert login(client, token="wrong") == 401
+    assert login(client, name="Nobody") == 401
+    assert login(client, token=DANA_TOKEN) == 401
+    assert client.get("/").status_code == 303
+
+
+def test_login_is_rate_limited(app: Flask) -> None:
+    client = app.test_client()
+    for _ in range(auth.MAX_FAILURES):
+        assert login(client, token="wrong") == 401
+    assert login(client) == 429, "even the right token waits once the limit is reached"
+
+
+def test_a_rotated_token_ends_the_session_and_no_longer_logs_in(
+    chris: FlaskClient, store: Store, seeded: Seeded, app: Flask
+) -> None:
+    assert chris.get("/").status_code == 200
+    with store.transaction():
+        store.set_coach_token(seeded.chris, hash_token("new-token-abcdefghijkl"), "2026-11-24")
+    assert chris.get("/").status_code == 303
+    assert login(app.test_client()) == 401
+    assert login(app.test_client(), token="new-token-abcdefghijkl") == 303
+
+
+def test_a_session_expires(chris: FlaskClient, clock: Clock) -> None:
+    import datetime as dt
+
+    clock.now += dt.timedelta(hours=7, minutes=59)
+    assert chris.get("/").status_code == 200
+    clock.now += dt.timedelta(minutes=2)
+    assert chris.get("/").status_code == 303
+
+
+def test_logout_ends_the_session(chris: FlaskClient, seeded: Seeded) -> None:
+    token = form_token(chris, seeded.shared)
+    assert chris.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert chris.get("/").status_code == 303
+
+
+def test_a_removed_coach_is_signed_out(chris: FlaskClient, store: Store, seeded: Seeded) -> None:
+    with store.transaction():
+        store.remove_coach(seeded.chris)
+    assert chris.get("/").status_code == 303
+
+
+# == consent ============================================================================
+
+
+def test_the_inbox_lists_what_is_shared_with_this_coach_only(
+    chris: FlaskClient, seeded: Seeded
+) -> None:
+    page = chris.get("/").text
+    assert f"/c/{seeded.shared}" in page
+    assert f"/c/{seeded.private}" not in page
+    assert f"/c/{seeded.bob_shared}" not in page
+    assert "Alice" in page and "libraries team" in page
+
+
+def test_unshare_takes_it_away_on_the_next_request(
+    chris: FlaskClient, store: Store, seeded: Seeded
+) -> None:
+    assert chris.get(f"/c/{seeded.shared}").status_code == 200
+    with store.transaction():
+        store.revoke_shares(ALICE, None, NOW)
+    assert f"/c/{seeded.shared}" not in chris.get("/").text
+    assert chris.get(f"/c/{seeded.shared}").status_code == 404
+    assert chris.get(f"/c/{seeded.shared}/export.md").status_code == 404
+    found = chris.get("/?q=lanternfish").text
+    assert "<mark>" not in found and f"/c/{seeded.shared}" not in found
+    assert chris.get("/inbox.csv").text.count("\n") == 1  # the header only
+
+
+def test_search_finds_shared_words_only_with_escaped_highlighted_snippets(
+    chris: FlaskClient, seeded: Seeded
+) -> None:
+    page = chris.get("/?q=lanternfish").text
+    assert "<mark>lanternfish</mark>" in page
+    assert "private lanternfish secret" not in page and "secret" not in page
+    assert "bob&#39;s" not in page and "bob's" not in page
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;a href=&#34;javascript:alert(2)&#34;&gt;" in page
+
+
+@pytest.mark.parametrize("query", ['"', "NOT", "a OR", "*", "lantern*", "NEAR(", "'; --", "ü"])
+def test_any_search_is_answered_without_error(chris: FlaskClient, query: str) -> None:
+    assert chris.get("/", query_string={"q": query}).status_code == 200
+
+
+def test_a_search_of_another_coach_does_not_find_what_chris_sees(app: Flask) -> None:
+    dana = app.test_client()
+    assert login(dana, "Dana", DANA_TOKEN) == 303
+    page = dana.get("/?q=library").text
+    assert "/c/1" not in page and "corrected summary" not in page
+
+
+# == one conversation ===================================================================
+
+
+def test_a_conversation_reads_summary_first_then_diagnosis_chart_steps_and_transcript(
+    chris: FlaskClient, seeded: Seeded
+) -> None:
+    page = chris.get(f"/c/{seeded.shared}").text
+    order = [
+        page.index("My corrected summary"),
+        page.index("The diagnosis"),
+        page.index('<svg class="asymmetry"'),
+        page.index("Brief a councillor"),
+        page.index("Transcript"),
+    ]
+    assert order == sorted(order)
+    assert page.count('class="theirs"') == 5  # four dimensions and the legend
+    assert "Safety interruption: bullying (concern)" in page
+    assert "SAFETY WORDS" not in page, "the safety message's words are not shown"
+    assert "I&#39;m being bullied" in page, "the coachee's words are"
+
+
+def test_what_a_coachee_typed_renders_inert(chris: FlaskClient, seeded: Seeded) -> None:
+    page = chris.get(f"/c/{seeded.shared}").text
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert 'href="javascript:' not in page
+    assert "&lt;script&gt;alert" in page
+
+
+def test_a_long_transcript_comes_in_pages(store: Store, catalog: Catalog, tmp_path: Path) -> None:
+    other = Store(tmp_path / "long.db")
+    seeded = seed(other, messages=250)
+    client = create_app(other, catalog, clock=Clock()).test_client()
+    assert login(client) == 303
+    first = client.get(f"/c/{seeded.shared}").text
+    assert "page 1 of 3" in first and "line 99 about" in first and "line 100 about" not in first
+    last = client.get(f"/c/{seeded.shared}?page=3").text
+    assert "line 249 about" in last and "page 3 of 3" in last
+    assert client.get(f"/c/{seeded.shared}?page=99").status_code == 200  # the last page
+    other.close()
+
+
+def test_notes_reviewed_and_tags_are_kept_and_exported(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    cid = seeded.shared
+    token = form_token(chris, cid)
+    note = "She <b>named</b> the gap; ask about allies"
+    assert (
+        chris.post(f"/c/{cid}/notes", data={"csrf_token": token, "text": note}).status_code == 303
+    )
+    assert (
+        chris.post(f"/c/{cid}/reviewed", data={"csrf_token": token, "reviewed": "yes"}).status_code
+        == 303
+    )
+    tags = {"csrf_token": token, "tag": ["found a coalition", "named the asymmetry"]}
+    assert chris.post(f"/c/{cid}/tags", data=tags).status_code == 303
+
+    page = chris.get(f"/c/{cid}").text
+    assert "She &lt;b&gt;named&lt;/b&gt; the gap" in page
+    assert "Mark not reviewed" in page
+    assert store.review_of(seeded.chris, cid) == (
+        True,
+        ("named the asymmetry", "found a coalition"),
+    )
+
+    markdown = chris.get(f"/c/{cid}/export.md")
+    assert markdown.headers["Content-Type"].startswith("text/markdown")
+    assert "private notes (never shown to the coachee)" in markdown.text
+    assert note in markdown.text and "SAFETY WORDS" not in markdown.text
+    assert "My corrected summary" in markdown.text
+
+    rows = list(csv.DictReader(io.StringIO(chris.get("/inbox.csv").text)))
+    assert len(rows) == 1 and rows[0]["reviewed"] == "yes"
+    assert rows[0]["tags"] == "named the asymmetry; found a coalition"
+    assert chris.get("/?reviewed=no").text.count("/c/") == 0
+    assert f"/c/{cid}" in chris.get("/?reviewed=yes&tag=found+a+coalition").text
+    assert "never shown" not in str(store.export_user(ALICE))
+
+
+def test_filters_by_dialogue_and_dates(chris: FlaskClient, seeded: Seeded) -> None:
+    assert f"/c/{seeded.shared}" in chris.get("/?dialogue=diagnose&since=2026-11-20").text
+    assert f"/c/{seeded.shared}" not in chris.get("/?since=2026-11-21").text
+    assert f"/c/{seeded.shared}" not in chris.get("/?until=2026-11-19").text
+    assert f"/c/{seeded.shared}" not in chris.get("/?dialogue=revisit").text
+
+
+# == CSRF, headers, bad requests ========================================================
+
+
+def test_a_form_without_its_csrf_token_is_refused(chris: FlaskClient, seeded: Seeded) -> None:
+    cid = seeded.shared
+    assert chris.post(f"/c/{cid}/notes", data={"text": "hello"}).status_code == 400
+    assert (
+        chris.post(f"/c/{cid}/notes", data={"text": "x", "csrf_token": "forged"}).status_code == 400
+    )
+    assert chris.post("/logout").status_code == 400
+    assert chris.get(f"/c/{cid}").text.count("hello") == 0
+
+
+def test_login_without_a_csrf_token_is_refused(app: Flask) -> None:
+    client = app.test_client()
+    answer = client.post("/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN})
+    assert answer.status_code == 400
+
+
+def test_every_response_has_the_security_headers(chris: FlaskClient, seeded: Seeded) -> None:
+    for url in (
+        "/login",
+        "/",
+        f"/c/{seeded.shared}",
+        "/inbox.csv",
+        "/nope",
+        f"/c/{seeded.private}",
+    ):
+        headers = chris.get(url).headers
+        assert "script-src" not in headers["Content-Security-Policy"]
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_session_cookie_is_http_only_and_strict(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/login")
+    answer = client.post(
+        "/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": csrf_of(page.text)}
+    )
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Expires=" in cookie
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?reviewed=maybe",
+        "/?since=yesterday",
+        "/?until=2026-13-45",
+        "/?limit=abc",
+        "/?limit=0",
+        "/?tag=not-a-tag",
+        "/?q=" + "x" * 300,
+        "/c/1?page=abc",
+        "/c/1?page=%C2%B2",
+        "/?limit=%C2%B2",
+        "/c/1?page=-1",
+        "/c/abc",
+        "/c/1.5",
+        "/inbox.csv?since=%ff%fe",
+        "/?q=%ff%fe%00",
+        "/nope",
+    ],
+)
+def test_malformed_requests_get_a_4xx(chris: FlaskClient, url: str) -> None:
+    answer = chris.get(url)
+    assert 400 <= answer.status_code < 500, (url, answer.status_code)
+
+
+def test_malformed_forms_get_a_4xx(chris: FlaskClient, seeded: Seeded) -> None:
+    cid = seeded.shared
+    token = form_token(chris, cid)
+    cases = [
+        ({"csrf_token": token, "text": ""}, "notes"),
+        ({"csrf_token": token, "text": "x" * 6000}, "notes"),
+        ({"csrf_token": token, "reviewed": "perhaps"}, "reviewed"),
+        ({"csrf_token": token, "tag": "<script>"}, "tags"),
+    ]
+    for data, action in cases:
+        assert chris.post(f"/c/{cid}/{action}", data=data).status_code == 400, (data, action)
+    big = chris.post(f"/c/{cid}/notes", data={"csrf_token": token, "text": "x" * 100_000})
+    assert big.status_code == 413
+    odd = chris.post(
+        f"/c/{cid}/notes",
+        data=b"csrf_token=%ff&text=%ff%00",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert odd.status_code == 400
+    wrong = chris.post(f"/c/{cid}/notes", data="{}", content_type="application/json")
+    assert wrong.status_code == 400
+    assert chris.put(f"/c/{cid}/notes").status_code == 405
+
+
+def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
+    app: Flask,
+) -> None:
+    """A browser asks for /favicon.ico while the login form is open: refusing that request
+    must not throw away the form's CSRF token."""
+    client = app.test_client()
+    token = csrf_of(client.get("/login").text)
+    assert client.get("/favicon.ico").status_code == 303
+    answer = client.post(
+        "/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": token}
+    )
+    assert answer.status_code == 303
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.sampled_from(["q", "dialogue", "reviewed", "tag", "since", "until", "limit", "page"]),
+    value=st.text(max_size=40),
+    path=st.sampled_from(["/", "/inbox.csv", "/c/1", "/c/1/export.md"]),
+)
+def test_no_query_string_makes_a_500(chris: FlaskClient, key: str, value: str, path: str) -> None:
+    assert chris.get(path, query_string={key: value}).status_code < 500

@@ -1,0 +1,121 @@
+"""`coach review` end to end: a real server on 127.0.0.1 and a free port, spoken to over
+HTTP as a browser would (cookies, forms, CSRF tokens), then stopped."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from review_server import HOST, Browserless, ReviewProcess
+from review_support import ALICE, CHRIS_TOKEN, NOW, csrf_of, seed
+
+from bot.cli import main
+from storage.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
+    folder = tmp_path_factory.mktemp("review")
+    store = Store(folder / "coach.db")
+    seed(store)
+    store.close()
+    process = ReviewProcess(folder / "coach.db", folder / "review.log")
+    process.start()
+    yield process
+    process.stop()
+
+
+def signed_in(server: ReviewProcess) -> Browserless:
+    client = Browserless(server.base)
+    _, _, page = client.request("/login")
+    form = {"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": csrf_of(page)}
+    status, headers, _ = client.request("/login", form)
+    assert status == 303, headers
+    return client
+
+
+def test_it_listens_on_loopback_only(server: ReviewProcess) -> None:
+    outside = [
+        info[4][0]
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        if not info[4][0].startswith("127.")
+    ]
+    for address in outside:
+        with socket.socket() as s, pytest.raises(OSError):
+            s.settimeout(1)
+            s.connect((address, server.port))
+    with socket.create_connection((HOST, server.port), timeout=2):
+        pass
+
+
+def test_anonymous_is_sent_to_login_and_every_answer_has_the_headers(
+    server: ReviewProcess,
+) -> None:
+    client = Browserless(server.base)
+    for path in ("/", "/c/1", "/inbox.csv", "/c/1/export.md"):
+        status, headers, body = client.request(path)
+        assert status == 303 and headers["Location"].endswith("/login"), path
+        assert "library" not in body
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+    assert client.request("/c/1/notes", {"text": "x"})[0] == 403
+
+
+def test_a_coach_logs_in_reads_annotates_exports_and_logs_out(server: ReviewProcess) -> None:
+    client = signed_in(server)
+    status, _, inbox = client.request("/")
+    assert status == 200 and "/c/1" in inbox and "/c/2" not in inbox
+    status, _, page = client.request("/c/1")
+    assert status == 200 and "My corrected summary" in page
+    token = csrf_of(page)
+    assert client.request("/c/1/notes", {"text": "over the wire"})[0] == 400  # no CSRF token
+    assert client.request("/c/1/notes", {"text": "over the wire", "csrf_token": token})[0] == 303
+    assert "over the wire" in client.request("/c/1/export.md")[2]
+    status, headers, body = client.request("/inbox.csv")
+    assert headers["Content-Type"].startswith("text/csv") and body.count("\r\n") == 2
+    assert client.request("/c/2")[0] == 404
+    assert client.request("/logout", {"csrf_token": token})[0] == 303
+    assert client.request("/")[0] == 303
+
+
+def test_an_unshare_in_the_store_is_seen_on_the_next_request(
+    server: ReviewProcess, tmp_path: Path
+) -> None:
+    client = signed_in(server)
+    assert client.request("/c/1")[0] == 200
+    store = Store(server.db)
+    try:
+        with store.transaction():
+            store.revoke_shares(ALICE, None, NOW)
+        assert client.request("/c/1")[0] == 404
+        assert "/c/1" not in client.request("/")[2]
+        with store.transaction():
+            store.share(ALICE, 1, 1, NOW)
+    finally:
+        store.close()
+    assert client.request("/c/1")[0] == 200
+
+
+def test_garbage_on_the_socket_gets_a_4xx(server: ReviewProcess) -> None:
+    for raw in (b"NONSENSE\r\n\r\n", b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+                b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                b"Content-Type: multipart/form-data\r\n\r\nhello"):  # fmt: skip
+        with socket.create_connection((HOST, server.port), timeout=5) as s:
+            s.sendall(raw)
+            first = s.recv(100).split(b"\r\n")[0]
+        assert first.split(b" ")[1].startswith(b"4"), (raw, first)
+
+
+def test_a_mistyped_db_gets_one_line_and_no_new_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.db"
+    assert main(["review", "--db", str(missing), "--port", "8400"]) == 2
+    assert "There is no conversation store" in capsys.readouterr().err
+    assert not missing.exists()
