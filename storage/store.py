@@ -44,8 +44,8 @@ __all__ = [
 
 BUSY_TIMEOUT_MS = 5000
 #: A next step's check-in not put off to a later day, nor planned today: a step dated
-#: "today" is asked about tomorrow, not the moment the plan is made (two parameters: today).
-_NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND created_at < ?"
+#: "today" is asked about tomorrow, not the moment the plan is made (three parameters: today).
+_NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
 
 
 def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
@@ -441,7 +441,7 @@ class Store(RecordQueries, SharingQueries, ReviewQueries):
         asks how they went."""
         return self._next_steps(
             f"user_id = ? AND status = 'open' AND due_date <= ? AND {_NOT_SNOOZED}",
-            (user_id, today, today, today),
+            (user_id, today, today, today, today),
         )
 
     def open_next_steps(self, user_id: str) -> list[NextStep]:
@@ -460,7 +460,7 @@ class Store(RecordQueries, SharingQueries, ReviewQueries):
             "SELECT DISTINCT user_id FROM next_steps WHERE status = 'open' AND due_date <= ? "
             f"AND reminded_at IS NULL AND {_NOT_SNOOZED} "
             "AND user_id IN (SELECT id FROM users WHERE channel = ?) ORDER BY user_id",
-            (today, today, today, channel),
+            (today, today, today, today, channel),
         )
         return [r[0] for r in rows]
 
@@ -469,7 +469,7 @@ class Store(RecordQueries, SharingQueries, ReviewQueries):
         return self._next_steps(
             "user_id = ? AND status = 'open' AND due_date <= ? AND reminded_at IS NULL "
             f"AND {_NOT_SNOOZED}",
-            (user_id, today, today, today),
+            (user_id, today, today, today, today),
         )
 
     def mark_reminded(self, step_id: int, now: str) -> None:

@@ -404,9 +404,12 @@ class Engine:
             following, turn.following = turn.following, None
             after_checkin, turn.finished_follow_up = turn.finished_follow_up, False
             loaded = ctx.catalog.dialogues.get(following[0]) if following else None
-            if following is not None and loaded is not None:
-                # The end step leads on (a check-in to a revisit): it comes first.
-                progress.start(ctx, turn, loaded, about=following[1])
+            if (
+                following is not None
+                and loaded is not None
+                and progress.start(ctx, turn, loaded, about=following[1], ask_when_nothing=False)
+            ):
+                pass  # the end step led on (a check-in to a revisit): it comes first
             elif not (
                 checkins.start_due(ctx, turn, following=after_checkin)
                 or menu.offer_paused(ctx, turn)

@@ -63,22 +63,26 @@ def start(
     opening: str | None = None,
     context: dict[str, Any] | None = None,
     about: int | None = None,
-) -> None:
-    """Begin a dialogue. A check-in pauses the current conversation; anything else sets it
-    aside (kept in the history, marked abandoned), and one left before any answer is
-    discarded. `opening` is what the user wrote at the menu that led here: dialogues read it
-    back as the `opening` slot. What the coach remembers is offered back (`remember:`).
-    `context` are slots the caller fills (a check-in's `open_steps`); a dialogue with
-    `about:` starts with the past conversation in `then` (`about`, if it is one of the
-    user's, else the latest), and is not started at all when there is none: its `about.none`
-    is said instead."""
+    ask_when_nothing: bool = True,
+) -> bool:
+    """Begin a dialogue; False if it could not start (nothing to look back on).
+
+    A check-in pauses the current conversation; anything else sets it aside (kept in the
+    history, marked abandoned), and one left before any answer is discarded. `opening` is
+    what the user wrote at the menu that led here: dialogues read it back as the `opening`
+    slot. What the coach remembers is offered back (`remember:`). `context` are slots the
+    caller fills (a check-in's `open_steps`); a dialogue with `about:` starts with the past
+    conversation in `then` (`about`, if it is one of the user's, else the latest), and is
+    not started at all when there is none: its `about.none` is said instead (and, with
+    `ask_when_nothing`, the question being asked again)."""
     looked_back = None
     if loaded.dialogue.about is not None:
         looked_back = recall.looking_back(ctx, turn.user_id, loaded.dialogue.about, about)
         if looked_back is None:
             turn.out.append(recall.nothing_to_look_back_on(loaded.dialogue.about))
-            ask_again(ctx, turn)
-            return
+            if ask_when_nothing:
+                ask_again(ctx, turn)
+            return False
     current = turn.live
     if current is not None:
         row = current.session.row
@@ -132,6 +136,7 @@ def start(
     remember(ctx, turn.user_id, live)
     turn.touch(live)
     after_event(ctx, turn, live)
+    return True
 
 
 def answer(ctx: Context, turn: Turn, live: Live, text: str) -> None:
