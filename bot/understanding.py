@@ -752,6 +752,8 @@ _SCALE_WORDS: dict[str, float] = {
         ["a great deal", "completely", "totally", "entirely", "hugely", "massively"], 1.0
     ),
     **dict.fromkeys(["enormously", "all of it", "everything", "very high", "very much"], 1.0),
+    **dict.fromkeys(["loads", "tons", "masses", "heaps", "loads of it", "a huge amount"], 1.0),
+    **dict.fromkeys(["hardly anything", "next to nothing at all", "barely anything"], 0.0),
     # Said of the other side, against oneself: "they have far more, the whole budget".
     **dict.fromkeys(
         ["far more", "way more", "much more", "a lot more", "the whole", "all the power"], 1.0
@@ -759,6 +761,11 @@ _SCALE_WORDS: dict[str, float] = {
     **dict.fromkeys(["far less", "way less", "much less", "a lot less", "next to none"], 0.0),
 }
 _SHORT_ONLY = frozenset(w for w in _SCALE_WORDS if " " not in w)
+#: Single words strong enough to rate an answer they open, even a long one.
+_OPENING_WORDS = frozenset(
+    {"loads", "tons", "masses", "heaps", "lots", "plenty", "hardly", "barely", "nothing"}
+    | {"everything", "completely", "totally", "hugely", "massively", "enormously", "none"}
+)
 _SCALE_UNSURE = re.compile(
     r"\b(?:maybe|perhaps|depends|not sure|unsure|don't know|dont know|no idea|hard to say|"
     r"difficult to say|sort of|kind of|can't say)\b"
@@ -903,7 +910,9 @@ def read_scale(text: str, table: ScaleTable) -> ScaleReading:
     if table.pattern is not None:
         for match in table.pattern.finditer(said):
             phrase = match.group(0)
-            if phrase in _SHORT_ONLY and not short and phrase not in table.own:
+            # A strong word opening the answer rates it: "Oh loads, they're the NHS".
+            opening = phrase in _OPENING_WORDS and len(said[: match.start()].split()) <= 1
+            if phrase in _SHORT_ONLY and not short and phrase not in table.own and not opening:
                 continue  # "some" or "low" inside a sentence is not a rating
             meant.append(table.meanings[phrase])
     meant = list(dict.fromkeys(meant))

@@ -341,6 +341,9 @@ SCALE = ScaleTable.build(1, 5, "very little", "a great deal")
         ("I'd give them a 4, they hold the budget", 4),
         ("they have far more, the whole budget", 5),
         ("much less than them, we're tiny", 1),
+        # A tester's: a strong word opening a long answer rates it.
+        ("Oh loads, they're the NHS", 5),
+        ("Hardly anything, we've got about three hundred quid", 1),
     ],
 )
 def test_a_rating_is_read_from_numbers_and_words(said: str, value: int) -> None:
@@ -367,8 +370,15 @@ def test_between_two_ratings_asks_which(said: str, between: tuple[int, int]) -> 
     assert read_scale(said, SCALE).candidates == between
 
 
-def test_a_sentence_without_a_number_is_the_note_and_the_number_is_asked_for() -> None:
-    said = "I know this estate better than anyone at the trust"
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I know this estate better than anyone at the trust",
+        "some of the staff know it",  # a mild word opening a sentence is not a rating
+        "low, honestly, we have nothing",  # two readings: the number is asked for
+    ],
+)
+def test_a_sentence_without_a_number_is_the_note_and_the_number_is_asked_for(said: str) -> None:
     assert read_scale(said, SCALE).outcome == "no_number"
     assert read_scale(said, SCALE).note == said
 
