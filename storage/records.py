@@ -8,12 +8,11 @@ inherits these; `USER_TABLES` is the one list both `export_user` and `erase_user
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic_core import from_json
-from sqlite_utils import Database
 
+from storage.base import StoreBase
 from storage.rows import STEP_OUTCOME_COLUMNS, PastConversation, StepOutcome, compact_json
 
 #: Every table holding a person's rows besides `users`, children before parents (the order
@@ -50,13 +49,8 @@ _FULL = (
 )
 
 
-class RecordQueries:
+class RecordQueries(StoreBase):
     """The reads and small writes of a person's own record (a part of `Store`)."""
-
-    db: Database
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # Store's
 
     # -- the name, and what is remembered ------------------------------------------------
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic_core import from_json
-from sqlite_utils import Database
 
 from bot.errors import StorageError
+from storage.base import StoreBase
 
 #: Where FTS5's snippet() marks a hit: private-use characters, so the page escapes the text
 #: first and then turns these into <mark> (what was said can never open a tag).
@@ -96,13 +96,8 @@ def _ids(ids: Iterable[int]) -> str:
     return json.dumps(sorted(int(i) for i in ids))
 
 
-class ReviewQueries:
+class ReviewQueries(StoreBase):
     """The review page's reads and a coach's writes (a part of `Store`)."""
-
-    db: Database
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # Store's
 
     # -- the inbox -----------------------------------------------------------------------
 

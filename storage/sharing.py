@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
+from storage.base import StoreBase
 
 #: scrypt's cost: about 16 MiB and some tens of milliseconds per check.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -77,13 +77,8 @@ class SharedConversation:
     summary: str | None
 
 
-class SharingQueries:
+class SharingQueries(StoreBase):
     """Coaches, shares and corrected summaries (a part of `Store`)."""
-
-    db: Database
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # Store's
 
     # -- coaches (admins) -----------------------------------------------------------------
 

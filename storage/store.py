@@ -19,6 +19,7 @@ from pydantic_core import from_json
 from sqlite_utils import Database
 
 from bot.errors import StorageError
+from storage.base import friendly
 from storage.migrations import migrations
 from storage.records import COACH_TABLES, USER_TABLES, RecordQueries
 from storage.review import ReviewQueries
@@ -46,30 +47,6 @@ BUSY_TIMEOUT_MS = 5000
 #: A next step's check-in not put off to a later day, nor planned today: a step dated
 #: "today" is asked about tomorrow, not the moment the plan is made (three parameters: today).
 _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
-
-
-def _friendly(exc: sqlite3.Error, path: str) -> StorageError:
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return StorageError(
-            f"The conversation store ({path}) is locked by another program. "
-            "Nothing from your last message was saved; please send it again in a moment."
-        )
-    if "readonly" in text or "read-only" in text or "permission" in text:
-        return StorageError(
-            f"The conversation store ({path}) cannot be written (read-only or no permission). "
-            "Choose another file with --db PATH or COACH_DB."
-        )
-    if "unable to open" in text:
-        return StorageError(
-            f"Cannot open the conversation store at {path}: check that the folder exists and "
-            "is writable, or choose another file with --db PATH or COACH_DB."
-        )
-    if "disk" in text and "full" in text:
-        return StorageError(f"The disk holding {path} is full; nothing was saved.")
-    if "not a database" in text or "malformed" in text:
-        return StorageError(f"{path} is not a conversation store (or it is damaged).")
-    return StorageError(f"The conversation store ({path}) failed: {exc}")
 
 
 class Store(RecordQueries, SharingQueries, ReviewQueries):
@@ -116,7 +93,7 @@ class Store(RecordQueries, SharingQueries, ReviewQueries):
             self.db.execute("PRAGMA foreign_keys = ON")
             migrations.apply(self.db)
         except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from None
+            raise friendly(exc, self.path) from None
 
     def close(self) -> None:
         with self._lock:
@@ -135,25 +112,18 @@ class Store(RecordQueries, SharingQueries, ReviewQueries):
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise _friendly(exc, self.path) from None
+                raise friendly(exc, self.path) from None
             try:
                 yield self
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise _friendly(exc, self.path) from None
+                raise friendly(exc, self.path) from None
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        try:
-            with self._lock:
-                return self.db.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from None
 
     # -- users --------------------------------------------------------------------------
 
