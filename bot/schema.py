@@ -625,27 +625,41 @@ class Dialogue(Strict):
 
     def _silent_loops(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Steps that ask nothing and can lead back to themselves through others that ask
-        nothing: a conversation reaching them would never wait for the user again."""
+        nothing: a conversation reaching them would never wait for the user again. One depth-
+        first walk over those steps (linear in steps and links), each loop reported once, at
+        the step where the walk found it."""
         silent = {i for i, step in self.steps.items() if step.kind not in ASKING_KINDS}
         onward = {i: [t for t in targets_of(self.steps[i]) if t in silent] for i in silent}
         problems: list[tuple[tuple[str | int, ...], str]] = []
-        reported: set[str] = set()
-        for first in self.steps:
-            if first not in silent or first in reported:
+        done: set[str] = set()
+        for root in self.steps:
+            if root not in silent or root in done:
                 continue
-            path = _path_back(first, onward)
-            if path is None:
-                continue
-            reported.update(path)
-            loop = " → ".join([*path, first])
-            problems.append(
-                (
-                    ("steps", first),
-                    f"these steps go round in a loop without asking anything ({loop}): "
-                    "a conversation that reaches them would never wait for an answer; "
-                    "put a question in the loop, or lead out of it",
-                )
-            )
+            path: list[str] = [root]
+            on_path = {root}
+            todo = [iter(onward[root])]
+            while todo:
+                target = next(todo[-1], None)
+                if target is None:  # every way on from here walked
+                    left = path.pop()
+                    on_path.discard(left)
+                    done.add(left)
+                    todo.pop()
+                elif target in on_path:
+                    loop = path[path.index(target) :]
+                    problems.append(
+                        (
+                            ("steps", target),
+                            "these steps go round in a loop without asking anything "
+                            f"({' → '.join([*loop, target])}): a conversation that reaches "
+                            "them would never wait for an answer; put a question in the "
+                            "loop, or lead out of it",
+                        )
+                    )
+                elif target not in done:
+                    path.append(target)
+                    on_path.add(target)
+                    todo.append(iter(onward[target]))
         return problems
 
     def _unreachable_steps(self) -> list[tuple[tuple[str | int, ...], str]]:
@@ -795,22 +809,6 @@ def _remember_problems(
 
 #: Step kinds that wait for the user's answer.
 ASKING_KINDS = frozenset({"text", "choice", "scale", "yesno", "date", "commit", "recall"})
-
-
-def _path_back(first: str, onward: dict[str, list[str]]) -> list[str] | None:
-    """A path of steps from `first` that leads back to it, or None (iterative: a long chain
-    of steps must not exhaust the stack)."""
-    seen: set[str] = {first}
-    stack: list[tuple[str, list[str]]] = [(first, [first])]
-    while stack:
-        step_id, path = stack.pop()
-        for target in onward.get(step_id, []):
-            if target == first:
-                return path
-            if target not in seen:
-                seen.add(target)
-                stack.append((target, [*path, target]))
-    return None
 
 
 def targets_of(step: Step) -> list[str]:
