@@ -758,6 +758,8 @@ _SCALE_WORDS: dict[str, float] = {
     **dict.fromkeys(
         ["far more", "way more", "much more", "a lot more", "the whole", "all the power"], 1.0
     ),
+    # Said of oneself, against them: "we know the young people far better than they do".
+    **dict.fromkeys(["far better", "much better", "a lot better", "way better"], 1.0),
     **dict.fromkeys(["far less", "way less", "much less", "a lot less", "next to none"], 0.0),
 }
 _SHORT_ONLY = frozenset(w for w in _SCALE_WORDS if " " not in w)

@@ -95,6 +95,7 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
             "the first one and the councillor one",
             ("voluntary_groups", "elected_reps"),
         ),
+        ("diagnose.allies", "the parents forum and the football club", ("schools_community",)),
         # "works" in a sentence is the verb, not the start of "social workers".
         ("diagnose.other_kind", "she works for the county council", ("organisation",)),
     ],
@@ -343,6 +344,7 @@ SCALE = ScaleTable.build(1, 5, "very little", "a great deal")
         ("much less than them, we're tiny", 1),
         # A tester's: a strong word opening a long answer rates it.
         ("Oh loads, they're the NHS", 5),
+        ("we know the young people far better than they do", 5),
         ("Hardly anything, we've got about three hundred quid", 1),
     ],
 )
