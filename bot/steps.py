@@ -635,7 +635,10 @@ def _offers(step: ChoiceStep, value: Any) -> bool:
 
 
 #: Ways of saying "no more" once enough next steps are picked.
-_ENOUGH = re.compile(r"\b(?:enough|done|plenty|that's it|that's all|finished|no more)\b")
+_ENOUGH = re.compile(
+    r"\b(?:enough|done|plenty|that's it|that's all|finished|no more|"
+    r"that(?:'ll| will) do|i'm good|im good|all set|leave it there)\b"
+)
 
 
 def _commit_picks(text: str, choices: tuple[Choice, ...], least: int, room: int) -> list[Choice]:

@@ -407,3 +407,18 @@ def test_back_from_the_second_date_of_steps_picked_together_asks_the_first_again
     chat.say("in 4 weeks")
     titles = [c["title"] for c in slots(chat)["commitments"]]
     assert titles == [offered[0], offered[2]]
+
+
+@pytest.mark.parametrize("enough", ["that'll do for now", "I'm good, thanks"])
+def test_saying_that_will_do_once_enough_steps_are_picked_ends_the_plan(
+    chat: Any, enough: str
+) -> None:
+    at(chat, "commit", "diagnose")
+    chat.say("1 and 2")
+    chat.say("next friday")
+    chat.say("in 3 weeks")
+
+    chat.say(enough)
+
+    assert chat.state is None, chat.text
+    assert "That's your plan" in chat.text
