@@ -124,6 +124,9 @@ def _natural_date(said: str, today: dt.date) -> dt.date | None:
     spoken = _spoken_span(said, today)
     if spoken is not None:
         return spoken
+    day_alone = _day_of_month(said, today)
+    if day_alone is not None:
+        return day_alone
     # Midnight, so that a date written as today's ("1 december" on 1 December) is today,
     # not the same day next year.
     base = dt.datetime.combine(today, dt.time(0, 0))
@@ -156,6 +159,30 @@ def _natural_date(said: str, today: dt.date) -> dt.date | None:
     dates = [d for _, d in found_in]
     future = [d for d in dates if d >= today]
     return future[0] if future else (dates[0] if dates else None)
+
+
+_ORDINAL_DAY = re.compile(r"\b(?:the\s+)?([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b")
+_MONTH_NAMED = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\d{4}|\d+[/.-]\d+"
+)
+
+
+def _day_of_month(said: str, today: dt.date) -> dt.date | None:
+    """ "the 15th" with no month: the next 15th to come, this month or the next (parsers
+    take this month's even when it has passed)."""
+    found = _ORDINAL_DAY.search(said)
+    if found is None or _MONTH_NAMED.search(said):
+        return None
+    day, year, month = int(found.group(1)), today.year, today.month
+    for _ in range(3):  # the 31st: the next month that has one
+        try:
+            meant = dt.date(year, month, day)
+        except ValueError:
+            meant = None
+        if meant is not None and meant >= today:
+            return meant
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
 
 
 #: Words search_dates reads as a date that, inside a sentence, are not the date meant.
@@ -193,13 +220,44 @@ def _spoken_span(said: str, today: dt.date) -> dt.date | None:
         if number > 12:
             year, number = year + 1, number - 12
         first_of_next = dt.date(year + (number == 12), number % 12 + 1, 1)
-        return first_of_next - dt.timedelta(days=1)
-    named = re.search(r"\b(?:end|the end|last day) of (" + "|".join(_MONTHS) + r")\b", said)
-    if named:  # "by the end of January": its last day, this year or next
-        number = _MONTHS.index(named.group(1)) + 1
+        return _working_day(first_of_next - dt.timedelta(days=1), step=-1)
+    named = re.search(_PART_OF_MONTH, said)
+    if named:  # "early January", "by the end of March": a working day in that part of it
+        number = _MONTHS.index(named.group(2)) + 1
         year = today.year + (number < today.month)
-        return dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+        part = named.group(1)
+        if part in _MONTH_END:
+            last = dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+            return _working_day(last, step=-1)
+        return _working_day(dt.date(year, number, _MONTH_PART_DAY[part]), step=1)
     return None
+
+
+#: The day of the month a part of it names, as a deadline: "early January" is done by the 7th.
+_MONTH_PART_DAY = {
+    "the start of": 1,
+    "start of": 1,
+    "the beginning of": 1,
+    "beginning of": 1,
+    "early": 7,
+    "mid": 15,
+    "mid-": 15,
+    "the middle of": 15,
+    "middle of": 15,
+    "late": 24,
+}
+_MONTH_END = frozenset({"end of", "the end of", "last day of", "the last day of"})
+
+
+def _working_day(day: dt.date, step: int) -> dt.date:
+    """`day`, or the nearest working day from it in the direction of `step` (+1 later, -1
+    earlier): a step due "early January" is not due on a Saturday or a bank holiday."""
+    import holidays  # imported late, like dateparser
+
+    closed = holidays.country_holidays("GB", subdiv="ENG", years=[day.year - 1, day.year + 1])
+    while day.weekday() >= 5 or day in closed:
+        day += dt.timedelta(days=step)
+    return day
 
 
 _MONTHS = [
@@ -216,6 +274,12 @@ _MONTHS = [
     "november",
     "december",
 ]
+_PART_OF_MONTH = re.compile(
+    r"\b(the start of|start of|the beginning of|beginning of|early|mid-|mid|the middle of|"
+    r"middle of|late|the end of|end of|the last day of|last day of)\s*("
+    + "|".join(_MONTHS)
+    + r")\b"
+)
 
 
 def _holiday(said: str, today: dt.date) -> dt.date | None:

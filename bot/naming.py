@@ -145,6 +145,32 @@ def accepts_suggestion(text: str) -> bool:
     return first in ("yes", "yeah", "yep", "ok", "okay") and rest in _YES  # "yes, that's it"
 
 
+#: Words around a name typed at "what shall I call them?" that are not part of it:
+#: "just Mark", "call them the HA", "'the board' is fine", "maybe just the trust".
+_GIVEN_START = re.compile(
+    r"^(?:(?:just|simply|only|maybe|perhaps|probably|um|er|oh|ok|okay|no|nah|actually|"
+    r"let's say|lets say|say|how about|what about|use|try|i'd say|i would say|i'd go with|"
+    r"go with|(?:you can |you could |let's |lets |i'd |i )?call (?:them|him|her|it)|"
+    r"(?:they're|they are|he's|he is|she's|she is|it's|it is) (?:called|known as))"
+    r"\b[\s,:-]*)+",
+    re.I,
+)
+_GIVEN_END = re.compile(
+    r"(?:[\s,]+(?:is fine|will do|is ok|is okay|is good|works|would do|please|thanks|"
+    r"thank you|for short|for now)\b)+[\s.!]*$",
+    re.I,
+)
+
+
+def name_given(text: str) -> str:
+    """The name typed at "what shall I call them?", without the words around it:
+    "just Mark" → "Mark", "call them the HA" → "the HA", "'the board' is fine" → "the board".
+    The typed words are returned as they were when nothing else would be left."""
+    said = " ".join(text.split()).strip(" .!")
+    bare = _GIVEN_END.sub("", _GIVEN_START.sub("", said)).strip(" .!,'\"“”‘’")
+    return bare or said.strip(" .!'\"“”‘’")
+
+
 def _words(clause: str) -> list[str]:
     return _WORD.findall(clause)
 

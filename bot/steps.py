@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import answers, messages, remembering, understanding
 from bot.acknowledging import Acks
-from bot.naming import accepts_suggestion, suggest_name, word_count
+from bot.naming import accepts_suggestion, name_given, suggest_name, word_count
 from bot.recalling import (
     AGAIN,
     PAST,
@@ -559,7 +559,7 @@ class StepRunner:
             raise answers.InvalidAnswer(messages.NAME_INSTEAD)
         if word_count(said) > rule.max_words:
             raise answers.InvalidAnswer(messages.NAME_SHORTER.format(most=rule.max_words))
-        name = said.strip(" .!'\"“”‘’")
+        name = name_given(said)
         if not name:
             raise answers.InvalidAnswer(messages.NAME_INSTEAD)
         return {step.slot: name}

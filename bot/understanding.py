@@ -754,6 +754,12 @@ _SCALE_WORDS: dict[str, float] = {
     **dict.fromkeys(["enormously", "all of it", "everything", "very high", "very much"], 1.0),
     **dict.fromkeys(["loads", "tons", "masses", "heaps", "loads of it", "a huge amount"], 1.0),
     **dict.fromkeys(["hardly anything", "next to nothing at all", "barely anything"], 0.0),
+    # Sizes people reach for: "huge, they own thousands of homes", "tiny, two staff".
+    **dict.fromkeys(["huge", "massive", "enormous", "vast", "immense", "gigantic"], 1.0),
+    **dict.fromkeys(["a massive amount", "an enormous amount", "a vast amount"], 1.0),
+    **dict.fromkeys(["tiny", "minimal", "negligible", "minuscule", "nil", "zilch"], 0.0),
+    **dict.fromkeys(["big", "large", "strong", "pretty high", "quite high"], 0.75),
+    **dict.fromkeys(["small", "weak", "pretty low", "quite low", "quite small"], 0.25),
     # Said of the other side, against oneself: "they have far more, the whole budget".
     **dict.fromkeys(
         ["far more", "way more", "much more", "a lot more", "the whole", "all the power"], 1.0
@@ -767,6 +773,7 @@ _SHORT_ONLY = frozenset(w for w in _SCALE_WORDS if " " not in w)
 _OPENING_WORDS = frozenset(
     {"loads", "tons", "masses", "heaps", "lots", "plenty", "hardly", "barely", "nothing"}
     | {"everything", "completely", "totally", "hugely", "massively", "enormously", "none"}
+    | {"huge", "massive", "enormous", "vast", "immense", "tiny", "minimal", "negligible"}
 )
 _SCALE_UNSURE = re.compile(
     r"\b(?:maybe|perhaps|depends|not sure|unsure|don't know|dont know|no idea|hard to say|"

@@ -331,6 +331,75 @@ def test_a_community_that_leaves_itself_off_who_could_question_it_is_told(chat: 
     assert "You didn't count the community among those who could question this." in heard.reading
 
 
+# == the youth project facing a housing association (a trial conversation) =====================
+
+HOUSING = Person(
+    "diagnose",
+    [
+        ("role", "small charity, I'm the project lead"),
+        (
+            "situation",
+            "I run a youth homelessness project and the housing association keeps evicting "
+            "18 year olds for rent arrears without telling us first",
+        ),
+        ("other_party", "the housing association's income team, really their head of income Mark"),
+        ("other_party__name", "just Mark"),
+        ("other_kind", "he's a manager in the housing association so the organisation really"),
+        ("in_room", "no, we're nowhere near their board. we sit on the council's forum though"),
+        (
+            "power_kind",
+            "they hold the tenancies, they can evict. and the council relies on them for all "
+            "its nominations so they matter a lot",
+        ),
+        ("mandate_source", "I think they'd say their board and the regulator"),
+        ("mandate_source", "yes mostly"),  # "That sounds like the law… Is that right?"
+        ("mandate_check", "the regulator of social housing, and the young people themselves"),
+        ("their_resources", "huge, they own thousands of homes"),
+        ("my_resources", "tiny, we've got two staff and a grant that ends in March"),
+        ("their_expertise", "they know the law and their systems, I'd say 4"),
+        ("my_expertise", "we know these young people better than anyone, 5"),
+        ("their_importance", "a lot, the council can't house anyone without them"),
+        ("my_importance", "honestly not much, we're one of many small charities"),
+        ("their_position", "they decide everything about their tenancies so 5"),
+        ("my_position", "1, we have no formal role at all"),
+        (
+            "my_source",
+            "we know the young people and their stories, and the council's homelessness team "
+            "actually rely on us for the under 25s",
+        ),
+        ("coming_up", "the council's homelessness forum meets on the 15th"),
+        ("allies", "Shelter's local office and the other youth charities in the forum"),
+        ("share_leadership", "yes"),
+        ("hope", "they'd phone us before any eviction and we'd have a protocol signed off"),
+    ],
+    picks=[
+        ("the coalition one", "before the forum on the 15th"),
+        ("making us known to them", "early January, before their board"),
+    ],
+)
+
+
+@pytest.fixture
+def housing(chat: Any) -> Heard:
+    return converse(chat, HOUSING)
+
+
+def test_the_youth_project_lead_is_understood_in_her_own_words(housing: Heard) -> None:
+    slots = housing.slots
+    assert slots["other_party"] == "Mark"  # not "just Mark"
+    assert "the decision sits with Mark" in housing.reading
+    assert slots["power_kinds"] == ["resources", "professional", "importance"]
+    assert (slots["their_resources"], slots["my_resources"]) == (5, 1)  # "huge", "tiny"
+    assert slots["my_sources"] == ["local_knowledge", "delivery"]
+    assert "Your largest gaps are in resources (5 to 1) and position (5 to 1)." in housing.reading
+
+
+def test_the_youth_project_lead_s_dates_fall_on_working_days(housing: Heard) -> None:
+    due = [c["due_date"] for c in housing.slots["commitments"]]
+    assert due[1] == "2027-01-07"  # "early January": a Thursday, not the 2nd (a Saturday)
+    assert "2026-12-01" not in housing.everything  # no past date offered as the example
+
+
 # == the cabinet councillor after an inadequate inspection =====================================
 
 COUNCILLOR = Person(

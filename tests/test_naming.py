@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.naming import accepts_suggestion, mid, suggest_name, word_count
+from bot.naming import accepts_suggestion, mid, name_given, suggest_name, word_count
 
 
 @pytest.mark.parametrize(
@@ -99,3 +99,18 @@ def test_an_answer_of_only_punctuation_still_gets_a_name() -> None:
 )
 def test_a_name_said_on_its_own_first_is_the_one_suggested(answer: str, name: str) -> None:
     assert suggest_name(answer, 6) == name
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("just Mark", "Mark"),
+        ("call them the HA", "the HA"),
+        ("'the board' is fine", "the board"),
+        ("no, just the income team please", "the income team"),
+        ("Justin", "Justin"),  # a name that starts like a filler stays whole
+        ("Sayers Housing", "Sayers Housing"),
+    ],
+)
+def test_a_name_typed_at_the_name_question_loses_the_words_around_it(said: str, name: str) -> None:
+    assert name_given(said) == name

@@ -284,6 +284,21 @@ def test_legal_words_are_a_one_line_note_and_the_answer_still_counts(
     assert chat.state == "other_party__name"  # the answer counts (a long one: a short name)
 
 
+def test_a_legal_note_said_at_the_menu_is_not_said_again_when_the_words_are_read_back(
+    chat: Chat, catalog: Catalog
+) -> None:
+    chat.open()
+    note = category(catalog, "legal").message.strip()
+
+    said = chat.say("the housing association keeps evicting 18 year olds without telling us")
+    assert note in said.text
+    chat.say("yes")  # start from those words
+    chat.say("1")
+    later = chat.say("they hold the tenancies and they can evict")
+
+    assert note not in later.text  # once, even across the menu and the dialogue
+
+
 @pytest.mark.parametrize(
     "said",
     [

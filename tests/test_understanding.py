@@ -98,6 +98,17 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
         ("diagnose.allies", "the parents forum and the football club", ("schools_community",)),
         # "works" in a sentence is the verb, not the start of "social workers".
         ("diagnose.other_kind", "she works for the county council", ("organisation",)),
+        # A youth project facing a housing association (a trial conversation).
+        (
+            "diagnose.power_kind",
+            "they hold the tenancies, they can evict. and the council relies on them",
+            ("resources", "professional", "importance"),  # in the order said
+        ),
+        (
+            "diagnose.my_source",
+            "we know the young people and their stories, and the council rely on us",
+            ("local_knowledge", "delivery"),
+        ),
     ],
 )
 def test_an_option_is_understood_by_its_meaning(
@@ -346,6 +357,8 @@ SCALE = ScaleTable.build(1, 5, "very little", "a great deal")
         ("Oh loads, they're the NHS", 5),
         ("we know the young people far better than they do", 5),
         ("Hardly anything, we've got about three hundred quid", 1),
+        ("huge, they own thousands of homes", 5),
+        ("tiny, we've got two staff and a grant that ends in March", 1),
     ],
 )
 def test_a_rating_is_read_from_numbers_and_words(said: str, value: int) -> None:

@@ -16,6 +16,7 @@ from bot.engine.progress import (
     CONCERN_PENDING,
     HELD_MARK,
     SAFETY_PENDING,
+    SAFETY_SEEN,
     answer,
     ask_again,
     concern_choices,
@@ -46,7 +47,7 @@ def safety(ctx: Context, turn: Turn, text: str) -> bool:
     if screening.alert is None and not screening.notes:
         return False
     live = turn.live
-    seen: list[str] = live.session.slots.setdefault("_safety_seen", []) if live else []
+    seen: list[str] = live.session.slots.setdefault(SAFETY_SEEN, []) if live else []
     alert = screening.alert
     if alert is not None:
         category = alert.category

@@ -50,6 +50,8 @@ LEARNED_PENDING = "learned:"
 #: Sharing with a coach, a question at a time: `share:{"stage": …, "ask": …, "choices": …}`
 #: (the question is kept with it, so it can be asked again as it was).
 SHARE_PENDING = "share:"
+#: The safety categories already answered in this conversation (a note is said once).
+SAFETY_SEEN = "_safety_seen"
 
 # == starting, answering, finishing =============================================================
 
@@ -104,6 +106,11 @@ def start(
     }
     if opening:
         slots["opening"] = opening
+        # A note said about these words at the menu is not said again when they are read
+        # back as the situation (the legal note for "evicting", say).
+        noted = [note.category.id for note in ctx.safety.screen(opening).notes]
+        if noted:
+            slots[SAFETY_SEEN] = noted
     if compiled.runner.remembering:
         known = _known_at_start(ctx, turn, loaded)
         if known is not None:
@@ -225,7 +232,7 @@ def restart(ctx: Context, turn: Turn, live: Live) -> None:
     """Start the live dialogue again from its first step, keeping what the user told us of
     themselves (the context slots) and which safety notices they have seen."""
     session = live.session
-    kept = {k: v for k, v in session.slots.items() if k in CONTEXT_SLOTS or k == "_safety_seen"}
+    kept = {k: v for k, v in session.slots.items() if k in CONTEXT_SLOTS or k == SAFETY_SEEN}
     session.slots.clear()
     session.slots.update(kept)
     session.slots["today"] = turn.today.isoformat()
