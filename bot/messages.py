@@ -238,7 +238,9 @@ SAFETY_STOPPED = (
 )
 SAFETY_ASK = "Would you like to carry on with the coaching, or stop here for now?"
 SAFETY_CONTINUE_HELD = "Thank you. Let's carry on, with what you told me in mind."
-SAFETY_CONTINUE_MENU = "Thank you. Whenever you're ready, here is what we can do:"
+#: At the menu, followed by the offer to work on it (which thanks them itself).
+SAFETY_CONTINUE_LOBBY = "Let's carry on, with what you told me in mind."
+SAFETY_CONTINUE_MENU = "Thank you. Take your time: we can start on anything whenever you're ready."
 SAFETY_STOPPED_MENU = (
     "That's completely fine. Please do reach out to the people above if you need them. "
     "I'm here whenever you want to come back."

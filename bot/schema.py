@@ -867,6 +867,16 @@ class SafetyCategory(Strict):
         min_length=1, description="where to get help (danger, concern) or the note"
     )
     ack: str | None = Field(None, description="concern: one kind sentence on what happened")
+    ack_self: str | None = Field(
+        None,
+        description="concern: the sentence instead of `ack` when the user writes of themselves "
+        "(I, me, my…) and of no other person (he, she…)",
+    )
+    offer_to_work_on_it: bool = Field(
+        True,
+        description="concern, at the menu: carrying on offers a dialogue starting from what "
+        "they wrote (false: the menu, for words about how they are rather than a situation)",
+    )
     unsafe: Identifier | None = Field(
         None, description="concern: the danger category whose message shows if they are not safe"
     )

@@ -145,7 +145,7 @@ def test_a_softer_signal_is_acknowledged_and_asks_whether_they_are_safe(
 
     found = category(catalog, category_id)
     assert found.level == "concern"
-    assert reply.text.startswith(found.ack.strip())
+    assert reply.text.startswith((found.ack_self or found.ack).strip())  # all said of oneself
     assert concern_ask(catalog) in reply.text
     assert [c.value for c in reply.messages[-1].choices] == [
         "support",
@@ -502,3 +502,43 @@ def test_at_the_menu_carrying_on_after_a_softer_signal_offers_to_work_on_it(
     chat.say("yes")
     row = conversation(chat)
     assert (row.dialogue, row.slots.get("opening")) == ("diagnose", SHOUTED)
+
+
+def test_at_the_menu_carrying_on_after_a_softer_signal_thanks_them_once(chat: Chat) -> None:
+    chat.open()
+    chat.say(SHOUTED)
+
+    reply = chat.say("I'm safe, let's carry on")
+
+    assert reply.text.count("Thank you") == 1, reply.text
+
+
+EXHAUSTED = "honestly I'm exhausted, I've been crying in the car before work every day this week"
+
+
+def test_distress_written_of_oneself_is_met_as_said_of_them_and_not_turned_into_a_case(
+    chat: Chat, catalog: Catalog
+) -> None:
+    chat.open()
+    distress = category(catalog, "distress")
+
+    reply = chat.say(EXHAUSTED)
+
+    assert distress.ack_self in reply.text
+    assert "someone you care about" not in reply.text
+    carried = chat.say("I'm safe, let's carry on")
+    assert "I'd suggest" not in carried.text  # how they are is not a situation to diagnose
+    menu = [c.label for c in carried.messages[-1].choices]
+    assert "Diagnose a power situation" in menu  # the menu, for when they're ready
+    assert chat.engine.store.current_conversation(chat.user) is None
+
+
+def test_distress_written_of_someone_else_gets_the_acknowledgement_that_fits_either(
+    chat: Chat, catalog: Catalog
+) -> None:
+    chat.open()
+    said = "one of my volunteers told me she can't cope any more and doesn't see the point"
+
+    reply = chat.say(said)
+
+    assert category(catalog, "distress").ack.strip() in reply.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -61,7 +62,7 @@ def safety(ctx: Context, turn: Turn, text: str) -> bool:
             else:
                 if live is not None:  # what they wrote may still answer the question
                     live.session.slots[HELD] = text
-                ack = (category.ack or "").strip()
+                ack = (_ack_for(category, text) or "").strip()
                 turn.say(f"{ack}\n\n{ctx.safety.config.concern_ask}".strip())
                 _ask(ctx, turn, f"{CONCERN_PENDING}{category.id}", said=True, held=text)
             return True
@@ -145,8 +146,8 @@ def after_safety(ctx: Context, turn: Turn, pending: str, text: str) -> bool:
     elif picked == "carry_on":
         live = turn.live
         held = live.session.slots.pop(HELD, None) if live is not None else None
-        if live is None and lobby_held:
-            turn.say(messages.SAFETY_CONTINUE_HELD)
+        if live is None and lobby_held and (category is None or category.offer_to_work_on_it):
+            turn.say(messages.SAFETY_CONTINUE_LOBBY)
             lobby(ctx, turn, lobby_held)  # offer to work on what they told me
         elif live is None:
             turn.say(messages.SAFETY_CONTINUE_MENU)
@@ -176,6 +177,20 @@ def ask_safety_again(ctx: Context, turn: Turn) -> None:
     question again, gently (the coaching never just carries on past it)."""
     turn.say(messages.SAFETY_AGAIN)
     ask_again(ctx, turn)
+
+
+_OF_ONESELF = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|i'll|me|myself)\b")
+_OF_ANOTHER = re.compile(r"\b(?:he|she|his|her|him|hers|he's|she's|himself|herself)\b")
+
+
+def _ack_for(category: SafetyCategory, text: str) -> str | None:
+    """The acknowledgement that fits who it happened to: "I'm exhausted" is met as said of
+    the person writing; where another person is named (a colleague, a client), the general
+    one that holds either way."""
+    said = text.lower().replace("’", "'")
+    if category.ack_self and _OF_ONESELF.search(said) and not _OF_ANOTHER.search(said):
+        return category.ack_self
+    return category.ack
 
 
 def _unpack(carried: str) -> str | None:
