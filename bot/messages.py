@@ -237,9 +237,9 @@ SAFETY_STOPPED = (
     "Please do reach out to the people above if you need them."
 )
 SAFETY_ASK = "Would you like to carry on with the coaching, or stop here for now?"
-SAFETY_CONTINUE_HELD = "Thank you. Let's carry on, with what you told me in mind."
-#: At the menu, followed by the offer to work on it (which thanks them itself).
-SAFETY_CONTINUE_LOBBY = "Let's carry on, with what you told me in mind."
+#: Followed by the answer's own acknowledgement (or the offer to work on it, at the menu),
+#: which thanks them itself: one "Thank you", not two.
+SAFETY_CONTINUE_HELD = "Let's carry on, with what you told me in mind."
 SAFETY_CONTINUE_MENU = "Thank you. Take your time: we can start on anything whenever you're ready."
 SAFETY_STOPPED_MENU = (
     "That's completely fine. Please do reach out to the people above if you need them. "

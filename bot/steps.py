@@ -472,7 +472,7 @@ class StepRunner:
         """The two options to ask between: in the user's own word where one word named each
         ("Money or position"), else as the list shows them."""
         words = reading.words
-        if len(words) == 2 and all(w.isalpha() for w in words):
+        if len(words) == 2 and all(_names_alone(table, w) for w in words):
             return words[0], words[1]
         first, second = (f"*{table.numbered(v)}*" for v in reading.values[:2])
         return first, second
@@ -683,3 +683,14 @@ def _add_note(kept: Any, note: str) -> str:
     if kept in note:
         return note
     return f"{kept} / {note}"
+
+
+def _names_alone(table: understanding.ChoiceTable, word: str) -> bool:
+    """Whether one word of the user's can stand for its option in "Money or position —
+    which matters most here?": a noun the option's label or `also:` has on its own, not a
+    verb out of a label ("asked", from "Nobody has really asked")."""
+    if not word.isalpha() or word.endswith("ed"):
+        return False
+    said = understanding.normal(word)
+    stemmed = understanding.stem(said)
+    return said in table.exact or stemmed in table.also_words or stemmed in table.words

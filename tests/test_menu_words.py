@@ -108,10 +108,19 @@ def test_a_situation_typed_at_the_menu_is_offered_a_diagnosis_and_kept(chat: Cha
     assert (row.dialogue, row.slots.get("opening")) == ("diagnose", SITUATION)
 
 
-def test_a_reflection_typed_at_the_menu_is_offered_the_reflection(chat: Chat) -> None:
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I want to think about the power I hold over the families I work with",
+        # A social worker's, from a trial: "the plans" is not asking for their own plan.
+        "I'm a social worker in a children's disability team and I want to think about how "
+        "much say families really get in the plans we write",
+    ],
+)
+def test_a_reflection_typed_at_the_menu_is_offered_the_reflection(chat: Chat, said: str) -> None:
     chat.open()
 
-    reply = chat.say("I want to think about the power I hold over the families I work with")
+    reply = chat.say(said)
 
     assert "Reflect on your own power" in reply.messages[-1].text
 

@@ -112,6 +112,16 @@ def test_two_options_at_a_one_answer_question_get_a_short_check(chat: Any) -> No
     assert slots(chat)["role"] == "voluntary"
 
 
+def test_a_check_between_two_options_names_them_not_a_verb_out_of_a_label(chat: Any) -> None:
+    at(chat, "who_decides", "own_power")
+
+    chat.say("if I'm honest it's the panel criteria, so our policies. families aren't really asked")
+
+    assert "Our policies, targets or funders" in chat.text
+    assert "Nobody has really asked" in chat.text
+    assert not chat.text.startswith("Criteria or asked")
+
+
 def test_too_many_for_the_steps_max_asks_which_matter_most(chat: Any) -> None:
     at(chat, "habit", "own_power")
 

@@ -174,6 +174,7 @@ def test_asking_for_support_shows_the_places_then_offers_carry_on_or_stop(
     assert conversation(chat).slots["situation"] == SHOUTED
     assert chat.state == "other_party"
     assert "Who do you most need to influence" in after.text
+    assert after.text.count("Thank you") <= 1, after.text
 
 
 def test_not_safe_escalates_to_the_help_for_danger(chat: Chat, catalog: Catalog) -> None:

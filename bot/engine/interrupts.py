@@ -147,7 +147,7 @@ def after_safety(ctx: Context, turn: Turn, pending: str, text: str) -> bool:
         live = turn.live
         held = live.session.slots.pop(HELD, None) if live is not None else None
         if live is None and lobby_held and (category is None or category.offer_to_work_on_it):
-            turn.say(messages.SAFETY_CONTINUE_LOBBY)
+            turn.say(messages.SAFETY_CONTINUE_HELD)
             lobby(ctx, turn, lobby_held)  # offer to work on what they told me
         elif live is None:
             turn.say(messages.SAFETY_CONTINUE_MENU)

@@ -189,7 +189,7 @@ MENU_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "next steps",
             "my next steps",
             "my plan",
-            "the plan",
+            "my action plan",
             "my actions",
             "what did i commit to",
             "what i committed to",
