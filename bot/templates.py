@@ -118,6 +118,13 @@ def join_and(values: Any) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def quoted(value: Any) -> str:
+    """Words to quote mid-sentence, without the full stop they ended on: `"{{ x | quoted }}".
+    Then…` reads `"they nod along". Then…`, not `"they nod along.". Then…`."""
+    text = str(value).rstrip()
+    return text[:-1] if text.endswith(".") and not text.endswith("...") else text
+
+
 class _Blank(ChainableUndefined):
     """An unanswered slot (or a field of one) renders as an em dash, never as an error."""
 
@@ -139,6 +146,7 @@ _ENV.filters["reflect"] = reflect
 _ENV.filters["largest"] = largest
 _ENV.filters["smallest"] = smallest
 _ENV.filters["join_and"] = join_and
+_ENV.filters["quoted"] = quoted
 _ENV.globals.update(max=largest_of, min=smallest_of, abs=absolute)
 
 

@@ -227,3 +227,19 @@ def test_the_own_power_summary_puts_every_heading_on_its_own_line_and_says_each_
     assert len(present) >= 7, present
     assert "For them, it's: For them it's" not in shown
     assert shown.count("For them it's") == 1
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        (
+            "whether the family holds together really",
+            '"whether the family holds together really". That',
+        ),
+        ("whether the family holds together.", '"whether the family holds together". That'),
+        ("is it fair?", '"is it fair?". That'),
+        ("and so on...", '"and so on...". That'),
+    ],
+)
+def test_words_quoted_mid_sentence_end_on_one_full_stop(said: str, shown: str) -> None:
+    assert render('"{{ words | quoted }}". That', {"words": said}) == shown
