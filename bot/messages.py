@@ -147,6 +147,7 @@ KEPT_AS_NOTE = "{noted} Which of these comes closest?"
 SUGGEST_ONE = "That sounds like *{option}*. Is that right?"
 SUGGEST_TWO = "That sounds like *{first}* or *{second}*. Which is closer?"
 WHICH_ONE = "{first} or {second} — which matters most here?"
+WHICH_OF_TWO = "You named two of these: *{first}* and *{second}*. Which matters most here?"
 TOO_MANY = "That's {count} of them. Which {most} matter most here?"
 COMMIT_SEVERAL = "Good: {titles}. Let's give each a date, one at a time."
 COMMIT_TOO_MANY = (

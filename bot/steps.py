@@ -452,8 +452,7 @@ class StepRunner:
                 message = messages.SUGGEST_TWO.format(first=numbered[0], second=numbered[1])
             raise answers.InvalidAnswer(message, keep={**keep, **suggestion}, reask=False)
         if reading.outcome == "which":
-            first, second = self._named(table, reading)
-            message = messages.WHICH_ONE.format(first=first[:1].upper() + first[1:], second=second)
+            message = self._which(table, reading)
             raise answers.InvalidAnswer(message, keep={**keep, **suggestion}, reask=False)
         if reading.outcome == "too_many":
             message = messages.TOO_MANY.format(count=len(reading.values), most=step.max)
@@ -466,16 +465,15 @@ class StepRunner:
         raise answers.InvalidAnswer(messages.PICK_ONE, keep=keep)
 
     @staticmethod
-    def _named(
-        table: understanding.ChoiceTable, reading: understanding.ChoiceReading
-    ) -> tuple[str, str]:
-        """The two options to ask between: in the user's own word where one word named each
-        ("Money or position"), else as the list shows them."""
+    def _which(table: understanding.ChoiceTable, reading: understanding.ChoiceReading) -> str:
+        """Which of the two options named matters most: in the user's own word where one word
+        named each ("Money or position — which…?"), else as the list shows them."""
         words = reading.words
         if len(words) == 2 and all(_names_alone(table, w) for w in words):
-            return words[0], words[1]
-        first, second = (f"*{table.numbered(v)}*" for v in reading.values[:2])
-        return first, second
+            first, second = words
+            return messages.WHICH_ONE.format(first=first[:1].upper() + first[1:], second=second)
+        first, second = (table.numbered(v) for v in reading.values[:2])
+        return messages.WHICH_OF_TWO.format(first=first, second=second)
 
     def _read_scale(
         self,

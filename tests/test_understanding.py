@@ -59,6 +59,7 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
     [
         ("diagnose.allies", "faith groups", ("citizens_alliance",)),
         ("diagnose.mandate_source", "whoever funds them", ("commissioning",)),
+        ("diagnose.mandate_source", "the police and crime commissioner", ("elected",)),
         ("diagnose.role", "the councillor one", ("councillor",)),
         ("diagnose.allies", "1 and 2", ("voluntary_groups", "citizens_alliance")),
         ("diagnose.allies", "2, 5", ("citizens_alliance", "elected_reps")),
@@ -103,6 +104,11 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
             "diagnose.power_kind",
             "they hold the tenancies, they can evict. and the council relies on them",
             ("resources", "professional", "importance"),  # in the order said
+        ),
+        (
+            "diagnose.power_kind",
+            "they can stop anyone they like, and they've got the officers and the law",
+            ("professional", "resources"),
         ),
         (
             "diagnose.my_source",
