@@ -112,6 +112,11 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
         ),
         (
             "diagnose.my_source",
+            "people trust me, I grew up here, and I can get 300 people to a meeting",
+            ("community_relationships", "local_knowledge", "voice"),
+        ),
+        (
+            "diagnose.my_source",
             "we know the young people and their stories, and the council rely on us",
             ("local_knowledge", "delivery"),
         ),
