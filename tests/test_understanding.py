@@ -60,6 +60,11 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
         ("diagnose.allies", "faith groups", ("citizens_alliance",)),
         ("diagnose.mandate_source", "whoever funds them", ("commissioning",)),
         ("diagnose.mandate_source", "the police and crime commissioner", ("elected",)),
+        (
+            "diagnose.coming_up",
+            "there's a community engagement meeting with the PCC on 14 january",
+            ("meeting",),
+        ),
         ("diagnose.role", "the councillor one", ("councillor",)),
         ("diagnose.allies", "1 and 2", ("voluntary_groups", "citizens_alliance")),
         ("diagnose.allies", "2, 5", ("citizens_alliance", "elected_reps")),
