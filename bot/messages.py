@@ -120,6 +120,11 @@ COMMANDS_HELP = (
     '("1 and 3" where several fit).'
 )
 HINT = "Hint for this question: {hint}"
+#: Asked why a question is asked, or what it means: its reason or its hint, then the question.
+ABOUT_THE_QUESTION = "Good question. {said}"
+ABOUT_THE_QUESTION_PLAIN = (
+    "Put it however you like: a few words are plenty, and I'll check anything I'm not sure of."
+)
 
 EMPTY = "I didn't catch anything there. {again}"
 TOO_LONG = (

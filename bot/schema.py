@@ -108,6 +108,11 @@ class Remember(Strict):
 class StepBase(Strict):
     title: str | None = Field(None, description="short name shown in summaries and diagrams")
     source: str | None = Field(None, description="where the idea behind this step comes from")
+    why: str | None = Field(
+        None,
+        description='questions: why the coach asks this, said when the user asks ("why do you '
+        'need to know that?"); the `hint` is said where there is none',
+    )
     ack: list[Ack] = Field(
         [],
         description="asking steps with a slot: acknowledgements tried in order after an "

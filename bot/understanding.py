@@ -135,6 +135,39 @@ def is_sentence(text: str) -> bool:
     return len(text.split()) >= SENTENCE_WORDS
 
 
+#: A whole message that asks the coach about its question rather than answering it: why it
+#: is asked, what it means, for an example. Anchored at both ends, so an answer that merely
+#: contains "I don't understand why they…" is an answer.
+_ABOUT_THE_QUESTION = re.compile(
+    r"^(?:sorry,? |but |ok,? |so,? |um,? |hmm,? )?(?:"
+    r"why (?:do|did|would|are|is|does|should) (?:you|that|this|it|i)\b.{0,40}"
+    r"\b(?:need|ask|asking|want|know|matter|matters|relevant|important|help|helps|tell)\b.{0,30}"
+    r"|why (?:this|that|ask|asking)(?: question)?(?: (?:that|this|me|now))?"
+    r"|why do you ask|why are you asking(?: me)?(?: (?:that|this))?"
+    r"|what (?:do|did) you mean(?: by (?:that|this|it|\w+(?: \w+)?))?"
+    r"|what does (?:that|this|it|\w+(?: \w+)?) mean(?: here)?"
+    r"|what(?:'s| is) (?:a |an |the )?(?:mandate|point of power|points of power|asymmetry)"
+    r"|(?:i )?(?:don't|do not|dont) (?:understand|get|follow)(?: (?:the|your|this|that) "
+    r"question| what you mean| what you're asking| that| this| it)?"
+    r"|(?:can|could|would) you (?:explain|rephrase|clarify|give (?:me )?an example|"
+    r"say (?:that|it) (?:again|differently|another way))(?: (?:that|this|it|please))?"
+    r"|(?:like what|such as|for example|for instance|(?:an |any )?examples?)"
+    r"|what (?:sort|kind) of (?:thing|things|answer|answers)(?: do you (?:mean|want))?"
+    r"|what (?:are you|do you want me to be) (?:asking|looking for|after)"
+    r")(?: (?:exactly|please|though|here|again))?[?!. ]*$"
+)
+
+
+def asks_about_the_question(text: str) -> Literal["why", "meaning"] | None:
+    """Whether the whole message asks about the question instead of answering it: why it is
+    asked ("why do you need to know that?") or what it means ("what do you mean?", "such
+    as?"). Such a message gets an answer and the question again, and is never the answer."""
+    said = normal(text)
+    if len(said) > 120 or _ABOUT_THE_QUESTION.match(said) is None:
+        return None
+    return "why" if said.lstrip("sorbuthmk, ").startswith("why") else "meaning"
+
+
 def stem(word: str) -> str:
     """A light English stem, so funds and funding meet ("fund"); not a distance."""
     if word.endswith("'s"):

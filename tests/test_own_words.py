@@ -433,3 +433,61 @@ def test_saying_that_will_do_once_enough_steps_are_picked_ends_the_plan(
 
     assert chat.state is None, chat.text
     assert "That's your plan" in chat.text
+
+
+# == asking the coach about its question ========================================================
+
+
+@pytest.mark.parametrize(
+    ("state", "dialogue", "asked"),
+    [
+        ("situation", "diagnose", "why do you need to know that?"),
+        ("mandate_source", "diagnose", "Why are you asking me this?"),
+        ("their_position", "diagnose", "why does it matter"),
+        ("power_felt", "own_power", "why do you ask?"),
+    ],
+)
+def test_asked_why_the_coach_says_why_and_asks_again_keeping_nothing_as_the_answer(
+    chat: Any, state: str, dialogue: str, asked: str
+) -> None:
+    at(chat, state, dialogue)
+    step = chat.engine.catalog.dialogues[dialogue].dialogue.steps[state]
+
+    chat.say(asked)
+
+    assert chat.text.startswith(f"Good question. {step.why}")
+    assert chat.state == state  # the question again
+    assert step.slot not in slots(chat)  # the question to the coach is not the answer
+
+
+@pytest.mark.parametrize(
+    "asked", ["what do you mean?", "such as?", "I don't understand the question"]
+)
+def test_asked_what_a_question_means_the_coach_says_its_hint(chat: Any, asked: str) -> None:
+    at(chat, "power_kind")
+    step = chat.engine.catalog.dialogues["diagnose"].dialogue.steps["power_kind"]
+
+    chat.say(asked)
+
+    assert step.hint.split(".")[0] in chat.text
+    assert chat.state == "power_kind" and "power_kinds" not in slots(chat)
+
+
+def test_an_answer_that_mentions_not_understanding_them_is_still_an_answer(chat: Any) -> None:
+    at(chat, "situation")
+
+    chat.say("I don't understand why they closed the clinic without asking anyone")
+
+    assert chat.state != "situation"
+    assert slots(chat)["situation"].startswith("I don't understand why they closed")
+
+
+def test_every_question_in_the_shipped_dialogues_can_say_why_it_is_asked(catalog: Any) -> None:
+    for name in ("diagnose", "own_power"):
+        steps = catalog.dialogues[name].dialogue.steps
+        without = [
+            step_id
+            for step_id, step in steps.items()
+            if step.kind in ("text", "choice", "scale", "yesno") and not step.why
+        ]
+        assert without == [], f"{name}: no `why` at {without}"

@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import messages
+from bot import messages, understanding
 from bot.engine import checkins, commands, interrupts, memory, menu, progress, sharing
 from bot.engine.checkins import CHECKIN_DIALOGUE
 from bot.engine.commands import COMMANDS
@@ -392,7 +392,9 @@ class Engine:
         elif row.pending == "resume":
             interrupts.after_resume_prompt(ctx, turn, live, text)
         else:
-            progress.answer(ctx, turn, live, text)
+            asked = understanding.asks_about_the_question(text)
+            if asked is None or not progress.explain(ctx, turn, live, asked):
+                progress.answer(ctx, turn, live, text)
 
     def _after_completion(self, turn: Turn) -> None:
         """What follows a finished dialogue: the dialogue its end step leads to, else a due

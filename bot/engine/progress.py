@@ -340,6 +340,23 @@ def ask_again(ctx: Context, turn: Turn) -> None:
     turn.out.extend(question(ctx, turn.live, turn.lobby_pending))
 
 
+def explain(ctx: Context, turn: Turn, live: Live, asked: str) -> bool:
+    """Answer a user who asks about the question ("why do you need to know that?", "what
+    do you mean?") and ask it again; False where nothing is being asked. Why: the step's
+    `why`, else its hint; what it means: the hint, else the `why`."""
+    state = live.session.state
+    if not state or live.session.row.pending is not None or not live.runner.is_question(state):
+        return False
+    slots = live.session.slots
+    why, hint = live.runner.why(state, slots), live.runner.hint(state, slots)
+    said = (why or hint) if asked == "why" else (hint or why)
+    turn.say(
+        messages.ABOUT_THE_QUESTION.format(said=said) if said else messages.ABOUT_THE_QUESTION_PLAIN
+    )
+    ask_again(ctx, turn)
+    return True
+
+
 def menu_message(ctx: Context, paused: Live | None, text: str = messages.MENU) -> BotMessage:
     """The menu: every listed dialogue, after "Carry on" when a conversation is paused."""
     choices = [Choice(d.id, d.title) for d in ctx.catalog.listed()]
