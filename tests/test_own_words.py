@@ -491,3 +491,19 @@ def test_every_question_in_the_shipped_dialogues_can_say_why_it_is_asked(catalog
             if step.kind in ("text", "choice", "scale", "yesno") and not step.why
         ]
         assert without == [], f"{name}: no `why` at {without}"
+
+
+def test_a_councillor_asked_to_sign_off_a_closure_is_not_told_they_watch_from_outside(
+    chat: Any,
+) -> None:
+    chat.open()
+    chat.say("diagnose")
+    chat.say("I'm the cabinet member for adult social care")
+
+    chat.say(
+        "officers want to close two of our four day centres to save 1.2m. I've been given a "
+        "report with one option in it and I'm supposed to sign it off at cabinet on the 20th"
+    )
+
+    assert "from outside" not in chat.text
+    assert "A paper with one option in it is a decision already half made." in chat.text
