@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from bot.compiler import ENTERED
 from bot.errors import CoachError, DialogueError
@@ -54,9 +54,23 @@ class Expect(Strict):
 
 
 class Turn(Strict):
-    say: str = Field(min_length=1, description="what the user types")
-    wait_days: int = Field(0, ge=0, le=400, description="days that pass before it is said")
+    """The user says something, or comes back to the chat (`open: true`, where due
+    check-ins are asked), after `wait_days`."""
+
+    say: str | None = Field(None, min_length=1, description="what the user types")
+    open: bool = Field(False, description="the user comes back to the chat instead")
+    wait_days: int = Field(0, ge=0, le=400, description="days that pass before it")
     expect: Expect = Field(default_factory=lambda: Expect.model_validate({}))
+
+    @model_validator(mode="after")
+    def _says_or_opens(self) -> Turn:
+        if (self.say is None) == (not self.open):
+            raise ValueError("give a turn either `say:` or `open: true`")
+        return self
+
+    @property
+    def shown(self) -> str:
+        return self.say if self.say is not None else "(comes back to the chat)"
 
 
 class Script(Strict):
@@ -195,12 +209,15 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
                     clock.now += dt.timedelta(days=turn.wait_days, minutes=1)
                     trace.new_turn()
                     with tracing(trace):
-                        reply = engine.handle(user, UserInput(turn.say))
+                        if turn.say is None:
+                            reply = engine.open(user, name=USER_NAME)
+                        else:
+                            reply = engine.handle(user, UserInput(turn.say))
                     problems = _check(turn.expect, reply, store, user, trace)
                     if problems:
-                        line, _ = position(root, ("tests", i, "turns", j, "say"))
+                        line, _ = position(root, ("tests", i, "turns", j))
                         failures.append(
-                            Failure(f"{path}:{line}", script.name, turn.say, problems, reply.text)
+                            Failure(f"{path}:{line}", script.name, turn.shown, problems, reply.text)
                         )
                         break  # later turns would fail for the same reason
             finally:

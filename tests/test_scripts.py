@@ -4,6 +4,7 @@ database; a failure names the script's file:line, what was expected and what the
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -64,10 +65,30 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
-def test_the_shipped_scripts_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "--dialogues", str(DIALOGUES))
+def test_the_shipped_scripts_pass_and_take_every_link_of_every_shipped_dialogue(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run(capsys, "--dialogues", str(DIALOGUES), "--coverage")
     assert code == 0, out
     assert "FAIL" not in out
+    for dialogue in ("checkin", "diagnose", "own_power", "revisit"):
+        assert re.search(rf"^{dialogue}: (\d+) of \1 links taken \(100%\)$", out, re.M), out
+    assert "never reached" not in out
+    assert "never taken" not in out
+
+
+def test_a_user_coming_back_is_asked_about_a_step_that_fell_due(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`open: true` after `wait_days`: the greeting of a user who comes back."""
+    script = folder / "tests" / "tiny.yaml"
+    script.write_text(
+        SCRIPT + "      - open: true\n        wait_days: 3\n"
+        "        expect: {contains: [Welcome back, Sam]}\n",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 0, out
 
 
 def test_a_passing_script_says_so(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
