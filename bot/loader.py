@@ -39,6 +39,8 @@ class LoadedDialogue:
     digest: str
     #: `file:line:col: …` of what is worth a look but does not stop the file from loading.
     warnings: tuple[str, ...] = ()
+    #: The YAML it was loaded from: stored when a conversation starts on this version.
+    source: str = field(default="", repr=False)
 
 
 @dataclass
@@ -217,6 +219,12 @@ def load_dialogue_file(path: Path) -> LoadedDialogue:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
+    return load_dialogue_text(path, text)
+
+
+def load_dialogue_text(path: Path, text: str) -> LoadedDialogue:
+    """Load and validate a dialogue from its YAML `text` (a file's, or a stored version's);
+    `path` names it in messages."""
     references: list[tuple[Loc, str]] = []
     dialogue, root = validated_tree(str(path), text, Dialogue, {COLLECT: references})
     found = flow_problems(dialogue)
@@ -229,7 +237,9 @@ def load_dialogue_file(path: Path) -> LoadedDialogue:
         located(str(path), root, p.loc, p.message) for p in found if p.severity == "warning"
     )
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return LoadedDialogue(dialogue=dialogue, path=str(path), digest=digest, warnings=warnings)
+    return LoadedDialogue(
+        dialogue=dialogue, path=str(path), digest=digest, warnings=warnings, source=text
+    )
 
 
 def dialogue_files(directory: Path) -> Iterable[Path]:
