@@ -183,13 +183,28 @@ def cmd_dialogues_list(args: argparse.Namespace) -> int:
 def cmd_dialogues_graph(args: argparse.Namespace) -> int:
     from bot.compiler import compile_dialogue
     from bot.diagram import mermaid
+    from bot.flowchart import dot_source, render_svg
+    from bot.loader import load_dialogue_file, load_for_drawing
 
-    catalog = load_catalog(_dialogues_dir(args))
-    try:
-        loaded = catalog.get(args.id)
-    except UnknownDialogue as exc:
-        raise CoachError(str(exc)) from None
-    print(mermaid(compile_dialogue(loaded).machine_class))
+    named = Path(args.id)
+    if named.suffix in (".yaml", ".yml"):  # a file, drawn even if it does not validate
+        dialogue = load_for_drawing(named)
+        loaded = load_dialogue_file(named) if args.format == "mermaid" else None
+    else:
+        try:
+            loaded = load_catalog(_dialogues_dir(args)).get(args.id)
+        except UnknownDialogue as exc:
+            raise CoachError(str(exc)) from None
+        dialogue = loaded.dialogue
+    if args.format == "mermaid":
+        assert loaded is not None
+        print(mermaid(compile_dialogue(loaded).machine_class))
+    elif args.format == "dot":
+        print(dot_source(dialogue), end="")
+    else:
+        target = Path(args.output or f"{dialogue.id}.svg")
+        target.write_bytes(render_svg(dot_source(dialogue)))
+        print(f"wrote {target}")
     return 0
 
 
@@ -451,8 +466,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing = dsub.add_parser("list", help="list the dialogues that load")
     with_dialogues(listing)
     listing.set_defaults(func=cmd_dialogues_list)
-    graph = dsub.add_parser("graph", help="print a dialogue's flow as a Mermaid diagram")
-    graph.add_argument("id")
+    graph = dsub.add_parser(
+        "graph",
+        help="a dialogue's flow: Mermaid text, Graphviz DOT, or an SVG drawn by Graphviz",
+        description="ID is a loaded dialogue, or a .yaml file (drawn with --format svg or dot "
+        "even when it does not validate, its unreachable steps coloured).",
+    )
+    graph.add_argument("id", help="a dialogue id, or the path of a dialogue file")
+    graph.add_argument("--format", choices=("mermaid", "svg", "dot"), default="mermaid")
+    graph.add_argument("--output", help="with --format svg: the file to write (default ID.svg)")
     with_dialogues(graph)
     graph.set_defaults(func=cmd_dialogues_graph)
     safety_eval = dsub.add_parser(

@@ -56,11 +56,37 @@ class FlowProblem:
 
 def flow_problems(dialogue: Dialogue) -> list[FlowProblem]:
     """Every flow problem of a dialogue the schema accepted, in file order."""
-    reachable = _reachable(dialogue)
-    problems = list(_no_way_out(dialogue, reachable))
-    problems.extend(_names_used(dialogue, reachable))
+    reachable_steps = reachable(dialogue)
+    problems = list(_no_way_out(dialogue, reachable_steps))
+    problems.extend(_names_used(dialogue, reachable_steps))
     problems.extend(_unselectable(dialogue))
     return problems
+
+
+@dataclass(frozen=True)
+class WayOut:
+    """One way out of a step: the field it is written in, its condition, where it goes."""
+
+    loc: Loc
+    label: str
+    target: str
+
+
+def ways_out(step_id: str, step: Step) -> Iterator[WayOut]:
+    """Each way out of a step in the order the machine tries them: a choice's own `next`
+    (labelled with the slot's value), then `next` (its `when:`, or "otherwise")."""
+    where: Loc = ("steps", step_id)
+    slot = getattr(step, "slot", None)
+    for i, option in enumerate(getattr(step, "choices", None) or []):
+        if option.next:
+            yield WayOut((*where, "choices", i, "next"), f"{slot} == '{option.value}'", option.next)
+    nxt = getattr(step, "next", None)
+    if isinstance(nxt, str):
+        yield WayOut((*where, "next"), "", nxt)
+    elif isinstance(nxt, list):
+        for i, branch in enumerate(nxt):
+            label = " ".join(branch.when.split()) if branch.when else "otherwise"
+            yield WayOut((*where, "next", i), label, branch.to)
 
 
 def _onward(dialogue: Dialogue, step: Step) -> list[str]:
@@ -68,7 +94,8 @@ def _onward(dialogue: Dialogue, step: Step) -> list[str]:
     return [target for target in targets_of(step) if target in dialogue.steps]
 
 
-def _reachable(dialogue: Dialogue) -> set[str]:
+def reachable(dialogue: Dialogue) -> set[str]:
+    """The steps some path from the start reaches."""
     seen: set[str] = set()
     todo = [dialogue.start_step]
     while todo:

@@ -222,6 +222,17 @@ def load_dialogue_file(path: Path) -> LoadedDialogue:
     return load_dialogue_text(path, text)
 
 
+def load_for_drawing(path: Path) -> Dialogue:
+    """A dialogue file that fits the schema, even if its steps do not connect (a `next` to
+    no step, a stranded step): enough to draw, so the problem can be seen. DialogueError
+    when it does not fit the schema at all."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
+    return validated_tree(str(path), text, Dialogue, {COLLECT: []})[0]
+
+
 def load_dialogue_text(path: Path, text: str) -> LoadedDialogue:
     """Load and validate a dialogue from its YAML `text` (a file's, or a stored version's);
     `path` names it in messages."""

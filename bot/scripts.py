@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 
 from bot.compiler import ENTERED
 from bot.errors import CoachError, DialogueError
+from bot.flow import ways_out
 from bot.loader import Catalog, LoadedDialogue, load_tree, position, validated_tree
 from bot.schema import Identifier, RecommendStep, Strict, SummaryStep
 from bot.steps import resolve
@@ -292,10 +293,10 @@ def coverage(loaded: LoadedDialogue, trace: Trace) -> tuple[list[str], int, int]
     for step_id, step in dialogue.steps.items():
         if step_id not in entered:
             missing.append((position(root, ("steps", step_id)), f"step '{step_id}' never reached"))
-        for loc, target in _links(step_id, step):
+        for way in ways_out(step_id, step):
             links += 1
-            if (step_id, target) not in taken:
-                missing.append((position(root, loc), f"{step_id} → {target} never taken"))
+            if (step_id, way.target) not in taken:
+                missing.append((position(root, way.loc), f"{step_id} → {way.target} never taken"))
     for i, rec in enumerate(dialogue.recommendations):
         if rec.id not in trace.recommended.get(dialogue.id, set()):
             missing.append(
@@ -319,17 +320,3 @@ def _known(dialogue: Any, state_id: str) -> bool:
     except KeyError:
         return False
     return True
-
-
-def _links(step_id: str, step: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Each way out of a step with the field it is written in."""
-    where: tuple[str | int, ...] = ("steps", step_id)
-    for i, option in enumerate(getattr(step, "choices", None) or []):
-        if option.next:
-            yield (*where, "choices", i, "next"), option.next
-    nxt = getattr(step, "next", None)
-    if isinstance(nxt, str):
-        yield (*where, "next"), nxt
-    elif isinstance(nxt, list):
-        for i, branch in enumerate(nxt):
-            yield (*where, "next", i), branch.to
