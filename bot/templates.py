@@ -228,6 +228,7 @@ def fields_used(source: str, name: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=2048)
 def template_names(source: str) -> frozenset[str]:
     """The names a template reads from outside itself (slots, helpers): not those it sets
     with `{% set %}`, a `for` loop or a macro's arguments anywhere in it (Jinja's own

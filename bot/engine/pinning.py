@@ -15,15 +15,15 @@ version if its question is still there.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.errors import DialogueError
-from bot.loader import LoadedDialogue, load_dialogue_text
-from storage.store import ConversationRow
+from bot.loader import Catalog, LoadedDialogue, load_dialogue_text
+from storage.store import ConversationRow, Store
 
-if TYPE_CHECKING:
-    from bot.engine.turn import Context
+#: Earlier versions rebuilt from the store, by (dialogue, digest), most recently used last.
+Rebuilt = OrderedDict[tuple[str, str], LoadedDialogue]
 
 log = logging.getLogger("coach.engine")
 
@@ -31,24 +31,25 @@ log = logging.getLogger("coach.engine")
 _MOST_REBUILT = 32
 
 
-def keep(ctx: Context, loaded: LoadedDialogue, now: str) -> None:
+def keep(store: Store, loaded: LoadedDialogue, now: str) -> None:
     """Store the version a conversation is starting on (once; in the turn's transaction)."""
-    ctx.store.keep_dialogue_version(
+    store.keep_dialogue_version(
         loaded.dialogue.id, loaded.dialogue.version, loaded.digest, loaded.source, now
     )
 
 
-def pinned(ctx: Context, row: ConversationRow) -> LoadedDialogue | None:
+def pinned(
+    store: Store, catalog: Catalog, cache: Rebuilt, row: ConversationRow
+) -> LoadedDialogue | None:
     """The version `row` runs on: the one it started on if it is stored, else the newest;
-    None when the dialogue is no longer loaded at all."""
-    current = ctx.catalog.dialogues.get(row.dialogue)
+    None when the dialogue is no longer loaded at all. `cache` keeps versions rebuilt."""
+    current = catalog.dialogues.get(row.dialogue)
     if current is None or current.digest == row.dialogue_digest:
         return current
     key = (row.dialogue, row.dialogue_digest)
-    cache = ctx.pinned
     rebuilt = cache.get(key)
     if rebuilt is None:
-        source = ctx.store.dialogue_source(*key)
+        source = store.dialogue_source(*key)
         if source is None:
             return current
         name = Path(f"{current.path}@v{row.dialogue_version}")

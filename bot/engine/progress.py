@@ -98,7 +98,9 @@ def start(
         turn.touch(current)
     turn.attribute(conv_id(turn), state_of(turn))
     compiled: CompiledDialogue = compile_dialogue(loaded)
-    pinning.keep(ctx, loaded, turn.now_iso)  # it finishes on this version, whatever edits come
+    pinning.keep(
+        ctx.store, loaded, turn.now_iso
+    )  # it finishes on this version, whatever edits come
     slots: dict[str, Any] = {
         "dialogue_title": loaded.dialogue.title,
         "today": turn.today.isoformat(),

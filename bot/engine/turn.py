@@ -18,7 +18,7 @@ from bot import messages
 from bot.compiler import compile_dialogue
 from bot.engine import pinning
 from bot.errors import DialogueLoop, StorageError
-from bot.loader import Catalog, LoadedDialogue
+from bot.loader import Catalog
 from bot.safety import SafetyDetector
 from bot.session import Session
 from bot.turns import BotMessage, Choice, Reply
@@ -132,7 +132,7 @@ class Context:
     #: Users whose row this process has already written (their first turn is behind them).
     known_users: set[str] = field(default_factory=set)
     #: Earlier dialogue versions rebuilt from the store for conversations pinned to them.
-    pinned: OrderedDict[tuple[str, str], LoadedDialogue] = field(default_factory=OrderedDict)
+    pinned: pinning.Rebuilt = field(default_factory=OrderedDict)
 
 
 def clean(text: str) -> str:
@@ -278,7 +278,7 @@ def remember(ctx: Context, user_id: str, live: Live) -> None:
 
 def restore(ctx: Context, row: ConversationRow) -> Live | None:
     """Rebuild a machine at the stored state, or None if it cannot continue as it was."""
-    loaded = pinning.pinned(ctx, row)
+    loaded = pinning.pinned(ctx.store, ctx.catalog, ctx.pinned, row)
     if loaded is None:
         return None
     compiled = compile_dialogue(loaded)
