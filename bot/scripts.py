@@ -52,6 +52,12 @@ class Expect(Strict):
     recommendations: list[Identifier] = Field([], description="ids shown in this turn")
     not_recommendations: list[Identifier] = Field([], description="ids not shown this turn")
     insights: list[Identifier] = Field([], description="insight ids said in this turn")
+    safety: Identifier | None = Field(
+        None, description="the safety category this turn's message raised (`none`: none did)"
+    )
+    steps: dict[Identifier, dt.date] = Field(
+        {}, description="next steps stored by now: recommendation id → due date"
+    )
 
 
 class Turn(Strict):
@@ -118,6 +124,8 @@ class Trace:
     #: This turn's recommendations and insights, for a turn's expectations.
     turn_recommended: set[str] = field(default_factory=set)
     turn_insights: set[str] = field(default_factory=set)
+    #: How many safety events the scripted user had before this turn.
+    safety_before: int = 0
     _last: tuple[str, str] | None = None
 
     def entered(self, dialogue_id: str, state_id: str, slots: dict[str, Any]) -> None:
@@ -209,6 +217,7 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
                 for j, turn in enumerate(script.turns):
                     clock.now += dt.timedelta(days=turn.wait_days, minutes=1)
                     trace.new_turn()
+                    trace.safety_before = len(store.safety_events_of(user))
                     with tracing(trace):
                         if turn.say is None:
                             reply = engine.open(user, name=USER_NAME)
@@ -271,6 +280,24 @@ def _check(expect: Expect, reply: Reply, store: Any, user: str, trace: Trace) ->
         for r in expect.insights
         if r not in trace.turn_insights
     ]
+    return problems + _stored(expect, store, user, trace)
+
+
+def _stored(expect: Expect, store: Any, user: str, trace: Trace) -> list[str]:
+    """What the turn left in the store: safety events raised, next steps with their dates."""
+    problems: list[str] = []
+    if expect.safety is not None:
+        raised = [e["category"] for e in store.safety_events_of(user)[trace.safety_before :]]
+        wanted = [] if expect.safety == "none" else [expect.safety]
+        if raised != wanted:
+            problems.append(f"expected safety {wanted or 'none'}, raised {raised or 'none'}")
+    if expect.steps:
+        stored = {s.recommendation_id: s.due_date for s in store.next_steps_of(user)}
+        for rec, due in expect.steps.items():
+            if stored.get(rec) != due.isoformat():
+                problems.append(
+                    f"expected next step {rec!r} due {due.isoformat()}, stored: {stored or 'none'}"
+                )
     return problems
 
 

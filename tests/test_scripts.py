@@ -144,3 +144,23 @@ def test_a_script_that_is_not_valid_is_reported_at_its_line_and_the_rest_run(
     assert code == 1
     assert f"{bad}:5:9: unknown key 'sey'" in out
     assert "1 of 1 test(s) passed in 2 file(s); 1 file(s) could not be run" in out
+
+
+def test_a_safety_interruption_and_stored_steps_can_be_expected(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = folder / "tests" / "tiny.yaml"
+    script.write_text(
+        SCRIPT.replace("[Carrying on]", "[Carrying on], safety: none")
+        + "  - name: a danger sign\n    turns:\n      - say: start tiny\n"
+        "      - say: I want to kill myself\n        expect: {safety: self_harm}\n"
+        "  - name: wrongly expected\n    turns:\n      - say: start tiny\n"
+        "        expect: {safety: violence, steps: {ask_in_writing: 2026-12-04}}\n",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 1
+    assert "FAIL 'going on'" not in out and "FAIL 'a danger sign'" not in out
+    assert f"{script}:16: FAIL 'wrongly expected'" in out
+    assert "expected safety ['violence'], raised none" in out
+    assert "expected next step 'ask_in_writing' due 2026-12-04, stored: none" in out
