@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= ./coach.db
 
-.PHONY: chat test lint format bench clean chromium
+.PHONY: chat test lint format bench clean chromium graphviz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,15 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test: lint chromium
+# `coach dialogues graph ID --format svg` draws with Graphviz's dot (Debian's graphviz), and
+# its test needs it: installed the same way, only when missing and running as root.
+graphviz:
+	@if ! command -v dot >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing graphviz with apt-get for coach dialogues graph --format svg"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	fi
+
+test: lint chromium graphviz
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.installed-dev

@@ -99,29 +99,75 @@ def cmd_slack(args: argparse.Namespace) -> int:
 
 
 def cmd_dialogues_validate(args: argparse.Namespace) -> int:
-    from bot.compiler import compile_dialogue
-    from bot.loader import load_dialogue_file
+    from bot.validation import validate
 
-    if args.files:
-        catalog = Catalog()
-        for name in args.files:
-            try:
-                loaded = load_dialogue_file(Path(name))
-                catalog.dialogues[loaded.dialogue.id] = loaded
-            except CoachError as exc:
-                catalog.problems.append(exc)  # type: ignore[arg-type]
-    else:
-        catalog = load_catalog(_dialogues_dir(args))
-    for loaded in catalog.dialogues.values():
-        compile_dialogue(loaded)
-        d = loaded.dialogue
-        print(
-            f"ok   {loaded.path}: {d.id} v{d.version}, {len(d.steps)} steps, "
-            f"{len(d.recommendations)} recommendations"
-        )
-    for problem in catalog.problems:
-        print(f"FAIL {problem}")
-    return 1 if catalog.problems else 0
+    report = validate([Path(name) for name in args.files], _dialogues_dir(args))
+    print(report.json() if args.format == "json" else report.text())
+    return 1 if report.errors else 0
+
+
+def _clean_catalog(directory: Path) -> Catalog | None:
+    """Every dialogue of `directory`, or None (with the problems said) if any fails."""
+    catalog = load_catalog(directory)
+    if catalog.problems:
+        _report_problems(catalog)
+        print("coach: fix these first (`coach dialogues validate`)", file=sys.stderr)
+        return None
+    return catalog
+
+
+def cmd_dialogues_lock(args: argparse.Namespace) -> int:
+    from bot.validation import write_lock
+
+    directory = _dialogues_dir(args)
+    catalog = _clean_catalog(directory)
+    if catalog is None:
+        return 1
+    path = write_lock(directory, catalog.dialogues.values())
+    print(
+        f"wrote {path}: "
+        + ", ".join(f"{d.dialogue.id} v{d.dialogue.version}" for d in catalog.dialogues.values())
+    )
+    return 0
+
+
+def cmd_dialogues_test(args: argparse.Namespace) -> int:
+    from bot.scripts import Trace, coverage, run_file, script_files
+
+    directory = _dialogues_dir(args)
+    catalog = _clean_catalog(directory)
+    if catalog is None:
+        return 1
+    trace = Trace(catalog)
+    files = script_files([Path(p) for p in args.scripts], directory)
+    if not files:
+        print(f"coach: no scripts found (looked in {directory / 'tests'})", file=sys.stderr)
+        return 1
+    failed = tests = 0
+    broken = 0
+    for path in files:
+        try:
+            failures, count = run_file(path, catalog, trace)
+        except CoachError as exc:  # a script that cannot be read: said, and the rest run
+            print(f"{exc}")
+            broken += 1
+            continue
+        tests += count
+        failed += len(failures)
+        for failure in failures:
+            print(failure)
+    print(
+        f"{tests - failed} of {tests} test(s) passed in {len(files)} file(s)"
+        + (f"; {broken} file(s) could not be run" if broken else "")
+    )
+    if args.coverage:
+        for dialogue_id in sorted(catalog.dialogues):
+            untested, taken, links = coverage(catalog.dialogues[dialogue_id], trace)
+            share = f"{100 * taken // links}%" if links else "no links"
+            print(f"\n{dialogue_id}: {taken} of {links} links taken ({share})")
+            for line in untested:
+                print(f"  {line}")
+    return 1 if failed or broken else 0
 
 
 def cmd_dialogues_list(args: argparse.Namespace) -> int:
@@ -137,13 +183,28 @@ def cmd_dialogues_list(args: argparse.Namespace) -> int:
 def cmd_dialogues_graph(args: argparse.Namespace) -> int:
     from bot.compiler import compile_dialogue
     from bot.diagram import mermaid
+    from bot.flowchart import dot_source, render_svg
+    from bot.loader import load_dialogue_file, load_for_drawing
 
-    catalog = load_catalog(_dialogues_dir(args))
-    try:
-        loaded = catalog.get(args.id)
-    except UnknownDialogue as exc:
-        raise CoachError(str(exc)) from None
-    print(mermaid(compile_dialogue(loaded).machine_class))
+    named = Path(args.id)
+    if named.suffix in (".yaml", ".yml"):  # a file, drawn even if it does not validate
+        dialogue = load_for_drawing(named)
+        loaded = load_dialogue_file(named) if args.format == "mermaid" else None
+    else:
+        try:
+            loaded = load_catalog(_dialogues_dir(args)).get(args.id)
+        except UnknownDialogue as exc:
+            raise CoachError(str(exc)) from None
+        dialogue = loaded.dialogue
+    if args.format == "mermaid":
+        assert loaded is not None
+        print(mermaid(compile_dialogue(loaded).machine_class))
+    elif args.format == "dot":
+        print(dot_source(dialogue), end="")
+    else:
+        target = Path(args.output or f"{dialogue.id}.svg")
+        target.write_bytes(render_svg(dot_source(dialogue)))
+        print(f"wrote {target}")
     return 0
 
 
@@ -367,15 +428,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     dialogues = sub.add_parser("dialogues", help="check and inspect dialogue files")
     dsub = dialogues.add_subparsers(dest="action", required=True)
-    validate = dsub.add_parser("validate", help="check dialogue files; exit 1 on any problem")
-    validate.add_argument("files", nargs="*", help="files to check (default: the whole folder)")
+    validate = dsub.add_parser(
+        "validate",
+        help="check dialogue files, safety.yaml and the rubric; exit 1 on any error",
+        description="Reports every problem at once, one a line: file:line:col: severity: "
+        "message. Errors stop a file from loading; warnings do not.",
+    )
+    validate.add_argument(
+        "files", nargs="*", help="files or folders to check (default: the whole folder)"
+    )
+    validate.add_argument("--format", choices=("text", "json"), default="text")
     with_dialogues(validate)
     validate.set_defaults(func=cmd_dialogues_validate)
+    lock = dsub.add_parser(
+        "lock",
+        help="record each dialogue's version and content in versions.lock",
+        description="validate warns when a dialogue's content changed but its `version` "
+        "did not; run this once an edit (with its raised version) is ready.",
+    )
+    with_dialogues(lock)
+    lock.set_defaults(func=cmd_dialogues_lock)
+    test = dsub.add_parser(
+        "test",
+        help="run conversation scripts (dialogues/tests/*.yaml) against the real engine",
+        description="Each test is a conversation on a temporary database with a fake clock; "
+        "a failure prints the script's file:line, what was expected and what the coach said. "
+        "Exit 1 on any failure.",
+    )
+    test.add_argument("scripts", nargs="*", help="script files or folders (default: tests/)")
+    test.add_argument(
+        "--coverage",
+        action="store_true",
+        help="name the steps, links, recommendations and insights no script exercised",
+    )
+    with_dialogues(test)
+    test.set_defaults(func=cmd_dialogues_test)
     listing = dsub.add_parser("list", help="list the dialogues that load")
     with_dialogues(listing)
     listing.set_defaults(func=cmd_dialogues_list)
-    graph = dsub.add_parser("graph", help="print a dialogue's flow as a Mermaid diagram")
-    graph.add_argument("id")
+    graph = dsub.add_parser(
+        "graph",
+        help="a dialogue's flow: Mermaid text, Graphviz DOT, or an SVG drawn by Graphviz",
+        description="ID is a loaded dialogue, or a .yaml file (drawn with --format svg or dot "
+        "even when it does not validate, its unreachable steps coloured).",
+    )
+    graph.add_argument("id", help="a dialogue id, or the path of a dialogue file")
+    graph.add_argument("--format", choices=("mermaid", "svg", "dot"), default="mermaid")
+    graph.add_argument("--output", help="with --format svg: the file to write (default ID.svg)")
     with_dialogues(graph)
     graph.set_defaults(func=cmd_dialogues_graph)
     safety_eval = dsub.add_parser(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from statemachine import State, StateMachine
@@ -108,9 +109,21 @@ def _branches(nxt: Next | None) -> list[dict[str, Any]]:
     return out
 
 
+#: What is told of every state entered, when set: (dialogue id, state id, the slots after
+#: entering). `coach dialogues test` sets it to see which steps, links, recommendations and
+#: insights its scripts exercised; a running coach leaves it unset. A context variable, so
+#: it is seen only by the thread (and the run) that set it.
+ENTERED: ContextVar[Callable[[str, str, dict[str, Any]], None] | None] = ContextVar(
+    "entered", default=None
+)
+
+
 def _enter(runner: StepRunner, state_id: str) -> Callable[[Session], None]:
     def enter(model: Session) -> None:
         runner.enter(state_id, model)
+        told = ENTERED.get()
+        if told is not None:
+            told(runner.dialogue.id, state_id, model.slots)
 
     enter.__name__ = enter.__qualname__ = "say step"  # a space: see _guard
     return enter

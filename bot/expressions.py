@@ -18,6 +18,8 @@ from typing import Any
 
 from simpleeval import EvalWithCompoundTypes
 
+from bot.spelling import did_you_mean
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": lambda value: len(value) if value is not None else 0,
     "lower": lambda value: str(value or "").lower(),
@@ -80,6 +82,9 @@ class ExpressionError(ValueError):
     """An expression uses syntax or names the condition language does not allow."""
 
 
+_CONSTANTS = frozenset({"True", "False", "None", "true", "false", "none"})
+
+
 def check_expression(source: str, known_names: Iterable[str]) -> None:
     """Raise ExpressionError naming the first problem in `source`, or return quietly.
 
@@ -90,7 +95,7 @@ def check_expression(source: str, known_names: Iterable[str]) -> None:
         tree = ast.parse(" ".join(source.split()), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"'{source}' is not a valid condition ({exc.msg})") from None
-    known = set(known_names) | {"True", "False", "None", "true", "false", "none"}
+    known = set(known_names) | _CONSTANTS
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(
@@ -107,6 +112,7 @@ def check_expression(source: str, known_names: Iterable[str]) -> None:
         elif isinstance(node, ast.Name) and node.id not in known and node.id not in FUNCTIONS:
             raise ExpressionError(
                 f"'{source}' names '{node.id}', which is not a slot of this dialogue"
+                + did_you_mean(node.id, known - _CONSTANTS)
             )
         elif isinstance(node, ast.Attribute):
             root = _root(node)

@@ -22,7 +22,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.crossrefs import catalog_problems
 from bot.errors import DialogueError, SafetyUnavailable, UnknownDialogue
-from bot.schema import Dialogue, LocatedProblems, SafetyConfig
+from bot.flow import flow_problems
+from bot.schema import COLLECT, Dialogue, LocatedProblems, SafetyConfig
 
 SAFETY_FILE = "safety.yaml"
 Model = TypeVar("Model", bound=BaseModel)
@@ -36,6 +37,10 @@ class LoadedDialogue:
     dialogue: Dialogue
     path: str
     digest: str
+    #: `file:line:col: …` of what is worth a look but does not stop the file from loading.
+    warnings: tuple[str, ...] = ()
+    #: The YAML it was loaded from: stored when a conversation starts on this version.
+    source: str = field(default="", repr=False)
 
 
 @dataclass
@@ -140,6 +145,31 @@ def _describe(error: dict[str, Any]) -> str:
 
 def validate_document(path: str, text: str, model: type[Model]) -> Model:
     """Parse `text` as YAML and validate it as `model`; raise DialogueError with positions."""
+    return validated_tree(path, text, model)[0]
+
+
+def position(root: Any, loc: Loc) -> tuple[int, int]:
+    """The 1-based (line, col) of the field at `loc` in the YAML tree `root`."""
+    line, col = _position(root, loc)
+    return line + 1, col + 1
+
+
+def load_tree(path: str) -> Any:
+    """A YAML file's tree with positions (for files already validated: no errors expected)."""
+    return _yaml().load(Path(path).read_text(encoding="utf-8"))
+
+
+def located(path: str, root: Any, loc: Loc, message: str) -> str:
+    """`path:line:col: dotted.loc: message` for the field at `loc` of the YAML tree `root`."""
+    line, col = _position(root, loc)
+    dotted = ".".join(str(p) for p in loc)
+    return f"{path}:{line + 1}:{col + 1}: {dotted}: {message}"
+
+
+def validated_tree(
+    path: str, text: str, model: type[Model], context: dict[str, Any] | None = None
+) -> tuple[Model, CommentedMap]:
+    """The validated model and the YAML tree it came from (for positions of later checks)."""
     try:
         root = _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -157,17 +187,17 @@ def validate_document(path: str, text: str, model: type[Model]) -> Model:
     if not isinstance(root, CommentedMap):
         raise DialogueError(path, [f"{path}:1:1: expected a mapping of keys (id:, title:, …)"])
     try:
-        return model.model_validate(_plain(root))
+        return model.model_validate(_plain(root), context=context), root
     except ValidationError as exc:
         problems: list[str] = []
         for error in exc.errors():
-            located = error.get("ctx", {}).get("error")
-            if isinstance(located, LocatedProblems):
+            located_problems = error.get("ctx", {}).get("error")
+            if isinstance(located_problems, LocatedProblems):
                 base = tuple(error["loc"])
-                for loc, message in located.problems:
-                    line, col = _position(root, (*base, *loc))
-                    dotted = ".".join(str(p) for p in (*base, *loc))
-                    problems.append(f"{path}:{line + 1}:{col + 1}: {dotted}: {message}")
+                problems.extend(
+                    located(path, root, (*base, *loc), message)
+                    for loc, message in located_problems.problems
+                )
                 continue
             line, col = _position(root, error["loc"], at_key=error["type"] == "extra_forbidden")
             problems.append(f"{path}:{line + 1}:{col + 1}: {_describe(dict(error))}")
@@ -189,9 +219,38 @@ def load_dialogue_file(path: Path) -> LoadedDialogue:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
-    dialogue = validate_document(str(path), text, Dialogue)
+    return load_dialogue_text(path, text)
+
+
+def load_for_drawing(path: Path) -> Dialogue:
+    """A dialogue file that fits the schema, even if its steps do not connect (a `next` to
+    no step, a stranded step): enough to draw, so the problem can be seen. DialogueError
+    when it does not fit the schema at all."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
+    return validated_tree(str(path), text, Dialogue, {COLLECT: []})[0]
+
+
+def load_dialogue_text(path: Path, text: str) -> LoadedDialogue:
+    """Load and validate a dialogue from its YAML `text` (a file's, or a stored version's);
+    `path` names it in messages."""
+    references: list[tuple[Loc, str]] = []
+    dialogue, root = validated_tree(str(path), text, Dialogue, {COLLECT: references})
+    found = flow_problems(dialogue)
+    wrong = [*references, *((p.loc, p.message) for p in found if p.severity == "error")]
+    wrong.sort(key=lambda problem: _position(root, problem[0]))  # top to bottom
+    errors = [located(str(path), root, loc, message) for loc, message in wrong]
+    if errors:
+        raise DialogueError(str(path), errors)
+    warnings = tuple(
+        located(str(path), root, p.loc, p.message) for p in found if p.severity == "warning"
+    )
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return LoadedDialogue(dialogue=dialogue, path=str(path), digest=digest)
+    return LoadedDialogue(
+        dialogue=dialogue, path=str(path), digest=digest, warnings=warnings, source=text
+    )
 
 
 def dialogue_files(directory: Path) -> Iterable[Path]:
@@ -249,12 +308,8 @@ def _check_across(catalog: Catalog) -> None:
             found = catalog_problems(loaded.dialogue, by_id)
             if not found:
                 continue
-            root = _yaml().load(Path(loaded.path).read_text(encoding="utf-8"))
-            lines = []
-            for loc, message in found:
-                line, col = _position(root, loc)
-                dotted = ".".join(str(p) for p in loc)
-                lines.append(f"{loaded.path}:{line + 1}:{col + 1}: {dotted}: {message}")
+            root = load_tree(loaded.path)
+            lines = [located(loaded.path, root, loc, message) for loc, message in found]
             catalog.problems.append(DialogueError(loaded.path, lines))
             del catalog.dialogues[key]
             changed = True

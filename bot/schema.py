@@ -9,10 +9,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.expressions import ExpressionError, check_expression
 from bot.safety_patterns import PatternError, parse
+from bot.spelling import did_you_mean
 from bot.templates import TemplateProblem, check_template
 
 Identifier = Annotated[
@@ -423,6 +431,10 @@ class About(Strict):
     )
 
 
+#: Validation context key: a list to collect a dialogue's reference problems in.
+COLLECT = "collect_problems"
+
+
 class Dialogue(Strict):
     """One coaching conversation: its steps, how they connect, and what it can recommend."""
 
@@ -483,15 +495,20 @@ class Dialogue(Strict):
         return names
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> Dialogue:
+    def _references_resolve(self, info: ValidationInfo) -> Dialogue:
         """Every `next`/`to`/`start` names a step; conditions and templates are well formed.
 
         Raised as LocatedProblems, which keeps each problem's field path so the loader can
         point at file:line:col. The state machine's class factory would only fail later with
-        a bare KeyError on a dangling target.
+        a bare KeyError on a dangling target. Validated with the context `{COLLECT: list}`,
+        the problems go into that list instead, so the loader can add the flow checks' and
+        report every problem at once.
         """
         problems = self.reference_problems()
-        if problems:
+        collected = (info.context or {}).get(COLLECT)
+        if isinstance(collected, list):
+            collected.extend(problems)
+        elif problems:
             raise LocatedProblems(problems)
         return self
 
@@ -500,13 +517,13 @@ class Dialogue(Strict):
         problems: list[tuple[tuple[str | int, ...], str]] = []
         names = self.slot_names()
         if self.start is not None and self.start not in self.steps:
-            problems.append((("start",), f"no step is called '{self.start}'"))
+            problems.append((("start",), self._no_step(self.start)))
         for step_id, step in self.steps.items():
             where: tuple[str | int, ...] = ("steps", step_id)
             nxt = getattr(step, "next", None)
             if isinstance(nxt, str):
                 if nxt not in self.steps:
-                    problems.append(((*where, "next"), f"no step is called '{nxt}'"))
+                    problems.append(((*where, "next"), self._no_step(nxt)))
             elif isinstance(nxt, list):
                 if not nxt:
                     problems.append(((*where, "next"), "list at least one branch"))
@@ -516,9 +533,7 @@ class Dialogue(Strict):
                     )
                 for i, branch in enumerate(nxt):
                     if branch.to not in self.steps:
-                        problems.append(
-                            ((*where, "next", i, "to"), f"no step is called '{branch.to}'")
-                        )
+                        problems.append(((*where, "next", i, "to"), self._no_step(branch.to)))
                     if branch.when is not None:
                         try:
                             check_expression(branch.when, names)
@@ -535,7 +550,7 @@ class Dialogue(Strict):
                         problems.append(
                             (
                                 (*where, "choices", i, "next"),
-                                f"no step is called '{option.next}'",
+                                self._no_step(option.next),
                             )
                         )
             if step.kind in ("recommend", "commit") and not self.recommendations:
@@ -593,11 +608,24 @@ class Dialogue(Strict):
                     check_template(getattr(self.about, field))
                 except TemplateProblem as exc:
                     problems.append((("about", field), str(exc)))
-        if self.start is None or self.start in self.steps:
-            # With a dangling start everything looks unreachable: report the start alone.
+        dangling = any(
+            target not in self.steps for step in self.steps.values() for target in targets_of(step)
+        )
+        if not dangling and (self.start is None or self.start in self.steps):
+            # With a dangling start or `next`, steps look unreachable that are not meant to
+            # be: report what dangles alone.
             problems.extend(self._unreachable_steps())
         problems.extend(self._silent_loops())
         return problems
+
+    def _no_step(self, name: str) -> str:
+        """A `next` to a step that is not there, with the nearest one, or the ones there are."""
+        hint = did_you_mean(name, self.steps)
+        if not hint:
+            listed = list(self.steps)
+            more = ", …" if len(listed) > 8 else ""
+            hint = f" (the steps are: {', '.join(listed[:8])}{more})"
+        return f"no step is called '{name}'{hint}"
 
     def _looking_back_problems(
         self, step_id: str, step: Step
@@ -995,7 +1023,9 @@ class SafetyConfig(Strict):
                 problems.append(
                     (("typos", "words", j), f"'{word}': only words of 7 letters or more")
                 )
-        levels = {c.id: c.level for c in self.categories}
+        levels: dict[str, SafetyLevel] = {}
+        for c in self.categories:
+            levels.setdefault(c.id, c.level)  # a second use of an id is reported below
         seen: set[str] = set()
         for i, category in enumerate(self.categories):
             where: tuple[str | int, ...] = ("categories", i)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from numbers import Real
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.naming import mid
@@ -234,6 +234,16 @@ def fields_used(source: str, name: str) -> frozenset[str]:
             if isinstance(key, str):
                 found.add(key)
     return frozenset(found)
+
+
+@lru_cache(maxsize=2048)
+def template_names(source: str) -> frozenset[str]:
+    """The names a template reads from outside itself (slots, helpers): not those it sets
+    with `{% set %}`, a `for` loop or a macro's arguments anywhere in it (Jinja's own
+    `find_undeclared_variables` counts a name set inside an `if` as read from outside)."""
+    tree = _ENV.parse(keep_line_breaks(source))
+    own = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    return frozenset(meta.find_undeclared_variables(tree) - own)
 
 
 def render(source: str, slots: Mapping[str, Any]) -> str:

@@ -315,3 +315,23 @@ _FTS_SCHEMA = (
     "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
     "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
 )
+
+
+@migrations()
+def m010_dialogue_versions(db: Database) -> None:
+    """Each version of a dialogue that a conversation started on: its declared `version`, the
+    digest of its file (what `conversations.dialogue_digest` names) and its YAML source. A
+    conversation is pinned to its version: after an edit and a reload it finishes on the
+    source stored here, while new conversations take the newest. (Named m010: m009 is taken
+    on another branch.)"""
+    db.table("dialogue_versions").create(
+        {
+            "dialogue": str,
+            "digest": str,
+            "version": int,
+            "source": str,
+            "first_used_at": str,
+        },
+        pk=("dialogue", "digest"),
+        not_null={"version", "source", "first_used_at"},
+    )

@@ -32,6 +32,7 @@ from storage.rows import (
     compact_json,
 )
 from storage.sharing import SharingQueries
+from storage.versions import VersionQueries
 
 __all__ = [
     "_CONVERSATION_COLUMNS",
@@ -49,12 +50,13 @@ BUSY_TIMEOUT_MS = 5000
 _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
 
 
-class Store(RecordQueries, SharingQueries, ReviewQueries):
+class Store(RecordQueries, SharingQueries, ReviewQueries, VersionQueries):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self._kept_versions = set()
         try:
             if self.path != ":memory:":
                 parent = Path(self.path).expanduser().resolve().parent

@@ -24,6 +24,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("progress",),
     ("recall",),
     ("turn",),
+    ("pinning",),
 )
 FLOOR_OF = {name: level for level, names in enumerate(FLOORS) for name in names}
 

@@ -192,8 +192,9 @@ class Engine:
 
         A safety file that no longer loads leaves the screen as it was (never unscreened);
         a dialogue file that no longer loads keeps its last good version. Conversations in
-        progress carry on: an edited dialogue is picked up at their next turn. Returns the
-        problems found, each as file:line:col and what was expected.
+        progress finish on the version they started on (`bot.engine.pinning`); new ones take
+        the edited file. Returns the problems found, each as file:line:col and what was
+        expected.
         """
         fresh = load_catalog(directory)
         with self._lock:

@@ -13,7 +13,7 @@ from statemachine.exceptions import TransitionNotAllowed
 from bot import answers, messages, remembering, templates
 from bot.acknowledging import LAST_ACK
 from bot.compiler import CompiledDialogue, compile_dialogue
-from bot.engine import recall
+from bot.engine import pinning, recall
 from bot.engine.turn import (
     MENU_REF,
     Context,
@@ -100,6 +100,9 @@ def start(
         turn.touch(current)
     turn.attribute(conv_id(turn), state_of(turn))
     compiled: CompiledDialogue = compile_dialogue(loaded)
+    pinning.keep(
+        ctx.store, loaded, turn.now_iso
+    )  # it finishes on this version, whatever edits come
     slots: dict[str, Any] = {
         "dialogue_title": loaded.dialogue.title,
         "today": turn.today.isoformat(),

@@ -16,6 +16,7 @@ from statemachine import StateMachine
 
 from bot import messages
 from bot.compiler import compile_dialogue
+from bot.engine import pinning
 from bot.errors import DialogueLoop, StorageError
 from bot.loader import Catalog
 from bot.safety import SafetyDetector
@@ -130,6 +131,8 @@ class Context:
     cache: OrderedDict[str, Live] = field(default_factory=OrderedDict)
     #: Users whose row this process has already written (their first turn is behind them).
     known_users: set[str] = field(default_factory=set)
+    #: Earlier dialogue versions rebuilt from the store for conversations pinned to them.
+    pinned: pinning.Rebuilt = field(default_factory=OrderedDict)
 
 
 def clean(text: str) -> str:
@@ -275,7 +278,7 @@ def remember(ctx: Context, user_id: str, live: Live) -> None:
 
 def restore(ctx: Context, row: ConversationRow) -> Live | None:
     """Rebuild a machine at the stored state, or None if it cannot continue as it was."""
-    loaded = ctx.catalog.dialogues.get(row.dialogue)
+    loaded = pinning.pinned(ctx.store, ctx.catalog, ctx.pinned, row)
     if loaded is None:
         return None
     compiled = compile_dialogue(loaded)

@@ -1,0 +1,349 @@
+"""`coach dialogues test`: conversation scripts run against the real engine, and what they
+left untested.
+
+A script file (`dialogues/tests/*.yaml`) names a dialogue and holds tests; each test is a
+conversation of turns — what the user says, then what must hold: words the coach said or
+did not say, options offered, the step reached, slots set, recommendations and insights
+shown or not. Every test runs on its own temporary database with a fake clock (`today:`,
+and `wait_days:` before a turn for steps falling due), through `Engine.handle`, exactly as
+a channel would drive it. A failure names the script's file:line, the turn, what was
+expected and what the coach said.
+
+Coverage is traced, not guessed: the compiler tells `ENTERED` of every state entered, so
+the report names each step never reached, each `next` link never taken, and each
+recommendation and insight never shown, with its line in the dialogue's YAML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from bot.compiler import ENTERED
+from bot.errors import CoachError, DialogueError
+from bot.flow import ways_out
+from bot.loader import Catalog, LoadedDialogue, load_tree, position, validated_tree
+from bot.schema import Identifier, RecommendStep, Strict, SummaryStep
+from bot.steps import resolve
+from bot.turns import Reply, UserInput
+
+#: Where a dialogue folder keeps its scripts.
+SCRIPTS_DIR = "tests"
+#: The name the scripted user goes by (so the coach does not ask for one).
+USER_NAME = "Sam"
+
+
+class Expect(Strict):
+    """What must hold after a turn; every field is optional."""
+
+    contains: list[str] = Field([], description="words the coach said (case-insensitive)")
+    not_contains: list[str] = Field([], description="words the coach must not have said")
+    choices: list[str] = Field([], description="labels among the options offered")
+    step: str | None = Field(None, description="the step the conversation waits at")
+    ended: bool | None = Field(None, description="the conversation has finished")
+    slots: dict[str, Any] = Field({}, description="slots of the conversation and their values")
+    recommendations: list[Identifier] = Field([], description="ids shown in this turn")
+    not_recommendations: list[Identifier] = Field([], description="ids not shown this turn")
+    insights: list[Identifier] = Field([], description="insight ids said in this turn")
+    safety: Identifier | None = Field(
+        None, description="the safety category this turn's message raised (`none`: none did)"
+    )
+    steps: dict[Identifier, dt.date] = Field(
+        {}, description="next steps stored by now: recommendation id → due date"
+    )
+
+
+class Turn(Strict):
+    """The user says something, or comes back to the chat (`open: true`, where due
+    check-ins are asked), after `wait_days`."""
+
+    say: str | None = Field(None, min_length=1, description="what the user types")
+    open: bool = Field(False, description="the user comes back to the chat instead")
+    wait_days: int = Field(0, ge=0, le=400, description="days that pass before it")
+    expect: Expect = Field(default_factory=lambda: Expect.model_validate({}))
+
+    @model_validator(mode="after")
+    def _says_or_opens(self) -> Turn:
+        if (self.say is None) == (not self.open):
+            raise ValueError("give a turn either `say:` or `open: true`")
+        return self
+
+    @property
+    def shown(self) -> str:
+        return self.say if self.say is not None else "(comes back to the chat)"
+
+
+class Script(Strict):
+    name: str = Field(min_length=1)
+    today: dt.date | None = Field(None, description="the fake clock's first day")
+    turns: list[Turn] = Field(min_length=1)
+
+
+class ScriptFile(Strict):
+    """dialogues/tests/*.yaml: tests of one dialogue."""
+
+    dialogue: Identifier
+    tests: list[Script] = Field(min_length=1)
+
+
+@dataclass
+class Failure:
+    where: str
+    script: str
+    said: str
+    problems: list[str]
+    reply: str
+
+    def __str__(self) -> str:
+        told = "\n".join(f"    {line}" for line in self.reply.splitlines()) or "    (nothing)"
+        wrong = "\n".join(f"  - {p}" for p in self.problems)
+        return (
+            f"{self.where}: FAIL {self.script!r}, after the user said {self.said!r}:\n"
+            f"{wrong}\n  the coach said:\n{told}"
+        )
+
+
+@dataclass
+class Trace:
+    """What scripts exercised, per dialogue id: states entered, links taken between them,
+    recommendations shown (on entering a recommend step) and insights said (on entering a
+    summary with `insights: true`, the first `max_insights` of them)."""
+
+    catalog: Catalog
+    states: dict[str, set[str]] = field(default_factory=dict)
+    links: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    recommended: dict[str, set[str]] = field(default_factory=dict)
+    insights: dict[str, set[str]] = field(default_factory=dict)
+    #: This turn's recommendations and insights, for a turn's expectations.
+    turn_recommended: set[str] = field(default_factory=set)
+    turn_insights: set[str] = field(default_factory=set)
+    #: How many safety events the scripted user had before this turn.
+    safety_before: int = 0
+    _last: tuple[str, str] | None = None
+
+    def entered(self, dialogue_id: str, state_id: str, slots: dict[str, Any]) -> None:
+        self.states.setdefault(dialogue_id, set()).add(state_id)
+        if self._last is not None and self._last[0] == dialogue_id:
+            self.links.setdefault(dialogue_id, set()).add((self._last[1], state_id))
+        self._last = (dialogue_id, state_id)
+        loaded = self.catalog.dialogues.get(dialogue_id)
+        if loaded is None:
+            return
+        step = resolve(loaded.dialogue, state_id)[1]
+        if isinstance(step, RecommendStep):
+            shown = {str(r) for r in slots.get("recommendations") or []}
+            self.turn_recommended |= shown
+            self.recommended.setdefault(dialogue_id, set()).update(shown)
+        if isinstance(step, SummaryStep) and step.insights:
+            said = {
+                str(i["id"])
+                for i in (slots.get("insights") or [])[: step.max_insights]
+                if isinstance(i, dict) and "id" in i
+            }
+            self.turn_insights |= said
+            self.insights.setdefault(dialogue_id, set()).update(said)
+
+    def new_conversation(self) -> None:
+        """A new test starts: its first state follows nothing."""
+        self._last = None
+
+    def new_turn(self) -> None:
+        self.turn_recommended = set()
+        self.turn_insights = set()
+
+
+@contextmanager
+def tracing(trace: Trace) -> Iterator[Trace]:
+    token = ENTERED.set(trace.entered)
+    try:
+        yield trace
+    finally:
+        ENTERED.reset(token)
+
+
+class _Clock:
+    def __init__(self, day: dt.date) -> None:
+        self.now = dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def script_files(paths: Sequence[Path], directory: Path) -> list[Path]:
+    """The script files named (or in the folders named), else those of `directory`."""
+    found: list[Path] = []
+    for path in paths or [directory / SCRIPTS_DIR]:
+        found.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    return found
+
+
+def load_script(path: Path) -> tuple[ScriptFile, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
+    return validated_tree(str(path), text, ScriptFile)
+
+
+def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure], int]:
+    """Run every test of one script file: the failures, each at the line of its turn, and
+    how many tests ran. CoachError (file:line:col) when the file is not a valid script."""
+    from bot.engine import Engine
+    from storage.store import Store
+
+    scripts, root = load_script(path)
+    if scripts.dialogue not in catalog.dialogues:
+        raise CoachError(
+            f"{path}:1:1: no dialogue '{scripts.dialogue}' is loaded "
+            f"(loaded: {', '.join(sorted(catalog.dialogues)) or 'none'})"
+        )
+    failures: list[Failure] = []
+    for i, script in enumerate(scripts.tests):
+        trace.new_conversation()
+        clock = _Clock(script.today or dt.date(2026, 12, 1))
+        with tempfile.TemporaryDirectory(prefix="coach-script-") as folder:
+            store = Store(str(Path(folder) / "coach.db"))
+            try:
+                engine = Engine(store, catalog, clock=clock)
+                user = "script:user"
+                engine.open(user, name=USER_NAME)
+                for j, turn in enumerate(script.turns):
+                    clock.now += dt.timedelta(days=turn.wait_days, minutes=1)
+                    trace.new_turn()
+                    trace.safety_before = len(store.safety_events_of(user))
+                    with tracing(trace):
+                        if turn.say is None:
+                            reply = engine.open(user, name=USER_NAME)
+                        else:
+                            reply = engine.handle(user, UserInput(turn.say))
+                    problems = _check(turn.expect, reply, store, user, trace)
+                    if problems:
+                        line, _ = position(root, ("tests", i, "turns", j))
+                        failures.append(
+                            Failure(f"{path}:{line}", script.name, turn.shown, problems, reply.text)
+                        )
+                        break  # later turns would fail for the same reason
+            finally:
+                store.close()
+    return failures, len(scripts.tests)
+
+
+def _check(expect: Expect, reply: Reply, store: Any, user: str, trace: Trace) -> list[str]:
+    said = reply.text
+    lower = said.lower()
+    problems = [
+        f"expected the reply to contain {w!r}" for w in expect.contains if w.lower() not in lower
+    ]
+    problems += [
+        f"expected no {w!r} in the reply" for w in expect.not_contains if w.lower() in lower
+    ]
+    offered = [c.label for c in reply.awaits.choices]
+    problems += [
+        f"expected the option {label!r} (offered: {offered})"
+        for label in expect.choices
+        if label not in offered
+    ]
+    row = store.current_conversation(user)
+    if row is None:
+        ended = store.conversations_of(user)
+        row_slots = ended[0].slots if ended else {}
+        state = None
+    else:
+        row_slots, state = row.slots, row.state
+    if expect.step is not None and state != expect.step:
+        problems.append(f"expected to wait at step {expect.step!r}, but it is at {state!r}")
+    if expect.ended is not None and (row is None) != expect.ended:
+        problems.append(
+            "expected the conversation to " + ("have ended" if expect.ended else "go on")
+        )
+    for slot, value in expect.slots.items():
+        if row_slots.get(slot) != value:
+            problems.append(f"expected slot {slot} = {value!r}, found {row_slots.get(slot)!r}")
+    shown = trace.turn_recommended
+    problems += [
+        f"expected recommendation {r!r} (shown: {sorted(shown)})"
+        for r in expect.recommendations
+        if r not in shown
+    ]
+    problems += [
+        f"recommendation {r!r} was shown" for r in expect.not_recommendations if r in shown
+    ]
+    problems += [
+        f"expected insight {r!r} (said: {sorted(trace.turn_insights)})"
+        for r in expect.insights
+        if r not in trace.turn_insights
+    ]
+    return problems + _stored(expect, store, user, trace)
+
+
+def _stored(expect: Expect, store: Any, user: str, trace: Trace) -> list[str]:
+    """What the turn left in the store: safety events raised, next steps with their dates."""
+    problems: list[str] = []
+    if expect.safety is not None:
+        raised = [e["category"] for e in store.safety_events_of(user)[trace.safety_before :]]
+        wanted = [] if expect.safety == "none" else [expect.safety]
+        if raised != wanted:
+            problems.append(f"expected safety {wanted or 'none'}, raised {raised or 'none'}")
+    if expect.steps:
+        stored = {s.recommendation_id: s.due_date for s in store.next_steps_of(user)}
+        for rec, due in expect.steps.items():
+            if stored.get(rec) != due.isoformat():
+                problems.append(
+                    f"expected next step {rec!r} due {due.isoformat()}, stored: {stored or 'none'}"
+                )
+    return problems
+
+
+# -- coverage ------------------------------------------------------------------------------
+
+
+def coverage(loaded: LoadedDialogue, trace: Trace) -> tuple[list[str], int, int]:
+    """What no script exercised in one dialogue, one line each at its YAML position, with
+    the count of links taken and of links there are."""
+    dialogue = loaded.dialogue
+    root = load_tree(loaded.path)
+    entered = {resolve(dialogue, s)[0] for s in trace.states.get(dialogue.id, [])}
+    taken = {
+        (resolve(dialogue, a)[0], resolve(dialogue, b)[0])
+        for a, b in trace.links.get(dialogue.id, set())
+        if _known(dialogue, a) and _known(dialogue, b)
+    }
+    missing: list[tuple[tuple[int, int], str]] = []
+    links = 0
+    for step_id, step in dialogue.steps.items():
+        if step_id not in entered:
+            missing.append((position(root, ("steps", step_id)), f"step '{step_id}' never reached"))
+        for way in ways_out(step_id, step):
+            links += 1
+            if (step_id, way.target) not in taken:
+                missing.append((position(root, way.loc), f"{step_id} → {way.target} never taken"))
+    for i, rec in enumerate(dialogue.recommendations):
+        if rec.id not in trace.recommended.get(dialogue.id, set()):
+            missing.append(
+                (position(root, ("recommendations", i)), f"recommendation '{rec.id}' never shown")
+            )
+    for i, insight in enumerate(dialogue.insights):
+        if insight.id not in trace.insights.get(dialogue.id, set()):
+            missing.append((position(root, ("insights", i)), f"insight '{insight.id}' never said"))
+    missing.sort()
+    untaken = sum("never taken" in m for _, m in missing)
+    return (
+        [f"{loaded.path}:{line}:{col}: {m}" for (line, col), m in missing],
+        links - untaken,
+        links,
+    )
+
+
+def _known(dialogue: Any, state_id: str) -> bool:
+    try:
+        resolve(dialogue, state_id)
+    except KeyError:
+        return False
+    return True

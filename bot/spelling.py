@@ -1,0 +1,13 @@
+"""The nearest known name to a misspelt one, for messages that say "did you mean …?"."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """'; did you mean 'x'?' for the nearest of `known`, or '' when none is near enough
+    (difflib's ratio of 0.6: one or two letters wrong, missing or swapped in a short id)."""
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

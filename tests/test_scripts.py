@@ -1,0 +1,166 @@
+"""`coach dialogues test`: conversation scripts run against the real engine on a temporary
+database; a failure names the script's file:line, what was expected and what the coach said;
+`--coverage` names what no script exercised by its line in the dialogue's YAML."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+HERE = Path(__file__).resolve().parent
+DIALOGUES = HERE.parent / "dialogues"
+
+TINY = """\
+id: tiny
+title: Tiny check
+version: 1
+description: A tiny dialogue for script tests.
+steps:
+  ask:
+    kind: yesno
+    prompt: Shall we go on?
+    slot: go_on
+    next:
+      - when: go_on
+        to: done
+      - to: stopped
+  stopped:
+    kind: end
+    text: Stopping here.
+  done:
+    kind: end
+    text: Carrying on.
+"""
+
+SCRIPT = """\
+dialogue: tiny
+tests:
+  - name: going on
+    turns:
+      - say: start tiny
+        expect: {step: ask, contains: [Shall we go on?], choices: ["Yes", "No"]}
+      - say: "yes"
+        expect: {ended: true, contains: [Carrying on], slots: {go_on: true}}
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "dialogues"
+    (root / "tests").mkdir(parents=True)
+    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    shutil.copy(DIALOGUES / "safety.yaml", root / "safety.yaml")
+    (root / "tests" / "tiny.yaml").write_text(SCRIPT, encoding="utf-8")
+    return root
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["dialogues", "test", *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_the_shipped_scripts_pass_and_take_every_link_of_every_shipped_dialogue(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run(capsys, "--dialogues", str(DIALOGUES), "--coverage")
+    assert code == 0, out
+    assert "FAIL" not in out
+    for dialogue in ("checkin", "diagnose", "own_power", "revisit"):
+        assert re.search(rf"^{dialogue}: (\d+) of \1 links taken \(100%\)$", out, re.M), out
+    assert "never reached" not in out
+    assert "never taken" not in out
+
+
+def test_a_user_coming_back_is_asked_about_a_step_that_fell_due(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`open: true` after `wait_days`: the greeting of a user who comes back."""
+    script = folder / "tests" / "tiny.yaml"
+    script.write_text(
+        SCRIPT + "      - open: true\n        wait_days: 3\n"
+        "        expect: {contains: [Welcome back, Sam]}\n",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 0, out
+
+
+def test_a_passing_script_says_so(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert (code, out.strip()) == (0, "1 of 1 test(s) passed in 1 file(s)")
+
+
+def test_a_failure_names_the_line_what_was_expected_and_what_the_coach_said(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = folder / "tests" / "tiny.yaml"
+    script.write_text(SCRIPT.replace("[Carrying on]", "[Full steam ahead]"), encoding="utf-8")
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 1
+    assert f"{script}:7: FAIL 'going on', after the user said 'yes':" in out
+    assert "expected the reply to contain 'Full steam ahead'" in out
+    assert "the coach said:\n    Carrying on." in out
+    assert "0 of 1 test(s) passed" in out
+
+
+def test_a_wrong_step_and_slot_are_both_reported(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = folder / "tests" / "tiny.yaml"
+    script.write_text(
+        SCRIPT.replace("{step: ask,", "{step: stopped, slots: {go_on: false},"), encoding="utf-8"
+    )
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 1
+    assert f"{script}:5: FAIL" in out
+    assert "expected to wait at step 'stopped', but it is at 'ask'" in out
+    assert "expected slot go_on = False, found None" in out
+
+
+def test_coverage_names_the_untested_step_and_link_by_their_yaml_lines(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "--dialogues", str(folder), "--coverage")
+    assert code == 0
+    tiny = folder / "tiny.yaml"
+    assert "tiny: 1 of 2 links taken (50%)" in out
+    assert f"  {tiny}:13:9: ask → stopped never taken" in out
+    assert f"  {tiny}:14:3: step 'stopped' never reached" in out
+    assert "ask → done" not in out
+
+
+def test_a_script_that_is_not_valid_is_reported_at_its_line_and_the_rest_run(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = folder / "tests" / "a_bad.yaml"
+    bad.write_text("dialogue: tiny\ntests:\n  - name: x\n    turns:\n      - sey: hi\n")
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 1
+    assert f"{bad}:5:9: unknown key 'sey'" in out
+    assert "1 of 1 test(s) passed in 2 file(s); 1 file(s) could not be run" in out
+
+
+def test_a_safety_interruption_and_stored_steps_can_be_expected(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = folder / "tests" / "tiny.yaml"
+    script.write_text(
+        SCRIPT.replace("[Carrying on]", "[Carrying on], safety: none")
+        + "  - name: a danger sign\n    turns:\n      - say: start tiny\n"
+        "      - say: I want to kill myself\n        expect: {safety: self_harm}\n"
+        "  - name: wrongly expected\n    turns:\n      - say: start tiny\n"
+        "        expect: {safety: violence, steps: {ask_in_writing: 2026-12-04}}\n",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 1
+    assert "FAIL 'going on'" not in out and "FAIL 'a danger sign'" not in out
+    assert f"{script}:16: FAIL 'wrongly expected'" in out
+    assert "expected safety ['violence'], raised none" in out
+    assert "expected next step 'ask_in_writing' due 2026-12-04, stored: none" in out

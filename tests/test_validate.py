@@ -1,0 +1,137 @@
+"""`coach dialogues validate`: every problem of every file at once, as `file:line:col:
+severity: message`, exit 1 on any error, JSON for editors and CI.
+
+Each hostile file under tests/validate/ ends with `# expect: line:col: severity: message`
+comments: exactly those problems, no more and no fewer, must be reported for it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.validation import LOCK_FILE
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = sorted((HERE / "validate").rglob("*.yaml"))
+DIALOGUES = HERE.parent / "dialogues"
+
+
+def expected(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [f"{path}:{line.removeprefix('# expect: ')}" for line in lines if "# expect: " in line]
+
+
+def validate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["dialogues", "validate", *args])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_each_hostile_file_gets_exactly_its_problems_at_their_places(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wanted = expected(path)
+    assert wanted, f"{path} says nothing about what it should get"
+    code, out = validate(capsys, str(path))
+    assert code == 1
+    reported = [line for line in out.splitlines() if line.startswith(f"{path}:")]
+    assert reported == wanted
+    assert out.splitlines()[-1] == f"{len(wanted)} error(s), 0 warning(s)"
+
+
+def test_every_file_named_is_checked_and_every_problem_reported_in_one_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = validate(capsys, *map(str, FIXTURES))
+    assert code == 1
+    for path in FIXTURES:
+        for line in expected(path):
+            assert line in out
+
+
+def test_json_lists_the_same_problems_for_editors(capsys: pytest.CaptureFixture[str]) -> None:
+    path = HERE / "validate" / "unknown_next.yaml"
+    code, out = validate(capsys, "--format", "json", str(path))
+    assert code == 1
+    report = json.loads(out)
+    assert report["errors"] == 1
+    assert report["warnings"] == 0
+    assert report["diagnostics"] == [
+        {
+            "file": str(path),
+            "line": 11,
+            "col": 11,
+            "severity": "error",
+            "message": "steps.ask.next: no step is called 'dne'; did you mean 'done'?",
+        }
+    ]
+
+
+def test_the_shipped_dialogues_safety_screen_and_rubric_validate_clean(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = validate(capsys, "--dialogues", str(DIALOGUES))
+    assert code == 0, out
+    assert out.splitlines()[-1] == "0 error(s), 0 warning(s)"
+    assert f"ok   {DIALOGUES / 'safety.yaml'}" in out
+    assert "rubric.yaml" in out
+
+
+def test_the_shipped_lock_records_every_dialogue_at_its_version(tmp_path: Path) -> None:
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    assert main(["dialogues", "lock", "--dialogues", str(folder)]) == 0
+    shipped = json.loads((DIALOGUES / LOCK_FILE).read_text(encoding="utf-8"))
+    assert json.loads((folder / LOCK_FILE).read_text(encoding="utf-8")) == shipped, (
+        "dialogues/versions.lock is stale: run `coach dialogues lock`"
+    )
+
+
+def _edited(folder: Path, old: str, new: str) -> Path:
+    path = folder / "checkin.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_content_changed_under_the_same_version_is_a_warning_that_does_not_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    path = _edited(folder, "title: A thought on it", "title: A thought about it")
+    code, out = validate(capsys, "--dialogues", str(folder))
+    assert code == 0
+    line = path.read_text(encoding="utf-8").splitlines().index("version: 3") + 1
+    assert (
+        f"{path}:{line}:10: warning: version: the content changed since version 3 was "
+        f"recorded in {LOCK_FILE}; raise it to 4 (then run `coach dialogues lock`)"
+    ) in out
+    assert out.splitlines()[-1] == "0 error(s), 1 warning(s)"
+
+    _edited(folder, "version: 3", "version: 4")
+    assert validate(capsys, "--dialogues", str(folder))[1].endswith("0 error(s), 0 warning(s)\n")
+
+
+def test_comments_and_layout_are_not_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    _edited(folder, "  reading:\n", "  # a comment an admin added\n  reading:\n")
+    code, out = validate(capsys, "--dialogues", str(folder))
+    assert (code, out.splitlines()[-1]) == (0, "0 error(s), 0 warning(s)")
+
+
+def test_a_dialogue_that_fails_validate_is_not_loaded_by_the_coach() -> None:
+    from bot.loader import load_catalog
+
+    catalog = load_catalog(HERE / "validate")
+    assert catalog.dialogues == {}
+    assert len(catalog.problems) >= len(FIXTURES) - 2  # all but the safety and rubric files
