@@ -108,14 +108,16 @@ def test_content_changed_under_the_same_version_is_a_warning_that_does_not_fail(
     path = _edited(folder, "title: A thought on it", "title: A thought about it")
     code, out = validate(capsys, "--dialogues", str(folder))
     assert code == 0
-    line = path.read_text(encoding="utf-8").splitlines().index("version: 3") + 1
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith("version: "))
+    was = int(lines[line - 1].removeprefix("version: "))
     assert (
-        f"{path}:{line}:10: warning: version: the content changed since version 3 was "
-        f"recorded in {LOCK_FILE}; raise it to 4 (then run `coach dialogues lock`)"
+        f"{path}:{line}:10: warning: version: the content changed since version {was} was "
+        f"recorded in {LOCK_FILE}; raise it to {was + 1} (then run `coach dialogues lock`)"
     ) in out
     assert out.splitlines()[-1] == "0 error(s), 1 warning(s)"
 
-    _edited(folder, "version: 3", "version: 4")
+    _edited(folder, f"version: {was}", f"version: {was + 1}")
     assert validate(capsys, "--dialogues", str(folder))[1].endswith("0 error(s), 0 warning(s)\n")
 
 
