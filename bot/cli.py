@@ -265,7 +265,7 @@ def _coach_name(name: str) -> str:
 
 def cmd_users_add_coach(args: argparse.Namespace) -> int:
     """A new coach; their token is printed once and stored only as a hash."""
-    from storage.sharing import hash_token, new_token
+    from storage.sharing import hash_token, new_token, token_lookup
     from storage.store import Store
 
     name = _coach_name(args.name)
@@ -275,7 +275,7 @@ def cmd_users_add_coach(args: argparse.Namespace) -> int:
         with store.transaction():
             if store.coach_named(name) is not None:
                 raise CoachError(f"There is already a coach called {name!r}: pick another name.")
-            store.add_coach(name, hash_token(token), _now())
+            store.add_coach(name, hash_token(token), _now(), token_lookup(token))
     finally:
         store.close()
     print(f"Added coach {name}. Their token (shown only this once; give it to them privately):")
@@ -303,12 +303,14 @@ def cmd_users_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_users_rotate_token(args: argparse.Namespace) -> int:
-    from storage.sharing import hash_token, new_token
+    from storage.sharing import hash_token, new_token, token_lookup
 
     store = _existing_store(args)
     token = new_token()
     with store.transaction():
-        store.set_coach_token(_coach(store, args.name), hash_token(token), _now())
+        store.set_coach_token(
+            _coach(store, args.name), hash_token(token), _now(), token_lookup(token)
+        )
     print(f"New token for {args.name} (the old one no longer works; shown only this once):")
     print(token)
     return 0

@@ -315,3 +315,27 @@ _FTS_SCHEMA = (
     "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
     "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
 )
+
+
+@migrations()
+def m009_review_more(db: Database) -> None:
+    """Logging in by the token alone, notes on one message, saved filters, and admins.
+
+    `coaches.token_lookup` is the SHA-256 of a coach's token: a token is 256 random bits, so
+    this finds the row without revealing the token, and the scrypt hash still decides. Rows
+    from before it (NULL) are checked one by one until the coach's token is next rotated.
+    `coaches.role` is 'coach' or 'admin' (admins see aggregate figures, never transcripts).
+    `coach_notes.message_seq` pins a note to one message of the transcript (NULL: on the
+    whole conversation). `coach_filters` are a coach's saved inbox filters, by name.
+    """
+    db.table("coaches").add_column("token_lookup", str)
+    db.table("coaches").create_index(["token_lookup"])
+    db.table("coaches").add_column("role", str, not_null_default="coach")
+    db.table("coach_notes").add_column("message_seq", int)
+    db.table("coach_filters").create(
+        {"id": int, "coach_id": int, "name": str, "query": str, "created_at": str},
+        pk="id",
+        not_null={"coach_id", "name", "query", "created_at"},
+        foreign_keys=[("coach_id", "coaches", "id")],
+    )
+    db.table("coach_filters").create_index(["coach_id", "name"], unique=True)

@@ -36,6 +36,16 @@ def hash_token(token: str, salt: bytes | None = None) -> str:
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+def token_lookup(token: str) -> str:
+    """What finds a coach's row by their token alone: its SHA-256. A token is 256 random
+    bits, so a fast hash reveals nothing; the scrypt hash still decides (`token_matches`)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: What a token no coach has is checked against, so a miss costs as long as a hit.
+_DUMMY_HASH = hash_token("no coach has this token")
+
+
 def token_matches(token: str, stored: str) -> bool:
     """Whether `token` is the one `stored` is the hash of (in constant time)."""
     try:
@@ -92,37 +102,49 @@ class SharingQueries(StoreBase):
         )
         return Coach(*rows[0]) if rows else None
 
-    def add_coach(self, name: str, token_hash: str, now: str) -> int:
-        """A new coach (inside a transaction); the caller checks the name is free."""
+    def add_coach(
+        self, name: str, token_hash: str, now: str, lookup: str | None = None, role: str = "coach"
+    ) -> int:
+        """A new coach (inside a transaction); the caller checks the name is free. `lookup`
+        is `token_lookup(token)`, so they can log in by the token alone."""
         cursor = self.db.execute(
-            "INSERT INTO coaches (name, token_hash, created_at, token_set_at) VALUES (?, ?, ?, ?)",
-            (name, token_hash, now, now),
+            "INSERT INTO coaches (name, token_hash, created_at, token_set_at, token_lookup, role)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (name, token_hash, now, now, lookup, role),
         )
         return int(cursor.lastrowid or 0)
 
-    def set_coach_token(self, coach_id: int, token_hash: str, now: str) -> None:
+    def set_coach_token(
+        self, coach_id: int, token_hash: str, now: str, lookup: str | None = None
+    ) -> None:
         self.db.execute(
-            "UPDATE coaches SET token_hash = ?, token_set_at = ? WHERE id = ?",
-            (token_hash, now, coach_id),
+            "UPDATE coaches SET token_hash = ?, token_set_at = ?, token_lookup = ? WHERE id = ?",
+            (token_hash, now, lookup, coach_id),
         )
 
     def remove_coach(self, coach_id: int) -> None:
         """The coach and every consent given to them (a later coach of the same name starts
         with nothing) and what they kept about those conversations, inside a transaction."""
-        self.db.execute("DELETE FROM coach_notes WHERE coach_id = ?", (coach_id,))
-        self.db.execute("DELETE FROM coach_reviews WHERE coach_id = ?", (coach_id,))
+        for table in ("coach_notes", "coach_reviews", "coach_filters"):
+            self.db.execute(f"DELETE FROM {table} WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM shares WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM coaches WHERE id = ?", (coach_id,))
 
-    def coach_for_token(self, name: str, token: str) -> Coach | None:
-        """The coach `name` if `token` is theirs, else None."""
+    def coach_for_token(self, token: str) -> Coach | None:
+        """The coach whose token this is, else None. Found by `token_lookup`, decided by the
+        scrypt hash; coaches added before lookups were kept are each checked in turn. A token
+        nobody has still costs one scrypt, so timing tells nothing."""
         rows = self._read(
-            "SELECT id, name, created_at, token_hash FROM coaches WHERE name = ? COLLATE NOCASE",
-            (name,),
+            "SELECT id, name, created_at, token_hash FROM coaches WHERE token_lookup = ? "
+            "OR token_lookup IS NULL ORDER BY token_lookup IS NULL",
+            (token_lookup(token),),
         )
-        if not rows or not token_matches(token, rows[0][3]):
-            return None
-        return Coach(*rows[0][:3])
+        for row in rows:
+            if token_matches(token, row[3]):
+                return Coach(*row[:3])
+        if not rows:
+            token_matches(token, _DUMMY_HASH)
+        return None
 
     def coach_signed_in(self, coach_id: int) -> tuple[Coach, str] | None:
         """The coach and when their token was last set (a session from before a rotation

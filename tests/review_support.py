@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from storage.rows import ConversationRow, MessageRow
-from storage.sharing import hash_token
+from storage.sharing import hash_token, token_lookup
 from storage.store import Store
 
 NOW = "2026-11-23T09:00:00+00:00"
@@ -54,8 +54,10 @@ def conversation(store: Store, user: str, when: str, slots: dict[str, object]) -
 
 def seed(store: Store, *, messages: int = 6) -> Seeded:
     with store.transaction():
-        chris = store.add_coach("Chris Lee", hash_token(CHRIS_TOKEN), NOW)
-        dana = store.add_coach("Dana", hash_token(DANA_TOKEN), NOW)
+        chris = store.add_coach(
+            "Chris Lee", hash_token(CHRIS_TOKEN), NOW, token_lookup(CHRIS_TOKEN)
+        )
+        dana = store.add_coach("Dana", hash_token(DANA_TOKEN), NOW, token_lookup(DANA_TOKEN))
         for user in (ALICE, BOB):
             store.ensure_user(user, "terminal", user.split(":")[1], NOW)
         store.set_name(ALICE, "Alice")

@@ -28,7 +28,7 @@ from bot.loader import Catalog
 from bot.review import auth
 from bot.review.access import PUBLIC
 from bot.review.app import create_app
-from storage.sharing import hash_token
+from storage.sharing import hash_token, token_lookup
 from storage.store import Store
 
 
@@ -49,11 +49,9 @@ def app(store: Store, catalog: Catalog, seeded: Seeded, clock: Clock) -> Iterato
     auth.forget_failures()
 
 
-def login(client: FlaskClient, name: str = "Chris Lee", token: str = CHRIS_TOKEN) -> int:
+def login(client: FlaskClient, token: str = CHRIS_TOKEN) -> int:
     page = client.get("/login")
-    answer = client.post(
-        "/login", data={"name": name, "token": token, "csrf_token": csrf_of(page.text)}
-    )
+    answer = client.post("/login", data={"token": token, "csrf_token": csrf_of(page.text)})
     return answer.status_code
 
 
@@ -119,12 +117,17 @@ def test_every_conversation_route_answers_404_for_one_not_shared_with_this_coach
 # == logging in =========================================================================
 
 
-def test_a_wrong_token_an_unknown_name_and_anothers_token_are_refused(app: Flask) -> None:
+def test_a_wrong_or_empty_token_is_refused_and_each_token_signs_in_its_own_coach(
+    app: Flask,
+) -> None:
     client = app.test_client()
     assert login(client, token="wrong") == 401
-    assert login(client, name="Nobody") == 401
-    assert login(client, token=DANA_TOKEN) == 401
+    assert login(client, token="") == 401
+    assert login(client, token=CHRIS_TOKEN[:-1]) == 401
     assert client.get("/").status_code == 303
+    assert login(client, token=DANA_TOKEN) == 303
+    assert "Signed in as Dana" in client.get("/").text
+    assert login(app.test_client(), token=CHRIS_TOKEN) == 303
 
 
 def test_login_is_rate_limited(app: Flask) -> None:
@@ -139,7 +142,8 @@ def test_a_rotated_token_ends_the_session_and_no_longer_logs_in(
 ) -> None:
     assert chris.get("/").status_code == 200
     with store.transaction():
-        store.set_coach_token(seeded.chris, hash_token("new-token-abcdefghijkl"), "2026-11-24")
+        new = "new-token-abcdefghijkl"
+        store.set_coach_token(seeded.chris, hash_token(new), "2026-11-24", token_lookup(new))
     assert chris.get("/").status_code == 303
     assert login(app.test_client()) == 401
     assert login(app.test_client(), token="new-token-abcdefghijkl") == 303
@@ -211,7 +215,7 @@ def test_any_search_is_answered_without_error(chris: FlaskClient, query: str) ->
 
 def test_a_search_of_another_coach_does_not_find_what_chris_sees(app: Flask) -> None:
     dana = app.test_client()
-    assert login(dana, "Dana", DANA_TOKEN) == 303
+    assert login(dana, DANA_TOKEN) == 303
     page = dana.get("/?q=library").text
     assert "/c/1" not in page and "corrected summary" not in page
 
@@ -318,7 +322,7 @@ def test_a_form_without_its_csrf_token_is_refused(chris: FlaskClient, seeded: Se
 
 def test_login_without_a_csrf_token_is_refused(app: Flask) -> None:
     client = app.test_client()
-    answer = client.post("/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN})
+    answer = client.post("/login", data={"token": CHRIS_TOKEN})
     assert answer.status_code == 400
 
 
@@ -343,9 +347,7 @@ def test_every_response_has_the_security_headers(chris: FlaskClient, seeded: See
 def test_the_session_cookie_is_http_only_and_strict(app: Flask) -> None:
     client = app.test_client()
     page = client.get("/login")
-    answer = client.post(
-        "/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": csrf_of(page.text)}
-    )
+    answer = client.post("/login", data={"token": CHRIS_TOKEN, "csrf_token": csrf_of(page.text)})
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Expires=" in cookie
 
@@ -408,9 +410,7 @@ def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
     client = app.test_client()
     token = csrf_of(client.get("/login").text)
     assert client.get("/favicon.ico").status_code == 303
-    answer = client.post(
-        "/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": token}
-    )
+    answer = client.post("/login", data={"token": CHRIS_TOKEN, "csrf_token": token})
     assert answer.status_code == 303
 
 

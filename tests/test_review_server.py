@@ -4,11 +4,12 @@ HTTP as a browser would (cookies, forms, CSRF tokens), then stopped."""
 from __future__ import annotations
 
 import socket
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_server import HOST, Browserless, ReviewProcess
+from review_server import HOST, Browserless, ReviewProcess, free_port
 from review_support import ALICE, CHRIS_TOKEN, NOW, csrf_of, seed
 
 from bot.cli import main
@@ -32,7 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
 def signed_in(server: ReviewProcess) -> Browserless:
     client = Browserless(server.base)
     _, _, page = client.request("/login")
-    form = {"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": csrf_of(page)}
+    form = {"token": CHRIS_TOKEN, "csrf_token": csrf_of(page)}
     status, headers, _ = client.request("/login", form)
     assert status == 303, headers
     return client
@@ -119,3 +120,38 @@ def test_a_mistyped_db_gets_one_line_and_no_new_file(
     assert main(["review", "--db", str(missing), "--port", "8400"]) == 2
     assert "There is no conversation store" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_a_restart_keeps_coaches_signed_in_with_a_key_only_its_owner_can_read(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "coach.db")
+    seed(store)
+    store.close()
+    process = ReviewProcess(tmp_path / "coach.db", tmp_path / "review.log")
+    process.start()
+    try:
+        client = signed_in(process)
+        assert client.request("/")[0] == 200
+        process.stop()
+        process.start()
+        assert client.request("/")[0] == 200, "a restart signed the coach out"
+    finally:
+        process.stop()
+    key_file = tmp_path / "coach.db.review-key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) == 64 and key not in process.stderr()
+
+
+def test_a_key_file_others_can_read_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "coach.db"
+    Store(db).close()
+    key_file = tmp_path / "coach.db.review-key"
+    key_file.write_text("a" * 64)
+    key_file.chmod(0o644)
+    assert main(["review", "--db", str(db), "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert "can be read by others" in err and "chmod 600" in err and "a" * 64 not in err

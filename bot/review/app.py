@@ -47,8 +47,8 @@ def create_app(
     session_hours: float = SESSION_HOURS,
     clock: Callable[[], dt.datetime] = _utc_now,
 ) -> Flask:
-    """The app over one store. Without `secret` a new one is made, so restarting the server
-    signs everyone out."""
+    """The app over one store. `coach review` passes the key kept beside the store
+    (`server.session_key`); without one a new key is made, good for this app only."""
     app = Flask(__name__)
     app.config.update(
         STORE=store,
