@@ -4,6 +4,7 @@ export; the page is screenshotted and no console error is allowed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,36 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
         download.value.save_as(saved)
         exported = saved.read_text()
         assert "Named the gap" in exported and "never shown to the coachee" in exported
+
+        # A note on one message: its link opens the form pinned to it; the note shows under it.
+        page.locator(".line.coachee .note-on").first.click()
+        page.wait_for_load_state()
+        page.fill("textarea[name=text]", "This is where she names it")
+        page.click("form.note-form button[type=submit]")
+        page.wait_for_load_state()
+        assert (
+            page.locator(".line.coachee .message-note")
+            .first.inner_text()
+            .endswith("This is where she names it")
+        )
+        with page.expect_download() as as_json:
+            page.click("text=Export as JSON")
+        data = json.loads(Path(as_json.value.path()).read_text())
+        texts = {n["text"] for n in data["private_notes"]["notes"]}
+        assert texts == {"Named the gap; ask about allies next time", "This is where she names it"}
+
+        page.click("header >> text=Your notes")
+        page.wait_for_load_state()
+        assert page.locator(".all-notes .note").count() == 2
+
+        page.goto(server.base + "/?reviewed=no")
+        page.fill("form.save-filter input[name=name]", "Not reviewed")
+        page.click("form.save-filter button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(server.base + "/")
+        page.click(".saved >> text=Not reviewed")
+        page.wait_for_load_state()
+        assert page.url.endswith("/?reviewed=no")
 
         page.goto(server.base + "/")
         with page.expect_download() as listed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -298,6 +299,108 @@ def test_notes_reviewed_and_tags_are_kept_and_exported(
     assert chris.get("/?reviewed=no").text.count("/c/") == 0
     assert f"/c/{cid}" in chris.get("/?reviewed=yes&tag=found+a+coalition").text
     assert "never shown" not in str(store.export_user(ALICE))
+
+
+def seqs(store: Store, conversation_id: int) -> list[int]:
+    return [line.seq for line in store.transcript(conversation_id, offset=0, limit=-1)]
+
+
+def test_a_note_on_one_message_is_shown_under_it_and_kept_in_both_exports(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    cid, seq = seeded.shared, seqs(store, seeded.shared)[2]
+    form = chris.get(f"/c/{cid}?note_on={seq}").text
+    assert f'name="seq" value="{seq}"' in form and f"On message {seq}" in form
+    note = {"csrf_token": csrf_of(form), "text": "Here she <i>names</i> the gap", "seq": str(seq)}
+    answer = chris.post(f"/c/{cid}/notes", data=note)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"#m-{seq}")
+
+    page = chris.get(f"/c/{cid}").text
+    line = page[page.index(f'id="m-{seq}"') : page.index(f'id="m-{seq + 1}"')]
+    assert "Your note: Here she &lt;i&gt;names&lt;/i&gt; the gap" in line
+    assert f"on message {seq}" in page
+
+    data = json.loads(chris.get(f"/c/{cid}/export.json").text)
+    private = data["private_notes"]
+    assert private["never_shown_to_the_coachee"] is True
+    assert [(n["text"], n["message_seq"]) for n in private["notes"]] == [
+        ("Here she <i>names</i> the gap", seq)
+    ]
+    assert "Here she <i>names</i> the gap" in chris.get(f"/c/{cid}/export.md").text
+    assert "names" not in str(store.export_user(ALICE))
+
+
+def test_a_note_on_a_message_of_another_conversation_is_refused(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    token = form_token(chris, seeded.shared)
+    elsewhere = seqs(store, seeded.private)[0]  # alice's, but not shared
+    for seq, status in ((str(elsewhere), 404), ("999999", 404), ("x", 400), ("-1", 400)):
+        data = {"csrf_token": token, "text": "n", "seq": seq}
+        assert chris.post(f"/c/{seeded.shared}/notes", data=data).status_code == status, seq
+    assert chris.get(f"/c/{seeded.shared}?note_on={elsewhere}").status_code == 404
+    assert store.notes(seeded.chris, seeded.shared) == []
+
+
+def test_the_json_export_has_the_conversation_without_the_safety_words(
+    chris: FlaskClient, seeded: Seeded
+) -> None:
+    answer = chris.get(f"/c/{seeded.shared}/export.json")
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert "attachment" in answer.headers["Content-Disposition"]
+    data = json.loads(answer.text)
+    assert data["summary"] == "My corrected summary: the library matters"
+    assert data["asymmetry"][0] == {"dimension": "resources", "theirs": 5, "coachee": 2}
+    assert data["next_steps"][0]["title"] == "Brief a councillor"
+    assert data["safety_interruptions"][0]["category"] == "bullying"
+    said = [m["text"] for m in data["transcript"]]
+    assert "I'm being bullied, lanternfish" in said
+    assert not any("SAFETY WORDS" in t for t in said)
+    assert "private lanternfish secret" not in answer.text  # another conversation's
+
+
+def test_the_notes_page_lists_a_coachs_notes_on_what_is_shared_now(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    token = form_token(chris, seeded.shared)
+    chris.post(f"/c/{seeded.shared}/notes", data={"csrf_token": token, "text": "ask about allies"})
+    with store.transaction():
+        store.add_note(seeded.dana, seeded.bob_shared, "Dana's own note on bob", NOW)
+
+    everyone = chris.get("/notes").text
+    assert "ask about allies" in everyone and "Dana&#39;s own note" not in everyone
+    assert "ask about allies" in chris.get(f"/notes?coachee={ALICE}").text
+    assert chris.get("/notes?coachee=terminal:bob").status_code == 404  # shares nothing
+    assert chris.get("/notes?coachee=terminal:nobody").status_code == 404
+
+    with store.transaction():
+        store.revoke_shares(ALICE, None, NOW)
+    assert "ask about allies" not in chris.get("/notes").text
+    assert chris.get(f"/notes?coachee={ALICE}").status_code == 404
+
+
+def test_saved_filters_are_each_coachs_own(app: Flask, chris: FlaskClient, seeded: Seeded) -> None:
+    token = csrf_of(chris.get("/").text)
+    kept = {"csrf_token": token, "name": "To read", "reviewed": "no", "q": "lanternfish"}
+    answer = chris.post("/filters", data=kept)
+    assert answer.status_code == 303 and "reviewed=no" in answer.headers["Location"]
+    inbox = chris.get("/").text
+    assert ">To read</a>" in inbox and "/?q=lanternfish&amp;reviewed=no" in inbox
+    assert f"/c/{seeded.shared}" in chris.get("/?q=lanternfish&reviewed=no").text
+
+    bad = {"csrf_token": token, "name": "Broken", "reviewed": "maybe"}
+    assert chris.post("/filters", data=bad).status_code == 400
+    assert chris.post("/filters", data={"csrf_token": token, "name": " "}).status_code == 400
+
+    dana = app.test_client()
+    assert login(dana, DANA_TOKEN) == 303
+    dana_page = dana.get("/").text
+    assert "To read" not in dana_page
+    (saved,) = Store.saved_filters(app.config["STORE"], seeded.chris)
+    delete = f"/filters/{saved.id}/delete"
+    assert dana.post(delete, data={"csrf_token": csrf_of(dana_page)}).status_code == 404
+    assert chris.post(delete, data={"csrf_token": token}).status_code == 303
+    assert "To read" not in chris.get("/").text
 
 
 def test_filters_by_dialogue_and_dates(chris: FlaskClient, seeded: Seeded) -> None:

@@ -3,6 +3,7 @@ HTTP as a browser would (cookies, forms, CSRF tokens), then stopped."""
 
 from __future__ import annotations
 
+import json
 import socket
 import stat
 from collections.abc import Iterator
@@ -57,7 +58,7 @@ def test_anonymous_is_sent_to_login_and_every_answer_has_the_headers(
     server: ReviewProcess,
 ) -> None:
     client = Browserless(server.base)
-    for path in ("/", "/c/1", "/inbox.csv", "/c/1/export.md"):
+    for path in ("/", "/c/1", "/inbox.csv", "/c/1/export.md", "/c/1/export.json", "/notes"):
         status, headers, body = client.request(path)
         assert status == 303 and headers["Location"].endswith("/login"), path
         assert "library" not in body
@@ -83,6 +84,27 @@ def test_a_coach_logs_in_reads_annotates_exports_and_logs_out(server: ReviewProc
     assert client.request("/c/2")[0] == 404
     assert client.request("/logout", {"csrf_token": token})[0] == 303
     assert client.request("/")[0] == 303
+
+
+def test_notes_on_a_message_the_notes_page_json_and_saved_filters_over_the_wire(
+    server: ReviewProcess,
+) -> None:
+    client = signed_in(server)
+    status, _, page = client.request("/c/1?note_on=2")
+    assert status == 200 and 'name="seq" value="2"' in page
+    form = {"text": "pinned note", "seq": "2", "csrf_token": csrf_of(page)}
+    assert client.request("/c/1/notes", form)[0] == 303
+    status, _, notes = client.request(f"/notes?coachee={ALICE}")
+    assert status == 200 and "pinned note" in notes and "message 2" in notes
+    assert client.request("/notes?coachee=terminal:bob")[0] == 404
+    status, headers, body = client.request("/c/1/export.json")
+    assert headers["Content-Type"].startswith("application/json")
+    kept = json.loads(body)["private_notes"]["notes"]
+    assert ("pinned note", 2) in [(n["text"], n["message_seq"]) for n in kept]
+    assert client.request("/c/2/export.json")[0] == 404
+    saved = {"name": "Mine", "dialogue": "diagnose", "csrf_token": csrf_of(page)}
+    assert client.request("/filters", saved)[0] == 303
+    assert "?dialogue=diagnose" in client.request("/")[2]
 
 
 def test_an_unshare_in_the_store_is_seen_on_the_next_request(

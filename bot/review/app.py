@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from bot.loader import Catalog
-from bot.review import access, auth, views
+from bot.review import access, annotate, auth, views  # noqa: F401 (annotate: its routes)
 from bot.review.rubric import load_rubric
 from storage.store import Store
 

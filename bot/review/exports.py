@@ -1,14 +1,18 @@
-"""A shared conversation as Markdown (with the coach's notes, marked private) and the inbox
-as CSV, one row per conversation. Both for the coach only; both go through the same access
-check as the pages."""
+"""A shared conversation as Markdown or JSON (with the coach's notes, marked private) and the
+inbox as CSV, one row per conversation. All for the coach only; all go through the same
+access check as the pages."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import json
+from typing import Any
 
+from bot.review.chart import ratings
 from bot.review.reading import ConversationView, Turn
-from bot.text import visible
+from bot.text import json_escaped, visible
 from storage.review import InboxRow
 
 CSV_COLUMNS = (
@@ -118,3 +122,46 @@ def conversation_markdown(view: ConversationView, turns: list[Turn]) -> str:
             out.append(f"- {_when(note.created_at)}: {note.text}")
         out.append("")
     return visible("\n".join(out))
+
+
+def conversation_json(view: ConversationView, turns: list[Turn]) -> str:
+    """The same conversation as data: what the Markdown holds, with the ratings as numbers,
+    each message's `seq` (what a note on a message points at), and the coach's notes under
+    `private_notes`, marked never shown to the coachee."""
+    data: dict[str, Any] = {
+        "conversation_id": view.id,
+        "coachee": view.coachee,
+        "dialogue": view.dialogue,
+        "dialogue_version": view.version,
+        "title": view.title,
+        "status": view.status,
+        "started_at": view.started_at,
+        "last_activity": view.last_activity,
+        "other_party": view.other_party,
+        "summary": view.summary,
+        "diagnosis": view.diagnosis,
+        "answers": [{"question": q, "answer": a} for q, a in view.answered],
+        "asymmetry": [
+            {"dimension": name, "theirs": theirs, "coachee": mine}
+            for name, theirs, mine in ratings(view.slots)
+        ],
+        "next_steps": [
+            {
+                "title": step.title or step.text,
+                "due_date": step.due_date,
+                "status": step.status,
+                "outcome": step.outcome,
+                "learned": step.learned,
+            }
+            for step in view.steps
+        ],
+        "safety_interruptions": [dataclasses.asdict(m) for m in view.safety],
+        "transcript": [dataclasses.asdict(line) for turn in turns for line in turn.lines],
+        "reviewed": view.reviewed,
+        "tags": list(view.tags),
+        "private_notes": {
+            "never_shown_to_the_coachee": True,
+            "notes": [dataclasses.asdict(n) for n in view.notes],
+        },
+    }
+    return json_escaped(json.dumps(data, indent=2, ensure_ascii=False))

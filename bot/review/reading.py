@@ -34,6 +34,7 @@ class Turn:
 @dataclass(frozen=True)
 class ConversationView:
     id: int
+    user_id: str
     coachee: str
     title: str
     dialogue: str
@@ -82,6 +83,7 @@ def conversation_view(
     other = row.slots.get(ABOUT) or row.slots.get("other_party")
     return ConversationView(
         id=row.id,
+        user_id=row.user_id,
         coachee=coachee_name(store, row.user_id),
         title=title,
         dialogue=row.dialogue,
