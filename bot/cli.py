@@ -238,8 +238,58 @@ def cmd_forget(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    store.erase_user(user)
+    scrubbed = store.erase_user(user)
     print(f"Erased all data of {user}.")
+    _warn_unscrubbed(store, scrubbed)
+    return 0
+
+
+def _warn_unscrubbed(store: Store, scrubbed: bool) -> None:
+    if not scrubbed:
+        print(
+            f"coach: another program was reading {store.path}, so the erased words may stay "
+            f"in {store.path}-wal until it stops: run `coach db prune` again then.",
+            file=sys.stderr,
+        )
+
+
+#: `--older-than`: a number of days, weeks or years.
+_UNITS = {"d": 1, "w": 7, "y": 365}
+
+
+def _days(text: str) -> int:
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in _UNITS or not number.isdecimal() or not 1 <= int(number) <= 100_000:
+        raise CoachError(
+            f"--older-than {text!r}: give a number of days, weeks or years, like 365d, 8w or 2y."
+        )
+    return int(number) * _UNITS[unit]
+
+
+def cmd_db_prune(args: argparse.Namespace) -> int:
+    """Delete conversations past the retention period, with their notes and shares."""
+    days = _days(args.older_than)
+    store = _existing_store(args)
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+    conversations, messages = store.prunable(cutoff)
+    what = (
+        f"{conversations} conversation{'' if conversations == 1 else 's'} and {messages} "
+        f"message{'' if messages == 1 else 's'} last active before {cutoff[:10]}"
+    )
+    if not args.yes:
+        print(
+            f"This deletes {what}, with their next steps, shares, summaries and coaches' "
+            "notes, for good. Run again with --yes to confirm.",
+            file=sys.stderr,
+        )
+        return 1
+    pruned = store.prune_before(cutoff)
+    print(
+        f"Deleted {pruned.conversations} conversation{'' if pruned.conversations == 1 else 's'}"
+        f" and {pruned.messages} message{'' if pruned.messages == 1 else 's'} last active "
+        f"before {cutoff[:10]}."
+    )
+    _warn_unscrubbed(store, pruned.scrubbed)
     return 0
 
 
@@ -411,6 +461,16 @@ def build_parser() -> argparse.ArgumentParser:
     with_user(forget)
     forget.add_argument("--yes", action="store_true", help="confirm the erasure")
     forget.set_defaults(func=cmd_forget)
+
+    db = sub.add_parser("db", help="look after the conversation store")
+    dbsub = db.add_subparsers(dest="action", required=True)
+    prune = dbsub.add_parser("prune", help="delete conversations past a retention period, for good")
+    prune.add_argument(
+        "--older-than", required=True, help="last active longer ago than this: 365d, 8w, 2y"
+    )
+    prune.add_argument("--yes", action="store_true", help="confirm the deletion")
+    with_db(prune)
+    prune.set_defaults(func=cmd_db_prune)
 
     users = sub.add_parser("users", help="manage coaches (never transcripts)")
     usub = users.add_subparsers(dest="action", required=True)
