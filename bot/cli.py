@@ -315,6 +315,15 @@ def _coach_name(name: str) -> str:
 
 def cmd_users_add_coach(args: argparse.Namespace) -> int:
     """A new coach; their token is printed once and stored only as a hash."""
+    return _add_account(args, "coach")
+
+
+def cmd_users_add_admin(args: argparse.Namespace) -> int:
+    """A new admin: aggregate figures on the review page, never a conversation."""
+    return _add_account(args, "admin")
+
+
+def _add_account(args: argparse.Namespace, role: str) -> int:
     from storage.sharing import hash_token, new_token, token_lookup
     from storage.store import Store
 
@@ -324,23 +333,25 @@ def cmd_users_add_coach(args: argparse.Namespace) -> int:
     try:
         with store.transaction():
             if store.coach_named(name) is not None:
-                raise CoachError(f"There is already a coach called {name!r}: pick another name.")
-            store.add_coach(name, hash_token(token), _now(), token_lookup(token))
+                raise CoachError(
+                    f"There is already a coach or admin called {name!r}: pick another name."
+                )
+            store.add_coach(name, hash_token(token), _now(), token_lookup(token), role)
     finally:
         store.close()
-    print(f"Added coach {name}. Their token (shown only this once; give it to them privately):")
+    print(f"Added {role} {name}. Their token (shown only this once; give it to them privately):")
     print(token)
     return 0
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     store = _existing_store(args)
-    coaches = store.coaches()
-    if not coaches:
+    accounts = store.accounts()
+    if not accounts:
         print("No coaches yet: add one with `coach users add-coach NAME`.")
         return 0
-    for coach in coaches:
-        print(f"{coach.name}\tcoach\tadded {coach.created_at[:10]}")
+    for account in accounts:
+        print(f"{account.name}\t{account.role}\tadded {account.created_at[:10]}")
     return 0
 
 
@@ -478,7 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_coach.add_argument("name")
     with_db(add_coach)
     add_coach.set_defaults(func=cmd_users_add_coach)
-    users_list = usub.add_parser("list", help="list the coaches")
+    add_admin = usub.add_parser(
+        "add-admin", help="add an admin (figures only, never transcripts); prints their token once"
+    )
+    add_admin.add_argument("name")
+    with_db(add_admin)
+    add_admin.set_defaults(func=cmd_users_add_admin)
+    users_list = usub.add_parser("list", help="list the coaches and admins")
     with_db(users_list)
     users_list.set_defaults(func=cmd_users_list)
     remove = usub.add_parser("remove", help="remove a coach and every share with them")

@@ -57,11 +57,17 @@ def token_matches(token: str, stored: str) -> bool:
         return False
 
 
+#: What an account may do: a coach reads what is shared with them; an admin sees aggregate
+#: figures and no conversation at all (nothing can be shared with an admin).
+ROLES = ("coach", "admin")
+
+
 @dataclass(frozen=True)
 class Coach:
     id: int
     name: str
     created_at: str
+    role: str = "coach"
 
 
 @dataclass(frozen=True)
@@ -93,12 +99,21 @@ class SharingQueries(StoreBase):
     # -- coaches (admins) -----------------------------------------------------------------
 
     def coaches(self) -> list[Coach]:
-        rows = self._read("SELECT id, name, created_at FROM coaches ORDER BY name COLLATE NOCASE")
+        """The coaches a coachee may share with (not admins), by name."""
+        return [c for c in self.accounts() if c.role == "coach"]
+
+    def accounts(self) -> list[Coach]:
+        """Every coach and admin, by name (`coach users list`)."""
+        rows = self._read(
+            "SELECT id, name, created_at, role FROM coaches ORDER BY name COLLATE NOCASE"
+        )
         return [Coach(*r) for r in rows]
 
     def coach_named(self, name: str) -> Coach | None:
+        """The coach or admin of that name (names are unique across both)."""
         rows = self._read(
-            "SELECT id, name, created_at FROM coaches WHERE name = ? COLLATE NOCASE", (name,)
+            "SELECT id, name, created_at, role FROM coaches WHERE name = ? COLLATE NOCASE",
+            (name,),
         )
         return Coach(*rows[0]) if rows else None
 
@@ -135,13 +150,13 @@ class SharingQueries(StoreBase):
         scrypt hash; coaches added before lookups were kept are each checked in turn. A token
         nobody has still costs one scrypt, so timing tells nothing."""
         rows = self._read(
-            "SELECT id, name, created_at, token_hash FROM coaches WHERE token_lookup = ? "
+            "SELECT id, name, created_at, role, token_hash FROM coaches WHERE token_lookup = ? "
             "OR token_lookup IS NULL ORDER BY token_lookup IS NULL",
             (token_lookup(token),),
         )
         for row in rows:
-            if token_matches(token, row[3]):
-                return Coach(*row[:3])
+            if token_matches(token, row[4]):
+                return Coach(*row[:4])
         if not rows:
             token_matches(token, _DUMMY_HASH)
         return None
@@ -150,9 +165,10 @@ class SharingQueries(StoreBase):
         """The coach and when their token was last set (a session from before a rotation
         ends); None when they were removed."""
         rows = self._read(
-            "SELECT id, name, created_at, token_set_at FROM coaches WHERE id = ?", (coach_id,)
+            "SELECT id, name, created_at, role, token_set_at FROM coaches WHERE id = ?",
+            (coach_id,),
         )
-        return (Coach(*rows[0][:3]), rows[0][3]) if rows else None
+        return (Coach(*rows[0][:4]), rows[0][4]) if rows else None
 
     # -- the coachee's consents ----------------------------------------------------------
 
@@ -219,11 +235,12 @@ class SharingQueries(StoreBase):
         """The conversations shared with the coach now, newest first: each under a share in
         force of its own coachee with this coach (one conversation, or 'future' and started
         after the share). Anything else (revoked, another coach's, begun before a 'future'
-        share, a check-in) is not there."""
+        share, a check-in) is not there, and an admin has nothing, whatever `shares` says."""
         rows = self._read(
             "SELECT c.id, c.user_id, c.dialogue, c.started_at, m.text FROM conversations c "
             "LEFT JOIN shared_summaries m ON m.conversation_id = c.id AND m.user_id = c.user_id "
-            f"WHERE {_LISTED} AND EXISTS (SELECT 1 FROM shares s WHERE s.coach_id = ? "
+            f"WHERE {_LISTED} AND EXISTS (SELECT 1 FROM shares s JOIN coaches k ON "
+            "k.id = s.coach_id AND k.role = 'coach' WHERE s.coach_id = ? "
             "AND s.revoked_at IS NULL AND s.user_id = c.user_id AND ("
             "(s.scope = 'conversation' AND s.conversation_id = c.id) OR "
             "(s.scope = 'future' AND c.started_at > s.created_at))) "

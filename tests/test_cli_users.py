@@ -108,3 +108,24 @@ def test_listing_or_removing_on_a_store_that_does_not_exist_creates_nothing(
     assert_one_line_error(coach("users", "list", "--db", str(missing)), str(missing))
     assert_one_line_error(coach("users", "remove", "Chris", "--db", str(missing)))
     assert not missing.exists()
+
+
+def test_an_admin_is_added_listed_as_one_and_offered_to_nobody_to_share_with(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "coach.db"
+    done = coach("users", "add-admin", "Ada", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Added admin Ada")
+    assert coach("users", "add-coach", "Chris", "--db", str(db)).returncode == 0
+    assert coach("users", "add-coach", "ada", "--db", str(db)).returncode != 0  # name taken
+
+    listed = coach("users", "list", "--db", str(db)).stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [["Ada", "admin"], ["Chris", "coach"]]
+    store = Store(db)
+    try:
+        assert [c.name for c in store.coaches()] == ["Chris"]
+        found = store.coach_for_token(token_of(done.stdout))
+        assert found is not None and found.role == "admin"
+    finally:
+        store.close()

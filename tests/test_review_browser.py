@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from review_server import ReviewProcess
-from review_support import CHRIS_TOKEN, seed
+from review_support import ADMIN_TOKEN, CHRIS_TOKEN, seed
 
 from storage.store import Store
 
@@ -149,5 +149,28 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
         page.click("header button[type=submit]")  # log out
         page.wait_for_url(server.base + "/login")
         assert problems == [], problems
+    finally:
+        context.close()
+
+
+def test_an_admin_logs_in_to_the_figures_and_sees_no_conversation(
+    server: ReviewProcess, browser: object
+) -> None:
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(server.base + "/")
+        page.fill("input[name=token]", ADMIN_TOKEN)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(server.base + "/admin")
+        assert page.locator("section.dialogues td", has_text="diagnose").count() == 1
+        assert page.locator("section.safety td", has_text="bullying").count() == 1
+        text = page.locator("main").inner_text()
+        assert "lanternfish" not in text and "Alice" not in text
+        page.goto(server.base + "/c/1")
+        assert page.locator("h1").inner_text() == "404"
+        assert problems == [page_error for page_error in problems if "404" in page_error]
     finally:
         context.close()

@@ -14,7 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from review_support import (
+    ADMIN_TOKEN,
     ALICE,
     CHRIS_TOKEN,
     DANA_TOKEN,
@@ -401,6 +403,37 @@ def test_saved_filters_are_each_coachs_own(app: Flask, chris: FlaskClient, seede
     assert dana.post(delete, data={"csrf_token": csrf_of(dana_page)}).status_code == 404
     assert chris.post(delete, data={"csrf_token": token}).status_code == 303
     assert "To read" not in chris.get("/").text
+
+
+# == the admin's figures =================================================================
+
+
+def test_an_admin_sees_figures_and_never_a_conversation(
+    app: Flask, seeded: Seeded, store: Store
+) -> None:
+    with store.transaction():  # even a share with an admin, however it got there, shows nothing
+        store.share(ALICE, seeded.admin, seeded.shared, NOW)
+    admin = app.test_client()
+    assert login(admin, ADMIN_TOKEN) == 303
+    assert admin.get("/").headers["Location"].endswith("/admin")
+    page = admin.get("/admin").text
+    assert "<td>diagnose</td><td>3</td><td>3</td>" in page  # started, finished
+    assert "<td>bullying</td><td>concern</td><td>1</td>" in page
+    assert "<td>open</td><td>1</td><td>100%</td>" in page
+    said = [r[0] for r in store.db.execute("SELECT text FROM messages")]
+    for words in [*said, "Alice", "alice", "libraries team", "My corrected summary"]:
+        assert escape(words) not in page, words
+    for method, url in example_urls(app, seeded.shared):
+        if "/c/" in url:
+            answer = admin.open(url, method=method, data={"csrf_token": csrf_of(page)})
+            assert answer.status_code == 404, (method, url)
+    assert admin.get("/inbox.csv").text.count("\r\n") == 1  # the header only
+    assert "library" not in admin.get("/notes").text
+    assert store.shared_conversations_for(seeded.admin) == []
+
+
+def test_a_coach_gets_404_for_the_admin_page(chris: FlaskClient) -> None:
+    assert chris.get("/admin").status_code == 404
 
 
 def test_filters_by_dialogue_and_dates(chris: FlaskClient, seeded: Seeded) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from review_server import HOST, Browserless, ReviewProcess, free_port
-from review_support import ALICE, CHRIS_TOKEN, NOW, csrf_of, seed
+from review_support import ADMIN_TOKEN, ALICE, CHRIS_TOKEN, NOW, csrf_of, seed
 
 from bot.cli import main
 from storage.store import Store
@@ -31,10 +31,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
     process.stop()
 
 
-def signed_in(server: ReviewProcess) -> Browserless:
+def signed_in(server: ReviewProcess, token: str = CHRIS_TOKEN) -> Browserless:
     client = Browserless(server.base)
     _, _, page = client.request("/login")
-    form = {"token": CHRIS_TOKEN, "csrf_token": csrf_of(page)}
+    form = {"token": token, "csrf_token": csrf_of(page)}
     status, headers, _ = client.request("/login", form)
     assert status == 303, headers
     return client
@@ -105,6 +105,16 @@ def test_notes_on_a_message_the_notes_page_json_and_saved_filters_over_the_wire(
     saved = {"name": "Mine", "dialogue": "diagnose", "csrf_token": csrf_of(page)}
     assert client.request("/filters", saved)[0] == 303
     assert "?dialogue=diagnose" in client.request("/")[2]
+
+
+def test_an_admin_gets_figures_over_the_wire_and_no_conversation(server: ReviewProcess) -> None:
+    admin = signed_in(server, ADMIN_TOKEN)
+    status, headers, page = admin.request("/admin")
+    assert status == 200 and "Conversations per dialogue" in page and "lanternfish" not in page
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert admin.request("/c/1")[0] == 404
+    assert admin.request("/c/1/export.json")[0] == 404
+    assert signed_in(server).request("/admin")[0] == 404
 
 
 def test_an_unshare_in_the_store_is_seen_on_the_next_request(

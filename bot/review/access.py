@@ -2,9 +2,9 @@
 
 `require_coach` runs before every request (registered once on the app) and fails closed:
 only the endpoints in `PUBLIC` (the login page and the stylesheet) are served to someone not
-signed in. `visible()` is the only way a page learns which conversations it may show: it asks
-`Store.shared_conversations_for` afresh on every request, so a share the coachee took back
-is gone on the coach's next request.
+signed in; `require_admin` guards the admin's figures. `visible()` is the only way a page
+learns which conversations it may show: it asks `Store.shared_conversations_for` afresh on
+every request, so a share the coachee took back is gone on the coach's next request.
 """
 
 from __future__ import annotations
@@ -77,9 +77,11 @@ def coach() -> Coach:
 
 
 def visible() -> dict[int, SharedConversation]:
-    """The conversations the signed-in coach may see now, by id (read once per request)."""
+    """The conversations the signed-in coach may see now, by id (read once per request);
+    none for an admin (the store says the same: nothing is shared with an admin)."""
     if "visible" not in g:
-        shared = store().shared_conversations_for(coach().id)
+        who = coach()
+        shared = store().shared_conversations_for(who.id) if who.role == "coach" else []
         g.visible = {c.conversation_id: c for c in shared}
     found: dict[int, SharedConversation] = g.visible
     return found
@@ -92,3 +94,9 @@ def shared_or_404(conversation_id: Any) -> SharedConversation:
     if found is None:
         abort(404)
     return found
+
+
+def require_admin() -> None:
+    """The admin page's check: 404 for anyone but an admin, as for a page that is not there."""
+    if coach().role != "admin":
+        abort(404)

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from bot.loader import Catalog
-from bot.review import access, annotate, auth, views  # noqa: F401 (annotate: its routes)
+from bot.review import access, admin, annotate, auth, views  # noqa: F401 (annotate: its routes)
 from bot.review.rubric import load_rubric
 from storage.store import Store
 
@@ -70,6 +70,7 @@ def create_app(
     CSRFProtect(app)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(admin.blueprint)
 
     @app.after_request
     def secure(response: Response) -> Response:

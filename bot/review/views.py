@@ -106,7 +106,9 @@ def _listed(args: Mapping[str, str]) -> tuple[list[InboxRow], dict[int, list[Sea
 
 
 @blueprint.route("/")
-def inbox() -> str:
+def inbox() -> str | Response:
+    if access.coach().role == "admin":  # nothing is shared with an admin: their page
+        return redirect(url_for("admin.figures"), code=303)
     rows, hits, query = _listed(request.args)
     return render_template(
         "inbox.html",
