@@ -21,8 +21,10 @@ from review_support import (
     CHRIS_TOKEN,
     DANA_TOKEN,
     NOW,
+    SLOTS,
     Clock,
     Seeded,
+    conversation,
     csrf_of,
     seed,
 )
@@ -233,7 +235,7 @@ def test_a_conversation_reads_summary_first_then_diagnosis_chart_steps_and_trans
     order = [
         page.index("My corrected summary"),
         page.index("The diagnosis"),
-        page.index('<svg class="asymmetry"'),
+        page.index('<svg class="asymmetry now"'),
         page.index("Brief a councillor"),
         page.index("Transcript"),
     ]
@@ -560,3 +562,22 @@ def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
 )
 def test_no_query_string_makes_a_500(chris: FlaskClient, key: str, value: str, path: str) -> None:
     assert chris.get(path, query_string={key: value}).status_code < 500
+
+
+def test_a_revisit_shows_then_beside_now_from_its_own_slots(
+    app: Flask, chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    then = {"id": seeded.private, "date": "2026-10-01", "their_resources": 5, "my_resources": 1}
+    slots = {**SLOTS, "then": then, "my_resources": 3}
+    with store.transaction():
+        revisit = conversation(store, ALICE, "2026-11-22T12:00:00+00:00", slots)
+        store.share(ALICE, seeded.chris, revisit, NOW)
+    page = chris.get(f"/c/{revisit}").text
+    assert page.index('<svg class="asymmetry then"') < page.index('<svg class="asymmetry now"')
+    assert "Then (2026-10-01)" in page
+    then_chart = page[page.index('class="asymmetry then"') : page.index("</svg>")]
+    assert "The coachee's: 1" in then_chart and "Theirs: 5" in then_chart
+    data = json.loads(chris.get(f"/c/{revisit}/export.json").text)
+    assert data["asymmetry_then"] == [{"dimension": "resources", "theirs": 5, "coachee": 1}]
+    assert data["asymmetry"][0] == {"dimension": "resources", "theirs": 5, "coachee": 3}
+    assert 'class="asymmetry then"' not in chris.get(f"/c/{seeded.shared}").text

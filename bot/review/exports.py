@@ -10,7 +10,7 @@ import io
 import json
 from typing import Any
 
-from bot.review.chart import ratings
+from bot.review.chart import ratings, then_slots
 from bot.review.reading import ConversationView, Turn
 from bot.text import json_escaped, visible
 from storage.review import InboxRow
@@ -124,6 +124,13 @@ def conversation_markdown(view: ConversationView, turns: list[Turn]) -> str:
     return visible("\n".join(out))
 
 
+def _ratings(slots: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"dimension": name, "theirs": theirs, "coachee": mine}
+        for name, theirs, mine in ratings(slots)
+    ]
+
+
 def conversation_json(view: ConversationView, turns: list[Turn]) -> str:
     """The same conversation as data: what the Markdown holds, with the ratings as numbers,
     each message's `seq` (what a note on a message points at), and the coach's notes under
@@ -141,10 +148,8 @@ def conversation_json(view: ConversationView, turns: list[Turn]) -> str:
         "summary": view.summary,
         "diagnosis": view.diagnosis,
         "answers": [{"question": q, "answer": a} for q, a in view.answered],
-        "asymmetry": [
-            {"dimension": name, "theirs": theirs, "coachee": mine}
-            for name, theirs, mine in ratings(view.slots)
-        ],
+        "asymmetry": _ratings(view.slots),
+        "asymmetry_then": _ratings(then_slots(view.slots) or {}),
         "next_steps": [
             {
                 "title": step.title or step.text,

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from bot.compiler import compile_dialogue
 from bot.loader import Catalog
 from bot.recap import ABOUT, reading
-from bot.review.chart import asymmetry_svg
+from bot.review.chart import asymmetry_svg, then_slots
 from storage.review import Note, SafetyMark, TranscriptLine
 from storage.rows import NextStep
 from storage.sharing import SharedConversation
@@ -47,6 +47,9 @@ class ConversationView:
     diagnosis: str | None
     answered: list[tuple[str, str]]
     chart: Markup | None
+    #: For a revisit: the chart of the ratings it looked back on, and when those were given.
+    then_chart: Markup | None
+    then_date: str | None
     steps: list[NextStep]
     turns: list[Turn]
     page: int
@@ -81,6 +84,7 @@ def conversation_view(
     marks = store.safety_marks(row.id)
     reviewed, tags = store.review_of(coach_id, row.id)
     other = row.slots.get(ABOUT) or row.slots.get("other_party")
+    then = then_slots(row.slots)
     return ConversationView(
         id=row.id,
         user_id=row.user_id,
@@ -96,6 +100,8 @@ def conversation_view(
         diagnosis=diagnosis,
         answered=answered,
         chart=asymmetry_svg(row.slots),
+        then_chart=None if then is None else asymmetry_svg(then, "then"),
+        then_date=None if then is None else str(then.get("date") or "") or None,
         steps=store.steps_about(row.id),
         turns=by_turn(lines, marks),
         page=page,
