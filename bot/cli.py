@@ -389,6 +389,23 @@ def cmd_review(args: argparse.Namespace) -> int:
     return run(found.path, _dialogues_dir(args), args.port, rubric)
 
 
+def cmd_transcripts(args: argparse.Namespace) -> int:
+    """What is shared with a coach, in the terminal, by the review page's own rule."""
+    from bot.review import terminal
+
+    if args.action == "list" and not 1 <= args.limit <= 1000:
+        raise CoachError("--limit must be from 1 to 1000.")
+    store = _existing_store(args)
+    coach = terminal.sign_in(store, args.coach)
+    if args.action == "list":
+        print(terminal.listing(store, coach, args.limit))
+        return 0
+    catalog = load_catalog(_dialogues_dir(args))
+    kind = "md" if args.action == "show" else args.format
+    print(terminal.export(store, catalog, coach, args.id, kind))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coach", description="Influence Coach: coaching on power and influence."
@@ -506,6 +523,23 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("name")
     with_db(rotate)
     rotate.set_defaults(func=cmd_users_rotate_token)
+
+    transcripts = sub.add_parser(
+        "transcripts", help="read what coachees shared with you, as on the review page"
+    )
+    tsub = transcripts.add_subparsers(dest="action", required=True)
+    t_list = tsub.add_parser("list", help="the conversations shared with you, newest first")
+    t_list.add_argument("--limit", type=int, default=100, help="at most this many, 1 to 1000")
+    t_show = tsub.add_parser("show", help="one shared conversation, as Markdown")
+    t_export = tsub.add_parser("export", help="one shared conversation, as Markdown or JSON")
+    t_export.add_argument("--format", choices=("md", "json"), default="md")
+    for t in (t_list, t_show, t_export):
+        t.add_argument("--coach", required=True, help="your name (your token: COACH_TOKEN)")
+        with_db(t)
+        t.set_defaults(func=cmd_transcripts)
+    for t in (t_show, t_export):
+        t.add_argument("id", type=int, help="the conversation's id (see `list`)")
+        with_dialogues(t)
 
     review = sub.add_parser(
         "review", help="serve the coaches' review page on 127.0.0.1 (what was shared only)"

@@ -76,13 +76,18 @@ def coach() -> Coach:
     return found
 
 
+def may_see(found: Store, who: Coach) -> dict[int, SharedConversation]:
+    """The rule itself, for the pages and `coach transcripts` alike: the conversations this
+    coach may see now, by id; none for an admin (the store says the same: nothing is shared
+    with an admin)."""
+    shared = found.shared_conversations_for(who.id) if who.role == "coach" else []
+    return {c.conversation_id: c for c in shared}
+
+
 def visible() -> dict[int, SharedConversation]:
-    """The conversations the signed-in coach may see now, by id (read once per request);
-    none for an admin (the store says the same: nothing is shared with an admin)."""
+    """The conversations the signed-in coach may see now (`may_see`, read once a request)."""
     if "visible" not in g:
-        who = coach()
-        shared = store().shared_conversations_for(who.id) if who.role == "coach" else []
-        g.visible = {c.conversation_id: c for c in shared}
+        g.visible = may_see(store(), coach())
     found: dict[int, SharedConversation] = g.visible
     return found
 

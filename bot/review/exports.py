@@ -10,10 +10,16 @@ import io
 import json
 from typing import Any
 
+from bot.loader import Catalog
 from bot.review.chart import ratings, then_slots
-from bot.review.reading import ConversationView, Turn
+from bot.review.reading import ConversationView, Turn, by_turn, conversation_view
 from bot.text import json_escaped, visible
 from storage.review import InboxRow
+from storage.sharing import SharedConversation
+from storage.store import Store
+
+#: The formats a conversation is exported in, by file extension.
+FORMATS = ("md", "json")
 
 CSV_COLUMNS = (
     "conversation_id",
@@ -170,3 +176,16 @@ def conversation_json(view: ConversationView, turns: list[Turn]) -> str:
         },
     }
     return json_escaped(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def export_conversation(
+    store: Store, catalog: Catalog, shared: SharedConversation, coach_id: int, kind: str
+) -> str | None:
+    """One conversation the access check let through, whole, as `md` or `json` (None when
+    it is gone): what the page's export links and `coach transcripts export` both give."""
+    view = conversation_view(store, catalog, shared, coach_id)
+    if view is None:
+        return None
+    lines = store.transcript(shared.conversation_id, offset=0, limit=-1)
+    turns = by_turn(lines, view.safety)
+    return conversation_json(view, turns) if kind == "json" else conversation_markdown(view, turns)

@@ -22,8 +22,8 @@ from werkzeug.wrappers import Response
 
 from bot.loader import Catalog
 from bot.review import access
-from bot.review.exports import conversation_json, conversation_markdown, inbox_csv
-from bot.review.reading import PAGE, by_turn, conversation_view
+from bot.review.exports import export_conversation, inbox_csv
+from bot.review.reading import PAGE, conversation_view
 from storage.review import HIT_END, HIT_START, InboxFilter, InboxRow, SearchError, SearchHit
 
 blueprint = Blueprint("review", __name__)
@@ -199,19 +199,12 @@ def conversation(conversation_id: int) -> str:
 def _export(conversation_id: int, kind: str) -> Response:
     """The conversation as a file: `md` or `json`, with the coach's notes marked private."""
     shared = access.shared_or_404(conversation_id)
-    store = access.store()
-    view = conversation_view(store, _catalog(), shared, access.coach().id)
-    if view is None:
+    text = export_conversation(access.store(), _catalog(), shared, access.coach().id, kind)
+    if text is None:
         abort(404)
-    lines = store.transcript(conversation_id, offset=0, limit=-1)
-    turns = by_turn(lines, view.safety)
-    if kind == "json":
-        text, mimetype = conversation_json(view, turns), "application/json"
-    else:
-        text, mimetype = conversation_markdown(view, turns), "text/markdown"
     return Response(
         text,
-        mimetype=mimetype,
+        mimetype="application/json" if kind == "json" else "text/markdown",
         headers={
             "Content-Disposition": f'attachment; filename="conversation-{conversation_id}.{kind}"'
         },
