@@ -236,15 +236,20 @@ class SharingQueries(StoreBase):
         force of its own coachee with this coach (one conversation, or 'future' and started
         after the share). Anything else (revoked, another coach's, begun before a 'future'
         share, a check-in) is not there, and an admin has nothing, whatever `shares` says."""
+        # Driven from the coach's shares (indexed by coach), not from every conversation:
+        # one share finds its conversation by id, a 'future' one its coachee's by user.
+        in_force = (
+            "FROM shares s JOIN conversations c ON c.user_id = s.user_id "
+            "WHERE s.coach_id = ? AND s.revoked_at IS NULL AND "
+            "EXISTS (SELECT 1 FROM coaches k WHERE k.id = s.coach_id AND k.role = 'coach') "
+            f"AND {_LISTED} AND "
+        )
         rows = self._read(
             "SELECT c.id, c.user_id, c.dialogue, c.started_at, m.text FROM conversations c "
             "LEFT JOIN shared_summaries m ON m.conversation_id = c.id AND m.user_id = c.user_id "
-            f"WHERE {_LISTED} AND EXISTS (SELECT 1 FROM shares s JOIN coaches k ON "
-            "k.id = s.coach_id AND k.role = 'coach' WHERE s.coach_id = ? "
-            "AND s.revoked_at IS NULL AND s.user_id = c.user_id AND ("
-            "(s.scope = 'conversation' AND s.conversation_id = c.id) OR "
-            "(s.scope = 'future' AND c.started_at > s.created_at))) "
-            "ORDER BY c.id DESC",
-            (coach_id,),
+            f"WHERE c.id IN (SELECT c.id {in_force} s.scope = 'conversation' "
+            f"AND c.id = s.conversation_id UNION SELECT c.id {in_force} s.scope = 'future' "
+            "AND c.started_at > s.created_at) ORDER BY c.id DESC",
+            (coach_id, coach_id),
         )
         return [SharedConversation(*r) for r in rows]
