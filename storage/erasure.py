@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 #: The tables holding rows of one conversation, children first (the order they go in).
 CONVERSATION_TABLES = (
     "coach_notes",
+    "coach_flags",
     "coach_reviews",
     "shared_summaries",
     "shares",

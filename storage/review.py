@@ -34,6 +34,7 @@ class InboxFilter:
 
     dialogue: str | None = None
     reviewed: bool | None = None
+    later: bool | None = None
     tag: str | None = None
     #: Last activity on or after / on or before these ISO dates.
     since: str | None = None
@@ -58,6 +59,7 @@ class InboxRow:
     reviewed: bool
     tags: tuple[str, ...]
     due_steps: int
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,17 @@ class Note:
     created_at: str
     #: The message it is on (its `seq`); None for a note on the whole conversation.
     message_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewMarks:
+    """What a coach marked on one conversation."""
+
+    reviewed: bool = False
+    later: bool = False
+    tags: tuple[str, ...] = ()
+    #: The `seq` of each message they flagged.
+    flagged: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,8 @@ class ReviewQueries(StoreBase):
             params.append(wanted.dialogue)
         if wanted.reviewed is not None:
             where.append(f"r.reviewed_at IS {'NOT ' if wanted.reviewed else ''}NULL")
+        if wanted.later is not None:
+            where.append(f"r.later_at IS {'NOT ' if wanted.later else ''}NULL")
         if wanted.tag:
             where.append("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)")
             params.append(wanted.tag)
@@ -150,7 +165,7 @@ class ReviewQueries(StoreBase):
             "coalesce(json_extract(c.slots, '$._about'), json_extract(c.slots, '$.other_party')),"
             " c.turn, r.reviewed_at IS NOT NULL, coalesce(r.tags, '[]'), "
             "(SELECT count(*) FROM next_steps n WHERE n.conversation_id = c.id "
-            "AND n.status = 'open' AND n.due_date <= ?) "
+            "AND n.status = 'open' AND n.due_date <= ?), r.later_at IS NOT NULL "
             "FROM conversations c JOIN users u ON u.id = c.user_id "
             "LEFT JOIN coach_reviews r ON r.coach_id = ? AND r.conversation_id = c.id "
             f"WHERE {' AND '.join(where)} "
@@ -172,6 +187,7 @@ class ReviewQueries(StoreBase):
                 reviewed=bool(r[10]),
                 tags=tuple(str(t) for t in from_json(r[11] or "[]")),
                 due_steps=r[12],
+                later=bool(r[13]),
             )
             for r in rows
         ]
@@ -324,26 +340,59 @@ class ReviewQueries(StoreBase):
         )
         return cursor.rowcount == 1
 
-    def review_of(self, coach_id: int, conversation_id: int) -> tuple[bool, tuple[str, ...]]:
-        """Whether the coach marked it reviewed, and the tags they gave it."""
+    def review_of(self, coach_id: int, conversation_id: int) -> ReviewMarks:
+        """What the coach marked on the conversation: reviewed, saved for later, tags and
+        flagged messages."""
         rows = self._read(
-            "SELECT reviewed_at IS NOT NULL, tags FROM coach_reviews "
+            "SELECT reviewed_at IS NOT NULL, later_at IS NOT NULL, tags FROM coach_reviews "
             "WHERE coach_id = ? AND conversation_id = ?",
             (coach_id, conversation_id),
         )
+        flagged = self._read(
+            "SELECT message_seq FROM coach_flags WHERE coach_id = ? AND conversation_id = ? "
+            "ORDER BY message_seq",
+            (coach_id, conversation_id),
+        )
+        seqs = tuple(int(r[0]) for r in flagged)
         if not rows:
-            return False, ()
-        return bool(rows[0][0]), tuple(from_json(rows[0][1] or "[]"))
+            return ReviewMarks(flagged=seqs)
+        reviewed, later, tags = rows[0]
+        return ReviewMarks(bool(reviewed), bool(later), tuple(from_json(tags or "[]")), seqs)
 
     def set_reviewed(self, coach_id: int, conversation_id: int, reviewed: bool, now: str) -> None:
         self._upsert_review(coach_id, conversation_id, now, reviewed_at=now if reviewed else None)
 
+    def set_later(self, coach_id: int, conversation_id: int, later: bool, now: str) -> None:
+        self._upsert_review(coach_id, conversation_id, now, later_at=now if later else None)
+
     def set_tags(self, coach_id: int, conversation_id: int, tags: Sequence[str], now: str) -> None:
         self._upsert_review(coach_id, conversation_id, now, tags=json.dumps(list(tags)))
 
+    def set_flag(
+        self, coach_id: int, conversation_id: int, message_seq: int, flagged: bool, now: str
+    ) -> bool:
+        """Flag (or unflag) one message of the conversation; False when it has no such
+        message."""
+        if self.message_position(conversation_id, message_seq) is None:
+            return False
+        if flagged:
+            self.db.execute(
+                "INSERT OR IGNORE INTO coach_flags (coach_id, conversation_id, user_id, "
+                "message_seq, created_at) SELECT ?, id, user_id, ?, ? FROM conversations "
+                "WHERE id = ?",
+                (coach_id, message_seq, now, conversation_id),
+            )
+        else:
+            self.db.execute(
+                "DELETE FROM coach_flags WHERE coach_id = ? AND conversation_id = ? "
+                "AND message_seq = ?",
+                (coach_id, conversation_id, message_seq),
+            )
+        return True
+
     def _upsert_review(self, coach_id: int, conversation_id: int, now: str, **values: Any) -> None:
         column, value = next(iter(values.items()))
-        assert column in ("reviewed_at", "tags")
+        assert column in ("reviewed_at", "later_at", "tags")
         self.db.execute(
             f"INSERT INTO coach_reviews (coach_id, conversation_id, user_id, {column}, "
             "updated_at) SELECT ?, id, user_id, ?, ? FROM conversations WHERE id = ? "

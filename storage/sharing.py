@@ -140,7 +140,7 @@ class SharingQueries(StoreBase):
     def remove_coach(self, coach_id: int) -> None:
         """The coach and every consent given to them (a later coach of the same name starts
         with nothing) and what they kept about those conversations, inside a transaction."""
-        for table in ("coach_notes", "coach_reviews", "coach_filters"):
+        for table in ("coach_notes", "coach_reviews", "coach_flags", "coach_filters"):
             self.db.execute(f"DELETE FROM {table} WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM shares WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM coaches WHERE id = ?", (coach_id,))

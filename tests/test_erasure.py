@@ -35,6 +35,7 @@ def plant(store: Store, seeded: Seeded) -> None:
         store.add_messages(ALICE, [MessageRow("user", f"the {MARK} said", "s", seeded.shared)], NOW)
         store.set_shared_summary(ALICE, seeded.shared, f"summary {MARK}", NOW)
         store.add_note(seeded.chris, seeded.shared, f"note {MARK}", NOW)
+        assert store.set_flag(seeded.chris, seeded.shared, 1, True, NOW)
         store.add_messages(BOB, [MessageRow("user", f"bob {KEPT}", "s", seeded.bob_shared)], NOW)
     found = "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?"
     assert store.db.execute(found, (MARK,)).fetchone()[0] == 1
@@ -98,8 +99,8 @@ def test_prune_takes_old_conversations_and_all_that_hangs_on_them_from_the_files
     assert MARK.encode() not in file_bytes(db_path)
     assert store.get_conversation(seeded.shared) is None
     assert store.get_conversation(seeded.private) is not None  # newer: kept
-    for table in ("coach_notes", "coach_reviews", "shares", "shared_summaries", "next_steps",
-                  "safety_events"):  # fmt: skip
+    for table in ("coach_notes", "coach_reviews", "coach_flags", "shares", "shared_summaries",
+                  "next_steps", "safety_events"):  # fmt: skip
         left = store.db.execute(
             f"SELECT count(*) FROM {table} WHERE conversation_id = ?", (seeded.shared,)
         ).fetchone()[0]

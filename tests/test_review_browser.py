@@ -121,6 +121,12 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
             .first.inner_text()
             .endswith("This is where she names it")
         )
+        page.locator(".line.coachee form.flag button").first.click()
+        page.wait_for_load_state()
+        assert page.locator(".line.is-flagged").count() == 1
+        page.click("form.later button[type=submit]")
+        page.wait_for_load_state()
+        assert "Saved for later." in page.locator("section.review").inner_text()
         with page.expect_download() as as_json:
             page.click("text=Export as JSON")
         data = json.loads(Path(as_json.value.path()).read_text())

@@ -113,7 +113,8 @@ def test_every_conversation_route_answers_404_for_one_not_shared_with_this_coach
         for method, url in example_urls(app, conversation_id):
             if "/c/" not in url:
                 continue
-            data = {"csrf_token": token, "text": "n", "reviewed": "yes", "tag": "follow up"}
+            data = {"csrf_token": token, "text": "n", "reviewed": "yes", "tag": "follow up",
+                    "later": "yes", "flagged": "yes", "seq": "1"}  # fmt: skip
             answer = chris.open(url, method=method, data=data)
             assert answer.status_code == 404, (method, url, answer.status_code)
     assert Store.notes(chris.application.config["STORE"], seeded.chris, seeded.private) == []
@@ -286,10 +287,8 @@ def test_notes_reviewed_and_tags_are_kept_and_exported(
     page = chris.get(f"/c/{cid}").text
     assert "She &lt;b&gt;named&lt;/b&gt; the gap" in page
     assert "Mark not reviewed" in page
-    assert store.review_of(seeded.chris, cid) == (
-        True,
-        ("named the asymmetry", "found a coalition"),
-    )
+    marks = store.review_of(seeded.chris, cid)
+    assert marks.reviewed and marks.tags == ("named the asymmetry", "found a coalition")
 
     markdown = chris.get(f"/c/{cid}/export.md")
     assert markdown.headers["Content-Type"].startswith("text/markdown")
@@ -405,6 +404,43 @@ def test_saved_filters_are_each_coachs_own(app: Flask, chris: FlaskClient, seede
     assert dana.post(delete, data={"csrf_token": csrf_of(dana_page)}).status_code == 404
     assert chris.post(delete, data={"csrf_token": token}).status_code == 303
     assert "To read" not in chris.get("/").text
+
+
+def test_save_for_later_and_flags_are_kept_filtered_and_exported(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    cid, seq = seeded.shared, seqs(store, seeded.shared)[1]
+    token = form_token(chris, cid)
+    assert (
+        chris.post(f"/c/{cid}/later", data={"csrf_token": token, "later": "yes"}).status_code == 303
+    )
+    flag = {"csrf_token": token, "seq": str(seq), "flagged": "yes"}
+    answer = chris.post(f"/c/{cid}/flags", data=flag)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"#m-{seq}")
+
+    page = chris.get(f"/c/{cid}").text
+    assert "Saved for later." in page and "Not for later" in page
+    line = page[page.index(f'id="m-{seq}"') : page.index(f'id="m-{seq + 1}"')]
+    assert "⚑ Flagged" in line and "Unflag" in line
+    assert f"/c/{cid}" in chris.get("/?later=yes").text
+    assert f"/c/{cid}" not in chris.get("/?later=no").text
+    (row,) = csv.DictReader(io.StringIO(chris.get("/inbox.csv").text))
+    assert row["saved_for_later"] == "yes"
+    data = json.loads(chris.get(f"/c/{cid}/export.json").text)
+    assert data["saved_for_later"] is True and data["flagged_messages"] == [seq]
+    assert "⚑ flagged by you" in chris.get(f"/c/{cid}/export.md").text
+
+    elsewhere = seqs(store, seeded.private)[0]
+    for bad, status in ((str(elsewhere), 404), ("x", 400), ("", 400)):
+        data = {"csrf_token": token, "seq": bad, "flagged": "yes"}
+        assert chris.post(f"/c/{cid}/flags", data=data).status_code == status, bad
+    assert (
+        chris.post(f"/c/{cid}/later", data={"csrf_token": token, "later": "?"}).status_code == 400
+    )
+    flag["flagged"] = "no"
+    assert chris.post(f"/c/{cid}/flags", data=flag).status_code == 303
+    assert store.review_of(seeded.chris, cid).flagged == ()
+    assert "flagged" not in str(store.export_user(ALICE))
 
 
 # == the admin's figures =================================================================

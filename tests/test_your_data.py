@@ -92,6 +92,8 @@ def seed(store: Store, user: str) -> None:
         store.add_note(coach_id, row.id, f"Chris's note about {user}", NOW)
         store.set_reviewed(coach_id, row.id, True, NOW)
         store.set_tags(coach_id, row.id, ["named the asymmetry"], NOW)
+        store.set_later(coach_id, row.id, True, NOW)
+        assert store.set_flag(coach_id, row.id, store.messages_of(user)[0]["seq"], True, NOW)
     store.receive(f"{user}-2", user, "message", {"text": f"{user} waits"}, NOW)
     store.count_attempt(store.pending(user)[0].id)
     with store.transaction():

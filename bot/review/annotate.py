@@ -1,5 +1,6 @@
 """What a coach writes about a shared conversation: private notes (on it or on one message),
-the reviewed flag and rubric tags; and the page of a coach's notes, for one coachee or all.
+the reviewed and saved-for-later marks, rubric tags and flagged messages; and the page of a
+coach's notes, for one coachee or all.
 Every route goes through `access.shared_or_404` or reads only `access.visible()`."""
 
 from __future__ import annotations
@@ -18,6 +19,23 @@ def _back(conversation_id: int, at: int | None = None) -> Response:
     return redirect(url + (f"#m-{at}" if at is not None else ""), code=303)
 
 
+def _yes_no(key: str) -> bool:
+    value = request.form.get(key, "")
+    if value not in ("yes", "no"):
+        abort(400, f"{key} must be yes or no")
+    return value == "yes"
+
+
+def _seq(required: bool) -> int | None:
+    """The message a form is about (its `seq`); 400 when it is not a number."""
+    raw = request.form.get("seq", "")
+    if not raw and not required:
+        return None
+    if not raw.isdecimal() or len(raw) > 9:
+        abort(400, "seq must be a message's number")
+    return int(raw)
+
+
 @blueprint.route("/c/<int:conversation_id>/notes", methods=["POST"])
 def add_note(conversation_id: int) -> Response:
     """A note on the conversation, or with `seq` on one of its messages (404 for a message
@@ -26,10 +44,7 @@ def add_note(conversation_id: int) -> Response:
     text = request.form.get("text", "").strip()
     if not text or len(text) > MAX_NOTE:
         abort(400, f"a note is 1 to {MAX_NOTE} characters")
-    raw_seq = request.form.get("seq", "")
-    if raw_seq and (not raw_seq.isdecimal() or len(raw_seq) > 9):
-        abort(400, "seq must be a message's number")
-    seq = int(raw_seq) if raw_seq else None
+    seq = _seq(required=False)
     store = access.store()
     with store.transaction():
         if not store.add_note(
@@ -39,17 +54,39 @@ def add_note(conversation_id: int) -> Response:
     return _back(conversation_id, seq)
 
 
-@blueprint.route("/c/<int:conversation_id>/reviewed", methods=["POST"])
-def set_reviewed(conversation_id: int) -> Response:
+@blueprint.route("/c/<int:conversation_id>/flags", methods=["POST"])
+def set_flag(conversation_id: int) -> Response:
+    """Flag or unflag one message (404 for a message that is not in the conversation)."""
     access.shared_or_404(conversation_id)
-    value = request.form.get("reviewed", "")
-    if value not in ("yes", "no"):
-        abort(400, "reviewed must be yes or no")
+    seq, flagged = _seq(required=True), _yes_no("flagged")
+    assert seq is not None
     store = access.store()
     with store.transaction():
-        store.set_reviewed(
-            access.coach().id, conversation_id, value == "yes", access.now().isoformat()
-        )
+        if not store.set_flag(
+            access.coach().id, conversation_id, seq, flagged, access.now().isoformat()
+        ):
+            abort(404)
+    return _back(conversation_id, seq)
+
+
+@blueprint.route("/c/<int:conversation_id>/reviewed", methods=["POST"])
+def set_reviewed(conversation_id: int) -> Response:
+    return _mark(conversation_id, "reviewed")
+
+
+@blueprint.route("/c/<int:conversation_id>/later", methods=["POST"])
+def set_later(conversation_id: int) -> Response:
+    return _mark(conversation_id, "later")
+
+
+def _mark(conversation_id: int, key: str) -> Response:
+    """Set or clear the coach's `reviewed` or `later` mark on the conversation."""
+    access.shared_or_404(conversation_id)
+    value = _yes_no(key)
+    store = access.store()
+    setter = store.set_reviewed if key == "reviewed" else store.set_later
+    with store.transaction():
+        setter(access.coach().id, conversation_id, value, access.now().isoformat())
     return _back(conversation_id)
 
 

@@ -32,6 +32,7 @@ CSV_COLUMNS = (
     "other_party",
     "turns",
     "reviewed",
+    "saved_for_later",
     "tags",
     "due_steps",
 )
@@ -62,6 +63,7 @@ def inbox_csv(rows: list[InboxRow]) -> str:
                 r.other_party or "",
                 r.turns,
                 "yes" if r.reviewed else "no",
+                "yes" if r.later else "no",
                 "; ".join(r.tags),
                 r.due_steps,
             )
@@ -92,6 +94,8 @@ def conversation_markdown(view: ConversationView, turns: list[Turn]) -> str:
     if view.tags:
         out.append(f"- Tags: {', '.join(view.tags)}")
     out.append(f"- Reviewed: {'yes' if view.reviewed else 'no'}")
+    if view.later:
+        out.append("- Saved for later")
     out.append("")
     if view.summary:
         out += ["## The coachee's summary", "", *_quoted(view.summary), ""]
@@ -117,7 +121,8 @@ def conversation_markdown(view: ConversationView, turns: list[Turn]) -> str:
     for turn in turns:
         for line in turn.lines:
             who = "**Coachee**" if line.sender == "user" else "**Coach bot**"
-            out.append(f"{who} · {_when(line.created_at)}")
+            flag = " · ⚑ flagged by you" if line.seq in view.flagged else ""
+            out.append(f"{who} · {_when(line.created_at)}{flag}")
             out += _quoted(line.text)
             out.append("")
         for mark in turn.safety:
@@ -169,6 +174,8 @@ def conversation_json(view: ConversationView, turns: list[Turn]) -> str:
         "safety_interruptions": [dataclasses.asdict(m) for m in view.safety],
         "transcript": [dataclasses.asdict(line) for turn in turns for line in turn.lines],
         "reviewed": view.reviewed,
+        "saved_for_later": view.later,
+        "flagged_messages": list(view.flagged),
         "tags": list(view.tags),
         "private_notes": {
             "never_shown_to_the_coachee": True,

@@ -58,6 +58,9 @@ class ConversationView:
     notes: list[Note]
     reviewed: bool
     tags: tuple[str, ...]
+    later: bool = False
+    #: The `seq` of each message the coach flagged.
+    flagged: tuple[int, ...] = ()
     slots: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
@@ -82,7 +85,7 @@ def conversation_view(
     page = min(max(page, 1), pages)
     lines = store.transcript(row.id, offset=(page - 1) * PAGE, limit=PAGE)
     marks = store.safety_marks(row.id)
-    reviewed, tags = store.review_of(coach_id, row.id)
+    review = store.review_of(coach_id, row.id)
     other = row.slots.get(ABOUT) or row.slots.get("other_party")
     then = then_slots(row.slots)
     return ConversationView(
@@ -108,8 +111,10 @@ def conversation_view(
         pages=pages,
         safety=marks,
         notes=store.notes(coach_id, row.id),
-        reviewed=reviewed,
-        tags=tags,
+        reviewed=review.reviewed,
+        tags=review.tags,
+        later=review.later,
+        flagged=review.flagged,
         slots=row.slots,
     )
 

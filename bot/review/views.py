@@ -31,7 +31,7 @@ blueprint = Blueprint("review", __name__)
 MAX_QUERY = 200
 SNIPPETS_EACH = 3
 #: The query-string keys of the inbox a saved filter keeps, in this order.
-FILTER_KEYS = ("q", "dialogue", "reviewed", "tag", "since", "until", "limit")
+FILTER_KEYS = ("q", "dialogue", "reviewed", "later", "tag", "since", "until", "limit")
 MAX_FILTERS = 50
 MAX_FILTER_NAME = 60
 
@@ -58,9 +58,10 @@ def _date(args: Mapping[str, str], key: str) -> str | None:
 
 def parse_filter(args: Mapping[str, str]) -> tuple[InboxFilter, str]:
     """The inbox's filters and search words from a query string; 400 on anything unreadable."""
-    reviewed_raw = args.get("reviewed", "")
-    if reviewed_raw not in ("", "yes", "no"):
-        abort(400, "reviewed must be yes or no")
+    reviewed_raw, later_raw = args.get("reviewed", ""), args.get("later", "")
+    for key, raw in (("reviewed", reviewed_raw), ("later", later_raw)):
+        if raw not in ("", "yes", "no"):
+            abort(400, f"{key} must be yes or no")
     tag = args.get("tag", "") or None
     if tag is not None and tag not in rubric_tags():
         abort(400, "no such tag")
@@ -74,6 +75,7 @@ def parse_filter(args: Mapping[str, str]) -> tuple[InboxFilter, str]:
     wanted = InboxFilter(
         dialogue=dialogue,
         reviewed=None if not reviewed_raw else reviewed_raw == "yes",
+        later=None if not later_raw else later_raw == "yes",
         tag=tag,
         since=_date(args, "since"),
         until=_date(args, "until"),
