@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.export import SECTIONS, export_markdown
 from storage.records import COACH_TABLES, USER_TABLES
 from storage.store import ConversationRow, MessageRow, Store
 
@@ -173,3 +174,19 @@ def test_forget_takes_their_words_out_of_the_search_index(two_people: Store) -> 
     two_people.erase_user(ALICE)
 
     assert two_people.db.execute(found).fetchone()[0] == 0
+
+
+def test_the_markdown_export_has_every_table_the_json_export_has(two_people: Store) -> None:
+    data = two_people.export_user(ALICE)
+    document = export_markdown(two_people, ALICE)
+
+    for table, rows in data.items():
+        if table == "user_id" or not rows:
+            continue
+        assert table in SECTIONS, f"{table} is in the JSON export but not in bot.export.SECTIONS"
+        assert SECTIONS[table] in document, table
+    for said in (f"{ALICE}'s situation", f"{ALICE} says hello", "distress (concern)",
+                 f"{ALICE}'s own summary", "Chris: conversation", f"{ALICE} waits",
+                 "Remembered, role: A charity", "The coach calls you: Alice"):  # fmt: skip
+        assert said in document, said
+    assert "bob" not in document and "Chris's note" not in document
