@@ -295,6 +295,7 @@ def test_notes_reviewed_and_tags_are_kept_and_exported(
     assert "private notes (never shown to the coachee)" in markdown.text
     assert note in markdown.text and "SAFETY WORDS" not in markdown.text
     assert "My corrected summary" in markdown.text
+    assert "| position | 5 | 1 |" in markdown.text
 
     rows = list(csv.DictReader(io.StringIO(chris.get("/inbox.csv").text)))
     assert len(rows) == 1 and rows[0]["reviewed"] == "yes"
@@ -616,4 +617,7 @@ def test_a_revisit_shows_then_beside_now_from_its_own_slots(
     data = json.loads(chris.get(f"/c/{revisit}/export.json").text)
     assert data["asymmetry_then"] == [{"dimension": "resources", "theirs": 5, "coachee": 1}]
     assert data["asymmetry"][0] == {"dimension": "resources", "theirs": 5, "coachee": 3}
+    markdown = chris.get(f"/c/{revisit}/export.md").text
+    assert "| resources | 5 | 3 | 5 | 1 |" in markdown
+    assert "| expertise | 4 | 3 | | |" in markdown
     assert 'class="asymmetry then"' not in chris.get(f"/c/{seeded.shared}").text

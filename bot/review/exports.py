@@ -105,6 +105,7 @@ def conversation_markdown(view: ConversationView, turns: list[Turn]) -> str:
         out += ["## Answers so far", ""]
         out += [f"- {question}: {answer}" for question, answer in view.answered]
         out.append("")
+    out += _asymmetry_table(view.slots)
     if view.steps:
         out += ["## Next steps", ""]
         for step in view.steps:
@@ -133,6 +134,26 @@ def conversation_markdown(view: ConversationView, turns: list[Turn]) -> str:
             out.append(f"- {_when(note.created_at)}: {note.text}")
         out.append("")
     return visible("\n".join(out))
+
+
+def _asymmetry_table(slots: dict[str, Any]) -> list[str]:
+    """The chart's numbers as a table; for a revisit, with then beside now."""
+    now = ratings(slots)
+    if not now:
+        return []
+    then = {name: (theirs, mine) for name, theirs, mine in ratings(then_slots(slots) or {})}
+    head = "| Dimension | Theirs | The coachee's |"
+    rule = "|---|---|---|"
+    if then:
+        head, rule = head + " Theirs then | The coachee's then |", rule + "---|---|"
+    out = ["## The asymmetry, 1 to 5", "", head, rule]
+    for name, theirs, mine in now:
+        row = f"| {name} | {theirs} | {mine} |"
+        if then:
+            was = then.get(name)
+            row += f" {was[0]} | {was[1]} |" if was else " | |"
+        out.append(row)
+    return [*out, ""]
 
 
 def _ratings(slots: dict[str, Any]) -> list[dict[str, Any]]:
