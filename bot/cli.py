@@ -299,8 +299,58 @@ def cmd_forget(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    store.erase_user(user)
+    scrubbed = store.erase_user(user)
     print(f"Erased all data of {user}.")
+    _warn_unscrubbed(store, scrubbed)
+    return 0
+
+
+def _warn_unscrubbed(store: Store, scrubbed: bool) -> None:
+    if not scrubbed:
+        print(
+            f"coach: another program was reading {store.path}, so the erased words may stay "
+            f"in {store.path}-wal until it stops: run `coach db prune` again then.",
+            file=sys.stderr,
+        )
+
+
+#: `--older-than`: a number of days, weeks or years.
+_UNITS = {"d": 1, "w": 7, "y": 365}
+
+
+def _days(text: str) -> int:
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in _UNITS or not number.isdecimal() or not 1 <= int(number) <= 100_000:
+        raise CoachError(
+            f"--older-than {text!r}: give a number of days, weeks or years, like 365d, 8w or 2y."
+        )
+    return int(number) * _UNITS[unit]
+
+
+def cmd_db_prune(args: argparse.Namespace) -> int:
+    """Delete conversations past the retention period, with their notes and shares."""
+    days = _days(args.older_than)
+    store = _existing_store(args)
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+    conversations, messages = store.prunable(cutoff)
+    what = (
+        f"{conversations} conversation{'' if conversations == 1 else 's'} and {messages} "
+        f"message{'' if messages == 1 else 's'} last active before {cutoff[:10]}"
+    )
+    if not args.yes:
+        print(
+            f"This deletes {what}, with their next steps, shares, summaries and coaches' "
+            "notes, for good. Run again with --yes to confirm.",
+            file=sys.stderr,
+        )
+        return 1
+    pruned = store.prune_before(cutoff)
+    print(
+        f"Deleted {pruned.conversations} conversation{'' if pruned.conversations == 1 else 's'}"
+        f" and {pruned.messages} message{'' if pruned.messages == 1 else 's'} last active "
+        f"before {cutoff[:10]}."
+    )
+    _warn_unscrubbed(store, pruned.scrubbed)
     return 0
 
 
@@ -326,7 +376,16 @@ def _coach_name(name: str) -> str:
 
 def cmd_users_add_coach(args: argparse.Namespace) -> int:
     """A new coach; their token is printed once and stored only as a hash."""
-    from storage.sharing import hash_token, new_token
+    return _add_account(args, "coach")
+
+
+def cmd_users_add_admin(args: argparse.Namespace) -> int:
+    """A new admin: aggregate figures on the review page, never a conversation."""
+    return _add_account(args, "admin")
+
+
+def _add_account(args: argparse.Namespace, role: str) -> int:
+    from storage.sharing import hash_token, new_token, token_lookup
     from storage.store import Store
 
     name = _coach_name(args.name)
@@ -335,23 +394,25 @@ def cmd_users_add_coach(args: argparse.Namespace) -> int:
     try:
         with store.transaction():
             if store.coach_named(name) is not None:
-                raise CoachError(f"There is already a coach called {name!r}: pick another name.")
-            store.add_coach(name, hash_token(token), _now())
+                raise CoachError(
+                    f"There is already a coach or admin called {name!r}: pick another name."
+                )
+            store.add_coach(name, hash_token(token), _now(), token_lookup(token), role)
     finally:
         store.close()
-    print(f"Added coach {name}. Their token (shown only this once; give it to them privately):")
+    print(f"Added {role} {name}. Their token (shown only this once; give it to them privately):")
     print(token)
     return 0
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     store = _existing_store(args)
-    coaches = store.coaches()
-    if not coaches:
+    accounts = store.accounts()
+    if not accounts:
         print("No coaches yet: add one with `coach users add-coach NAME`.")
         return 0
-    for coach in coaches:
-        print(f"{coach.name}\tcoach\tadded {coach.created_at[:10]}")
+    for account in accounts:
+        print(f"{account.name}\t{account.role}\tadded {account.created_at[:10]}")
     return 0
 
 
@@ -364,12 +425,14 @@ def cmd_users_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_users_rotate_token(args: argparse.Namespace) -> int:
-    from storage.sharing import hash_token, new_token
+    from storage.sharing import hash_token, new_token, token_lookup
 
     store = _existing_store(args)
     token = new_token()
     with store.transaction():
-        store.set_coach_token(_coach(store, args.name), hash_token(token), _now())
+        store.set_coach_token(
+            _coach(store, args.name), hash_token(token), _now(), token_lookup(token)
+        )
     print(f"New token for {args.name} (the old one no longer works; shown only this once):")
     print(token)
     return 0
@@ -385,6 +448,23 @@ def cmd_review(args: argparse.Namespace) -> int:
     found = _existing_store(args)  # a mistyped --db gets one line, never a new empty store
     found.close()
     return run(found.path, _dialogues_dir(args), args.port, rubric)
+
+
+def cmd_transcripts(args: argparse.Namespace) -> int:
+    """What is shared with a coach, in the terminal, by the review page's own rule."""
+    from bot.review import terminal
+
+    if args.action == "list" and not 1 <= args.limit <= 1000:
+        raise CoachError("--limit must be from 1 to 1000.")
+    store = _existing_store(args)
+    coach = terminal.sign_in(store, args.coach)
+    if args.action == "list":
+        print(terminal.listing(store, coach, args.limit))
+        return 0
+    catalog = load_catalog(_dialogues_dir(args))
+    kind = "md" if args.action == "show" else args.format
+    print(terminal.export(store, catalog, coach, args.id, kind))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -509,13 +589,29 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--yes", action="store_true", help="confirm the erasure")
     forget.set_defaults(func=cmd_forget)
 
+    db = sub.add_parser("db", help="look after the conversation store")
+    dbsub = db.add_subparsers(dest="action", required=True)
+    prune = dbsub.add_parser("prune", help="delete conversations past a retention period, for good")
+    prune.add_argument(
+        "--older-than", required=True, help="last active longer ago than this: 365d, 8w, 2y"
+    )
+    prune.add_argument("--yes", action="store_true", help="confirm the deletion")
+    with_db(prune)
+    prune.set_defaults(func=cmd_db_prune)
+
     users = sub.add_parser("users", help="manage coaches (never transcripts)")
     usub = users.add_subparsers(dest="action", required=True)
     add_coach = usub.add_parser("add-coach", help="add a coach; prints their token once")
     add_coach.add_argument("name")
     with_db(add_coach)
     add_coach.set_defaults(func=cmd_users_add_coach)
-    users_list = usub.add_parser("list", help="list the coaches")
+    add_admin = usub.add_parser(
+        "add-admin", help="add an admin (figures only, never transcripts); prints their token once"
+    )
+    add_admin.add_argument("name")
+    with_db(add_admin)
+    add_admin.set_defaults(func=cmd_users_add_admin)
+    users_list = usub.add_parser("list", help="list the coaches and admins")
     with_db(users_list)
     users_list.set_defaults(func=cmd_users_list)
     remove = usub.add_parser("remove", help="remove a coach and every share with them")
@@ -526,6 +622,23 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("name")
     with_db(rotate)
     rotate.set_defaults(func=cmd_users_rotate_token)
+
+    transcripts = sub.add_parser(
+        "transcripts", help="read what coachees shared with you, as on the review page"
+    )
+    tsub = transcripts.add_subparsers(dest="action", required=True)
+    t_list = tsub.add_parser("list", help="the conversations shared with you, newest first")
+    t_list.add_argument("--limit", type=int, default=100, help="at most this many, 1 to 1000")
+    t_show = tsub.add_parser("show", help="one shared conversation, as Markdown")
+    t_export = tsub.add_parser("export", help="one shared conversation, as Markdown or JSON")
+    t_export.add_argument("--format", choices=("md", "json"), default="md")
+    for t in (t_list, t_show, t_export):
+        t.add_argument("--coach", required=True, help="your name (your token: COACH_TOKEN)")
+        with_db(t)
+        t.set_defaults(func=cmd_transcripts)
+    for t in (t_show, t_export):
+        t.add_argument("id", type=int, help="the conversation's id (see `list`)")
+        with_dialogues(t)
 
     review = sub.add_parser(
         "review", help="serve the coaches' review page on 127.0.0.1 (what was shared only)"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Self
 
 from sqlite_utils import Database
 
@@ -39,8 +40,8 @@ def friendly(exc: sqlite3.Error, path: str) -> StorageError:
 
 
 class StoreBase:
-    """The connection and the locked read that `RecordQueries`, `SharingQueries`,
-    `ReviewQueries` and `Store` share."""
+    """The connection, the locked read and the write transaction that `RecordQueries`,
+    `SharingQueries`, `ReviewQueries`, `ErasureQueries` and `Store` share."""
 
     db: Database
     path: str
@@ -52,3 +53,27 @@ class StoreBase:
                 return self.db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise friendly(exc, self.path) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Self]:
+        """One write transaction, taken up front (BEGIN IMMEDIATE) so turns never interleave.
+
+        Everything inside commits together or not at all; a failure becomes StorageError.
+        """
+        with self._lock:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise friendly(exc, self.path) from None
+            try:
+                yield self
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise friendly(exc, self.path) from None
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise

@@ -249,8 +249,6 @@ def m008_review(db: Database) -> None:
     before it): the turns of everyone else pay for no index. It is only ever read joined to
     the conversations a coach may see now, so what it holds beyond that is never found; a
     deleted message leaves it by trigger.
-
-    Kept last on purpose: migrations run in the order they are written here.
     """
     db.table("coach_notes").create(
         {
@@ -315,6 +313,50 @@ _FTS_SCHEMA = (
     "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
     "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
 )
+
+
+@migrations()
+def m009_review_more(db: Database) -> None:
+    """Logging in by the token alone, notes on one message, flags, saved filters, admins.
+
+    `coaches.token_lookup` is the SHA-256 of a coach's token: a token is 256 random bits, so
+    this finds the row without revealing the token, and the scrypt hash still decides. Rows
+    from before it (NULL) are checked one by one until the coach's token is next rotated.
+    `coaches.role` is 'coach' or 'admin' (admins see aggregate figures, never transcripts).
+    `coach_notes.message_seq` pins a note to one message of the transcript (NULL: on the
+    whole conversation). `coach_reviews.later_at` is when a coach saved a conversation for
+    later; `coach_flags` are the messages a coach flagged (with the coachee's `user_id`, so
+    `coach forget` erases them). `coach_filters` are a coach's saved inbox filters, by name.
+    """
+    db.table("coaches").add_column("token_lookup", str)
+    db.table("coaches").create_index(["token_lookup"])
+    db.table("coaches").add_column("role", str, not_null_default="coach")
+    db.table("coach_notes").add_column("message_seq", int)
+    db.table("coach_reviews").add_column("later_at", str)
+    db.table("coach_flags").create(
+        {
+            "coach_id": int,
+            "conversation_id": int,
+            "user_id": str,
+            "message_seq": int,
+            "created_at": str,
+        },
+        pk=("coach_id", "conversation_id", "message_seq"),
+        not_null={"coach_id", "conversation_id", "user_id", "message_seq", "created_at"},
+        foreign_keys=[
+            ("coach_id", "coaches", "id"),
+            ("user_id", "users", "id"),
+            ("conversation_id", "conversations", "id"),
+        ],
+    )
+    db.table("coach_flags").create_index(["user_id"])
+    db.table("coach_filters").create(
+        {"id": int, "coach_id": int, "name": str, "query": str, "created_at": str},
+        pk="id",
+        not_null={"coach_id", "name", "query", "created_at"},
+        foreign_keys=[("coach_id", "coaches", "id")],
+    )
+    db.table("coach_filters").create_index(["coach_id", "name"], unique=True)
 
 
 @migrations()

@@ -27,9 +27,10 @@ USER_TABLES: dict[str, tuple[str, ...]] = {
     "messages": (),
     "conversations": ("slots", "history"),
 }
-#: What coaches keep about a person's shared conversations (private notes, reviewed flags and
-#: tags): erased with the person, never in their export (a coach's notes are the coach's).
-COACH_TABLES: tuple[str, ...] = ("coach_notes", "coach_reviews")
+#: What coaches keep about a person's shared conversations (private notes, reviewed and later
+#: marks, tags, flagged messages): erased with the person, never in their export (a coach's
+#: notes are the coach's).
+COACH_TABLES: tuple[str, ...] = ("coach_notes", "coach_reviews", "coach_flags")
 #: The `users` columns holding JSON.
 USER_JSON = ("known",)
 #: Conversations a person's record lists: not the check-ins (their outcomes are shown on the

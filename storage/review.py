@@ -34,6 +34,7 @@ class InboxFilter:
 
     dialogue: str | None = None
     reviewed: bool | None = None
+    later: bool | None = None
     tag: str | None = None
     #: Last activity on or after / on or before these ISO dates.
     since: str | None = None
@@ -58,6 +59,7 @@ class InboxRow:
     reviewed: bool
     tags: tuple[str, ...]
     due_steps: int
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,39 @@ class Note:
     id: int
     text: str
     created_at: str
+    #: The message it is on (its `seq`); None for a note on the whole conversation.
+    message_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewMarks:
+    """What a coach marked on one conversation."""
+
+    reviewed: bool = False
+    later: bool = False
+    tags: tuple[str, ...] = ()
+    #: The `seq` of each message they flagged.
+    flagged: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoachNote:
+    """A note as the page of a coach's notes lists it: with the conversation it is on."""
+
+    conversation_id: int
+    user_id: str
+    coachee: str
+    dialogue: str
+    note: Note
+
+
+@dataclass(frozen=True)
+class SavedFilter:
+    """A coach's inbox filter kept by name: `query` is the inbox's query string."""
+
+    id: int
+    name: str
+    query: str
 
 
 def _ids(ids: Iterable[int]) -> str:
@@ -112,6 +147,8 @@ class ReviewQueries(StoreBase):
             params.append(wanted.dialogue)
         if wanted.reviewed is not None:
             where.append(f"r.reviewed_at IS {'NOT ' if wanted.reviewed else ''}NULL")
+        if wanted.later is not None:
+            where.append(f"r.later_at IS {'NOT ' if wanted.later else ''}NULL")
         if wanted.tag:
             where.append("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)")
             params.append(wanted.tag)
@@ -128,7 +165,7 @@ class ReviewQueries(StoreBase):
             "coalesce(json_extract(c.slots, '$._about'), json_extract(c.slots, '$.other_party')),"
             " c.turn, r.reviewed_at IS NOT NULL, coalesce(r.tags, '[]'), "
             "(SELECT count(*) FROM next_steps n WHERE n.conversation_id = c.id "
-            "AND n.status = 'open' AND n.due_date <= ?) "
+            "AND n.status = 'open' AND n.due_date <= ?), r.later_at IS NOT NULL "
             "FROM conversations c JOIN users u ON u.id = c.user_id "
             "LEFT JOIN coach_reviews r ON r.coach_id = ? AND r.conversation_id = c.id "
             f"WHERE {' AND '.join(where)} "
@@ -150,6 +187,7 @@ class ReviewQueries(StoreBase):
                 reviewed=bool(r[10]),
                 tags=tuple(str(t) for t in from_json(r[11] or "[]")),
                 due_steps=r[12],
+                later=bool(r[13]),
             )
             for r in rows
         ]
@@ -162,6 +200,16 @@ class ReviewQueries(StoreBase):
             (_ids(ids),),
         )
         return [r[0] for r in rows]
+
+    def coachees_among(self, ids: Iterable[int]) -> list[tuple[str, str]]:
+        """(user id, name) of the coachees of these conversations, by name."""
+        rows = self._read(
+            "SELECT DISTINCT c.user_id, coalesce(u.name, u.display_name, c.user_id) "
+            "FROM conversations c JOIN users u ON u.id = c.user_id "
+            "WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY 2 COLLATE NOCASE",
+            (_ids(ids),),
+        )
+        return [(r[0], str(r[1])) for r in rows]
 
     # -- full-text search -----------------------------------------------------------------
 
@@ -201,6 +249,16 @@ class ReviewQueries(StoreBase):
         )
         return int(rows[0][0])
 
+    def message_position(self, conversation_id: int, seq: int) -> int | None:
+        """How many messages of the conversation come before its message `seq` (None when
+        it has no such message): which page of the transcript holds it."""
+        rows = self._read(
+            "SELECT (SELECT count(*) FROM messages WHERE conversation_id = ? AND seq < ?) "
+            "WHERE EXISTS (SELECT 1 FROM messages WHERE conversation_id = ? AND seq = ?)",
+            (conversation_id, seq, conversation_id, seq),
+        )
+        return int(rows[0][0]) if rows else None
+
     def safety_marks(self, conversation_id: int) -> list[SafetyMark]:
         """Where safety interrupted the conversation: category and level, never words."""
         rows = self._read(
@@ -212,43 +270,129 @@ class ReviewQueries(StoreBase):
 
     # -- a coach's own notes, flag and tags ------------------------------------------------
 
-    def add_note(self, coach_id: int, conversation_id: int, text: str, now: str) -> None:
-        """A private note of the coach's on a conversation (the coachee's id kept with it, so
-        `coach forget` erases it)."""
-        self.db.execute(
-            "INSERT INTO coach_notes (coach_id, user_id, conversation_id, text, created_at) "
-            "SELECT ?, user_id, id, ?, ? FROM conversations WHERE id = ?",
-            (coach_id, text, now, conversation_id),
-        )
+    def add_note(
+        self,
+        coach_id: int,
+        conversation_id: int,
+        text: str,
+        now: str,
+        message_seq: int | None = None,
+    ) -> bool:
+        """A private note of the coach's on a conversation, or on its message `message_seq`
+        (the coachee's id kept with it, so `coach forget` erases it); False when there is
+        no such message in that conversation."""
+        cursor = self.db.execute(
+            "INSERT INTO coach_notes (coach_id, user_id, conversation_id, text, created_at, "
+            "message_seq) SELECT ?, user_id, id, ?, ?, ? FROM conversations WHERE id = ? "
+            "AND (? IS NULL OR EXISTS (SELECT 1 FROM messages WHERE conversation_id = ? "
+            "AND seq = ?))",
+            (coach_id, text, now, message_seq, conversation_id, message_seq, conversation_id,
+             message_seq),
+        )  # fmt: skip
+        return cursor.rowcount == 1
 
     def notes(self, coach_id: int, conversation_id: int) -> list[Note]:
         rows = self._read(
-            "SELECT id, text, created_at FROM coach_notes WHERE coach_id = ? "
+            "SELECT id, text, created_at, message_seq FROM coach_notes WHERE coach_id = ? "
             "AND conversation_id = ? ORDER BY id",
             (coach_id, conversation_id),
         )
         return [Note(*r) for r in rows]
 
-    def review_of(self, coach_id: int, conversation_id: int) -> tuple[bool, tuple[str, ...]]:
-        """Whether the coach marked it reviewed, and the tags they gave it."""
+    def notes_among(
+        self, coach_id: int, ids: Iterable[int], user_id: str | None = None
+    ) -> list[CoachNote]:
+        """The coach's notes on these conversations (of one coachee, if given), newest
+        conversation first, each conversation's notes in the order written."""
         rows = self._read(
-            "SELECT reviewed_at IS NOT NULL, tags FROM coach_reviews "
+            "SELECT n.conversation_id, n.user_id, coalesce(u.name, u.display_name, n.user_id), "
+            "c.dialogue, n.id, n.text, n.created_at, n.message_seq FROM coach_notes n "
+            "JOIN conversations c ON c.id = n.conversation_id JOIN users u ON u.id = n.user_id "
+            "WHERE n.coach_id = ? AND n.conversation_id IN (SELECT value FROM json_each(?)) "
+            "AND (? IS NULL OR n.user_id = ?) ORDER BY n.conversation_id DESC, n.id",
+            (coach_id, _ids(ids), user_id, user_id),
+        )
+        return [CoachNote(r[0], r[1], str(r[2]), r[3], Note(*r[4:])) for r in rows]
+
+    # -- a coach's saved filters ----------------------------------------------------------
+
+    def saved_filters(self, coach_id: int) -> list[SavedFilter]:
+        rows = self._read(
+            "SELECT id, name, query FROM coach_filters WHERE coach_id = ? "
+            "ORDER BY name COLLATE NOCASE",
+            (coach_id,),
+        )
+        return [SavedFilter(*r) for r in rows]
+
+    def save_filter(self, coach_id: int, name: str, query: str, now: str) -> None:
+        """Keep `query` under `name` (replacing a filter of that name)."""
+        self.db.execute(
+            "INSERT INTO coach_filters (coach_id, name, query, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (coach_id, name) DO UPDATE SET query = excluded.query, "
+            "created_at = excluded.created_at",
+            (coach_id, name, query, now),
+        )
+
+    def delete_filter(self, coach_id: int, filter_id: int) -> bool:
+        """False when the coach has no such filter (another coach's included)."""
+        cursor = self.db.execute(
+            "DELETE FROM coach_filters WHERE coach_id = ? AND id = ?", (coach_id, filter_id)
+        )
+        return cursor.rowcount == 1
+
+    def review_of(self, coach_id: int, conversation_id: int) -> ReviewMarks:
+        """What the coach marked on the conversation: reviewed, saved for later, tags and
+        flagged messages."""
+        rows = self._read(
+            "SELECT reviewed_at IS NOT NULL, later_at IS NOT NULL, tags FROM coach_reviews "
             "WHERE coach_id = ? AND conversation_id = ?",
             (coach_id, conversation_id),
         )
+        flagged = self._read(
+            "SELECT message_seq FROM coach_flags WHERE coach_id = ? AND conversation_id = ? "
+            "ORDER BY message_seq",
+            (coach_id, conversation_id),
+        )
+        seqs = tuple(int(r[0]) for r in flagged)
         if not rows:
-            return False, ()
-        return bool(rows[0][0]), tuple(from_json(rows[0][1] or "[]"))
+            return ReviewMarks(flagged=seqs)
+        reviewed, later, tags = rows[0]
+        return ReviewMarks(bool(reviewed), bool(later), tuple(from_json(tags or "[]")), seqs)
 
     def set_reviewed(self, coach_id: int, conversation_id: int, reviewed: bool, now: str) -> None:
         self._upsert_review(coach_id, conversation_id, now, reviewed_at=now if reviewed else None)
 
+    def set_later(self, coach_id: int, conversation_id: int, later: bool, now: str) -> None:
+        self._upsert_review(coach_id, conversation_id, now, later_at=now if later else None)
+
     def set_tags(self, coach_id: int, conversation_id: int, tags: Sequence[str], now: str) -> None:
         self._upsert_review(coach_id, conversation_id, now, tags=json.dumps(list(tags)))
 
+    def set_flag(
+        self, coach_id: int, conversation_id: int, message_seq: int, flagged: bool, now: str
+    ) -> bool:
+        """Flag (or unflag) one message of the conversation; False when it has no such
+        message."""
+        if self.message_position(conversation_id, message_seq) is None:
+            return False
+        if flagged:
+            self.db.execute(
+                "INSERT OR IGNORE INTO coach_flags (coach_id, conversation_id, user_id, "
+                "message_seq, created_at) SELECT ?, id, user_id, ?, ? FROM conversations "
+                "WHERE id = ?",
+                (coach_id, message_seq, now, conversation_id),
+            )
+        else:
+            self.db.execute(
+                "DELETE FROM coach_flags WHERE coach_id = ? AND conversation_id = ? "
+                "AND message_seq = ?",
+                (coach_id, conversation_id, message_seq),
+            )
+        return True
+
     def _upsert_review(self, coach_id: int, conversation_id: int, now: str, **values: Any) -> None:
         column, value = next(iter(values.items()))
-        assert column in ("reviewed_at", "tags")
+        assert column in ("reviewed_at", "later_at", "tags")
         self.db.execute(
             f"INSERT INTO coach_reviews (coach_id, conversation_id, user_id, {column}, "
             "updated_at) SELECT ?, id, user_id, ?, ? FROM conversations WHERE id = ? "

@@ -36,6 +36,16 @@ def hash_token(token: str, salt: bytes | None = None) -> str:
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+def token_lookup(token: str) -> str:
+    """What finds a coach's row by their token alone: its SHA-256. A token is 256 random
+    bits, so a fast hash reveals nothing; the scrypt hash still decides (`token_matches`)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: What a token no coach has is checked against, so a miss costs as long as a hit.
+_DUMMY_HASH = hash_token("no coach has this token")
+
+
 def token_matches(token: str, stored: str) -> bool:
     """Whether `token` is the one `stored` is the hash of (in constant time)."""
     try:
@@ -47,11 +57,17 @@ def token_matches(token: str, stored: str) -> bool:
         return False
 
 
+#: What an account may do: a coach reads what is shared with them; an admin sees aggregate
+#: figures and no conversation at all (nothing can be shared with an admin).
+ROLES = ("coach", "admin")
+
+
 @dataclass(frozen=True)
 class Coach:
     id: int
     name: str
     created_at: str
+    role: str = "coach"
 
 
 @dataclass(frozen=True)
@@ -83,54 +99,76 @@ class SharingQueries(StoreBase):
     # -- coaches (admins) -----------------------------------------------------------------
 
     def coaches(self) -> list[Coach]:
-        rows = self._read("SELECT id, name, created_at FROM coaches ORDER BY name COLLATE NOCASE")
+        """The coaches a coachee may share with (not admins), by name."""
+        return [c for c in self.accounts() if c.role == "coach"]
+
+    def accounts(self) -> list[Coach]:
+        """Every coach and admin, by name (`coach users list`)."""
+        rows = self._read(
+            "SELECT id, name, created_at, role FROM coaches ORDER BY name COLLATE NOCASE"
+        )
         return [Coach(*r) for r in rows]
 
     def coach_named(self, name: str) -> Coach | None:
+        """The coach or admin of that name (names are unique across both)."""
         rows = self._read(
-            "SELECT id, name, created_at FROM coaches WHERE name = ? COLLATE NOCASE", (name,)
+            "SELECT id, name, created_at, role FROM coaches WHERE name = ? COLLATE NOCASE",
+            (name,),
         )
         return Coach(*rows[0]) if rows else None
 
-    def add_coach(self, name: str, token_hash: str, now: str) -> int:
-        """A new coach (inside a transaction); the caller checks the name is free."""
+    def add_coach(
+        self, name: str, token_hash: str, now: str, lookup: str | None = None, role: str = "coach"
+    ) -> int:
+        """A new coach (inside a transaction); the caller checks the name is free. `lookup`
+        is `token_lookup(token)`, so they can log in by the token alone."""
         cursor = self.db.execute(
-            "INSERT INTO coaches (name, token_hash, created_at, token_set_at) VALUES (?, ?, ?, ?)",
-            (name, token_hash, now, now),
+            "INSERT INTO coaches (name, token_hash, created_at, token_set_at, token_lookup, role)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (name, token_hash, now, now, lookup, role),
         )
         return int(cursor.lastrowid or 0)
 
-    def set_coach_token(self, coach_id: int, token_hash: str, now: str) -> None:
+    def set_coach_token(
+        self, coach_id: int, token_hash: str, now: str, lookup: str | None = None
+    ) -> None:
         self.db.execute(
-            "UPDATE coaches SET token_hash = ?, token_set_at = ? WHERE id = ?",
-            (token_hash, now, coach_id),
+            "UPDATE coaches SET token_hash = ?, token_set_at = ?, token_lookup = ? WHERE id = ?",
+            (token_hash, now, lookup, coach_id),
         )
 
     def remove_coach(self, coach_id: int) -> None:
         """The coach and every consent given to them (a later coach of the same name starts
         with nothing) and what they kept about those conversations, inside a transaction."""
-        self.db.execute("DELETE FROM coach_notes WHERE coach_id = ?", (coach_id,))
-        self.db.execute("DELETE FROM coach_reviews WHERE coach_id = ?", (coach_id,))
+        for table in ("coach_notes", "coach_reviews", "coach_flags", "coach_filters"):
+            self.db.execute(f"DELETE FROM {table} WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM shares WHERE coach_id = ?", (coach_id,))
         self.db.execute("DELETE FROM coaches WHERE id = ?", (coach_id,))
 
-    def coach_for_token(self, name: str, token: str) -> Coach | None:
-        """The coach `name` if `token` is theirs, else None."""
+    def coach_for_token(self, token: str) -> Coach | None:
+        """The coach whose token this is, else None. Found by `token_lookup`, decided by the
+        scrypt hash; coaches added before lookups were kept are each checked in turn. A token
+        nobody has still costs one scrypt, so timing tells nothing."""
         rows = self._read(
-            "SELECT id, name, created_at, token_hash FROM coaches WHERE name = ? COLLATE NOCASE",
-            (name,),
+            "SELECT id, name, created_at, role, token_hash FROM coaches WHERE token_lookup = ? "
+            "OR token_lookup IS NULL ORDER BY token_lookup IS NULL",
+            (token_lookup(token),),
         )
-        if not rows or not token_matches(token, rows[0][3]):
-            return None
-        return Coach(*rows[0][:3])
+        for row in rows:
+            if token_matches(token, row[4]):
+                return Coach(*row[:4])
+        if not rows:
+            token_matches(token, _DUMMY_HASH)
+        return None
 
     def coach_signed_in(self, coach_id: int) -> tuple[Coach, str] | None:
         """The coach and when their token was last set (a session from before a rotation
         ends); None when they were removed."""
         rows = self._read(
-            "SELECT id, name, created_at, token_set_at FROM coaches WHERE id = ?", (coach_id,)
+            "SELECT id, name, created_at, role, token_set_at FROM coaches WHERE id = ?",
+            (coach_id,),
         )
-        return (Coach(*rows[0][:3]), rows[0][3]) if rows else None
+        return (Coach(*rows[0][:4]), rows[0][4]) if rows else None
 
     # -- the coachee's consents ----------------------------------------------------------
 
@@ -197,15 +235,21 @@ class SharingQueries(StoreBase):
         """The conversations shared with the coach now, newest first: each under a share in
         force of its own coachee with this coach (one conversation, or 'future' and started
         after the share). Anything else (revoked, another coach's, begun before a 'future'
-        share, a check-in) is not there."""
+        share, a check-in) is not there, and an admin has nothing, whatever `shares` says."""
+        # Driven from the coach's shares (indexed by coach), not from every conversation:
+        # one share finds its conversation by id, a 'future' one its coachee's by user.
+        in_force = (
+            "FROM shares s JOIN conversations c ON c.user_id = s.user_id "
+            "WHERE s.coach_id = ? AND s.revoked_at IS NULL AND "
+            "EXISTS (SELECT 1 FROM coaches k WHERE k.id = s.coach_id AND k.role = 'coach') "
+            f"AND {_LISTED} AND "
+        )
         rows = self._read(
             "SELECT c.id, c.user_id, c.dialogue, c.started_at, m.text FROM conversations c "
             "LEFT JOIN shared_summaries m ON m.conversation_id = c.id AND m.user_id = c.user_id "
-            f"WHERE {_LISTED} AND EXISTS (SELECT 1 FROM shares s WHERE s.coach_id = ? "
-            "AND s.revoked_at IS NULL AND s.user_id = c.user_id AND ("
-            "(s.scope = 'conversation' AND s.conversation_id = c.id) OR "
-            "(s.scope = 'future' AND c.started_at > s.created_at))) "
-            "ORDER BY c.id DESC",
-            (coach_id,),
+            f"WHERE c.id IN (SELECT c.id {in_force} s.scope = 'conversation' "
+            f"AND c.id = s.conversation_id UNION SELECT c.id {in_force} s.scope = 'future' "
+            "AND c.started_at > s.created_at) ORDER BY c.id DESC",
+            (coach_id, coach_id),
         )
         return [SharedConversation(*r) for r in rows]

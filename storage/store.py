@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,10 @@ from sqlite_utils import Database
 
 from bot.errors import StorageError
 from storage.base import friendly
+from storage.erasure import ErasureQueries
+from storage.figures import FigureQueries
 from storage.migrations import migrations
-from storage.records import COACH_TABLES, USER_TABLES, RecordQueries
+from storage.records import RecordQueries
 from storage.review import ReviewQueries
 from storage.rows import (
     _CONVERSATION_COLUMNS,
@@ -50,7 +51,9 @@ BUSY_TIMEOUT_MS = 5000
 _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
 
 
-class Store(RecordQueries, SharingQueries, ReviewQueries, VersionQueries):
+class Store(
+    RecordQueries, SharingQueries, ReviewQueries, ErasureQueries, FigureQueries, VersionQueries
+):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
@@ -93,6 +96,8 @@ class Store(RecordQueries, SharingQueries, ReviewQueries, VersionQueries):
                 self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA foreign_keys = ON")
+            # What is deleted is overwritten with zeros, not left in free space (erasure).
+            self.db.execute("PRAGMA secure_delete = ON")
             migrations.apply(self.db)
         except sqlite3.Error as exc:
             raise friendly(exc, self.path) from None
@@ -100,32 +105,6 @@ class Store(RecordQueries, SharingQueries, ReviewQueries, VersionQueries):
     def close(self) -> None:
         with self._lock:
             self.db.close()
-
-    # -- transactions -------------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """One write transaction, taken up front (BEGIN IMMEDIATE) so turns never interleave.
-
-        Everything inside commits together or not at all; a failure becomes StorageError.
-        """
-        with self._lock:
-            conn = self.db.conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise friendly(exc, self.path) from None
-            try:
-                yield self
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise friendly(exc, self.path) from None
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
     # -- users --------------------------------------------------------------------------
 
@@ -562,13 +541,3 @@ class Store(RecordQueries, SharingQueries, ReviewQueries, VersionQueries):
 
     def set_user_pending(self, user_id: str, pending: str | None) -> None:
         self.db.execute("UPDATE users SET pending = ? WHERE id = ?", (pending, user_id))
-
-    # -- privacy ------------------------------------------------------------------------
-
-    def erase_user(self, user_id: str) -> None:
-        """Delete every row about the user (coaches' notes about them, `USER_TABLES`
-        children first, then their `users` row) in one transaction."""
-        with self.transaction():
-            for table in (*COACH_TABLES, *USER_TABLES):
-                self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
-            self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))

@@ -8,11 +8,12 @@ import re
 from dataclasses import dataclass
 
 from storage.rows import ConversationRow, MessageRow
-from storage.sharing import hash_token
+from storage.sharing import hash_token, token_lookup
 from storage.store import Store
 
 NOW = "2026-11-23T09:00:00+00:00"
 CHRIS_TOKEN, DANA_TOKEN = "chris-token-1234567890", "dana-token-1234567890"
+ADMIN_TOKEN = "admin-token-1234567890"
 ALICE, BOB = "terminal:alice", "terminal:bob"
 #: What a coachee might type that a page must never run.
 HOSTILE = (
@@ -42,6 +43,7 @@ class Seeded:
     shared: int  # alice's conversation shared with Chris
     private: int  # alice's conversation shared with nobody
     bob_shared: int  # bob's, shared with Dana only
+    admin: int  # Ada, an admin: figures only
 
 
 def conversation(store: Store, user: str, when: str, slots: dict[str, object]) -> int:
@@ -54,8 +56,13 @@ def conversation(store: Store, user: str, when: str, slots: dict[str, object]) -
 
 def seed(store: Store, *, messages: int = 6) -> Seeded:
     with store.transaction():
-        chris = store.add_coach("Chris Lee", hash_token(CHRIS_TOKEN), NOW)
-        dana = store.add_coach("Dana", hash_token(DANA_TOKEN), NOW)
+        chris = store.add_coach(
+            "Chris Lee", hash_token(CHRIS_TOKEN), NOW, token_lookup(CHRIS_TOKEN)
+        )
+        dana = store.add_coach("Dana", hash_token(DANA_TOKEN), NOW, token_lookup(DANA_TOKEN))
+        admin = store.add_coach(
+            "Ada", hash_token(ADMIN_TOKEN), NOW, token_lookup(ADMIN_TOKEN), role="admin"
+        )
         for user in (ALICE, BOB):
             store.ensure_user(user, "terminal", user.split(":")[1], NOW)
         store.set_name(ALICE, "Alice")
@@ -93,7 +100,7 @@ def seed(store: Store, *, messages: int = 6) -> Seeded:
         store.share(ALICE, chris, shared, NOW)
         store.set_shared_summary(ALICE, shared, "My corrected summary: the library matters", NOW)
         store.share(BOB, dana, bob_shared, NOW)
-    return Seeded(chris, dana, shared, private, bob_shared)
+    return Seeded(chris, dana, shared, private, bob_shared, admin)
 
 
 class Clock:

@@ -135,10 +135,12 @@ def seed(engine: Engine, name: str, situation: str) -> None:
         (past,) = engine.store.past_conversations(user, limit=1)
         engine.store.share(user, coach, past.id, now)
         engine.store.set_shared_summary(user, past.id, f"{name}'s own summary", now)
-        # What the coach keeps about it (coach_notes, coach_reviews): erased with the
-        # coachee, never in their export.
+        # What the coach keeps about it (coach_notes, coach_reviews, coach_flags): erased
+        # with the coachee, never in their export.
         engine.store.add_note(coach, past.id, f"Chris's note on {name}", now)
         engine.store.set_reviewed(coach, past.id, True, now)
+        seq = engine.store.transcript(past.id, offset=0, limit=1)[0].seq
+        assert engine.store.set_flag(coach, past.id, seq, True, now)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def test_add_coach_prints_a_token_once_that_only_its_hash_is_kept_of(tmp_path: P
     assert token.encode() not in db.read_bytes()
     store = Store(db)
     try:
-        assert store.coach_for_token("Chris Lee", token) is not None
+        assert store.coach_for_token(token) is not None
     finally:
         store.close()
 
@@ -62,8 +62,8 @@ def test_rotating_a_token_makes_the_old_one_stop_working(tmp_path: Path) -> None
     assert new != old
     store = Store(db)
     try:
-        assert store.coach_for_token("Chris", old) is None
-        assert store.coach_for_token("Chris", new) is not None
+        assert store.coach_for_token(old) is None
+        assert store.coach_for_token(new) is not None
     finally:
         store.close()
 
@@ -108,3 +108,24 @@ def test_listing_or_removing_on_a_store_that_does_not_exist_creates_nothing(
     assert_one_line_error(coach("users", "list", "--db", str(missing)), str(missing))
     assert_one_line_error(coach("users", "remove", "Chris", "--db", str(missing)))
     assert not missing.exists()
+
+
+def test_an_admin_is_added_listed_as_one_and_offered_to_nobody_to_share_with(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "coach.db"
+    done = coach("users", "add-admin", "Ada", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Added admin Ada")
+    assert coach("users", "add-coach", "Chris", "--db", str(db)).returncode == 0
+    assert coach("users", "add-coach", "ada", "--db", str(db)).returncode != 0  # name taken
+
+    listed = coach("users", "list", "--db", str(db)).stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [["Ada", "admin"], ["Chris", "coach"]]
+    store = Store(db)
+    try:
+        assert [c.name for c in store.coaches()] == ["Chris"]
+        found = store.coach_for_token(token_of(done.stdout))
+        assert found is not None and found.role == "admin"
+    finally:
+        store.close()

@@ -4,13 +4,14 @@ export; the page is screenshotted and no console error is allowed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from review_server import ReviewProcess
-from review_support import CHRIS_TOKEN, seed
+from review_support import ADMIN_TOKEN, CHRIS_TOKEN, seed
 
 from storage.store import Store
 
@@ -60,7 +61,6 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
     try:
         page.goto(server.base + "/")
         assert page.url.endswith("/login")
-        page.fill("input[name=name]", "Chris Lee")
         page.fill("input[name=token]", CHRIS_TOKEN)
         page.click("form.login button[type=submit]")
         page.wait_for_load_state()
@@ -110,6 +110,42 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
         exported = saved.read_text()
         assert "Named the gap" in exported and "never shown to the coachee" in exported
 
+        # A note on one message: its link opens the form pinned to it; the note shows under it.
+        page.locator(".line.coachee .note-on").first.click()
+        page.wait_for_load_state()
+        page.fill("textarea[name=text]", "This is where she names it")
+        page.click("form.note-form button[type=submit]")
+        page.wait_for_load_state()
+        assert (
+            page.locator(".line.coachee .message-note")
+            .first.inner_text()
+            .endswith("This is where she names it")
+        )
+        page.locator(".line.coachee form.flag button").first.click()
+        page.wait_for_load_state()
+        assert page.locator(".line.is-flagged").count() == 1
+        page.click("form.later button[type=submit]")
+        page.wait_for_load_state()
+        assert "Saved for later." in page.locator("section.review").inner_text()
+        with page.expect_download() as as_json:
+            page.click("text=Export as JSON")
+        data = json.loads(Path(as_json.value.path()).read_text())
+        texts = {n["text"] for n in data["private_notes"]["notes"]}
+        assert texts == {"Named the gap; ask about allies next time", "This is where she names it"}
+
+        page.click("header >> text=Your notes")
+        page.wait_for_load_state()
+        assert page.locator(".all-notes .note").count() == 2
+
+        page.goto(server.base + "/?reviewed=no")
+        page.fill("form.save-filter input[name=name]", "Not reviewed")
+        page.click("form.save-filter button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(server.base + "/")
+        page.click(".saved >> text=Not reviewed")
+        page.wait_for_load_state()
+        assert page.url.endswith("/?reviewed=no")
+
         page.goto(server.base + "/")
         with page.expect_download() as listed:
             page.click("text=Export as CSV")
@@ -119,5 +155,28 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
         page.click("header button[type=submit]")  # log out
         page.wait_for_url(server.base + "/login")
         assert problems == [], problems
+    finally:
+        context.close()
+
+
+def test_an_admin_logs_in_to_the_figures_and_sees_no_conversation(
+    server: ReviewProcess, browser: object
+) -> None:
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(server.base + "/")
+        page.fill("input[name=token]", ADMIN_TOKEN)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(server.base + "/admin")
+        assert page.locator("section.dialogues td", has_text="diagnose").count() == 1
+        assert page.locator("section.safety td", has_text="bullying").count() == 1
+        text = page.locator("main").inner_text()
+        assert "lanternfish" not in text and "Alice" not in text
+        page.goto(server.base + "/c/1")
+        assert page.locator("h1").inner_text() == "404"
+        assert problems == [page_error for page_error in problems if "404" in page_error]
     finally:
         context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,13 +14,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from review_support import (
+    ADMIN_TOKEN,
     ALICE,
     CHRIS_TOKEN,
     DANA_TOKEN,
     NOW,
+    SLOTS,
     Clock,
     Seeded,
+    conversation,
     csrf_of,
     seed,
 )
@@ -28,7 +33,7 @@ from bot.loader import Catalog
 from bot.review import auth
 from bot.review.access import PUBLIC
 from bot.review.app import create_app
-from storage.sharing import hash_token
+from storage.sharing import hash_token, token_lookup
 from storage.store import Store
 
 
@@ -49,11 +54,9 @@ def app(store: Store, catalog: Catalog, seeded: Seeded, clock: Clock) -> Iterato
     auth.forget_failures()
 
 
-def login(client: FlaskClient, name: str = "Chris Lee", token: str = CHRIS_TOKEN) -> int:
+def login(client: FlaskClient, token: str = CHRIS_TOKEN) -> int:
     page = client.get("/login")
-    answer = client.post(
-        "/login", data={"name": name, "token": token, "csrf_token": csrf_of(page.text)}
-    )
+    answer = client.post("/login", data={"token": token, "csrf_token": csrf_of(page.text)})
     return answer.status_code
 
 
@@ -110,7 +113,8 @@ def test_every_conversation_route_answers_404_for_one_not_shared_with_this_coach
         for method, url in example_urls(app, conversation_id):
             if "/c/" not in url:
                 continue
-            data = {"csrf_token": token, "text": "n", "reviewed": "yes", "tag": "follow up"}
+            data = {"csrf_token": token, "text": "n", "reviewed": "yes", "tag": "follow up",
+                    "later": "yes", "flagged": "yes", "seq": "1"}  # fmt: skip
             answer = chris.open(url, method=method, data=data)
             assert answer.status_code == 404, (method, url, answer.status_code)
     assert Store.notes(chris.application.config["STORE"], seeded.chris, seeded.private) == []
@@ -119,12 +123,17 @@ def test_every_conversation_route_answers_404_for_one_not_shared_with_this_coach
 # == logging in =========================================================================
 
 
-def test_a_wrong_token_an_unknown_name_and_anothers_token_are_refused(app: Flask) -> None:
+def test_a_wrong_or_empty_token_is_refused_and_each_token_signs_in_its_own_coach(
+    app: Flask,
+) -> None:
     client = app.test_client()
     assert login(client, token="wrong") == 401
-    assert login(client, name="Nobody") == 401
-    assert login(client, token=DANA_TOKEN) == 401
+    assert login(client, token="") == 401
+    assert login(client, token=CHRIS_TOKEN[:-1]) == 401
     assert client.get("/").status_code == 303
+    assert login(client, token=DANA_TOKEN) == 303
+    assert "Signed in as Dana" in client.get("/").text
+    assert login(app.test_client(), token=CHRIS_TOKEN) == 303
 
 
 def test_login_is_rate_limited(app: Flask) -> None:
@@ -139,7 +148,8 @@ def test_a_rotated_token_ends_the_session_and_no_longer_logs_in(
 ) -> None:
     assert chris.get("/").status_code == 200
     with store.transaction():
-        store.set_coach_token(seeded.chris, hash_token("new-token-abcdefghijkl"), "2026-11-24")
+        new = "new-token-abcdefghijkl"
+        store.set_coach_token(seeded.chris, hash_token(new), "2026-11-24", token_lookup(new))
     assert chris.get("/").status_code == 303
     assert login(app.test_client()) == 401
     assert login(app.test_client(), token="new-token-abcdefghijkl") == 303
@@ -211,7 +221,7 @@ def test_any_search_is_answered_without_error(chris: FlaskClient, query: str) ->
 
 def test_a_search_of_another_coach_does_not_find_what_chris_sees(app: Flask) -> None:
     dana = app.test_client()
-    assert login(dana, "Dana", DANA_TOKEN) == 303
+    assert login(dana, DANA_TOKEN) == 303
     page = dana.get("/?q=library").text
     assert "/c/1" not in page and "corrected summary" not in page
 
@@ -226,7 +236,7 @@ def test_a_conversation_reads_summary_first_then_diagnosis_chart_steps_and_trans
     order = [
         page.index("My corrected summary"),
         page.index("The diagnosis"),
-        page.index('<svg class="asymmetry"'),
+        page.index('<svg class="asymmetry now"'),
         page.index("Brief a councillor"),
         page.index("Transcript"),
     ]
@@ -277,16 +287,15 @@ def test_notes_reviewed_and_tags_are_kept_and_exported(
     page = chris.get(f"/c/{cid}").text
     assert "She &lt;b&gt;named&lt;/b&gt; the gap" in page
     assert "Mark not reviewed" in page
-    assert store.review_of(seeded.chris, cid) == (
-        True,
-        ("named the asymmetry", "found a coalition"),
-    )
+    marks = store.review_of(seeded.chris, cid)
+    assert marks.reviewed and marks.tags == ("named the asymmetry", "found a coalition")
 
     markdown = chris.get(f"/c/{cid}/export.md")
     assert markdown.headers["Content-Type"].startswith("text/markdown")
     assert "private notes (never shown to the coachee)" in markdown.text
     assert note in markdown.text and "SAFETY WORDS" not in markdown.text
     assert "My corrected summary" in markdown.text
+    assert "| position | 5 | 1 |" in markdown.text
 
     rows = list(csv.DictReader(io.StringIO(chris.get("/inbox.csv").text)))
     assert len(rows) == 1 and rows[0]["reviewed"] == "yes"
@@ -294,6 +303,176 @@ def test_notes_reviewed_and_tags_are_kept_and_exported(
     assert chris.get("/?reviewed=no").text.count("/c/") == 0
     assert f"/c/{cid}" in chris.get("/?reviewed=yes&tag=found+a+coalition").text
     assert "never shown" not in str(store.export_user(ALICE))
+
+
+def seqs(store: Store, conversation_id: int) -> list[int]:
+    return [line.seq for line in store.transcript(conversation_id, offset=0, limit=-1)]
+
+
+def test_a_note_on_one_message_is_shown_under_it_and_kept_in_both_exports(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    cid, seq = seeded.shared, seqs(store, seeded.shared)[2]
+    form = chris.get(f"/c/{cid}?note_on={seq}").text
+    assert f'name="seq" value="{seq}"' in form and f"On message {seq}" in form
+    note = {"csrf_token": csrf_of(form), "text": "Here she <i>names</i> the gap", "seq": str(seq)}
+    answer = chris.post(f"/c/{cid}/notes", data=note)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"#m-{seq}")
+
+    page = chris.get(f"/c/{cid}").text
+    line = page[page.index(f'id="m-{seq}"') : page.index(f'id="m-{seq + 1}"')]
+    assert "Your note: Here she &lt;i&gt;names&lt;/i&gt; the gap" in line
+    assert f"on message {seq}" in page
+
+    data = json.loads(chris.get(f"/c/{cid}/export.json").text)
+    private = data["private_notes"]
+    assert private["never_shown_to_the_coachee"] is True
+    assert [(n["text"], n["message_seq"]) for n in private["notes"]] == [
+        ("Here she <i>names</i> the gap", seq)
+    ]
+    assert "Here she <i>names</i> the gap" in chris.get(f"/c/{cid}/export.md").text
+    assert "names" not in str(store.export_user(ALICE))
+
+
+def test_a_note_on_a_message_of_another_conversation_is_refused(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    token = form_token(chris, seeded.shared)
+    elsewhere = seqs(store, seeded.private)[0]  # alice's, but not shared
+    for seq, status in ((str(elsewhere), 404), ("999999", 404), ("x", 400), ("-1", 400)):
+        data = {"csrf_token": token, "text": "n", "seq": seq}
+        assert chris.post(f"/c/{seeded.shared}/notes", data=data).status_code == status, seq
+    assert chris.get(f"/c/{seeded.shared}?note_on={elsewhere}").status_code == 404
+    assert store.notes(seeded.chris, seeded.shared) == []
+
+
+def test_the_json_export_has_the_conversation_without_the_safety_words(
+    chris: FlaskClient, seeded: Seeded
+) -> None:
+    answer = chris.get(f"/c/{seeded.shared}/export.json")
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert "attachment" in answer.headers["Content-Disposition"]
+    data = json.loads(answer.text)
+    assert data["summary"] == "My corrected summary: the library matters"
+    assert data["asymmetry"][0] == {"dimension": "resources", "theirs": 5, "coachee": 2}
+    assert data["next_steps"][0]["title"] == "Brief a councillor"
+    assert data["safety_interruptions"][0]["category"] == "bullying"
+    said = [m["text"] for m in data["transcript"]]
+    assert "I'm being bullied, lanternfish" in said
+    assert not any("SAFETY WORDS" in t for t in said)
+    assert "private lanternfish secret" not in answer.text  # another conversation's
+
+
+def test_the_notes_page_lists_a_coachs_notes_on_what_is_shared_now(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    token = form_token(chris, seeded.shared)
+    chris.post(f"/c/{seeded.shared}/notes", data={"csrf_token": token, "text": "ask about allies"})
+    with store.transaction():
+        store.add_note(seeded.dana, seeded.bob_shared, "Dana's own note on bob", NOW)
+
+    everyone = chris.get("/notes").text
+    assert "ask about allies" in everyone and "Dana&#39;s own note" not in everyone
+    assert "ask about allies" in chris.get(f"/notes?coachee={ALICE}").text
+    assert chris.get("/notes?coachee=terminal:bob").status_code == 404  # shares nothing
+    assert chris.get("/notes?coachee=terminal:nobody").status_code == 404
+
+    with store.transaction():
+        store.revoke_shares(ALICE, None, NOW)
+    assert "ask about allies" not in chris.get("/notes").text
+    assert chris.get(f"/notes?coachee={ALICE}").status_code == 404
+
+
+def test_saved_filters_are_each_coachs_own(app: Flask, chris: FlaskClient, seeded: Seeded) -> None:
+    token = csrf_of(chris.get("/").text)
+    kept = {"csrf_token": token, "name": "To read", "reviewed": "no", "q": "lanternfish"}
+    answer = chris.post("/filters", data=kept)
+    assert answer.status_code == 303 and "reviewed=no" in answer.headers["Location"]
+    inbox = chris.get("/").text
+    assert ">To read</a>" in inbox and "/?q=lanternfish&amp;reviewed=no" in inbox
+    assert f"/c/{seeded.shared}" in chris.get("/?q=lanternfish&reviewed=no").text
+
+    bad = {"csrf_token": token, "name": "Broken", "reviewed": "maybe"}
+    assert chris.post("/filters", data=bad).status_code == 400
+    assert chris.post("/filters", data={"csrf_token": token, "name": " "}).status_code == 400
+
+    dana = app.test_client()
+    assert login(dana, DANA_TOKEN) == 303
+    dana_page = dana.get("/").text
+    assert "To read" not in dana_page
+    (saved,) = Store.saved_filters(app.config["STORE"], seeded.chris)
+    delete = f"/filters/{saved.id}/delete"
+    assert dana.post(delete, data={"csrf_token": csrf_of(dana_page)}).status_code == 404
+    assert chris.post(delete, data={"csrf_token": token}).status_code == 303
+    assert "To read" not in chris.get("/").text
+
+
+def test_save_for_later_and_flags_are_kept_filtered_and_exported(
+    chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    cid, seq = seeded.shared, seqs(store, seeded.shared)[1]
+    token = form_token(chris, cid)
+    assert (
+        chris.post(f"/c/{cid}/later", data={"csrf_token": token, "later": "yes"}).status_code == 303
+    )
+    flag = {"csrf_token": token, "seq": str(seq), "flagged": "yes"}
+    answer = chris.post(f"/c/{cid}/flags", data=flag)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"#m-{seq}")
+
+    page = chris.get(f"/c/{cid}").text
+    assert "Saved for later." in page and "Not for later" in page
+    line = page[page.index(f'id="m-{seq}"') : page.index(f'id="m-{seq + 1}"')]
+    assert "⚑ Flagged" in line and "Unflag" in line
+    assert f"/c/{cid}" in chris.get("/?later=yes").text
+    assert f"/c/{cid}" not in chris.get("/?later=no").text
+    (row,) = csv.DictReader(io.StringIO(chris.get("/inbox.csv").text))
+    assert row["saved_for_later"] == "yes"
+    data = json.loads(chris.get(f"/c/{cid}/export.json").text)
+    assert data["saved_for_later"] is True and data["flagged_messages"] == [seq]
+    assert "⚑ flagged by you" in chris.get(f"/c/{cid}/export.md").text
+
+    elsewhere = seqs(store, seeded.private)[0]
+    for bad, status in ((str(elsewhere), 404), ("x", 400), ("", 400)):
+        data = {"csrf_token": token, "seq": bad, "flagged": "yes"}
+        assert chris.post(f"/c/{cid}/flags", data=data).status_code == status, bad
+    assert (
+        chris.post(f"/c/{cid}/later", data={"csrf_token": token, "later": "?"}).status_code == 400
+    )
+    flag["flagged"] = "no"
+    assert chris.post(f"/c/{cid}/flags", data=flag).status_code == 303
+    assert store.review_of(seeded.chris, cid).flagged == ()
+    assert "flagged" not in str(store.export_user(ALICE))
+
+
+# == the admin's figures =================================================================
+
+
+def test_an_admin_sees_figures_and_never_a_conversation(
+    app: Flask, seeded: Seeded, store: Store
+) -> None:
+    with store.transaction():  # even a share with an admin, however it got there, shows nothing
+        store.share(ALICE, seeded.admin, seeded.shared, NOW)
+    admin = app.test_client()
+    assert login(admin, ADMIN_TOKEN) == 303
+    assert admin.get("/").headers["Location"].endswith("/admin")
+    page = admin.get("/admin").text
+    assert "<td>diagnose</td><td>3</td><td>3</td>" in page  # started, finished
+    assert "<td>bullying</td><td>concern</td><td>1</td>" in page
+    assert "<td>open</td><td>1</td><td>100%</td>" in page
+    said = [r[0] for r in store.db.execute("SELECT text FROM messages")]
+    for words in [*said, "Alice", "alice", "libraries team", "My corrected summary"]:
+        assert escape(words) not in page, words
+    for method, url in example_urls(app, seeded.shared):
+        if "/c/" in url:
+            answer = admin.open(url, method=method, data={"csrf_token": csrf_of(page)})
+            assert answer.status_code == 404, (method, url)
+    assert admin.get("/inbox.csv").text.count("\r\n") == 1  # the header only
+    assert "library" not in admin.get("/notes").text
+    assert store.shared_conversations_for(seeded.admin) == []
+
+
+def test_a_coach_gets_404_for_the_admin_page(chris: FlaskClient) -> None:
+    assert chris.get("/admin").status_code == 404
 
 
 def test_filters_by_dialogue_and_dates(chris: FlaskClient, seeded: Seeded) -> None:
@@ -318,7 +497,7 @@ def test_a_form_without_its_csrf_token_is_refused(chris: FlaskClient, seeded: Se
 
 def test_login_without_a_csrf_token_is_refused(app: Flask) -> None:
     client = app.test_client()
-    answer = client.post("/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN})
+    answer = client.post("/login", data={"token": CHRIS_TOKEN})
     assert answer.status_code == 400
 
 
@@ -343,9 +522,7 @@ def test_every_response_has_the_security_headers(chris: FlaskClient, seeded: See
 def test_the_session_cookie_is_http_only_and_strict(app: Flask) -> None:
     client = app.test_client()
     page = client.get("/login")
-    answer = client.post(
-        "/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": csrf_of(page.text)}
-    )
+    answer = client.post("/login", data={"token": CHRIS_TOKEN, "csrf_token": csrf_of(page.text)})
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Expires=" in cookie
 
@@ -408,9 +585,7 @@ def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
     client = app.test_client()
     token = csrf_of(client.get("/login").text)
     assert client.get("/favicon.ico").status_code == 303
-    answer = client.post(
-        "/login", data={"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": token}
-    )
+    answer = client.post("/login", data={"token": CHRIS_TOKEN, "csrf_token": token})
     assert answer.status_code == 303
 
 
@@ -424,3 +599,25 @@ def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
 )
 def test_no_query_string_makes_a_500(chris: FlaskClient, key: str, value: str, path: str) -> None:
     assert chris.get(path, query_string={key: value}).status_code < 500
+
+
+def test_a_revisit_shows_then_beside_now_from_its_own_slots(
+    app: Flask, chris: FlaskClient, seeded: Seeded, store: Store
+) -> None:
+    then = {"id": seeded.private, "date": "2026-10-01", "their_resources": 5, "my_resources": 1}
+    slots = {**SLOTS, "then": then, "my_resources": 3}
+    with store.transaction():
+        revisit = conversation(store, ALICE, "2026-11-22T12:00:00+00:00", slots)
+        store.share(ALICE, seeded.chris, revisit, NOW)
+    page = chris.get(f"/c/{revisit}").text
+    assert page.index('<svg class="asymmetry then"') < page.index('<svg class="asymmetry now"')
+    assert "Then (2026-10-01)" in page
+    then_chart = page[page.index('class="asymmetry then"') : page.index("</svg>")]
+    assert "The coachee's: 1" in then_chart and "Theirs: 5" in then_chart
+    data = json.loads(chris.get(f"/c/{revisit}/export.json").text)
+    assert data["asymmetry_then"] == [{"dimension": "resources", "theirs": 5, "coachee": 1}]
+    assert data["asymmetry"][0] == {"dimension": "resources", "theirs": 5, "coachee": 3}
+    markdown = chris.get(f"/c/{revisit}/export.md").text
+    assert "| resources | 5 | 3 | 5 | 1 |" in markdown
+    assert "| expertise | 4 | 3 | | |" in markdown
+    assert 'class="asymmetry then"' not in chris.get(f"/c/{seeded.shared}").text

@@ -3,13 +3,15 @@ HTTP as a browser would (cookies, forms, CSRF tokens), then stopped."""
 
 from __future__ import annotations
 
+import json
 import socket
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_server import HOST, Browserless, ReviewProcess
-from review_support import ALICE, CHRIS_TOKEN, NOW, csrf_of, seed
+from review_server import HOST, Browserless, ReviewProcess, free_port
+from review_support import ADMIN_TOKEN, ALICE, CHRIS_TOKEN, NOW, csrf_of, seed
 
 from bot.cli import main
 from storage.store import Store
@@ -29,10 +31,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
     process.stop()
 
 
-def signed_in(server: ReviewProcess) -> Browserless:
+def signed_in(server: ReviewProcess, token: str = CHRIS_TOKEN) -> Browserless:
     client = Browserless(server.base)
     _, _, page = client.request("/login")
-    form = {"name": "Chris Lee", "token": CHRIS_TOKEN, "csrf_token": csrf_of(page)}
+    form = {"token": token, "csrf_token": csrf_of(page)}
     status, headers, _ = client.request("/login", form)
     assert status == 303, headers
     return client
@@ -56,7 +58,7 @@ def test_anonymous_is_sent_to_login_and_every_answer_has_the_headers(
     server: ReviewProcess,
 ) -> None:
     client = Browserless(server.base)
-    for path in ("/", "/c/1", "/inbox.csv", "/c/1/export.md"):
+    for path in ("/", "/c/1", "/inbox.csv", "/c/1/export.md", "/c/1/export.json", "/notes"):
         status, headers, body = client.request(path)
         assert status == 303 and headers["Location"].endswith("/login"), path
         assert "library" not in body
@@ -82,6 +84,37 @@ def test_a_coach_logs_in_reads_annotates_exports_and_logs_out(server: ReviewProc
     assert client.request("/c/2")[0] == 404
     assert client.request("/logout", {"csrf_token": token})[0] == 303
     assert client.request("/")[0] == 303
+
+
+def test_notes_on_a_message_the_notes_page_json_and_saved_filters_over_the_wire(
+    server: ReviewProcess,
+) -> None:
+    client = signed_in(server)
+    status, _, page = client.request("/c/1?note_on=2")
+    assert status == 200 and 'name="seq" value="2"' in page
+    form = {"text": "pinned note", "seq": "2", "csrf_token": csrf_of(page)}
+    assert client.request("/c/1/notes", form)[0] == 303
+    status, _, notes = client.request(f"/notes?coachee={ALICE}")
+    assert status == 200 and "pinned note" in notes and "message 2" in notes
+    assert client.request("/notes?coachee=terminal:bob")[0] == 404
+    status, headers, body = client.request("/c/1/export.json")
+    assert headers["Content-Type"].startswith("application/json")
+    kept = json.loads(body)["private_notes"]["notes"]
+    assert ("pinned note", 2) in [(n["text"], n["message_seq"]) for n in kept]
+    assert client.request("/c/2/export.json")[0] == 404
+    saved = {"name": "Mine", "dialogue": "diagnose", "csrf_token": csrf_of(page)}
+    assert client.request("/filters", saved)[0] == 303
+    assert "?dialogue=diagnose" in client.request("/")[2]
+
+
+def test_an_admin_gets_figures_over_the_wire_and_no_conversation(server: ReviewProcess) -> None:
+    admin = signed_in(server, ADMIN_TOKEN)
+    status, headers, page = admin.request("/admin")
+    assert status == 200 and "Conversations per dialogue" in page and "lanternfish" not in page
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert admin.request("/c/1")[0] == 404
+    assert admin.request("/c/1/export.json")[0] == 404
+    assert signed_in(server).request("/admin")[0] == 404
 
 
 def test_an_unshare_in_the_store_is_seen_on_the_next_request(
@@ -119,3 +152,38 @@ def test_a_mistyped_db_gets_one_line_and_no_new_file(
     assert main(["review", "--db", str(missing), "--port", "8400"]) == 2
     assert "There is no conversation store" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_a_restart_keeps_coaches_signed_in_with_a_key_only_its_owner_can_read(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "coach.db")
+    seed(store)
+    store.close()
+    process = ReviewProcess(tmp_path / "coach.db", tmp_path / "review.log")
+    process.start()
+    try:
+        client = signed_in(process)
+        assert client.request("/")[0] == 200
+        process.stop()
+        process.start()
+        assert client.request("/")[0] == 200, "a restart signed the coach out"
+    finally:
+        process.stop()
+    key_file = tmp_path / "coach.db.review-key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) == 64 and key not in process.stderr()
+
+
+def test_a_key_file_others_can_read_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "coach.db"
+    Store(db).close()
+    key_file = tmp_path / "coach.db.review-key"
+    key_file.write_text("a" * 64)
+    key_file.chmod(0o644)
+    assert main(["review", "--db", str(db), "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert "can be read by others" in err and "chmod 600" in err and "a" * 64 not in err

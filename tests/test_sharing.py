@@ -4,7 +4,13 @@ has not taken back, and nothing else (the store's one read fails closed)."""
 from __future__ import annotations
 
 from bot import messages
-from storage.sharing import SharedConversation, hash_token, new_token, token_matches
+from storage.sharing import (
+    SharedConversation,
+    hash_token,
+    new_token,
+    token_lookup,
+    token_matches,
+)
 from storage.store import ConversationRow, Store
 from tests.conftest import Chat
 from tests.test_memory import MENU_LABELS, SITUATION, finish_diagnose, labels
@@ -122,18 +128,30 @@ def test_forgetting_a_coachee_removes_their_shares_and_removing_a_coach_theirs(
 
 
 def test_a_token_is_stored_only_as_a_hash_and_checked_against_it(store: Store) -> None:
+    token, dana_token = new_token(), new_token()
+    with store.transaction():
+        store.add_coach("Chris", hash_token(token), T0, token_lookup(token))
+        store.add_coach("Dana", hash_token(dana_token), T0, token_lookup(dana_token))
+    stored = store.db.execute("SELECT token_hash, token_lookup FROM coaches").fetchall()
+
+    assert not any(token in column for row in stored for column in row)
+    assert token_matches(token, stored[0][0])
+    assert not token_matches(token + "x", stored[0][0])
+    assert not token_matches(token, "garbage")
+    found, other = store.coach_for_token(token), store.coach_for_token(dana_token)
+    assert found is not None and found.name == "Chris"
+    assert other is not None and other.name == "Dana"
+    assert store.coach_for_token(new_token()) is None
+
+
+def test_a_coach_added_before_lookups_were_kept_still_logs_in_by_token(store: Store) -> None:
     token = new_token()
     with store.transaction():
-        store.add_coach("Chris", hash_token(token), T0)
-    stored = store.db.execute("SELECT token_hash FROM coaches").fetchone()[0]
-
-    assert token not in stored
-    assert token_matches(token, stored)
-    assert not token_matches(token + "x", stored)
-    assert not token_matches(token, "garbage")
-    assert store.coach_for_token("chris", token) is not None
-    assert store.coach_for_token("Chris", new_token()) is None
-    assert store.coach_for_token("Dana", token) is None
+        store.add_coach("Chris", hash_token(token), T0)  # no lookup, as rows before m009
+        store.add_coach("Dana", hash_token(new_token()), T0, token_lookup("x"))
+    found = store.coach_for_token(token)
+    assert found is not None and found.name == "Chris"
+    assert store.coach_for_token("x") is None  # the lookup finds Dana; her hash says no
 
 
 # == the coachee, in the chat =====================================================================

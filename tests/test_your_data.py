@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.export import SECTIONS, export_markdown
 from storage.records import COACH_TABLES, USER_TABLES
 from storage.store import ConversationRow, MessageRow, Store
 
@@ -22,6 +23,8 @@ BOOKKEEPING = {
     # shared with them is in `shares`, which is the coachee's and goes with them.
     "coaches": "the coaches admins added: a name and a token hash, nothing of a coachee",
     "dialogue_versions": "the admins' dialogue files conversations ran on, nobody's words",
+    # A coach's saved inbox filters: their own settings, erased with them (`users remove`).
+    "coach_filters": "a coach's saved inbox filters, by name: the coach's, not a coachee's",
 }
 #: The full-text index of shared messages (FTS5 and its shadow tables): rows keyed by the
 #: message's id, removed by trigger with the message (tested below on the words themselves).
@@ -91,6 +94,8 @@ def seed(store: Store, user: str) -> None:
         store.add_note(coach_id, row.id, f"Chris's note about {user}", NOW)
         store.set_reviewed(coach_id, row.id, True, NOW)
         store.set_tags(coach_id, row.id, ["named the asymmetry"], NOW)
+        store.set_later(coach_id, row.id, True, NOW)
+        assert store.set_flag(coach_id, row.id, store.messages_of(user)[0]["seq"], True, NOW)
     store.receive(f"{user}-2", user, "message", {"text": f"{user} waits"}, NOW)
     store.count_attempt(store.pending(user)[0].id)
     with store.transaction():
@@ -170,3 +175,19 @@ def test_forget_takes_their_words_out_of_the_search_index(two_people: Store) -> 
     two_people.erase_user(ALICE)
 
     assert two_people.db.execute(found).fetchone()[0] == 0
+
+
+def test_the_markdown_export_has_every_table_the_json_export_has(two_people: Store) -> None:
+    data = two_people.export_user(ALICE)
+    document = export_markdown(two_people, ALICE)
+
+    for table, rows in data.items():
+        if table == "user_id" or not rows:
+            continue
+        assert table in SECTIONS, f"{table} is in the JSON export but not in bot.export.SECTIONS"
+        assert SECTIONS[table] in document, table
+    for said in (f"{ALICE}'s situation", f"{ALICE} says hello", "distress (concern)",
+                 f"{ALICE}'s own summary", "Chris: conversation", f"{ALICE} waits",
+                 "Remembered, role: A charity", "The coach calls you: Alice"):  # fmt: skip
+        assert said in document, said
+    assert "bob" not in document and "Chris's note" not in document

@@ -2,9 +2,9 @@
 
 `require_coach` runs before every request (registered once on the app) and fails closed:
 only the endpoints in `PUBLIC` (the login page and the stylesheet) are served to someone not
-signed in. `visible()` is the only way a page learns which conversations it may show: it asks
-`Store.shared_conversations_for` afresh on every request, so a share the coachee took back
-is gone on the coach's next request.
+signed in; `require_admin` guards the admin's figures. `visible()` is the only way a page
+learns which conversations it may show: it asks `Store.shared_conversations_for` afresh on
+every request, so a share the coachee took back is gone on the coach's next request.
 """
 
 from __future__ import annotations
@@ -76,11 +76,18 @@ def coach() -> Coach:
     return found
 
 
+def may_see(found: Store, who: Coach) -> dict[int, SharedConversation]:
+    """The rule itself, for the pages and `coach transcripts` alike: the conversations this
+    coach may see now, by id; none for an admin (the store says the same: nothing is shared
+    with an admin)."""
+    shared = found.shared_conversations_for(who.id) if who.role == "coach" else []
+    return {c.conversation_id: c for c in shared}
+
+
 def visible() -> dict[int, SharedConversation]:
-    """The conversations the signed-in coach may see now, by id (read once per request)."""
+    """The conversations the signed-in coach may see now (`may_see`, read once a request)."""
     if "visible" not in g:
-        shared = store().shared_conversations_for(coach().id)
-        g.visible = {c.conversation_id: c for c in shared}
+        g.visible = may_see(store(), coach())
     found: dict[int, SharedConversation] = g.visible
     return found
 
@@ -92,3 +99,9 @@ def shared_or_404(conversation_id: Any) -> SharedConversation:
     if found is None:
         abort(404)
     return found
+
+
+def require_admin() -> None:
+    """The admin page's check: 404 for anyone but an admin, as for a page that is not there."""
+    if coach().role != "admin":
+        abort(404)

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from bot.loader import Catalog
-from bot.review import access, auth, views
+from bot.review import access, admin, annotate, auth, views  # noqa: F401 (annotate: its routes)
 from bot.review.rubric import load_rubric
 from storage.store import Store
 
@@ -47,8 +47,8 @@ def create_app(
     session_hours: float = SESSION_HOURS,
     clock: Callable[[], dt.datetime] = _utc_now,
 ) -> Flask:
-    """The app over one store. Without `secret` a new one is made, so restarting the server
-    signs everyone out."""
+    """The app over one store. `coach review` passes the key kept beside the store
+    (`server.session_key`); without one a new key is made, good for this app only."""
     app = Flask(__name__)
     app.config.update(
         STORE=store,
@@ -70,6 +70,7 @@ def create_app(
     CSRFProtect(app)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(admin.blueprint)
 
     @app.after_request
     def secure(response: Response) -> Response:

@@ -1,8 +1,9 @@
-"""Logging in with a coach's name and personal token, and out.
+"""Logging in with a coach's personal token alone, and out.
 
-The token is checked against its stored scrypt hash in constant time; an unknown name costs
-the same hash, so timing tells nothing about which names exist. Failed attempts are counted
-per name and per address: past `MAX_FAILURES` within `WINDOW`, login answers 429.
+The token finds its coach by `token_lookup` and is checked against the stored scrypt hash
+in constant time; a token nobody has costs the same hash, so timing tells nothing. Failed
+attempts are counted per address (on 127.0.0.1 that is everyone): past `MAX_FAILURES`
+within `WINDOW`, login answers 429, even to the right token.
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from werkzeug.wrappers import Response
 
 from bot.review.access import now, signed_in, store
-from storage.sharing import hash_token, token_matches
 
 blueprint = Blueprint("auth", __name__)
 
 MAX_FAILURES = 5
 WINDOW = 600.0
-#: What an unknown name's token is checked against, so it takes as long as a known one.
-_DUMMY_HASH = hash_token("no coach has this token")
 _failures: dict[str, deque[float]] = defaultdict(deque)
 _failures_lock = threading.Lock()
 
@@ -57,17 +55,15 @@ def login() -> Response | str | tuple[str, int]:
         if signed_in() is not None:
             return redirect(url_for("review.inbox"), code=303)
         return render_template("login.html")
-    name = " ".join(request.form.get("name", "").split())[:60]
     token = request.form.get("token", "").strip()[:200]
-    keys = [f"name:{name.casefold()}", f"addr:{request.remote_addr}"]
+    keys = [f"addr:{request.remote_addr}"]
     if _too_many(keys):
         return render_template("login.html", error="Too many attempts: wait ten minutes."), 429
-    coach = store().coach_for_token(name, token) if name and token else None
+    coach = store().coach_for_token(token) if token else None
     if coach is None:
-        if store().coach_named(name) is None:
-            token_matches(token, _DUMMY_HASH)
         _failed(keys)
-        return render_template("login.html", error="That name and token do not match."), 401
+        error = "That token is not a coach's: check it, or ask an admin for a new one."
+        return render_template("login.html", error=error), 401
     found = store().coach_signed_in(coach.id)
     session.clear()
     session.permanent = True

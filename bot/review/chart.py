@@ -1,6 +1,8 @@
 """The asymmetry as a small inline SVG: the other party's rating and the coachee's on each of
-the four dimensions (1 to 5), side by side. Numbers and fixed labels only: nothing a person
-typed goes into it."""
+the four dimensions (1 to 5), side by side; for a revisit, a second one of *then* (the
+ratings of the conversation it looked back on, kept in its own `then` slot, so it shows
+nothing from a conversation that was not shared). Numbers and fixed labels only: nothing a
+person typed goes into it."""
 
 from __future__ import annotations
 
@@ -26,8 +28,15 @@ def _rating(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
 
 
-def asymmetry_svg(slots: dict[str, Any]) -> Markup | None:
-    """The chart, or None when the asymmetry was not rated."""
+def then_slots(slots: dict[str, Any]) -> dict[str, Any] | None:
+    """The ratings a revisit looked back on (its `then` slot), or None if it is not one."""
+    then = slots.get("then")
+    return then if isinstance(then, dict) and ratings(then) else None
+
+
+def asymmetry_svg(slots: dict[str, Any], key: str = "now") -> Markup | None:
+    """The chart, or None when the asymmetry was not rated. `key` tells two charts on one
+    page apart ("now", "then")."""
     rows = ratings(slots)
     if not rows:
         return None
@@ -35,10 +44,11 @@ def asymmetry_svg(slots: dict[str, Any]) -> Markup | None:
     width, height = LABEL + 5 * UNIT + 30, len(rows) * row_height + 24
     parts = [
         Markup(
-            '<svg class="asymmetry" xmlns="http://www.w3.org/2000/svg" role="img" '
-            'width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-labelledby="asym-title">'
-            '<title id="asym-title">The asymmetry: theirs and the coachee\'s, 1 to 5</title>'
-        ).format(w=width, h=height)
+            '<svg class="asymmetry {key}" xmlns="http://www.w3.org/2000/svg" role="img" '
+            'width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-labelledby="asym-{key}">'
+            '<title id="asym-{key}">The asymmetry ({key}): theirs and the coachee\'s, 1 to 5'
+            "</title>"
+        ).format(w=width, h=height, key=key)
     ]
     for i, (name, theirs, mine) in enumerate(rows):
         y = i * row_height

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from bot.compiler import compile_dialogue
 from bot.loader import Catalog
 from bot.recap import ABOUT, reading
-from bot.review.chart import asymmetry_svg
+from bot.review.chart import asymmetry_svg, then_slots
 from storage.review import Note, SafetyMark, TranscriptLine
 from storage.rows import NextStep
 from storage.sharing import SharedConversation
@@ -34,6 +34,7 @@ class Turn:
 @dataclass(frozen=True)
 class ConversationView:
     id: int
+    user_id: str
     coachee: str
     title: str
     dialogue: str
@@ -46,6 +47,9 @@ class ConversationView:
     diagnosis: str | None
     answered: list[tuple[str, str]]
     chart: Markup | None
+    #: For a revisit: the chart of the ratings it looked back on, and when those were given.
+    then_chart: Markup | None
+    then_date: str | None
     steps: list[NextStep]
     turns: list[Turn]
     page: int
@@ -54,6 +58,9 @@ class ConversationView:
     notes: list[Note]
     reviewed: bool
     tags: tuple[str, ...]
+    later: bool = False
+    #: The `seq` of each message the coach flagged.
+    flagged: tuple[int, ...] = ()
     slots: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
@@ -78,10 +85,12 @@ def conversation_view(
     page = min(max(page, 1), pages)
     lines = store.transcript(row.id, offset=(page - 1) * PAGE, limit=PAGE)
     marks = store.safety_marks(row.id)
-    reviewed, tags = store.review_of(coach_id, row.id)
+    review = store.review_of(coach_id, row.id)
     other = row.slots.get(ABOUT) or row.slots.get("other_party")
+    then = then_slots(row.slots)
     return ConversationView(
         id=row.id,
+        user_id=row.user_id,
         coachee=coachee_name(store, row.user_id),
         title=title,
         dialogue=row.dialogue,
@@ -94,14 +103,18 @@ def conversation_view(
         diagnosis=diagnosis,
         answered=answered,
         chart=asymmetry_svg(row.slots),
+        then_chart=None if then is None else asymmetry_svg(then, "then"),
+        then_date=None if then is None else str(then.get("date") or "") or None,
         steps=store.steps_about(row.id),
         turns=by_turn(lines, marks),
         page=page,
         pages=pages,
         safety=marks,
         notes=store.notes(coach_id, row.id),
-        reviewed=reviewed,
-        tags=tags,
+        reviewed=review.reviewed,
+        tags=review.tags,
+        later=review.later,
+        flagged=review.flagged,
         slots=row.slots,
     )
 

@@ -1,26 +1,70 @@
-"""`coach review`: the review app served by waitress on 127.0.0.1 only."""
+"""`coach review`: the review app served by waitress on 127.0.0.1 only, signing sessions with
+a key kept beside the store, so a restart does not sign every coach out."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import stat
 import sys
 from pathlib import Path
 
 from waitress import serve
 
+from bot.errors import CoachError
 from bot.loader import load_catalog
 from bot.review.app import create_app
 from bot.review.rubric import DEFAULT_RUBRIC, load_rubric
 from storage.store import Store
 
 HOST = "127.0.0.1"
+#: Beside the store: `coach.db` signs its sessions with `coach.db.review-key`.
+KEY_SUFFIX = ".review-key"
+
+
+def key_path(db_path: str) -> Path:
+    return Path(db_path + KEY_SUFFIX)
+
+
+def session_key(db_path: str) -> str:
+    """The key sessions are signed with: read from the key file beside the store, or made
+    there (readable by its owner only) the first time. A key file others may read is
+    refused, as ssh refuses such a private key: anyone holding it could sign a session."""
+    path = key_path(db_path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    except OSError as exc:
+        raise CoachError(f"Cannot create the review key {path}: {exc.strerror}.") from None
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32) + "\n")
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CoachError(f"Cannot read the review key {path}: {exc}.") from None
+    if not stat.S_ISREG(mode) or mode & 0o077:
+        raise CoachError(
+            f"The review key {path} can be read by others: remove it (every coach logs in "
+            f"again) or make it private with `chmod 600 {path}`."
+        )
+    if len(key) < 32:
+        raise CoachError(f"The review key {path} is damaged: remove it (coaches log in again).")
+    return key
 
 
 def run(db_path: str, dialogues: Path, port: int, rubric: Path | None = None) -> int:
     """Serve until interrupted; the store is closed on the way out."""
     tags = load_rubric(rubric or DEFAULT_RUBRIC)
+    key = session_key(db_path)
     store = Store(db_path)
     try:
-        app = create_app(store, load_catalog(dialogues), rubric=tags)
+        app = create_app(store, load_catalog(dialogues), rubric=tags, secret=key)
         print(f"coach: review page on http://{HOST}:{port}/", file=sys.stderr, flush=True)
         serve(app, host=HOST, port=port, threads=4, ident="coach-review")
     finally:

@@ -1,0 +1,34 @@
+"""The admin's page: aggregate figures only (conversations per dialogue, where unfinished ones
+stand, how next steps went, safety interruptions by category), never a conversation. Its
+figures come from `storage.figures` and `Store.safety_counts`, which only count."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from bot.review import access
+
+blueprint = Blueprint("admin", __name__)
+
+#: How a next step can have gone, in the order the page lists them.
+OUTCOMES = ("done", "partly", "not_yet", "dropped", "open")
+
+
+def rates(outcomes: dict[str, int]) -> list[tuple[str, int, int]]:
+    """(outcome, count, percent of all steps) in `OUTCOMES` order, then any other."""
+    total = sum(outcomes.values())
+    order = [o for o in OUTCOMES if o in outcomes] + sorted(set(outcomes) - set(OUTCOMES))
+    return [(o, outcomes[o], round(100 * outcomes[o] / total) if total else 0) for o in order]
+
+
+@blueprint.route("/admin")
+def figures() -> str:
+    access.require_admin()
+    store = access.store()
+    return render_template(
+        "admin.html",
+        dialogues=store.dialogue_figures(),
+        drop_off=store.drop_off(),
+        steps=rates(store.step_outcomes()),
+        safety=store.safety_counts(),
+    )
