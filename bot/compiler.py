@@ -324,10 +324,23 @@ class CompiledDialogue:
         return self.machine_class(model=session)
 
 
+class _State(State):
+    """A state hashed by its id, not by its repr.
+
+    python-statemachine 2.6 hashes a state by formatting its repr (five fields), and looks
+    the current state up in a dict by it twice each time it is read, about 1.3 µs a read
+    (0.35 µs by id); a turn reads it a few times. The id is what the library's `__eq__`
+    compares (with the name), so equal states still hash alike.
+    """
+
+    def __hash__(self) -> int:
+        return hash(self._id)
+
+
 def _machine_class(name: str, definition: dict[str, dict[str, Any]]) -> type[StateMachine]:
     """A StateMachine subclass with one state per entry and its `on` transitions."""
     states = {
-        state_id: State(
+        state_id: _State(
             spec["name"],
             initial=spec.get("initial", False),
             final=spec.get("final", False),
