@@ -51,6 +51,7 @@ if str(REPO) not in sys.path:
 
 from statemachine import StateMachine  # noqa: E402
 
+from bot.compiler import CompiledDialogue  # noqa: E402
 from bot.engine import MENU_REF, Engine  # noqa: E402
 from bot.loader import load_catalog, load_dialogue_file  # noqa: E402
 from bot.turns import Await, Reply, UserInput  # noqa: E402
@@ -87,7 +88,9 @@ SQL_INSERT_MESSAGE = (
 
 
 class SendTimer:
-    """Time spent inside python-statemachine's `send` (with our entry callbacks and guards).
+    """Time spent sending the answer to the machine: python-statemachine's event processing
+    (with our guards), the step entered said, and any steps that ask nothing passed through
+    (`CompiledDialogue.send`).
 
     It shows how much of a turn is the library's event processing, next to what the rest
     of the engine and the storage cost; the wrapper itself adds well under a microsecond.
@@ -95,22 +98,22 @@ class SendTimer:
 
     def __init__(self) -> None:
         self.ns = 0
-        self._original = StateMachine.send
+        self._original = CompiledDialogue.send
 
     def install(self) -> None:
         original, clock = self._original, time.perf_counter_ns
 
-        def send(machine: StateMachine, *args: Any, **kwargs: Any) -> Any:
+        def send(compiled: CompiledDialogue, machine: StateMachine, event: str) -> None:
             t0 = clock()
             try:
-                return original(machine, *args, **kwargs)
+                original(compiled, machine, event)
             finally:
                 self.ns += clock() - t0
 
-        StateMachine.send = send  # type: ignore[method-assign]
+        CompiledDialogue.send = send  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
-        StateMachine.send = self._original  # type: ignore[method-assign]
+        CompiledDialogue.send = self._original  # type: ignore[method-assign]
 
     def take(self) -> int:
         ns, self.ns = self.ns, 0
@@ -745,8 +748,9 @@ def report(results: list[SizeResult], dialogue_info: str, env: list[str], total_
         )
     lines.append("")
     lines.append(
-        "where a warm turn goes (medians): inside python-statemachine's send (its event "
-        "processing, our entry callbacks and guards) vs the rest of the engine and storage:"
+        "where a warm turn goes (medians): sending the answer to the machine "
+        "(python-statemachine's event processing, our guards, the next step said) vs the "
+        "rest of the engine and storage:"
     )
     for r in results:
         send = statistics.median(r.warm_sends)
