@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from pydantic_core import from_json
@@ -47,6 +47,55 @@ BUSY_TIMEOUT_MS = 5000
 #: A next step's check-in not put off to a later day, nor planned today: a step dated
 #: "today" is asked about tomorrow, not the moment the plan is made (three parameters: today).
 _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
+
+
+class Transaction:
+    """`with store.transaction():` the store's lock, BEGIN IMMEDIATE, then COMMIT, or ROLLBACK
+    on any error (a SQLite error raised as StorageError).
+
+    A class rather than a `@contextmanager` generator: every turn opens one, and the
+    generator's machinery cost about 2 µs of the 4 µs an empty transaction takes.
+    """
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> Store:
+        store = self.store
+        store._lock.acquire()
+        try:
+            store.db.conn.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            store._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise friendly(exc, store.path) from None
+            raise
+        return store
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        store = self.store
+        conn = store.db.conn
+        try:
+            if kind is None:
+                try:
+                    conn.execute("COMMIT")
+                    return
+                except BaseException as error:  # COMMIT failed: roll back, say why
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if isinstance(error, sqlite3.Error):
+                        raise friendly(error, store.path) from None
+                    raise
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise friendly(exc, store.path) from None
+        finally:
+            store._lock.release()
 
 
 class Store(RecordQueries, SharingQueries, ReviewQueries):
@@ -101,29 +150,12 @@ class Store(RecordQueries, SharingQueries, ReviewQueries):
 
     # -- transactions -------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[Store]:
+    def transaction(self) -> Transaction:
         """One write transaction, taken up front (BEGIN IMMEDIATE) so turns never interleave.
 
         Everything inside commits together or not at all; a failure becomes StorageError.
         """
-        with self._lock:
-            conn = self.db.conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise friendly(exc, self.path) from None
-            try:
-                yield self
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise friendly(exc, self.path) from None
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        return Transaction(self)
 
     # -- users --------------------------------------------------------------------------
 
