@@ -73,10 +73,12 @@ SQL_UPSERT_USER = (
     " RETURNING message_seq"
 )
 SQL_UPDATE_CONVERSATION = (
-    "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
+    "UPDATE conversations SET state = ?, pending = ?, slots = ?, "
     "history = ?, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
     "updated_at = ?, completed_at = ? WHERE id = ?"
 )
+#: The same, on a turn that changed the conversation's status (it names `status` only then).
+SQL_UPDATE_CONVERSATION_STATUS = SQL_UPDATE_CONVERSATION.replace(" WHERE", ", status = ? WHERE")
 SQL_UPDATE_SEQ = (
     "UPDATE users SET message_seq = message_seq + ?, last_seen_at = ? WHERE id = ? "
     "RETURNING message_seq"
@@ -306,6 +308,7 @@ class ScriptTurn:
     # what the turn wrote, for the floor
     messages: list[tuple[str, str, str | None, bool]]  # sender, text, state, has conversation
     conversation: tuple[Any, ...]  # state, status, pending, slots, history, ver, digest, done
+    status_changed: bool  # the turn changed the conversation's status (completed it)
 
 
 @dataclass
@@ -333,7 +336,8 @@ def record_scripts(catalog: Any, workdir: Path, variants: int) -> list[Script]:
         while True:
             answer = UserInput(pick_answer(reply.awaits, rng))
             before = conn.execute(
-                "SELECT id, state FROM conversations WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+                "SELECT id, state, status FROM conversations WHERE user_id = ? "
+                "ORDER BY id DESC LIMIT 1",
                 (user,),
             ).fetchone()
             reply = engine.handle(user, answer)
@@ -356,6 +360,7 @@ def record_scripts(catalog: Any, workdir: Path, variants: int) -> list[Script]:
                     reply.text,
                     [(s, t, st, cid is not None) for s, t, st, cid, _ in rows],
                     tuple(conv[:8]),
+                    conv[1] != before[2],
                 )
             )
             if reply.awaits.ref == MENU_REF:  # completed: back at the menu
@@ -552,10 +557,17 @@ class FloorDriver:
         now = dt.datetime.now(dt.UTC).isoformat()
         conn.execute("BEGIN IMMEDIATE")
         # A user the engine has seen: its row is written once, by the numbering update.
-        conn.execute(
-            SQL_UPDATE_CONVERSATION,
-            (state, status, pending, slots, history, counter, version, digest, now, done, conv_id),
-        )
+        if step.status_changed:
+            conn.execute(
+                SQL_UPDATE_CONVERSATION_STATUS,
+                (state, pending, slots, history, counter, version, digest, now, done, status,
+                 conv_id),
+            )  # fmt: skip
+        else:
+            conn.execute(
+                SQL_UPDATE_CONVERSATION,
+                (state, pending, slots, history, counter, version, digest, now, done, conv_id),
+            )
         (seq,) = conn.execute(SQL_UPDATE_SEQ, (len(messages), now, user)).fetchone()
         first = seq - len(messages) + 1
         conn.executemany(

@@ -48,6 +48,9 @@ class ConversationRow:
     #: How long `history` was when last read or written: lets a save append or drop one
     #: entry in SQL instead of rewriting the whole undo history every turn.
     saved_history: int | None = field(default=None, repr=False, compare=False)
+    #: The status as last read or written: a save names `status` (an indexed column) only
+    #: when it changed.
+    saved_status: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_tuple(cls, row: Sequence[Any]) -> ConversationRow:
@@ -56,6 +59,7 @@ class ConversationRow:
         values[9] = from_json(values[9] or "[]")
         loaded = cls(*values)
         loaded.saved_history = len(loaded.history)
+        loaded.saved_status = loaded.status
         return loaded
 
 
