@@ -249,8 +249,6 @@ def m008_review(db: Database) -> None:
     before it): the turns of everyone else pay for no index. It is only ever read joined to
     the conversations a coach may see now, so what it holds beyond that is never found; a
     deleted message leaves it by trigger.
-
-    Kept last on purpose: migrations run in the order they are written here.
     """
     db.table("coach_notes").create(
         {
@@ -292,6 +290,25 @@ def m008_review(db: Database) -> None:
     db.table("coach_reviews").create_index(["user_id"])
     for statement in _FTS_SCHEMA:
         db.execute(statement)
+
+
+@migrations()
+def m009_listed_index(db: Database) -> None:
+    """The conversations a record lists, indexed without the discarded ones as well.
+
+    `history 50` skips the 490 newest listed conversations: with discarded ones in the index,
+    each skipped entry cost a look-up of its table row to read its status (about 150 µs for
+    a person with 500 conversations, against 20 µs with the status in the index's WHERE).
+    A turn's UPDATE names `status` only when it changes (a conversation ending or set
+    aside), so ordinary turns leave this index alone, as before.
+
+    Kept last on purpose: migrations run in the order they are written here.
+    """
+    db.execute("DROP INDEX IF EXISTS idx_conversations_listed")
+    db.execute(
+        "CREATE INDEX idx_conversations_listed ON conversations (user_id, id) "
+        "WHERE follow_up_of IS NULL AND status != 'discarded'"
+    )
 
 
 #: The full-text index of shared transcripts and the triggers that keep it (m008).

@@ -33,8 +33,9 @@ COACH_TABLES: tuple[str, ...] = ("coach_notes", "coach_reviews")
 #: The `users` columns holding JSON.
 USER_JSON = ("known",)
 #: Conversations a person's record lists: not the check-ins (their outcomes are shown on the
-#: steps they follow up) and not one left before any answer (discarded). It holds the term
-#: of the partial index `idx_conversations_listed`, so the planner uses it.
+#: steps they follow up) and not one left before any answer (discarded). It holds the terms
+#: of the partial index `idx_conversations_listed` (m009), so the planner uses it and a page
+#: far back skips index entries, not table rows.
 _LISTED = "user_id = ? AND follow_up_of IS NULL AND status != 'discarded'"
 #: What a listing reads of each: what it was about and its first suggestion straight from
 #: the JSON, and the whole slots only when `_about` was not kept when it ended.
