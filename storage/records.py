@@ -44,6 +44,8 @@ _BRIEF = (
     "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), "
     "CASE WHEN json_extract(slots, '$._about') IS NULL THEN slots END"
 )
+#: A conversation under way without an answer yet (its history read only if under way).
+_UNANSWERED = "CASE WHEN status IN ('active', 'paused') THEN history = '[]' ELSE 0 END"
 _FULL = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
     "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), slots"
@@ -96,9 +98,21 @@ class RecordQueries(StoreBase):
         """The person's conversations newest first (`limit` of them from `offset`), each with
         its next steps; with `full`, their slots too. Check-ins, conversations left before
         any answer, and the one just begun without an answer yet are not listed."""
+        columns = _FULL if full else _BRIEF
+        if offset == 0:
+            # The first page (`history`, `show 1`, a home tab) reads one more, with whether
+            # it is under way unanswered: one statement instead of two.
+            rows = self._read(
+                f"SELECT {columns}, {_UNANSWERED} FROM conversations WHERE {_LISTED} "
+                "ORDER BY id DESC LIMIT ?",
+                (user_id, limit + 1),
+            )
+            if rows and rows[0][-1]:
+                del rows[0]
+            return self._with_steps([r[:-1] for r in rows[:limit]])
         offset += self._unanswered_newest(user_id)
         rows = self._read(
-            f"SELECT {_FULL if full else _BRIEF} FROM conversations WHERE {_LISTED} "
+            f"SELECT {columns} FROM conversations WHERE {_LISTED} "
             "ORDER BY id DESC LIMIT ? OFFSET ?",
             (user_id, limit, offset),
         )
@@ -107,8 +121,7 @@ class RecordQueries(StoreBase):
     def _unanswered_newest(self, user_id: str) -> int:
         """1 when the newest listed conversation is one under way without an answer yet."""
         rows = self._read(
-            f"SELECT status IN ('active', 'paused') AND history = '[]' FROM conversations "
-            f"WHERE {_LISTED} ORDER BY id DESC LIMIT 1",
+            f"SELECT {_UNANSWERED} FROM conversations WHERE {_LISTED} ORDER BY id DESC LIMIT 1",
             (user_id,),
         )
         return 1 if rows and rows[0][0] else 0
