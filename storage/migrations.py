@@ -293,8 +293,9 @@ def m008_review(db: Database) -> None:
 
 
 @migrations()
-def m009_listed_index(db: Database) -> None:
-    """The conversations a record lists, indexed without the discarded ones as well.
+def m009_listing_indexes(db: Database) -> None:
+    """The conversations a record lists, indexed without the discarded ones as well; their
+    next steps indexed in the order a record shows them.
 
     `history 50` skips the 490 newest listed conversations: with discarded ones in the index,
     each skipped entry cost a look-up of its table row to read its status (about 150 µs for
@@ -302,12 +303,21 @@ def m009_listed_index(db: Database) -> None:
     A turn's UPDATE names `status` only when it changes (a conversation ending or set
     aside), so ordinary turns leave this index alone, as before.
 
+    A page's next steps are read by conversation, soonest first: with the due date in the
+    index, SQLite reads them in that order instead of sorting them (about 5 µs of the 35 µs
+    that read takes for a page). A step's due date changes only when it is put off or dated
+    again.
+
     Kept last on purpose: migrations run in the order they are written here.
     """
     db.execute("DROP INDEX IF EXISTS idx_conversations_listed")
     db.execute(
         "CREATE INDEX idx_conversations_listed ON conversations (user_id, id) "
         "WHERE follow_up_of IS NULL AND status != 'discarded'"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_next_steps_conversation_id")
+    db.execute(
+        "CREATE INDEX idx_next_steps_conversation_id ON next_steps (conversation_id, due_date)"
     )
 
 

@@ -162,7 +162,9 @@ class RecordQueries(StoreBase):
         steps: dict[int, list[StepOutcome]] = {}
         for r in self._read(
             f"SELECT {STEP_OUTCOME_COLUMNS} FROM next_steps WHERE conversation_id IN ({marks}) "
-            "ORDER BY due_date, id",
+            # Each conversation's steps soonest first; by conversation too, the order of the
+            # index (m009), so SQLite sorts nothing.
+            "ORDER BY conversation_id, due_date, id",
             ids,
         ):
             steps.setdefault(r[0], []).append(StepOutcome(*r))
