@@ -51,6 +51,7 @@ if str(REPO) not in sys.path:
 
 from statemachine import StateMachine  # noqa: E402
 
+from bot.compiler import CompiledDialogue  # noqa: E402
 from bot.engine import MENU_REF, Engine  # noqa: E402
 from bot.loader import load_catalog, load_dialogue_file  # noqa: E402
 from bot.turns import Await, Reply, UserInput  # noqa: E402
@@ -72,10 +73,12 @@ SQL_UPSERT_USER = (
     " RETURNING message_seq"
 )
 SQL_UPDATE_CONVERSATION = (
-    "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
+    "UPDATE conversations SET state = ?, pending = ?, slots = ?, "
     "history = ?, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
     "updated_at = ?, completed_at = ? WHERE id = ?"
 )
+#: The same, on a turn that changed the conversation's status (it names `status` only then).
+SQL_UPDATE_CONVERSATION_STATUS = SQL_UPDATE_CONVERSATION.replace(" WHERE", ", status = ? WHERE")
 SQL_UPDATE_SEQ = (
     "UPDATE users SET message_seq = message_seq + ?, last_seen_at = ? WHERE id = ? "
     "RETURNING message_seq"
@@ -87,7 +90,9 @@ SQL_INSERT_MESSAGE = (
 
 
 class SendTimer:
-    """Time spent inside python-statemachine's `send` (with our entry callbacks and guards).
+    """Time spent sending the answer to the machine: python-statemachine's event processing
+    (with our guards), the step entered said, and any steps that ask nothing passed through
+    (`CompiledDialogue.send`).
 
     It shows how much of a turn is the library's event processing, next to what the rest
     of the engine and the storage cost; the wrapper itself adds well under a microsecond.
@@ -95,22 +100,22 @@ class SendTimer:
 
     def __init__(self) -> None:
         self.ns = 0
-        self._original = StateMachine.send
+        self._original = CompiledDialogue.send
 
     def install(self) -> None:
         original, clock = self._original, time.perf_counter_ns
 
-        def send(machine: StateMachine, *args: Any, **kwargs: Any) -> Any:
+        def send(compiled: CompiledDialogue, machine: StateMachine, event: str) -> None:
             t0 = clock()
             try:
-                return original(machine, *args, **kwargs)
+                original(compiled, machine, event)
             finally:
                 self.ns += clock() - t0
 
-        StateMachine.send = send  # type: ignore[method-assign]
+        CompiledDialogue.send = send  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
-        StateMachine.send = self._original  # type: ignore[method-assign]
+        CompiledDialogue.send = self._original  # type: ignore[method-assign]
 
     def take(self) -> int:
         ns, self.ns = self.ns, 0
@@ -303,6 +308,7 @@ class ScriptTurn:
     # what the turn wrote, for the floor
     messages: list[tuple[str, str, str | None, bool]]  # sender, text, state, has conversation
     conversation: tuple[Any, ...]  # state, status, pending, slots, history, ver, digest, done
+    status_changed: bool  # the turn changed the conversation's status (completed it)
 
 
 @dataclass
@@ -330,7 +336,8 @@ def record_scripts(catalog: Any, workdir: Path, variants: int) -> list[Script]:
         while True:
             answer = UserInput(pick_answer(reply.awaits, rng))
             before = conn.execute(
-                "SELECT id, state FROM conversations WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+                "SELECT id, state, status FROM conversations WHERE user_id = ? "
+                "ORDER BY id DESC LIMIT 1",
                 (user,),
             ).fetchone()
             reply = engine.handle(user, answer)
@@ -353,6 +360,7 @@ def record_scripts(catalog: Any, workdir: Path, variants: int) -> list[Script]:
                     reply.text,
                     [(s, t, st, cid is not None) for s, t, st, cid, _ in rows],
                     tuple(conv[:8]),
+                    conv[1] != before[2],
                 )
             )
             if reply.awaits.ref == MENU_REF:  # completed: back at the menu
@@ -549,10 +557,17 @@ class FloorDriver:
         now = dt.datetime.now(dt.UTC).isoformat()
         conn.execute("BEGIN IMMEDIATE")
         # A user the engine has seen: its row is written once, by the numbering update.
-        conn.execute(
-            SQL_UPDATE_CONVERSATION,
-            (state, status, pending, slots, history, counter, version, digest, now, done, conv_id),
-        )
+        if step.status_changed:
+            conn.execute(
+                SQL_UPDATE_CONVERSATION_STATUS,
+                (state, pending, slots, history, counter, version, digest, now, done, status,
+                 conv_id),
+            )  # fmt: skip
+        else:
+            conn.execute(
+                SQL_UPDATE_CONVERSATION,
+                (state, pending, slots, history, counter, version, digest, now, done, conv_id),
+            )
         (seq,) = conn.execute(SQL_UPDATE_SEQ, (len(messages), now, user)).fetchone()
         first = seq - len(messages) + 1
         conn.executemany(
@@ -745,8 +760,9 @@ def report(results: list[SizeResult], dialogue_info: str, env: list[str], total_
         )
     lines.append("")
     lines.append(
-        "where a warm turn goes (medians): inside python-statemachine's send (its event "
-        "processing, our entry callbacks and guards) vs the rest of the engine and storage:"
+        "where a warm turn goes (medians): sending the answer to the machine "
+        "(python-statemachine's event processing, our guards, the next step said) vs the "
+        "rest of the engine and storage:"
     )
     for r in results:
         send = statistics.median(r.warm_sends)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Self
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -54,26 +54,58 @@ class StoreBase:
         except sqlite3.Error as exc:
             raise friendly(exc, self.path) from None
 
-    @contextmanager
-    def transaction(self) -> Iterator[Self]:
+    def transaction(self) -> Transaction:
         """One write transaction, taken up front (BEGIN IMMEDIATE) so turns never interleave.
 
         Everything inside commits together or not at all; a failure becomes StorageError.
         """
-        with self._lock:
-            conn = self.db.conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise friendly(exc, self.path) from None
-            try:
-                yield self
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise friendly(exc, self.path) from None
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        return Transaction(self)
+
+
+class Transaction:
+    """`with store.transaction():` the store's lock, BEGIN IMMEDIATE, then COMMIT, or ROLLBACK
+    on any error (a SQLite error raised as StorageError).
+
+    A class rather than a `@contextmanager` generator: every turn opens one, and the
+    generator's machinery cost about 2 µs of the 4 µs an empty transaction takes.
+    """
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: StoreBase) -> None:
+        self.store = store
+
+    def __enter__(self) -> Any:
+        store = self.store
+        store._lock.acquire()
+        try:
+            store.db.conn.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            store._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise friendly(exc, store.path) from None
+            raise
+        return store
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        store = self.store
+        conn = store.db.conn
+        try:
+            if kind is None:
+                try:
+                    conn.execute("COMMIT")
+                    return
+                except BaseException as error:  # COMMIT failed: roll back, say why
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if isinstance(error, sqlite3.Error):
+                        raise friendly(error, store.path) from None
+                    raise
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise friendly(exc, store.path) from None
+        finally:
+            store._lock.release()

@@ -292,29 +292,6 @@ def m008_review(db: Database) -> None:
         db.execute(statement)
 
 
-#: The full-text index of shared transcripts and the triggers that keep it (m008).
-_FTS_SCHEMA = (
-    "CREATE VIRTUAL TABLE messages_fts USING fts5("
-    "text, tokenize = 'porter unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages "
-    "WHEN new.conversation_id IS NOT NULL AND EXISTS ("
-    "SELECT 1 FROM shares WHERE user_id = new.user_id AND revoked_at IS NULL) BEGIN "
-    "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END",
-    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
-    "DELETE FROM messages_fts WHERE rowid = old.id; END",
-    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
-    "UPDATE messages_fts SET text = new.text WHERE rowid = new.id; END",
-    "CREATE TRIGGER shares_fts_backfill AFTER INSERT ON shares "
-    "WHEN new.conversation_id IS NOT NULL BEGIN "
-    "INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
-    "WHERE conversation_id = new.conversation_id "
-    "AND id NOT IN (SELECT rowid FROM messages_fts); END",
-    "INSERT INTO messages_fts (rowid, text) SELECT m.id, m.text FROM messages m "
-    "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
-    "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
-)
-
-
 @migrations()
 def m009_review_more(db: Database) -> None:
     """Logging in by the token alone, notes on one message, flags, saved filters, admins.
@@ -377,3 +354,55 @@ def m010_dialogue_versions(db: Database) -> None:
         pk=("dialogue", "digest"),
         not_null={"version", "source", "first_used_at"},
     )
+
+
+@migrations()
+def m011_listing_indexes(db: Database) -> None:
+    """The conversations a record lists, indexed without the discarded ones as well; their
+    next steps indexed in the order a record shows them.
+
+    `history 50` skips the 490 newest listed conversations: with discarded ones in the index,
+    each skipped entry cost a look-up of its table row to read its status (about 150 µs for
+    a person with 500 conversations, against 20 µs with the status in the index's WHERE).
+    A turn's UPDATE names `status` only when it changes (a conversation ending or set
+    aside), so ordinary turns leave this index alone, as before.
+
+    A page's next steps are read by conversation, soonest first: with the due date in the
+    index, SQLite reads them in that order instead of sorting them (about 5 µs of the 35 µs
+    that read takes for a page). A step's due date changes only when it is put off or dated
+    again.
+
+    Kept last on purpose: migrations run in the order they are written here.
+    """
+    db.execute("DROP INDEX IF EXISTS idx_conversations_listed")
+    db.execute(
+        "CREATE INDEX idx_conversations_listed ON conversations (user_id, id) "
+        "WHERE follow_up_of IS NULL AND status != 'discarded'"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_next_steps_conversation_id")
+    db.execute(
+        "CREATE INDEX idx_next_steps_conversation_id ON next_steps (conversation_id, due_date)"
+    )
+
+
+#: The full-text index of shared transcripts and the triggers that keep it (m008).
+_FTS_SCHEMA = (
+    "CREATE VIRTUAL TABLE messages_fts USING fts5("
+    "text, tokenize = 'porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages "
+    "WHEN new.conversation_id IS NOT NULL AND EXISTS ("
+    "SELECT 1 FROM shares WHERE user_id = new.user_id AND revoked_at IS NULL) BEGIN "
+    "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+    "DELETE FROM messages_fts WHERE rowid = old.id; END",
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+    "UPDATE messages_fts SET text = new.text WHERE rowid = new.id; END",
+    "CREATE TRIGGER shares_fts_backfill AFTER INSERT ON shares "
+    "WHEN new.conversation_id IS NOT NULL BEGIN "
+    "INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
+    "WHERE conversation_id = new.conversation_id "
+    "AND id NOT IN (SELECT rowid FROM messages_fts); END",
+    "INSERT INTO messages_fts (rowid, text) SELECT m.id, m.text FROM messages m "
+    "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
+    "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
+)

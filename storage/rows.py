@@ -48,6 +48,9 @@ class ConversationRow:
     #: How long `history` was when last read or written: lets a save append or drop one
     #: entry in SQL instead of rewriting the whole undo history every turn.
     saved_history: int | None = field(default=None, repr=False, compare=False)
+    #: The status as last read or written: a save names `status` (an indexed column) only
+    #: when it changed.
+    saved_status: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_tuple(cls, row: Sequence[Any]) -> ConversationRow:
@@ -56,6 +59,7 @@ class ConversationRow:
         values[9] = from_json(values[9] or "[]")
         loaded = cls(*values)
         loaded.saved_history = len(loaded.history)
+        loaded.saved_status = loaded.status
         return loaded
 
 
@@ -120,11 +124,13 @@ class StepOutcome(NamedTuple):
 STEP_OUTCOME_COLUMNS = "conversation_id, coalesce(title, text), due_date, status, outcome, learned"
 
 
-@dataclass(frozen=True)
-class PastConversation:
+class PastConversation(NamedTuple):
     """One of a person's conversations as their record shows it: when, how it ended, what it
     was about (`about`, worked out when it ended; None if it was not), its first suggestion
-    (`top`), its next steps soonest first, and its slots when they were read (`slots`)."""
+    (`top`), its next steps soonest first, and its slots when they were read (`slots`).
+
+    A NamedTuple, not a frozen dataclass: a page of `history` builds eleven, and a frozen
+    dataclass costs 1.4 µs each to build (a NamedTuple about 0.4 µs)."""
 
     id: int
     dialogue: str

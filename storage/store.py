@@ -174,6 +174,7 @@ class Store(
         )
         row.id = int(cursor.lastrowid or 0)
         row.saved_history = len(row.history)
+        row.saved_status = row.status
         return row.id
 
     def save_conversation(self, row: ConversationRow, *, expect_turn: int | None = None) -> bool:
@@ -193,16 +194,18 @@ class Store(
             history_sql, history_arg = "?", compact_json(row.history)
         now = len(row.history)
         guard = "" if expect_turn is None else " AND turn = ?"
-        # `revisit_of` is indexed: named only when set (a finished revisit), so an ordinary
-        # turn's UPDATE leaves that index alone.
+        # `revisit_of` and `status` are indexed (`status` by two, one of them the partial
+        # index a record is listed by): each is named only when it has something to say (a
+        # finished revisit; a status changed since the row was read or written), so an
+        # ordinary turn's UPDATE leaves those indexes alone.
         revisit = "" if row.revisit_of is None else ", revisit_of = ?"
+        status = "" if row.status == row.saved_status else ", status = ?"
         cursor = self.db.execute(
-            "UPDATE conversations SET state = ?, status = ?, pending = ?, slots = ?, "
+            "UPDATE conversations SET state = ?, pending = ?, slots = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
-            f"updated_at = ?, completed_at = ?{revisit} WHERE id = ?{guard}",
+            f"updated_at = ?, completed_at = ?{revisit}{status} WHERE id = ?{guard}",
             (
                 row.state,
-                row.status,
                 row.pending,
                 compact_json(row.slots),
                 history_arg,
@@ -212,6 +215,7 @@ class Store(
                 row.updated_at,
                 row.completed_at,
                 *(() if row.revisit_of is None else (row.revisit_of,)),
+                *(() if not status else (row.status,)),
                 row.id,
                 *(() if expect_turn is None else (expect_turn,)),
             ),
@@ -219,6 +223,7 @@ class Store(
         if cursor.rowcount != 1:
             return False
         row.saved_history = now
+        row.saved_status = row.status
         return True
 
     def conversations_of(self, user_id: str) -> list[ConversationRow]:

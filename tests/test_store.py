@@ -46,6 +46,70 @@ def test_history_saved_by_append_pop_or_rewrite_matches_memory(store: Store) -> 
         assert reread is not None and reread.history == row.history
 
 
+def stored_status(store: Store, conversation_id: int) -> str:
+    (status,) = store.db.execute(
+        "SELECT status FROM conversations WHERE id = ?", (conversation_id,)
+    ).fetchone()
+    return str(status)
+
+
+def test_status_saved_whenever_it_changed_and_only_read_rows_know_what_is_stored(
+    store: Store,
+) -> None:
+    """A save names `status` only when it changed since the row was read or written: every
+    change still reaches the file, from a row kept in memory or one read afresh."""
+    with store.transaction():
+        store.ensure_user("u", "terminal", None, NOW)
+        row = ConversationRow(
+            0, "u", "diagnose", 1, "d", "a", "active", None, {}, [], 0, None, NOW, NOW
+        )
+        store.create_conversation(row)
+    for status in ("paused", "paused", "active", "active", "abandoned"):
+        row.status = status
+        row.turn += 1
+        with store.transaction():
+            assert store.save_conversation(row, expect_turn=row.turn - 1)
+        assert stored_status(store, row.id) == status
+    fresh = store.get_conversation(row.id)
+    assert fresh is not None and fresh.status == "abandoned"
+    fresh.status = "completed"
+    with store.transaction():
+        store.save_conversation(fresh)
+    assert stored_status(store, row.id) == "completed"
+    # A row built by hand knows nothing of what is stored: it writes its status.
+    by_hand = ConversationRow(
+        row.id, "u", "diagnose", 1, "d", "a", "paused", None, {}, [], 9, None, NOW, NOW
+    )
+    with store.transaction():
+        store.save_conversation(by_hand)
+    assert stored_status(store, row.id) == "paused"
+
+
+def test_a_record_pages_past_discarded_ones_and_leaves_out_one_just_begun(store: Store) -> None:
+    """Page one and later pages list the same conversations, newest first: not the ones
+    discarded (left before any answer), not the newest while it has no answer yet."""
+    with store.transaction():
+        store.ensure_user("u", "terminal", None, NOW)
+        made = []
+        for status in ("completed", "discarded", "completed", "discarded", "completed", "active"):
+            row = ConversationRow(
+                0, "u", "diagnose", 1, "d", "a", status, None, {}, [], 0, None, NOW, NOW
+            )
+            store.create_conversation(row)
+            made.append(row)
+    finished = [made[4].id, made[2].id, made[0].id]
+    assert [p.id for p in store.past_conversations("u", limit=10)] == finished
+    assert [p.id for p in store.past_conversations("u", limit=1)] == finished[:1]
+    assert [p.id for p in store.past_conversations("u", limit=1, offset=1)] == finished[1:2]
+    assert [p.id for p in store.past_conversations("u", limit=5, offset=2)] == finished[2:]
+    begun = made[5]
+    begun.history.append({"state": "a"})
+    with store.transaction():
+        store.save_conversation(begun)
+    assert [p.id for p in store.past_conversations("u", limit=2)] == [begun.id, finished[0]]
+    assert [p.id for p in store.past_conversations("u", limit=1, offset=1)] == finished[:1]
+
+
 # -- two processes on one store -----------------------------------------------------------
 
 
