@@ -65,6 +65,11 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
             "there's a community engagement meeting with the PCC on 14 january",
             ("meeting",),
         ),
+        (
+            "diagnose.coming_up",
+            "cabinet on the 20th, and scrutiny call-in after that",
+            ("meeting", "decision"),  # a call-in is not a call for views
+        ),
         ("diagnose.role", "the councillor one", ("councillor",)),
         ("diagnose.allies", "1 and 2", ("voluntary_groups", "citizens_alliance")),
         ("diagnose.allies", "2, 5", ("citizens_alliance", "elected_reps")),
