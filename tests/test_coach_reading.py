@@ -535,6 +535,63 @@ def test_the_councillor_s_words_and_mandate_are_read_back(councillor: Heard) -> 
     )
 
 
+# == a cabinet member asked to sign off a closure (a trial conversation) =======================
+
+CLOSURE = Person(
+    "diagnose",
+    [
+        ("role", "I'm the cabinet member for adult social care"),
+        ("situation", "why do you need to know that?"),  # asked back: answered, asked again
+        (
+            "situation",
+            "officers want to close two of our four day centres to save 1.2m. I've been given "
+            "a report with one option in it and I'm supposed to sign it off at cabinet on the "
+            "20th",
+        ),
+        ("other_party", "the director of adult social services, Karen"),
+        ("other_party__name", "yes"),
+        ("other_kind", "a service, adult social care"),
+        ("in_room", "yes, cabinet signs it off but the report is written by officers"),
+        ("power_kind", "they write the report and they have all the data"),
+        (
+            "mandate_source",
+            "well, we did. the council appointed her, and the Care Act gives her statutory duties",
+        ),
+        ("mandate_source", "elected, we appointed her"),
+        ("mandate_check", "scrutiny committee, the CQC, and the people who use the day centres"),
+        ("their_resources", "she runs a 90 million budget so 5"),
+        ("my_resources", "I don't hold a budget myself, 2"),
+        ("their_expertise", "5, she's been doing this 20 years"),
+        ("my_expertise", "honestly a 2, I'm new to this portfolio"),
+        ("their_importance", "4"),
+        ("my_importance", "3"),
+        ("their_position", "4"),
+        ("my_position", "2 in practice"),
+        ("my_source_councillor", "I can ask for other options to be costed"),
+        ("coming_up", "cabinet on the 20th, and scrutiny call-in after that"),
+        ("allies_councillor", "the scrutiny chair and the carers forum"),
+        ("share_leadership", "yes"),
+        ("hope", "the two centres stay open while we look at real options with the carers"),
+    ],
+)
+
+
+def test_the_cabinet_member_is_heard_as_the_one_who_answers_for_it(chat: Any) -> None:
+    heard = converse(chat, CLOSURE)
+    said = heard.everything
+
+    assert said.count("Good question.") == 1
+    assert heard.slots["situation"].startswith("officers want to close")
+    assert "A paper with one option in it is a decision already half made." in said
+    assert "from outside" not in said
+    assert "legal advice" not in said  # the Care Act named as her duty, not a legal question
+    assert "You named two of these" in said
+    assert heard.slots["mandate_source"] == "elected"
+    assert heard.slots["coming_up"] == ["meeting", "decision"]
+    assert "You rated your own position 2 of 5." in heard.reading
+    assert "inspectorate" not in heard.reading  # no inspection in this story
+
+
 # == the social worker reflecting on their own power ===========================================
 
 SOCIAL_WORKER = Person(
