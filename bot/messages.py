@@ -230,6 +230,14 @@ VERSION_CHANGED = (
 DIALOGUE_GONE = "The dialogue you were in ({name}) is no longer available."
 
 CHECKIN_INTRO = "Before anything else, a quick check-in on a step you planned."
+#: A sentence at the menu that sounds like news of one of the user's open steps.
+REPORT_ASK_ONE = (
+    "That sounds like news of your step “{title}”. Shall we look at how it went? It takes a minute."
+)
+REPORT_ASK_WHICH = "That sounds like news of one of your steps. Which one is it about?"
+REPORT_YES = "Yes, let's look at it"
+REPORT_NO = "No, something else"
+REPORT_NONE = "None of these"
 CHECKIN_INTRO_SEVERAL = (
     "Before anything else, a quick check-in on the {count} steps you planned that have come "
     'due, one at a time. Say "later" to leave one for tomorrow.'

@@ -168,6 +168,32 @@ def asks_about_the_question(text: str) -> Literal["why", "meaning"] | None:
     return "why" if said.lstrip("sorbuthmk, ").startswith("why") else "meaning"
 
 
+#: Words of having done (or not done) something: a sentence with one may be news of a step.
+_PROGRESS = re.compile(
+    r"\b(?:i|we|i've|we've|i'd|we'd|i have|we have)\s+(?:have\s+|had\s+|did\s+|finally\s+|"
+    r"just\s+|already\s+|eventually\s+|never\s+|not\s+)?(?:tried|emailed|e-mailed|rang|"
+    r"phoned|called|met|spoke|talked|wrote|written|sent|asked|went|got|managed|started|done|"
+    r"did|contacted|messaged|texted|raised|took|chased|followed up|booked|arranged|"
+    r"submitted|pitched|presented|invited|visited)\b"
+    r"|\b(?:sort of|kind of|partly|half done|not yet|no luck|went well|it worked|didn't work|"
+    r"did not work|done it|did it|got nowhere|heard back|got back to|no reply|no response|"
+    r"haven't (?:done|managed|had|got)|didn't (?:get|manage|have)|ran out of time)\b"
+)
+
+
+def reports_progress(text: str) -> bool:
+    """Whether a sentence tells of something done, tried or not done ("I emailed Shelter but
+    only one got back to me"): it may be news of one of the user's steps."""
+    return _PROGRESS.search(normal(text)) is not None
+
+
+def shared_words(text: str, other: str) -> int:
+    """How many content words (by stem) `text` shares with `other`."""
+    mine = {stem(t) for t in tokens(normal(text)) if t not in STOP_WORDS and len(t) > 2}
+    theirs = {stem(t) for t in tokens(normal(other)) if t not in STOP_WORDS and len(t) > 2}
+    return len(mine & theirs)
+
+
 def stem(word: str) -> str:
     """A light English stem, so funds and funding meet ("fund"); not a distance."""
     if word.endswith("'s"):

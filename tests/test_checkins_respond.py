@@ -218,3 +218,77 @@ def test_the_menu_during_the_next_check_in_offers_back_the_diagnosis_it_set_asid
     assert offered[0] == "Carry on: Diagnose a power situation"
     fresh = type(chat.engine)(chat.engine.store, chat.engine.catalog, clock=chat.engine.clock)
     assert fresh.current_awaits(chat.user) == reply.awaits  # the same after a restart
+
+
+# == news of a step, told at the menu before it is due ==========================================
+
+NEWS = "sort of, I emailed two of the groups but only one got back to me"
+
+
+def with_open_steps(chat: Chat, steps: int) -> list[Any]:
+    """A finished diagnosis with `steps` open steps due in three weeks (a diagnosis plans two
+    at least: for one, the other is dropped); the menu shown."""
+    chat.open()
+    finish_diagnose(chat, steps=2, due="in 3 weeks")
+    planned = next_steps(chat)
+    with chat.engine.store.transaction():
+        for dropped in planned[steps:]:
+            chat.engine.store.record_outcome(dropped.id, "dropped", None, None, "now")
+    return planned[:steps]
+
+
+def test_news_of_the_only_open_step_is_offered_a_check_in_that_starts_from_it(
+    chat: Chat,
+) -> None:
+    (step,) = with_open_steps(chat, 1)
+
+    offer = chat.say(NEWS)
+
+    assert f"That sounds like news of your step “{step.title}”." in offer.text
+    assert labels(offer) == ["Yes, let's look at it", "No, something else"]
+    reply = chat.say("yes")
+    assert "How did it go?" not in reply.text  # what they wrote already said how
+    assert "I'll take that as: Partly." in reply.text
+    assert f'You said: "{NEWS}"' in reply.text
+    assert chat.state == "learned"
+
+
+def test_news_that_could_be_of_several_steps_asks_which_and_takes_it_in_words(
+    chat: Chat,
+) -> None:
+    first, second = with_open_steps(chat, 2)
+
+    offer = chat.say("we finally met the director last week and it went well")
+
+    assert "Which one is it about?" in offer.text
+    assert labels(offer) == [first.title, second.title, "None of these"]
+    reply = chat.say("the second one")
+    assert "I'll take that as: Done." in reply.text
+    assert second.title in reply.text
+
+
+def test_saying_no_to_the_offer_changes_no_step(chat: Chat) -> None:
+    (step,) = with_open_steps(chat, 1)
+    chat.say(NEWS)
+
+    reply = chat.say("no")
+
+    assert "Diagnose a power situation" in labels(reply)
+    stored = chat.engine.store.get_next_step(step.id)
+    assert (stored.status, stored.outcome) == ("open", None)
+
+
+def test_a_new_situation_at_the_menu_is_still_offered_a_diagnosis(chat: Chat) -> None:
+    with_open_steps(chat, 1)
+
+    reply = chat.say("the housing association keeps changing the rules on us without warning")
+
+    assert "I'd suggest: Diagnose a power situation" in reply.text
+
+
+def test_a_lone_word_of_a_command_asks_for_nothing(chat: Chat) -> None:
+    with_open_steps(chat, 1)
+
+    reply = chat.say("next wednesday")
+
+    assert "Your open next steps" not in reply.text

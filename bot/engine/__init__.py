@@ -380,12 +380,19 @@ class Engine:
             return
         if live is None or live.session.row.pending == "menu":
             # Free text at the menu: a due check-in comes before anything picked.
-            if sharing.answer(ctx, turn, text) or memory.answer_lobby(ctx, turn, text):
+            if (
+                sharing.answer(ctx, turn, text)
+                or memory.answer_lobby(ctx, turn, text)
+                or checkins.answer_report(ctx, turn, text)
+            ):
                 return
-            if not checkins.start_due(ctx, turn):
-                wanted = menu.lobby(ctx, turn, text)
-                if wanted is not None:  # "what were my steps?": that command
-                    commands.HANDLERS[wanted](ctx, turn)
+            if checkins.start_due(ctx, turn):
+                return
+            if turn.lobby_pending is None and checkins.offer_report(ctx, turn, text):
+                return
+            wanted = menu.lobby(ctx, turn, text)
+            if wanted is not None:  # "what were my steps?": that command
+                commands.HANDLERS[wanted](ctx, turn)
             return
         row = live.session.row
         if row.status == "paused":

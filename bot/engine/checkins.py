@@ -7,11 +7,21 @@ open steps and how their latest check-ins went), and outcomes recorded outside a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from bot import messages
-from bot.engine.progress import start
+from bot import messages, understanding
+from bot.engine.menu import show_menu
+from bot.engine.progress import (
+    REPORT_PENDING,
+    answer,
+    lobby_prompt,
+    report_of,
+    report_yes_no,
+    start,
+)
 from bot.engine.turn import Clock, Context, Turn
+from bot.turns import Choice
 from storage.store import NextStep
 
 CHECKIN_DIALOGUE = "checkin"
@@ -92,4 +102,93 @@ def record_outcome(ctx: Context, user_id: str, step_id: int, outcome: str, clock
         new_due = (now.date() + dt.timedelta(days=7)).isoformat()
     with ctx.store.transaction():
         ctx.store.record_outcome(step_id, outcome, None, new_due, now.isoformat())
+    return True
+
+
+# == news of a step, told at the menu =========================================================
+
+#: How many steps to offer when a sentence could be news of any of them.
+_MOST_OFFERED = 4
+
+
+def offer_report(ctx: Context, turn: Turn, text: str) -> bool:
+    """A sentence at the menu that tells of something done or tried ("I emailed Shelter but
+    only one got back to me"), when the user has open steps: offer to check in on the step
+    it is about now, with the sentence as how it went. False when it is no such sentence.
+
+    The step is the one sharing most words with the sentence (its title and text, and the
+    names the user gave in the conversation it came from); with no clear one, the user is
+    asked which, soonest first."""
+    if not understanding.is_sentence(text) or not understanding.reports_progress(text):
+        return False
+    steps = ctx.store.open_next_steps(turn.user_id)
+    if not steps:
+        return False
+    scores = [(_likeness(ctx, step, text), step) for step in steps]
+    best = max(score for score, _ in scores)
+    likely = [step for score, step in scores if score == best] if best > 0 else steps
+    offered = likely[:_MOST_OFFERED]
+    data = {
+        "text": text,
+        "steps": [step.id for step in offered],
+        "titles": [step.title or step.text for step in offered],
+    }
+    turn.lobby_pending = REPORT_PENDING + json.dumps(data)
+    ctx.store.set_user_pending(turn.user_id, turn.lobby_pending)
+    prompt = lobby_prompt(ctx, turn.lobby_pending)
+    if prompt is not None:
+        turn.out.append(prompt)
+    return True
+
+
+def _likeness(ctx: Context, step: NextStep, text: str) -> int:
+    """How many words a sentence shares with a step and the names its conversation holds."""
+    about = [step.title or "", step.text]
+    row = ctx.store.get_conversation(step.conversation_id)
+    if row is not None:
+        about += [str(v) for k, v in row.slots.items() if isinstance(v, str) and k[:1] != "_"]
+    return understanding.shared_words(text, " ".join(about))
+
+
+def answer_report(ctx: Context, turn: Turn, text: str) -> bool:
+    """The answer to "that sounds like news of your step…": the step's check-in starts, with
+    the sentence they first wrote as how it went; no, and the menu. False when no such offer
+    waits, or the message is not an answer to it (it is then read as new words)."""
+    reported = report_of(turn.lobby_pending)
+    if reported is None:
+        return False
+    ids = [int(i) for i in reported["steps"]]
+    choices: tuple[Choice, ...]
+    if len(ids) == 1:
+        choices = report_yes_no()
+    else:
+        choices = tuple(Choice(str(i), t) for i, t in zip(ids, reported["titles"], strict=True))
+    offered = (*choices, Choice("no", messages.REPORT_NONE))
+    table = understanding.ChoiceTable([understanding.Option(c.value, c.label) for c in offered])
+    reading = understanding.read_choices(text, table)
+    picked: str | None = None
+    if reading.outcome == "picked" and len(reading.values) == 1:
+        picked = reading.values[0]
+    else:
+        said = understanding.read_yes_no(text).value
+        picked = "yes" if said is True and len(ids) == 1 else "no" if said is False else None
+    turn.lobby_pending = None
+    ctx.store.set_user_pending(turn.user_id, None)
+    if picked is None:
+        return False
+    if picked == "no":
+        turn.say(messages.MENU_SUGGEST_DECLINED)
+        show_menu(ctx, turn)
+        return True
+    step_id = ids[0] if picked == "yes" else int(picked)
+    step = next((s for s in ctx.store.open_next_steps(turn.user_id) if s.id == step_id), None)
+    loaded = ctx.catalog.dialogues.get(CHECKIN_DIALOGUE)
+    if step is None or loaded is None:
+        show_menu(ctx, turn)
+        return True
+    start(ctx, turn, loaded, follow_up=step, context=context(ctx, turn, step))
+    live = turn.live
+    if live is not None and live.runner.is_question(live.session.state or ""):
+        turn.out.pop()  # "How did it go?": what they wrote answers it
+        answer(ctx, turn, live, reported["text"])
     return True

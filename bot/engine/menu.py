@@ -265,9 +265,14 @@ def wanted(ctx: Context, text: str, choices: tuple[Choice, ...]) -> str | None:
 def _wanted(ctx: Context, text: str) -> str | None:
     """Which dialogue or menu command a sentence asks for, if one clearly does."""
     reading = understanding.read_choices(text, _intents(ctx))
-    if reading.outcome == "picked" and len(reading.values) == 1:
-        return reading.values[0]
-    return None
+    if reading.outcome != "picked" or len(reading.values) != 1:
+        return None
+    wanted = reading.values[0]
+    if wanted in MENU_COMMANDS and not any(
+        understanding.normal(w) in MENU_COMMANDS[wanted][1] or " " in w for w in reading.words
+    ):
+        return None  # a lone word of a command's label ("next wednesday") asks for nothing
+    return wanted
 
 
 _INTENTS: dict[tuple[int, int], understanding.ChoiceTable] = {}

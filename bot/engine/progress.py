@@ -50,6 +50,9 @@ LEARNED_PENDING = "learned:"
 #: Sharing with a coach, a question at a time: `share:{"stage": …, "ask": …, "choices": …}`
 #: (the question is kept with it, so it can be asked again as it was).
 SHARE_PENDING = "share:"
+#: At the menu, a sentence that seemed to be news of an open step: `report:{"text": …,
+#: "steps": [ids], "titles": [titles]}`; the check-in of the step picked starts with it.
+REPORT_PENDING = "report:"
 #: The safety categories already answered in this conversation (a note is said once).
 SAFETY_SEEN = "_safety_seen"
 
@@ -417,6 +420,14 @@ def lobby_prompt(ctx: Context, pending: str | None) -> BotMessage | None:
         return BotMessage(messages.MENU_SUGGEST_ASK.format(title=title), suggest_choices())
     if pending == NAME_PENDING:
         return menu_message(ctx, None, messages.NAME_ASK)
+    reported = report_of(pending)
+    if reported is not None:
+        steps = list(zip(reported["steps"], reported["titles"], strict=True))
+        if len(steps) == 1:
+            ask = messages.REPORT_ASK_ONE.format(title=steps[0][1])
+            return BotMessage(ask, report_yes_no())
+        choices = [Choice(str(step_id), title) for step_id, title in steps]
+        return BotMessage(messages.REPORT_ASK_WHICH, (*choices, Choice("no", messages.REPORT_NONE)))
     if pending is not None and pending.startswith(LEARNED_PENDING):
         return BotMessage(messages.LEARNED_ASK, (Choice("skip", messages.LEARNED_SKIP),))
     shared = share_question(pending)
@@ -450,6 +461,24 @@ def suggestion_of(ctx: Context, pending: str | None) -> tuple[LoadedDialogue, st
         return None
     opening = data.get("opening")
     return loaded, opening if isinstance(opening, str) else None
+
+
+def report_of(pending: str | None) -> dict[str, Any] | None:
+    """What a pending offer to check in on a step holds (the sentence, the steps' ids and
+    titles), if `pending` is one."""
+    if pending is None or not pending.startswith(REPORT_PENDING):
+        return None
+    try:
+        data = json.loads(pending.removeprefix(REPORT_PENDING))
+        if not isinstance(data["text"], str) or len(data["steps"]) != len(data["titles"]):
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return data if data["steps"] else None
+
+
+def report_yes_no() -> tuple[Choice, ...]:
+    return (Choice("yes", messages.REPORT_YES), Choice("no", messages.REPORT_NO))
 
 
 def suggest_choices() -> tuple[Choice, ...]:
