@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,12 +20,29 @@ BOT_USER = "UBOT"
 TEAM = "T1"
 
 
+def _closed_port() -> int:
+    """A local port nothing listens on: bound and released at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class FakeSlackAPI:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.failures: dict[str, str] = {}
         #: method -> how many calls to answer 429 (rate limited) before answering normally
         self.rate_limits: dict[str, int] = {}
+        #: The Retry-After (seconds) a 429 names.
+        self.retry_after = "0"
+        #: method -> how many calls to answer 503 (Slack is having trouble)
+        self.server_errors: dict[str, int] = {}
+        #: method -> how many calls to drop without an answer (a network failure)
+        self.drops: dict[str, int] = {}
+        #: Bot tokens the workspace has revoked (uninstalled): `token_revoked`, as Slack says.
+        self.revoked: set[str] = set()
+        #: When set, files.getUploadURLExternal hands out an upload URL nothing listens on.
+        self.uploads_unreachable = False
         #: method -> seconds to wait before answering (the call is recorded on arrival)
         self.delays: dict[str, float] = {}
         #: The workspace's people by user id, as `users.info` gives them: a test adds those
@@ -49,10 +67,16 @@ class FakeSlackAPI:
                     fake._record(method, params)
                     if fake.delays.get(method):
                         time.sleep(fake.delays[method])
-                    if fake._take_rate_limit(method):
+                    if fake._take(fake.drops, method):
+                        self.close_connection = True
+                        return  # no status line at all: the client sees the connection drop
+                    if fake._take(fake.rate_limits, method):
                         status, body = 429, {"ok": False, "error": "ratelimited"}
+                    elif fake._take(fake.server_errors, method):
+                        status, body = 503, {"ok": False, "error": "service_unavailable"}
                     else:
-                        body = fake._answer(method, params)
+                        token = fake._token(self.headers.get("Authorization", ""), params)
+                        body = fake._refused(token) or fake._answer(method, params)
                 else:  # response_url posts (JSON) and file uploads (kept as sent)
                     ctype = self.headers.get("Content-Type", "")
                     parsed = fake._parse(raw, ctype) if "json" in ctype else {}
@@ -61,7 +85,7 @@ class FakeSlackAPI:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 if status == 429:
-                    self.send_header("Retry-After", "0")
+                    self.send_header("Retry-After", fake.retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -99,12 +123,29 @@ class FakeSlackAPI:
             return params
         return {"raw": raw}
 
-    def _take_rate_limit(self, method: str) -> bool:
+    def _take(self, counts: dict[str, int], method: str) -> bool:
+        """Use up one of a method's planned failures, if it has any left."""
         with self._lock:
-            left = self.rate_limits.get(method, 0)
+            left = counts.get(method, 0)
             if left > 0:
-                self.rate_limits[method] = left - 1
+                counts[method] = left - 1
             return left > 0
+
+    @staticmethod
+    def _token(authorization: str, params: dict[str, Any]) -> str:
+        if authorization.startswith("Bearer "):
+            return authorization.removeprefix("Bearer ")
+        return str(params.get("token") or "")
+
+    def _refused(self, token: str) -> dict[str, Any] | None:
+        """Slack's answer to a call without a usable token, or None when the token is good."""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token in self.revoked:
+            return {"ok": False, "error": "token_revoked"}
+        if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
+            return {"ok": False, "error": "invalid_auth"}
+        return None
 
     def _record(self, method: str, params: dict[str, Any]) -> None:
         with self._lock:
@@ -127,11 +168,8 @@ class FakeSlackAPI:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))}}
         if method == "files.getUploadURLExternal":
-            return {
-                "ok": True,
-                "upload_url": f"http://127.0.0.1:{self.port}/upload/F1",
-                "file_id": "F1",
-            }
+            port = _closed_port() if self.uploads_unreachable else self.port
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/F1", "file_id": "F1"}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": "F1", "title": "export"}]}
         if method == "files.info":

@@ -17,18 +17,18 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.channels.slack import blocks, texts
 from bot.channels.slack.incoming import typed_text
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
+from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
 from bot.errors import StorageError
 from bot.export import export_markdown
@@ -75,6 +75,8 @@ class SlackSettings:
     app_token: str | None = None
     api_url: str | None = None
     followup_interval: float = 60.0
+    #: Seconds before the first retry of a network error or 5xx; each next wait doubles.
+    retry_backoff: float = 0.5
 
 
 def _team(body: dict[str, Any]) -> str | None:
@@ -154,10 +156,10 @@ class SlackCoach:
             token=settings.bot_token,
             base_url=settings.api_url or WebClient.BASE_URL,
         )
-        # Slack answers 429 with Retry-After when a workspace posts fast: wait and retry
-        # rather than lose a reply the user's turn already committed.
-        self.client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
-        self.names = SlackNames(self.client, engine.knows_name)
+        # Every call gets bounded retries (429 after its Retry-After, 5xx and network errors
+        # with growing waits) and is then given up on with one log line: see web.py.
+        self.web = WebCalls(self.client, backoff=settings.retry_backoff)
+        self.names = SlackNames(self.web, engine.knows_name)
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
         self._told: set[int] = set()
@@ -185,11 +187,23 @@ class SlackCoach:
     def today(self) -> dt.date:
         return self.engine.clock().date()
 
-    def post_reply(self, channel: str, reply: Reply) -> None:
+    def post_reply(self, channel: str, reply: Reply) -> bool:
         """Post a reply to a DM (a user id opens the app's DM): one message per turn, unless
-        it is too big for Slack, then several in order."""
+        it is too big for Slack, then several in order. False if Slack would not take it
+        (logged once): the turn stays stored, and the rest is not posted out of order."""
         for payload in blocks.reply_messages(reply, self.today()):
-            self.client.chat_postMessage(channel=channel, **payload)
+            post = partial(self.client.chat_postMessage, channel=channel, **payload)
+            posted = self.web.attempt("chat.postMessage", post)
+            if posted is None:
+                return False
+        return True
+
+    def post_text(self, channel: str, text: str) -> bool:
+        """Post a one-line note of the channel's own; False if Slack would not take it."""
+        posted = self.web.attempt(
+            "chat.postMessage", lambda: self.client.chat_postMessage(channel=channel, text=text)
+        )
+        return posted is not None
 
     def _turn(self, key: str, message: UserInput) -> Reply:
         """One turn of a Slack user: the coach never asks their name (Slack's display name
@@ -352,7 +366,7 @@ class SlackCoach:
             told = entry.attempts > 0 or entry.id in self._told
             self._told.add(entry.id)  # a store too locked to count the try still says once
         if not told:
-            self.client.chat_postMessage(channel=channel, text=texts.DELAYED)
+            self.post_text(channel, texts.DELAYED)
         return False
 
     def _show_answer(self, entry: InboxEntry, reply: Reply, channel: str) -> None:
@@ -364,15 +378,15 @@ class SlackCoach:
             return
         message = payload.get("message")
         if message and not reply.refused:
-            try:
-                self.client.chat_update(
+            self.web.attempt(
+                "chat.update",
+                lambda: self.client.chat_update(
                     channel=channel,
                     ts=message["ts"],
                     text=message.get("text") or blocks.escape(str(payload.get("chosen") or "")),
                     blocks=blocks.answered_blocks(message["blocks"], str(payload.get("chosen"))),
-                )
-            except SlackApiError as exc:
-                log.warning("chat.update failed: %s", exc.response.get("error"))
+                ),
+            )
         self.post_reply(channel, reply)
 
     # -- listeners ---------------------------------------------------------------------
@@ -447,8 +461,8 @@ class SlackCoach:
             self._ephemeral(body, texts.UNKNOWN_BUTTON)
 
         @app.command("/coach")
-        def on_command(ack: Any, command: dict[str, Any], context: Any) -> None:
-            self._command(ack, command, context.get("inbox_user"))
+        def on_command(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> None:
+            self._command(ack, respond, command, context.get("inbox_user"))
 
         @app.event("app_home_opened")
         def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -468,12 +482,12 @@ class SlackCoach:
             self._ephemeral_to(channel, user, text)
 
     def _ephemeral_to(self, channel: str, user: str, text: str) -> None:
-        try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral failed: %s", exc.response.get("error"))
+        self.web.attempt(
+            "chat.postEphemeral",
+            lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+        )
 
-    def _command(self, ack: Any, command: dict[str, Any], kept: str | None) -> None:
+    def _command(self, ack: Any, respond: Any, command: dict[str, Any], kept: str | None) -> None:
         user = command["user_id"]
         key = user_key(command.get("team_id"), user)
         words = (command.get("text") or "").strip()
@@ -499,34 +513,49 @@ class SlackCoach:
             ack(text=texts.steps(self.engine.overview(key)))
         elif sub == "export":
             ack(text=texts.EXPORTING)
-            threading.Thread(target=self._export, args=(key, user), daemon=True).start()
+            threading.Thread(target=self._export, args=(key, user, respond), daemon=True).start()
         elif sub == "forget":
             ack(text=texts.FORGET_ASK, blocks=blocks.forget_confirmation())
         else:
             ack(text=texts.UNKNOWN_COMMAND.format(sub=blocks.escape(sub[:40])))
 
-    def _export(self, key: str, user: str) -> None:
+    def _export(self, key: str, user: str, respond: Any) -> None:
+        """Upload the user's export to their DM; if it can't be done, tell them where they
+        typed the command (through its response_url, which needs no token and no upload
+        host), and failing that in the DM."""
         try:
             content = export_markdown(self.engine.store, key)
-            opened = self.client.conversations_open(users=user)
-            channel = opened["channel"]["id"]
-            self.client.files_upload_v2(
-                channel=channel,
-                content=content,
-                filename="influence-coach-export.md",
-                title="Your Influence Coach conversations",
-                initial_comment=texts.EXPORT_READY,
+        except StorageError as exc:
+            log.warning("export not made: %s", type(exc).__name__)
+            content = None
+        if content is not None:
+            uploaded = self.web.attempt(
+                "export upload",
+                lambda: self.client.files_upload_v2(
+                    channel=self._dm_of(user),
+                    content=content,
+                    filename="influence-coach-export.md",
+                    title="Your Influence Coach conversations",
+                    initial_comment=texts.EXPORT_READY,
+                ),
             )
-        except SlackApiError as exc:
-            log.warning("export upload failed: %s", exc.response.get("error"))
-            self.client.chat_postMessage(channel=user, text=texts.EXPORT_FAILED)
+            if uploaded is not None:
+                return
+        told = self.web.attempt(
+            "export failure note", lambda: respond(text=texts.EXPORT_FAILED, replace_original=False)
+        )
+        if told is None:
+            self.post_text(user, texts.EXPORT_FAILED)
+
+    def _dm_of(self, user: str) -> str:
+        """The app's DM with a user (files go to a conversation id, not a user id)."""
+        opened = self.client.conversations_open(users=user)
+        return str(opened["channel"]["id"])
 
     def publish_home(self, key: str) -> None:
         view = blocks.home_view(self.engine.overview(key), self.today())
-        try:
-            self.client.views_publish(user_id=slack_user_of(key), view=view)
-        except SlackApiError as exc:
-            log.warning("views.publish failed: %s", exc.response.get("error"))
+        publish = partial(self.client.views_publish, user_id=slack_user_of(key), view=view)
+        self.web.attempt("views.publish", publish)
 
     # -- follow-ups ----------------------------------------------------------------------
 

@@ -4,15 +4,11 @@ looked up once per process for someone the coach has no name for yet.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-log = logging.getLogger("coach.slack")
+from bot.channels.slack.web import WebCalls
 
 
 def name_in(user: dict[str, Any]) -> str | None:
@@ -35,8 +31,8 @@ class SlackNames:
     an earlier lookup gave one); a failed lookup is not retried until the process restarts.
     """
 
-    def __init__(self, client: WebClient, known: Callable[[str], bool]) -> None:
-        self.client = client
+    def __init__(self, web: WebCalls, known: Callable[[str], bool]) -> None:
+        self.web = web
         self.known = known
         self._asked: set[str] = set()
         self._lock = threading.Lock()
@@ -49,10 +45,8 @@ class SlackNames:
             self._asked.add(key)
         if self.known(key):
             return None
-        try:
-            found = self.client.users_info(user=slack_user)
-        except SlackApiError as exc:
-            log.warning("users.info failed: %s", exc.response.get("error"))
+        found = self.web.attempt("users.info", lambda: self.web.client.users_info(user=slack_user))
+        if found is None:
             return None
         user = found.get("user")
         return name_in(user) if isinstance(user, dict) else None
