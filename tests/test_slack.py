@@ -433,6 +433,42 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
     assert f"*{taken[1]}*: by 7 Dec 2026" in still_shown
 
 
+def test_a_home_tab_with_more_steps_than_slack_shows_is_published_with_a_pointer_to_the_rest(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    conversation = store.current_conversation(U1)
+    assert conversation is not None
+    long_words = "Smith & Jones at the partnership board " * 100
+    with store.transaction():
+        store.add_next_steps(
+            conversation.id,
+            U1,
+            [
+                {
+                    "title": f"Step {n} {long_words}",
+                    "text": long_words,
+                    "idea": long_words,
+                    "due_date": f"2026-12-{n % 28 + 1:02d}",
+                }
+                for n in range(60)
+            ],
+            "2026-11-23T09:00:00+00:00",
+        )
+
+    view = slack.open_home()
+
+    assert fake.refusals == []  # Slack took it: within 100 blocks, every text within its limit
+    shown = [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("step:")]
+    hidden = 60 - len(shown)
+    assert hidden > 0
+    assert f"…and {hidden} more: `/coach steps` lists them all." in str(view["blocks"])
+    listed = ack_body(slack.command("steps"))["text"]
+    assert listed.count("• Step ") == 60
+    assert len(listed) < 40_000  # Slack cuts a message's text there
+
+
 def test_a_home_button_for_someone_elses_step_changes_nothing(
     slack: Slack, store: Store, fake: FakeSlackAPI
 ) -> None:

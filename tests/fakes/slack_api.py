@@ -16,8 +16,52 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
+from bot.channels.slack import limits
+
 BOT_USER = "UBOT"
 TEAM = "T1"
+
+
+#: Methods whose `blocks` Slack checks, and the most blocks each takes.
+BLOCK_METHODS = {"chat.postMessage": 50, "chat.update": 50, "chat.postEphemeral": 50}
+
+
+def _block_errors(blocks: list[dict[str, Any]], most: int) -> list[str]:
+    """Why Slack would refuse these blocks: slack_sdk's models (which know some limits),
+    and the limits they do not check (a context element's text, blocks per message)."""
+    errors = []
+    for block in blocks:
+        try:
+            Block.parse(block).validate_json()  # type: ignore[union-attr]
+        except (SlackObjectFormationError, AttributeError, TypeError) as exc:
+            errors.append(str(exc))
+    return errors + limits.problems(blocks, max_blocks=most)
+
+
+def refusal(method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Slack's answer to blocks or a view it would not take, or None when it would."""
+    if method in BLOCK_METHODS and isinstance(params.get("blocks"), list):
+        errors = _block_errors(params["blocks"], BLOCK_METHODS[method])
+        if errors:
+            return {"ok": False, "error": "invalid_blocks", "errors": errors}
+    if method == "views.publish":
+        view = params.get("view")
+        if not isinstance(view, dict) or view.get("type") not in ("home", "modal"):
+            return {"ok": False, "error": "invalid_arguments"}
+        blocks = view.get("blocks") or []
+        errors = _block_errors(blocks, limits.VIEW_BLOCKS)
+        if not blocks:
+            errors.append("a view must contain at least one block")
+        if errors:
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": errors},
+            }
+    return None
 
 
 def _closed_port() -> int:
@@ -41,6 +85,8 @@ class FakeSlackAPI:
         self.drops: dict[str, int] = {}
         #: Bot tokens the workspace has revoked (uninstalled): `token_revoked`, as Slack says.
         self.revoked: set[str] = set()
+        #: (method, Slack's answer) for every payload refused as Slack would refuse it.
+        self.refusals: list[tuple[str, dict[str, Any]]] = []
         #: When set, files.getUploadURLExternal hands out an upload URL nothing listens on.
         self.uploads_unreachable = False
         #: method -> seconds to wait before answering (the call is recorded on arrival)
@@ -155,6 +201,11 @@ class FakeSlackAPI:
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method in self.failures:
             return {"ok": False, "error": self.failures[method]}
+        refused = refusal(method, params)
+        if refused is not None:
+            with self._lock:
+                self.refusals.append((method, refused))
+            return refused
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM}
         if method == "chat.postMessage":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.channels.slack.blocks import escape
+from bot.channels.slack.limits import cut
 from bot.engine import Overview
 
 SENT_TO_DM = "I've sent you a direct message: let's talk there."
@@ -33,6 +34,8 @@ DELAYED = (
 EXPORTING = "Preparing your export: it will arrive in our DM as a file."
 EXPORT_READY = "Here is everything you've said to me, and your next steps."
 EXPORT_FAILED = "Sorry, I couldn't upload your export just now. Please try `/coach export` again."
+#: A step's title in `/coach steps`: enough to know it, so a long list stays one message.
+STEP_TITLE_LIMIT = 200
 STEPS_MARK = "To mark one, type `done 1` (or `partly 1`, `not yet 1`, `dropped 1`) in our DM."
 FORGET_ASK = "Erase all your data?"
 FORGOTTEN = "Done. Everything you shared with Influence Coach has been erased."
@@ -54,6 +57,7 @@ def steps(overview: Overview) -> str:
         return "You have no open next steps. A diagnosis ends with two or three."
     lines = ["*Your open next steps*"]
     for n, step in enumerate(overview.open_steps, 1):
-        lines.append(f"• {escape(step.title or step.text)} (by {step.due_date}) · `done {n}`")
+        title = cut(escape(step.title or step.text), STEP_TITLE_LIMIT)
+        lines.append(f"• {title} (by {step.due_date}) · `done {n}`")
     lines.append(STEPS_MARK)
     return "\n".join(lines)
