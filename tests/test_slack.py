@@ -916,6 +916,59 @@ def test_coach_forget_cancelled_erases_nothing(
     assert [a["text"] for a in answered] == ["Cancelled: nothing was erased."]
 
 
+# == threads and files ===========================================================================
+
+
+def test_a_dm_written_in_a_thread_is_answered_in_that_thread_and_so_are_its_clicks(
+    slack: Slack, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    parent_ts, _ = slack.last_post()
+
+    slack.event(load_payload("thread_reply.json", thread_ts=parent_ts, text="menu"))
+
+    threaded = slack.last_post()[1]
+    assert threaded["thread_ts"] == parent_ts
+    assert "What would you like to do?" in shown(threaded)
+    ts, post = slack.last_post()
+    block_id, button = next(b for b in Slack.buttons(post) if "Diagnose" in b[1]["text"]["text"])
+    message = {"type": "message", "ts": ts, "thread_ts": parent_ts, **post}
+    slack.action({**button, "block_id": block_id}, message=message)
+
+    answered = slack.last_post()[1]
+    assert answered["thread_ts"] == parent_ts
+    assert "First, which of these is closest to your role" in shown(answered)
+    assert "thread_ts" not in slack.posts()[0][1]  # the top-level DM stays top-level
+
+
+def test_a_file_shared_with_words_is_answered_on_the_words_and_the_file_is_not_kept(
+    slack: Slack, store: Store, db_path: Path
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+
+    slack.event(load_payload("file_share.json"))
+
+    post = slack.last_post()[1]
+    assert sections_of(post)[0] == texts.FILES_SET_ASIDE
+    assert user_messages(store)[-1] == "Here are the board minutes & the agenda"
+    assert b"minutes.pdf" not in db_path.read_bytes()
+    assert b"files.slack.com" not in db_path.read_bytes()
+
+
+def test_a_file_alone_gets_one_short_note_however_often_slack_sends_it(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    payload = load_payload("file_share.json", text="")
+
+    for _ in range(3):  # the event, and two of Slack's retries
+        assert slack.event(payload).status == 200
+
+    assert [p["text"] for p in fake.of("chat.postMessage")] == [texts.FILES_ONLY]
+    assert user_messages(store) == []
+
+
 # == what Slack sends that is not a turn ==========================================================
 
 

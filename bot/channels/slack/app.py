@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -32,7 +32,7 @@ from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
 from bot.errors import StorageError
 from bot.export import export_markdown
-from bot.turns import Reply, UserInput
+from bot.turns import BotMessage, Reply, UserInput
 from storage.store import InboxEntry
 
 log = logging.getLogger("coach.slack")
@@ -86,14 +86,27 @@ def _team(body: dict[str, Any]) -> str | None:
     return body.get("team_id") or (body.get("user") or {}).get("team_id")
 
 
+#: Message subtypes that are a person writing to the coach: a file shared with words (or
+#: without), and a thread reply also sent to the conversation.
+PERSON_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+
 def _is_dm_message(event: dict[str, Any]) -> bool:
     return (
         event.get("type") == "message"
         and event.get("channel_type") == "im"
-        and not event.get("subtype")
+        and event.get("subtype") in PERSON_SUBTYPES
         and not event.get("bot_id")
         and isinstance(event.get("user"), str)
     )
+
+
+def _where(event: dict[str, Any]) -> dict[str, Any]:
+    """Where a DM is answered: its conversation, and its thread when it was written in one."""
+    where = {"channel": event.get("channel") or event["user"]}
+    if isinstance(event.get("thread_ts"), str):
+        where["thread_ts"] = event["thread_ts"]
+    return where
 
 
 #: `/coach …` subcommands said in the DM, as the user would type them there.
@@ -187,23 +200,29 @@ class SlackCoach:
     def today(self) -> dt.date:
         return self.engine.clock().date()
 
-    def post_reply(self, channel: str, reply: Reply) -> bool:
-        """Post a reply to a DM (a user id opens the app's DM): one message per turn, unless
-        it is too big for Slack, then several in order. False if Slack would not take it
-        (logged once): the turn stays stored, and the rest is not posted out of order."""
+    def now(self) -> str:
+        return self.engine.clock().isoformat()
+
+    def post_reply(self, channel: str, reply: Reply, thread_ts: str | None = None) -> bool:
+        """Post a reply to a DM (a user id opens the app's DM), in a thread if the user wrote
+        in one: one message per turn, unless it is too big for Slack, then several in order.
+        False if Slack would not take it (logged once): the turn stays stored, and the rest
+        is not posted out of order."""
         for payload in blocks.reply_messages(reply, self.today()):
-            post = partial(self.client.chat_postMessage, channel=channel, **payload)
+            post = partial(
+                self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, **payload
+            )
             posted = self.web.attempt("chat.postMessage", post)
             if posted is None:
                 return False
         return True
 
-    def post_text(self, channel: str, text: str) -> bool:
+    def post_text(self, channel: str, text: str, thread_ts: str | None = None) -> bool:
         """Post a one-line note of the channel's own; False if Slack would not take it."""
-        posted = self.web.attempt(
-            "chat.postMessage", lambda: self.client.chat_postMessage(channel=channel, text=text)
+        post = partial(
+            self.client.chat_postMessage, channel=channel, text=text, thread_ts=thread_ts
         )
-        return posted is not None
+        return self.web.attempt("chat.postMessage", post) is not None
 
     def _turn(self, key: str, message: UserInput) -> Reply:
         """One turn of a Slack user: the coach never asks their name (Slack's display name
@@ -226,7 +245,13 @@ class SlackCoach:
             if len(text.strip()) > self.engine.settings.max_chars:
                 return None  # refused unstored, straight from the listener
             key = user_key(_team(body), event["user"])
-            payload = {"text": text, "channel": event.get("channel") or event["user"]}
+            payload = {"text": text, **_where(event)}
+            if event.get("files"):
+                # Files are never fetched nor kept: the words are answered, the user told so;
+                # a file alone gets the note only (kept, so Slack's retries post it once).
+                payload["files"] = True
+                if not text.strip():
+                    return key, str(body["event_id"]), "note", {**payload, "text": ""}
             return key, str(body["event_id"]), "message", payload
         if kind == "block_actions":
             actions = body.get("actions") or []
@@ -259,6 +284,9 @@ class SlackCoach:
                 "user": user,
                 "message": shown,
             }
+            thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
+            if isinstance(thread, str):
+                payload["thread_ts"] = thread  # a question asked in a thread is answered there
             return key, delivery, "answer", payload
         if body.get("command") == "/coach" and body.get("user_id") and body.get("trigger_id"):
             command = _said_by_command(str(body.get("text") or ""))
@@ -320,13 +348,23 @@ class SlackCoach:
         """One waiting delivery's turn and reply; False if it has to wait for another try."""
         payload = entry.payload
         channel = str(payload.get("channel") or slack_user_of(entry.user_id))
+        thread = payload.get("thread_ts")
+        if entry.kind == "note":  # nothing the coach can read: no turn, just say so
+            store = self.engine.store
+            if entry.turned_at is None:
+                with store.transaction():  # seen, so Slack's retries of it are not noted again
+                    store.ensure_user(entry.user_id, CHANNEL, None, self.now())
+                    store.mark_delivery(entry.delivery_id, entry.user_id, self.now())
+            self.post_text(channel, texts.FILES_ONLY, thread)
+            store.delivered(entry.id)
+            return True
         if entry.turned_at is not None:
             # Its turn was saved, but the process stopped before its reply was known to be
             # out: show where the conversation is now rather than leave the user waiting.
             where = self.engine.show_current(entry.user_id, texts.INTERRUPTED)
             if where.failed:
                 return False  # the store can't be read just now: the next pass tries again
-            self.post_reply(channel, where)
+            self.post_reply(channel, where, thread)
             self.engine.store.delivered(entry.id)
             return True
         reply = self._turn(
@@ -342,10 +380,14 @@ class SlackCoach:
         with self._told_lock:
             self._told.discard(entry.id)
         if not reply.duplicate:
+            if payload.get("files") and not reply.failed:
+                reply = replace(
+                    reply, messages=(BotMessage(texts.FILES_SET_ASIDE), *reply.messages)
+                )
             if entry.kind == "answer":
                 self._show_answer(entry, reply, channel)
             else:
-                self.post_reply(channel, reply)
+                self.post_reply(channel, reply, thread)
         self.engine.store.delivered(entry.id)
         return True
 
@@ -358,7 +400,8 @@ class SlackCoach:
                 self.engine.store.delivered(entry.id)
                 with self._told_lock:
                     self._told.discard(entry.id)
-                self.post_reply(channel, reply)  # what went wrong, and to send it again
+                # what went wrong, and to send it again
+                self.post_reply(channel, reply, entry.payload.get("thread_ts"))
                 return True
         except StorageError as exc:
             log.warning("delivery left waiting: %s", exc)
@@ -366,7 +409,7 @@ class SlackCoach:
             told = entry.attempts > 0 or entry.id in self._told
             self._told.add(entry.id)  # a store too locked to count the try still says once
         if not told:
-            self.post_text(channel, texts.DELAYED)
+            self.post_text(channel, texts.DELAYED, entry.payload.get("thread_ts"))
         return False
 
     def _show_answer(self, entry: InboxEntry, reply: Reply, channel: str) -> None:
@@ -387,7 +430,7 @@ class SlackCoach:
                     blocks=blocks.answered_blocks(message["blocks"], str(payload.get("chosen"))),
                 ),
             )
-        self.post_reply(channel, reply)
+        self.post_reply(channel, reply, payload.get("thread_ts"))
 
     # -- listeners ---------------------------------------------------------------------
 
@@ -411,7 +454,8 @@ class SlackCoach:
             key = user_key(_team(body), event["user"])
             with self.locks.hold(key):
                 reply = self._turn(key, UserInput(typed_text(str(event.get("text") or ""))))
-            self.post_reply(event.get("channel") or event["user"], reply)
+            where = _where(event)
+            self.post_reply(where["channel"], reply, where.get("thread_ts"))
 
         @app.action(ANSWER_ACTIONS)
         def on_answer(ack: Any, body: dict[str, Any], context: Any) -> None:

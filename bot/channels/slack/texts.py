@@ -36,6 +36,10 @@ EXPORT_READY = "Here is everything you've said to me, and your next steps."
 EXPORT_FAILED = "Sorry, I couldn't upload your export just now. Please try `/coach export` again."
 #: A step's title in `/coach steps`: enough to know it, so a long list stays one message.
 STEP_TITLE_LIMIT = 200
+FILES_ONLY = (
+    "I can only read text, so I can't open files. Tell me in words and I'll carry on from there."
+)
+FILES_SET_ASIDE = "I can only read text, so I've left your file aside and answered your words."
 STEPS_MARK = "To mark one, type `done 1` (or `partly 1`, `not yet 1`, `dropped 1`) in our DM."
 FORGET_ASK = "Erase all your data?"
 FORGOTTEN = "Done. Everything you shared with Influence Coach has been erased."
