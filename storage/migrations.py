@@ -315,3 +315,15 @@ _FTS_SCHEMA = (
     "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
     "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
 )
+
+
+@migrations()
+def m011_deleted_messages(db: Database) -> None:
+    """Which transcript line each delivery wrote (`deliveries.message_seq`), found by the
+    channel's own name for the message (`message_ref`: Slack's channel and timestamp), so a
+    person's deletion finds its line; and when they deleted it (`messages.deleted_at`: its
+    text is then empty, the turn kept)."""
+    db.table("deliveries").add_column("message_ref", str)
+    db.table("deliveries").add_column("message_seq", int)
+    db.table("deliveries").create_index(["message_ref"])
+    db.table("messages").add_column("deleted_at", str)

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from bot.errors import StorageError
 from storage.base import friendly
+from storage.edits import EditQueries
 from storage.migrations import migrations
 from storage.records import COACH_TABLES, USER_TABLES, RecordQueries
 from storage.review import ReviewQueries
@@ -49,7 +50,7 @@ BUSY_TIMEOUT_MS = 5000
 _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
 
 
-class Store(RecordQueries, SharingQueries, ReviewQueries):
+class Store(RecordQueries, SharingQueries, ReviewQueries, EditQueries):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:

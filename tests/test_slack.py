@@ -43,6 +43,7 @@ from tests.slack_support import (
     dm_event,
     home_opened,
     signed_headers,
+    slack_encoded,
     slash_command,
 )
 
@@ -967,6 +968,84 @@ def test_a_file_alone_gets_one_short_note_however_often_slack_sends_it(
 
     assert [p["text"] for p in fake.of("chat.postMessage")] == [texts.FILES_ONLY]
     assert user_messages(store) == []
+
+
+# == edits and deletions ==========================================================================
+
+
+def dm_with_ts(slack: Slack, text: str) -> str:
+    """Send a DM as the user and return its Slack timestamp (what an edit or deletion names)."""
+    body = json.loads(dm_event("U1", text, event_id=slack.new_id()))
+    assert slack.event(body).status == 200
+    return str(body["event"]["ts"])
+
+
+def edited(ts: str, before: str, after: str) -> dict[str, Any]:
+    """Slack's message_changed event for the user's DM `ts`, its words changed."""
+    return load_payload(
+        "message_changed.json",
+        message={
+            "type": "message",
+            "user": "U1",
+            "text": after,
+            "ts": ts,
+            "edited": {"user": "U1", "ts": "1700000100.000000"},
+        },
+        previous_message={"type": "message", "user": "U1", "text": before, "ts": ts},
+    )
+
+
+def test_an_edited_answer_gets_one_short_note_and_the_first_answer_stands(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+    ts = dm_with_ts(slack, SITUATION)
+    before = len(slack.posts())
+
+    edit = edited(ts, SITUATION, "Something else entirely")
+    for _ in range(2):  # the event and Slack's retry of it
+        assert slack.event(edit).status == 200
+
+    notes = [p["text"] for _, p in slack.posts()[before:]]
+    assert notes == [texts.EDIT_NOT_REREAD]
+    assert "Something else entirely" not in user_messages(store)
+    assert user_messages(store)[-1] == SITUATION
+
+
+def test_an_edit_that_changes_no_words_says_nothing(slack: Slack) -> None:
+    slack.dm("hello")
+    ts = dm_with_ts(slack, "menu")
+    before = len(slack.posts())
+
+    slack.event(edited(ts, "menu", "menu"))  # e.g. Slack adding a link preview
+
+    assert len(slack.posts()) == before
+
+
+def test_a_deleted_dm_leaves_the_transcript_and_the_export_and_its_turn_stays(
+    slack: Slack, store: Store, fake: FakeSlack
+) -> None:
+    slack.dm("hello")
+    secret = "Smith & Jones are leaving the partnership"
+    ts = dm_with_ts(slack, secret)
+    lines = len(store.messages_of(U1))
+    before = len(slack.posts())
+
+    deletion = load_payload("message_deleted.json", deleted_ts=ts)
+    deletion["event"]["previous_message"].update(ts=ts, text=slack_encoded(secret))
+    for _ in range(2):
+        assert slack.event(deletion).status == 200
+
+    transcript = store.messages_of(U1)
+    assert len(transcript) == lines  # the turn stays
+    assert secret not in [m["text"] for m in transcript]
+    assert len(slack.posts()) == before  # deleted quietly, as in Slack
+    slack.command("export")
+    content = fake.wait_for("upload/F1")[0]["raw"].decode()
+    assert "Smith" not in content
+    assert "(you deleted this message)" in content
 
 
 # == what Slack sends that is not a turn ==========================================================

@@ -101,6 +101,20 @@ def _is_dm_message(event: dict[str, Any]) -> bool:
     )
 
 
+#: A person's edit or deletion of a message they sent.
+CHANGE_SUBTYPES = ("message_changed", "message_deleted")
+#: Inbox deliveries that make no turn: a file alone, an edit, a deletion.
+NO_TURN_KINDS = ("note", "edited", "deleted")
+
+
+def _is_dm_change(event: dict[str, Any]) -> bool:
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") == "im"
+        and event.get("subtype") in CHANGE_SUBTYPES
+    )
+
+
 def _where(event: dict[str, Any]) -> dict[str, Any]:
     """Where a DM is answered: its conversation, and its thread when it was written in one."""
     where = {"channel": event.get("channel") or event["user"]}
@@ -239,13 +253,19 @@ class SlackCoach:
         kind = body.get("type")
         if kind == "event_callback":
             event = body.get("event")
-            if not (isinstance(event, dict) and _is_dm_message(event) and body.get("event_id")):
+            if not (isinstance(event, dict) and body.get("event_id")):
                 return None
+            if not (_is_dm_message(event) or _is_dm_change(event)):
+                return None
+            if event.get("subtype") in CHANGE_SUBTYPES:
+                return self._changed(body, event)
             text = typed_text(str(event.get("text") or ""))
             if len(text.strip()) > self.engine.settings.max_chars:
                 return None  # refused unstored, straight from the listener
             key = user_key(_team(body), event["user"])
             payload = {"text": text, **_where(event)}
+            if isinstance(event.get("ts"), str):
+                payload["message_ref"] = f"{payload['channel']}:{event['ts']}"
             if event.get("files"):
                 # Files are never fetched nor kept: the words are answered, the user told so;
                 # a file alone gets the note only (kept, so Slack's retries post it once).
@@ -296,6 +316,29 @@ class SlackCoach:
             payload = {"text": command, "channel": str(body["user_id"])}
             return key, f"command:{body['trigger_id']}", "said", payload
         return None
+
+    def _changed(
+        self, body: dict[str, Any], event: dict[str, Any]
+    ) -> tuple[str, str, str, dict[str, Any]] | None:
+        """A person's edit or deletion of one of their DMs, as an inbox delivery: it runs
+        after that DM's own turn, however the two arrive. An edit that changed no words (a
+        link preview added) is nothing."""
+        channel = str(event.get("channel") or "")
+        if event.get("subtype") == "message_changed":
+            now, before = event.get("message") or {}, event.get("previous_message") or {}
+            if typed_text(str(now.get("text") or "")) == typed_text(str(before.get("text") or "")):
+                return None
+            kind, ts = "edited", now.get("ts")
+        else:
+            now = before = event.get("previous_message") or {}
+            kind, ts = "deleted", event.get("deleted_ts") or before.get("ts")
+        user = now.get("user")
+        if not (isinstance(user, str) and isinstance(ts, str) and channel) or now.get("bot_id"):
+            return None
+        payload = {"message_ref": f"{channel}:{ts}", "channel": channel}
+        if isinstance(now.get("thread_ts"), str):
+            payload["thread_ts"] = now["thread_ts"]
+        return user_key(_team(body), user), str(body["event_id"]), kind, payload
 
     def receive(self, body: dict[str, Any], context: Any) -> BoltResponse | None:
         """Keep a turn-making request in the inbox before it is acknowledged.
@@ -349,14 +392,8 @@ class SlackCoach:
         payload = entry.payload
         channel = str(payload.get("channel") or slack_user_of(entry.user_id))
         thread = payload.get("thread_ts")
-        if entry.kind == "note":  # nothing the coach can read: no turn, just say so
-            store = self.engine.store
-            if entry.turned_at is None:
-                with store.transaction():  # seen, so Slack's retries of it are not noted again
-                    store.ensure_user(entry.user_id, CHANNEL, None, self.now())
-                    store.mark_delivery(entry.delivery_id, entry.user_id, self.now())
-            self.post_text(channel, texts.FILES_ONLY, thread)
-            store.delivered(entry.id)
+        if entry.kind in NO_TURN_KINDS:
+            self._run_no_turn(entry, channel, thread)
             return True
         if entry.turned_at is not None:
             # Its turn was saved, but the process stopped before its reply was known to be
@@ -367,6 +404,8 @@ class SlackCoach:
             self.post_reply(channel, where, thread)
             self.engine.store.delivered(entry.id)
             return True
+        handle = payload.get("message_ref")
+        before = self.engine.store.last_user_seq(entry.user_id) if handle else 0
         reply = self._turn(
             entry.user_id,
             UserInput(
@@ -377,6 +416,11 @@ class SlackCoach:
         )
         if reply.failed:
             return self._turn_failed(entry, reply, channel)
+        if handle and not reply.duplicate:
+            # Which line of the transcript this DM became, for a deletion to find it later.
+            after = self.engine.store.last_user_seq(entry.user_id)
+            written = after if after > before else None
+            self.engine.store.link_delivery(entry.delivery_id, str(handle), written)
         with self._told_lock:
             self._told.discard(entry.id)
         if not reply.duplicate:
@@ -390,6 +434,29 @@ class SlackCoach:
                 self.post_reply(channel, reply, thread)
         self.engine.store.delivered(entry.id)
         return True
+
+    def _run_no_turn(self, entry: InboxEntry, channel: str, thread: str | None) -> None:
+        """A delivery that makes no turn: a file alone (a note saying only text is read), an
+        edit of a message the coach answered (a note that edits are not re-read), or a
+        deletion (the words leave the transcript, silently, as they left Slack).
+
+        Marked as seen in the same transaction as what it changes, so Slack's retries of it
+        change and say nothing more."""
+        store = self.engine.store
+        ref = str(entry.payload.get("message_ref") or "")
+        line = store.delivered_line(ref) if ref else None
+        ours = line is not None and line[0] == entry.user_id
+        if entry.turned_at is None and (entry.kind == "note" or store.knows_user(entry.user_id)):
+            with store.transaction():
+                store.ensure_user(entry.user_id, CHANNEL, None, self.now())
+                store.mark_delivery(entry.delivery_id, entry.user_id, self.now())
+                if entry.kind == "deleted" and ours and line is not None and line[1]:
+                    store.delete_line(entry.user_id, line[1], self.now())
+        if entry.kind == "note":
+            self.post_text(channel, texts.FILES_ONLY, thread)
+        elif entry.kind == "edited" and ours:
+            self.post_text(channel, texts.EDIT_NOT_REREAD, thread)
+        store.delivered(entry.id)
 
     def _turn_failed(self, entry: InboxEntry, reply: Reply, channel: str) -> bool:
         """Keep the delivery for another try, telling the user once; after MAX_ATTEMPTS,
@@ -444,11 +511,11 @@ class SlackCoach:
 
         @app.event("message")
         def on_message(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
-            if not _is_dm_message(event):
-                return
             key = context.get("inbox_user")
-            if key is not None:
+            if key is not None:  # a DM, or a person's edit or deletion of one
                 self.run_waiting(key)
+                return
+            if not _is_dm_message(event):
                 return
             # Not kept (too long to be a turn): refused, and nothing is stored.
             key = user_key(_team(body), event["user"])

@@ -40,6 +40,13 @@ FILES_ONLY = (
     "I can only read text, so I can't open files. Tell me in words and I'll carry on from there."
 )
 FILES_SET_ASIDE = "I can only read text, so I've left your file aside and answered your words."
+#: Said to an edit of a message the coach has answered. Not re-read on purpose: the coach
+#: has moved on from it (the next question may depend on it), and a silent re-read would
+#: change an answer the user can no longer see being used; `back` changes it openly.
+EDIT_NOT_REREAD = (
+    "I'd already answered what you first wrote, so I haven't re-read your edit. "
+    "To change an answer, say `back`."
+)
 STEPS_MARK = "To mark one, type `done 1` (or `partly 1`, `not yet 1`, `dropped 1`) in our DM."
 FORGET_ASK = "Erase all your data?"
 FORGOTTEN = "Done. Everything you shared with Influence Coach has been erased."
