@@ -318,12 +318,18 @@ _FTS_SCHEMA = (
 
 
 @migrations()
-def m011_deleted_messages(db: Database) -> None:
+def m011_slack_deletions_and_removals(db: Database) -> None:
     """Which transcript line each delivery wrote (`deliveries.message_seq`), found by the
     channel's own name for the message (`message_ref`: Slack's channel and timestamp), so a
-    person's deletion finds its line; and when they deleted it (`messages.deleted_at`: its
-    text is then empty, the turn kept)."""
+    person's deletion finds its line; when they deleted it (`messages.deleted_at`: its text
+    is then empty, the turn kept); and the workspaces that removed the coach
+    (`removed_workspaces`: their people's id prefix, and when their data is erased)."""
     db.table("deliveries").add_column("message_ref", str)
     db.table("deliveries").add_column("message_seq", int)
     db.table("deliveries").create_index(["message_ref"])
     db.table("messages").add_column("deleted_at", str)
+    db.table("removed_workspaces").create(
+        {"user_prefix": str, "removed_at": str, "erase_after": str},
+        pk="user_prefix",
+        not_null={"removed_at", "erase_after"},
+    )

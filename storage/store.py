@@ -23,6 +23,7 @@ from storage.base import friendly
 from storage.edits import EditQueries
 from storage.migrations import migrations
 from storage.records import COACH_TABLES, USER_TABLES, RecordQueries
+from storage.removals import RemovalQueries
 from storage.review import ReviewQueries
 from storage.rows import (
     _CONVERSATION_COLUMNS,
@@ -50,7 +51,7 @@ BUSY_TIMEOUT_MS = 5000
 _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
 
 
-class Store(RecordQueries, SharingQueries, ReviewQueries, EditQueries):
+class Store(RecordQueries, SharingQueries, ReviewQueries, EditQueries, RemovalQueries):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:

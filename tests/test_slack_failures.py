@@ -9,7 +9,6 @@ turn is stored whatever happens to its reply, and nothing is tried again on a la
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
@@ -27,13 +26,6 @@ from tests.test_slack import (
 )
 
 TYPED = "Smith & Jones won't return my calls"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    api = FakeSlack().start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture

@@ -141,11 +141,15 @@ class FakeSlackAPI:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/api/"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> FakeSlackAPI:
+    def start(self, poll_interval: float = 0.5) -> FakeSlackAPI:
+        """Serve; `stop` takes up to `poll_interval` seconds (a test that starts and stops
+        a fake per test wants it short)."""
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -28,6 +28,7 @@ from bot.channels.slack import blocks, texts
 from bot.channels.slack.incoming import typed_text
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
+from bot.channels.slack.removals import ERASE_AFTER_DAYS, Removals
 from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
 from bot.errors import StorageError
@@ -77,6 +78,8 @@ class SlackSettings:
     followup_interval: float = 60.0
     #: Seconds before the first retry of a network error or 5xx; each next wait doubles.
     retry_backoff: float = 0.5
+    #: Days a workspace that removed the coach has to come back before its data is erased.
+    erase_after_days: float = ERASE_AFTER_DAYS
 
 
 def _team(body: dict[str, Any]) -> str | None:
@@ -105,6 +108,11 @@ def _is_dm_message(event: dict[str, Any]) -> bool:
 CHANGE_SUBTYPES = ("message_changed", "message_deleted")
 #: Inbox deliveries that make no turn: a file alone, an edit, a deletion.
 NO_TURN_KINDS = ("note", "edited", "deleted")
+
+
+def _is_removal(body: dict[str, Any]) -> bool:
+    event = body.get("event")
+    return isinstance(event, dict) and event.get("type") in ("app_uninstalled", "tokens_revoked")
 
 
 def _is_dm_change(event: dict[str, Any]) -> bool:
@@ -187,6 +195,7 @@ class SlackCoach:
         # with growing waits) and is then given up on with one log line: see web.py.
         self.web = WebCalls(self.client, backoff=settings.retry_backoff)
         self.names = SlackNames(self.web, engine.knows_name)
+        self.removals = Removals(engine.store, engine.clock, settings.erase_after_days)
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
         self._told: set[int] = set()
@@ -347,6 +356,8 @@ class SlackCoach:
         Slack retries, and nothing is acknowledged that is not safe), or an empty 200 for a
         delivery received before (a retry: no second turn, no second reply).
         """
+        if body.get("type") == "event_callback" and not _is_removal(body):
+            self.removals.back(_team(body))  # a workspace that removed us is back (no read)
         inbound = self._inbound(body)
         if inbound is None:
             return None
@@ -581,6 +592,16 @@ class SlackCoach:
                 return
             self.publish_home(user_key(_team(body), event["user"]))
 
+        @app.event("app_uninstalled")
+        def on_uninstalled(body: dict[str, Any]) -> None:
+            self.removals.removed(_team(body), "app_uninstalled")
+
+        @app.event("tokens_revoked")
+        def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
+            # Only the bot token matters: the coach holds no person's token.
+            if (event.get("tokens") or {}).get("bot"):
+                self.removals.removed(_team(body), "tokens_revoked")
+
         @app.error
         def on_error(error: Exception) -> None:
             # The type only: a Slack error can quote message text.
@@ -675,8 +696,15 @@ class SlackCoach:
         sent = 0
         today = self.today().isoformat()
         for key in self.engine.store.users_due_for_reminder(today, CHANNEL):
+            if self.removals.is_removed(key):
+                continue  # their workspace removed the coach: no token to send with
             reply = self.engine.push_due_checkin(key, channel=CHANNEL)
             if reply is not None and reply.messages:
                 self.post_reply(slack_user_of(key), reply)
                 sent += 1
         return sent
+
+    def erase_removed_workspaces(self) -> int:
+        """Erase the people of workspaces that removed the coach and did not come back within
+        the grace period; returns how many people were erased."""
+        return self.removals.erase_due(self.engine.forget)
