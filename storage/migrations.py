@@ -322,12 +322,14 @@ def m011_slack_deletions_and_removals(db: Database) -> None:
     """Which transcript line each delivery wrote (`deliveries.message_seq`), found by the
     channel's own name for the message (`message_ref`: Slack's channel and timestamp), so a
     person's deletion finds its line; when they deleted it (`messages.deleted_at`: its text
-    is then empty, the turn kept); and the workspaces that removed the coach
+    is then empty, the turn kept); a person's time zone as their channel gives it
+    (`users.time_zone`, an IANA name); and the workspaces that removed the coach
     (`removed_workspaces`: their people's id prefix, and when their data is erased)."""
     db.table("deliveries").add_column("message_ref", str)
     db.table("deliveries").add_column("message_seq", int)
     db.table("deliveries").create_index(["message_ref"])
     db.table("messages").add_column("deleted_at", str)
+    db.table("users").add_column("time_zone", str)
     db.table("removed_workspaces").create(
         {"user_prefix": str, "removed_at": str, "erase_after": str},
         pk="user_prefix",

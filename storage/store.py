@@ -34,6 +34,7 @@ from storage.rows import (
     compact_json,
 )
 from storage.sharing import SharingQueries
+from storage.zones import ZoneQueries
 
 __all__ = [
     "_CONVERSATION_COLUMNS",
@@ -51,7 +52,7 @@ BUSY_TIMEOUT_MS = 5000
 _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? OR created_at < ?)"
 
 
-class Store(RecordQueries, SharingQueries, ReviewQueries, EditQueries, RemovalQueries):
+class Store(RecordQueries, SharingQueries, ReviewQueries, EditQueries, RemovalQueries, ZoneQueries):
     """The SQLite file behind every conversation; safe to share between threads."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:

@@ -7,6 +7,7 @@ Bolt runs listeners on a thread pool after acknowledging.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import socket
@@ -15,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -231,13 +233,24 @@ class FakeSlackAPI:
             return {"ok": True, "file": {"id": "F1"}}
         return {"ok": True}
 
-    def add_user(self, user_id: str, display_name: str, real_name: str = "") -> None:
-        """A person of the workspace, as Slack's users.info describes them."""
+    def add_user(
+        self,
+        user_id: str,
+        display_name: str,
+        real_name: str = "",
+        tz: str = "Europe/London",
+    ) -> None:
+        """A person of the workspace, as Slack's users.info describes them (Slack always
+        gives a `tz`, with its label and offset in seconds now)."""
+        offset = dt.datetime.now(ZoneInfo(tz)).utcoffset() or dt.timedelta()
         self.users[user_id] = {
             "id": user_id,
             "team_id": TEAM,
             "name": display_name.lower(),
             "real_name": real_name or display_name,
+            "tz": tz,
+            "tz_label": tz,
+            "tz_offset": int(offset.total_seconds()),
             "profile": {"display_name": display_name, "real_name": real_name or display_name},
         }
 

@@ -25,12 +25,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.channels.slack import blocks, texts
+from bot.channels.slack.hours import WORKING_HOURS, WorkingHours
 from bot.channels.slack.incoming import typed_text
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
 from bot.channels.slack.removals import ERASE_AFTER_DAYS, Removals
 from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
+from bot.engine.turn import local_date
 from bot.errors import StorageError
 from bot.export import export_markdown
 from bot.turns import BotMessage, Reply, UserInput
@@ -80,6 +82,8 @@ class SlackSettings:
     retry_backoff: float = 0.5
     #: Days a workspace that removed the coach has to come back before its data is erased.
     erase_after_days: float = ERASE_AFTER_DAYS
+    #: When check-ins are sent, in each person's own time zone.
+    checkin_hours: WorkingHours = WORKING_HOURS
 
 
 def _team(body: dict[str, Any]) -> str | None:
@@ -194,7 +198,7 @@ class SlackCoach:
         # Every call gets bounded retries (429 after its Retry-After, 5xx and network errors
         # with growing waits) and is then given up on with one log line: see web.py.
         self.web = WebCalls(self.client, backoff=settings.retry_backoff)
-        self.names = SlackNames(self.web, engine.knows_name)
+        self.names = SlackNames(self.web, engine.knows_name, engine.store)
         self.removals = Removals(engine.store, engine.clock, settings.erase_after_days)
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
@@ -220,18 +224,24 @@ class SlackCoach:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def today(self) -> dt.date:
-        return self.engine.clock().date()
+    def today(self, key: str | None = None) -> dt.date:
+        """Today where the person is (their Slack time zone), or in UTC if unknown."""
+        return local_date(self.engine.clock(), self.zone(key))
+
+    def zone(self, key: str | None) -> dt.tzinfo | None:
+        return self.names.zone(key, slack_user_of(key)) if key else None
 
     def now(self) -> str:
         return self.engine.clock().isoformat()
 
-    def post_reply(self, channel: str, reply: Reply, thread_ts: str | None = None) -> bool:
+    def post_reply(
+        self, channel: str, reply: Reply, thread_ts: str | None = None, *, key: str | None = None
+    ) -> bool:
         """Post a reply to a DM (a user id opens the app's DM), in a thread if the user wrote
         in one: one message per turn, unless it is too big for Slack, then several in order.
         False if Slack would not take it (logged once): the turn stays stored, and the rest
         is not posted out of order."""
-        for payload in blocks.reply_messages(reply, self.today()):
+        for payload in blocks.reply_messages(reply, self.today(key)):
             post = partial(
                 self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, **payload
             )
@@ -251,7 +261,12 @@ class SlackCoach:
         """One turn of a Slack user: the coach never asks their name (Slack's display name
         is looked up once instead)."""
         name = self.names.lookup(key, slack_user_of(key))
-        return self.engine.handle(key, message, channel=CHANNEL, name=name, ask_name=False)
+        zone = self.zone(key)
+        reply = self.engine.handle(
+            key, message, channel=CHANNEL, name=name, ask_name=False, zone=zone
+        )
+        self.names.keep(key)
+        return reply
 
     def _inbound(self, body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]] | None:
         """(user key, delivery id, kind, payload) of a request that makes a turn, else None.
@@ -412,7 +427,7 @@ class SlackCoach:
             where = self.engine.show_current(entry.user_id, texts.INTERRUPTED)
             if where.failed:
                 return False  # the store can't be read just now: the next pass tries again
-            self.post_reply(channel, where, thread)
+            self.post_reply(channel, where, thread, key=entry.user_id)
             self.engine.store.delivered(entry.id)
             return True
         handle = payload.get("message_ref")
@@ -442,7 +457,7 @@ class SlackCoach:
             if entry.kind == "answer":
                 self._show_answer(entry, reply, channel)
             else:
-                self.post_reply(channel, reply, thread)
+                self.post_reply(channel, reply, thread, key=entry.user_id)
         self.engine.store.delivered(entry.id)
         return True
 
@@ -479,7 +494,7 @@ class SlackCoach:
                 with self._told_lock:
                     self._told.discard(entry.id)
                 # what went wrong, and to send it again
-                self.post_reply(channel, reply, entry.payload.get("thread_ts"))
+                self.post_reply(channel, reply, entry.payload.get("thread_ts"), key=entry.user_id)
                 return True
         except StorageError as exc:
             log.warning("delivery left waiting: %s", exc)
@@ -508,7 +523,7 @@ class SlackCoach:
                     blocks=blocks.answered_blocks(message["blocks"], str(payload.get("chosen"))),
                 ),
             )
-        self.post_reply(channel, reply, payload.get("thread_ts"))
+        self.post_reply(channel, reply, payload.get("thread_ts"), key=entry.user_id)
 
     # -- listeners ---------------------------------------------------------------------
 
@@ -533,7 +548,7 @@ class SlackCoach:
             with self.locks.hold(key):
                 reply = self._turn(key, UserInput(typed_text(str(event.get("text") or ""))))
             where = _where(event)
-            self.post_reply(where["channel"], reply, where.get("thread_ts"))
+            self.post_reply(where["channel"], reply, where.get("thread_ts"), key=key)
 
         @app.action(ANSWER_ACTIONS)
         def on_answer(ack: Any, body: dict[str, Any], context: Any) -> None:
@@ -636,7 +651,7 @@ class SlackCoach:
                 said = _said_by_command(words) or "menu"
                 with self.locks.hold(key):
                     reply = self._turn(key, UserInput(said))
-                self.post_reply(user, reply)
+                self.post_reply(user, reply, key=key)
         elif sub == "help":
             ack(text=texts.COMMAND_HELP)
         elif sub == "status":
@@ -685,7 +700,7 @@ class SlackCoach:
         return str(opened["channel"]["id"])
 
     def publish_home(self, key: str) -> None:
-        view = blocks.home_view(self.engine.overview(key), self.today())
+        view = blocks.home_view(self.engine.overview(key), self.today(key))
         publish = partial(self.client.views_publish, user_id=slack_user_of(key), view=view)
         self.web.attempt("views.publish", publish)
 
@@ -694,13 +709,19 @@ class SlackCoach:
     def push_due_checkins(self) -> int:
         """Send each user whose next step is due a check-in DM; returns how many were sent."""
         sent = 0
-        today = self.today().isoformat()
-        for key in self.engine.store.users_due_for_reminder(today, CHANNEL):
+        now = self.engine.clock()
+        # A step due "today" somewhere east of UTC may be due before UTC's today: ask for
+        # those due by tomorrow, and let each person's own date decide (in the engine).
+        latest = (now.date() + dt.timedelta(days=1)).isoformat()
+        for key in self.engine.store.users_due_for_reminder(latest, CHANNEL):
             if self.removals.is_removed(key):
                 continue  # their workspace removed the coach: no token to send with
-            reply = self.engine.push_due_checkin(key, channel=CHANNEL)
+            zone = self.zone(key)
+            if not self.settings.checkin_hours.allows(now, zone):
+                continue  # not during their working hours: a later pass sends it
+            reply = self.engine.push_due_checkin(key, channel=CHANNEL, zone=zone)
             if reply is not None and reply.messages:
-                self.post_reply(slack_user_of(key), reply)
+                self.post_reply(slack_user_of(key), reply, key=key)
                 sent += 1
         return sent
 

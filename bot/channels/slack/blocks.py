@@ -236,7 +236,9 @@ def answered_blocks(blocks: Sequence[dict[str, Any]], chosen: str) -> list[dict[
     return limits.fitted(kept)
 
 
-def _due(date: str) -> str:
+def day(date: str) -> str:
+    """A date as the Slack channel writes every date: "1 Dec 2026" (the same on the Home
+    tab, in `/coach steps` and in past conversations; never "2026-12-01")."""
     try:
         return dt.date.fromisoformat(date).strftime("%-d %b %Y")
     except ValueError:
@@ -330,7 +332,7 @@ def _step_blocks(step: NextStep, today: dt.date) -> list[dict[str, Any]]:
             "block_id": f"step:{step.id}",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*{title}*: by {_due(step.due_date)}{overdue}{idea}",
+                "text": f"*{title}*: by {day(step.due_date)}{overdue}{idea}",
             },
         },
         {
@@ -373,7 +375,7 @@ def _past_section(past: PastDiagnosis) -> dict[str, Any]:
     top = (
         f"\nFirst suggestion: {escape(past.top_recommendation)}" if past.top_recommendation else ""
     )
-    text = f"*{past.number}.* {_due(past.date)} · {escape(past.title)}{about}{steps}{top}"
+    text = f"*{past.number}.* {day(past.date)} · {escape(past.title)}{about}{steps}{top}"
     return {
         "type": "section",
         "block_id": f"past:{past.number}",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.channels.slack.hours import parse_hours
 from bot.channels.slack.removals import ERASE_AFTER_DAYS
 from bot.errors import ConfigError
 
@@ -77,6 +78,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
         api_url=api_url,
         followup_interval=interval,
         erase_after_days=erase_after,
+        checkin_hours=parse_hours(env.get("COACH_CHECKIN_HOURS", "")),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.slack.blocks import escape
+from bot.channels.slack.blocks import day, escape
 from bot.channels.slack.limits import cut
 from bot.engine import Overview
 
@@ -69,6 +69,6 @@ def steps(overview: Overview) -> str:
     lines = ["*Your open next steps*"]
     for n, step in enumerate(overview.open_steps, 1):
         title = cut(escape(step.title or step.text), STEP_TITLE_LIMIT)
-        lines.append(f"• {title} (by {step.due_date}) · `done {n}`")
+        lines.append(f"• {title} (by {day(step.due_date)}) · `done {n}`")
     lines.append(STEPS_MARK)
     return "\n".join(lines)
