@@ -21,6 +21,8 @@ BOOKKEEPING = {
     # A coach's own row (name, token hash), kept by admins (`coach users`); what a coachee
     # shared with them is in `shares`, which is the coachee's and goes with them.
     "coaches": "the coaches admins added: a name and a token hash, nothing of a coachee",
+    # A Slack workspace that removed the coach: its team's id prefix and two times.
+    "removed_workspaces": "workspaces that removed the coach: a team id and when, no person",
 }
 #: The full-text index of shared messages (FTS5 and its shadow tables): rows keyed by the
 #: message's id, removed by trigger with the message (tested below on the words themselves).

@@ -30,6 +30,18 @@ from bot.channels.slack.incoming import typed_text
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
 from bot.channels.slack.removals import ERASE_AFTER_DAYS, Removals
+from bot.channels.slack.requests import (
+    ANSWER_ACTIONS,
+    SAID_IN_DM,
+    inbound,
+    is_dm_message,
+    is_removal,
+    said_by_command,
+    slack_user_of,
+    team_of,
+    user_key,
+    where,
+)
 from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
 from bot.engine.turn import local_date
@@ -40,7 +52,6 @@ from storage.store import InboxEntry
 
 log = logging.getLogger("coach.slack")
 CHANNEL = "slack"
-ANSWER_ACTIONS = re.compile(rf"^({blocks.ANSWER_PREFIX}\d+|{blocks.DATE_ACTION})$")
 STEP_ACTIONS = re.compile(r"^step_(done|not_yet|dropped)$")
 #: Tries at a delivery whose turn fails (a locked store, a bug) before the user is told.
 MAX_ATTEMPTS = 3
@@ -60,15 +71,6 @@ def quiet_chatty_loggers() -> None:
             logger.setLevel(logging.WARNING)
 
 
-def user_key(team_id: str | None, user_id: str) -> str:
-    """The engine's name for a Slack user: unique across workspaces."""
-    return f"slack:{team_id or 'T0'}:{user_id}"
-
-
-def slack_user_of(key: str) -> str:
-    return key.rsplit(":", 1)[-1]
-
-
 @dataclass(frozen=True)
 class SlackSettings:
     """What the Slack app needs; `api_url` points the Web API client elsewhere (GovSlack, tests)."""
@@ -86,95 +88,8 @@ class SlackSettings:
     checkin_hours: WorkingHours = WORKING_HOURS
 
 
-def _team(body: dict[str, Any]) -> str | None:
-    team = body.get("team")
-    if isinstance(team, dict):
-        return team.get("id")
-    return body.get("team_id") or (body.get("user") or {}).get("team_id")
-
-
-#: Message subtypes that are a person writing to the coach: a file shared with words (or
-#: without), and a thread reply also sent to the conversation.
-PERSON_SUBTYPES = (None, "file_share", "thread_broadcast")
-
-
-def _is_dm_message(event: dict[str, Any]) -> bool:
-    return (
-        event.get("type") == "message"
-        and event.get("channel_type") == "im"
-        and event.get("subtype") in PERSON_SUBTYPES
-        and not event.get("bot_id")
-        and isinstance(event.get("user"), str)
-    )
-
-
-#: A person's edit or deletion of a message they sent.
-CHANGE_SUBTYPES = ("message_changed", "message_deleted")
 #: Inbox deliveries that make no turn: a file alone, an edit, a deletion.
 NO_TURN_KINDS = ("note", "edited", "deleted")
-
-
-def _is_removal(body: dict[str, Any]) -> bool:
-    event = body.get("event")
-    return isinstance(event, dict) and event.get("type") in ("app_uninstalled", "tokens_revoked")
-
-
-def _is_dm_change(event: dict[str, Any]) -> bool:
-    return (
-        event.get("type") == "message"
-        and event.get("channel_type") == "im"
-        and event.get("subtype") in CHANGE_SUBTYPES
-    )
-
-
-def _where(event: dict[str, Any]) -> dict[str, Any]:
-    """Where a DM is answered: its conversation, and its thread when it was written in one."""
-    where = {"channel": event.get("channel") or event["user"]}
-    if isinstance(event.get("thread_ts"), str):
-        where["thread_ts"] = event["thread_ts"]
-    return where
-
-
-#: `/coach …` subcommands said in the DM, as the user would type them there.
-SAID_IN_DM = ("", "menu", "start", "history", "show")
-
-
-def _said_by_command(words: str) -> str | None:
-    """What `/coach …` says to the conversation ("menu", "start diagnose", "history 2",
-    "show 1"), if anything."""
-    sub, _, rest = words.strip().partition(" ")
-    sub, rest = sub.lower(), rest.strip()
-    if sub not in SAID_IN_DM:
-        return None
-    if sub in ("start", "history", "show") and rest:
-        return f"{sub} {rest}"
-    return sub if sub in ("history", "show") else "menu"
-
-
-def _said_by_button(action_id: str, value: str) -> str | None:
-    """What a Home tab button says to the conversation: start a dialogue, our history, one
-    past conversation in full."""
-    if action_id == blocks.START_ACTION:
-        return f"start {value or 'diagnose'}"
-    if action_id == blocks.HISTORY_ACTION:
-        return "history"
-    if action_id == blocks.SHOW_ACTION and value.isdigit():
-        return f"show {value}"
-    return None
-
-
-def _read_answer(action: dict[str, Any]) -> tuple[str | None, str, str] | None:
-    """(question ref, value, label shown) of an answer click, or None for a foreign value."""
-    if action.get("action_id") == blocks.DATE_ACTION:
-        ref = str(action.get("block_id", "")).removeprefix(blocks.DATE_BLOCK_PREFIX) or None
-        value = str(action.get("selected_date") or "")
-        return ref, value, value
-    try:
-        ref, value = blocks.read_answer_value(action.get("value") or "")
-    except ValueError:
-        return None
-    chosen = ((action.get("text") or {}).get("text")) or value
-    return ref, value, chosen
 
 
 class SlackCoach:
@@ -268,102 +183,6 @@ class SlackCoach:
         self.names.keep(key)
         return reply
 
-    def _inbound(self, body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]] | None:
-        """(user key, delivery id, kind, payload) of a request that makes a turn, else None.
-
-        The payload keeps only what the turn needs: never the request's token or its
-        response_url (a key to the user's conversation).
-        """
-        kind = body.get("type")
-        if kind == "event_callback":
-            event = body.get("event")
-            if not (isinstance(event, dict) and body.get("event_id")):
-                return None
-            if not (_is_dm_message(event) or _is_dm_change(event)):
-                return None
-            if event.get("subtype") in CHANGE_SUBTYPES:
-                return self._changed(body, event)
-            text = typed_text(str(event.get("text") or ""))
-            if len(text.strip()) > self.engine.settings.max_chars:
-                return None  # refused unstored, straight from the listener
-            key = user_key(_team(body), event["user"])
-            payload = {"text": text, **_where(event)}
-            if isinstance(event.get("ts"), str):
-                payload["message_ref"] = f"{payload['channel']}:{event['ts']}"
-            if event.get("files"):
-                # Files are never fetched nor kept: the words are answered, the user told so;
-                # a file alone gets the note only (kept, so Slack's retries post it once).
-                payload["files"] = True
-                if not text.strip():
-                    return key, str(body["event_id"]), "note", {**payload, "text": ""}
-            return key, str(body["event_id"]), "message", payload
-        if kind == "block_actions":
-            actions = body.get("actions") or []
-            user = (body.get("user") or {}).get("id")
-            if not (user and actions and isinstance(actions[0], dict)):
-                return None
-            action = actions[0]
-            action_id = str(action.get("action_id", ""))
-            message = body.get("message") or {}
-            delivery = f"action:{user}:{action.get('action_ts') or message.get('ts')}"
-            channel = (body.get("channel") or {}).get("id") or user
-            key = user_key(_team(body), user)
-            said = _said_by_button(action_id, str(action.get("value") or ""))
-            if said is not None:
-                return key, delivery, "said", {"text": said, "channel": user}
-            if not ANSWER_ACTIONS.match(action_id):
-                return None
-            answer = _read_answer(action)
-            if answer is None:
-                return None  # a foreign value: the listener says so, nothing is kept
-            ref, value, chosen = answer
-            shown = None
-            if message.get("ts") and message.get("blocks"):
-                shown = {k: message.get(k) for k in ("ts", "text", "blocks")}
-            payload = {
-                "text": value,
-                "ref": ref,
-                "chosen": chosen,
-                "channel": channel,
-                "user": user,
-                "message": shown,
-            }
-            thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
-            if isinstance(thread, str):
-                payload["thread_ts"] = thread  # a question asked in a thread is answered there
-            return key, delivery, "answer", payload
-        if body.get("command") == "/coach" and body.get("user_id") and body.get("trigger_id"):
-            command = _said_by_command(str(body.get("text") or ""))
-            if command is None:
-                return None
-            key = user_key(body.get("team_id"), str(body["user_id"]))
-            payload = {"text": command, "channel": str(body["user_id"])}
-            return key, f"command:{body['trigger_id']}", "said", payload
-        return None
-
-    def _changed(
-        self, body: dict[str, Any], event: dict[str, Any]
-    ) -> tuple[str, str, str, dict[str, Any]] | None:
-        """A person's edit or deletion of one of their DMs, as an inbox delivery: it runs
-        after that DM's own turn, however the two arrive. An edit that changed no words (a
-        link preview added) is nothing."""
-        channel = str(event.get("channel") or "")
-        if event.get("subtype") == "message_changed":
-            now, before = event.get("message") or {}, event.get("previous_message") or {}
-            if typed_text(str(now.get("text") or "")) == typed_text(str(before.get("text") or "")):
-                return None
-            kind, ts = "edited", now.get("ts")
-        else:
-            now = before = event.get("previous_message") or {}
-            kind, ts = "deleted", event.get("deleted_ts") or before.get("ts")
-        user = now.get("user")
-        if not (isinstance(user, str) and isinstance(ts, str) and channel) or now.get("bot_id"):
-            return None
-        payload = {"message_ref": f"{channel}:{ts}", "channel": channel}
-        if isinstance(now.get("thread_ts"), str):
-            payload["thread_ts"] = now["thread_ts"]
-        return user_key(_team(body), user), str(body["event_id"]), kind, payload
-
     def receive(self, body: dict[str, Any], context: Any) -> BoltResponse | None:
         """Keep a turn-making request in the inbox before it is acknowledged.
 
@@ -371,12 +190,12 @@ class SlackCoach:
         Slack retries, and nothing is acknowledged that is not safe), or an empty 200 for a
         delivery received before (a retry: no second turn, no second reply).
         """
-        if body.get("type") == "event_callback" and not _is_removal(body):
-            self.removals.back(_team(body))  # a workspace that removed us is back (no read)
-        inbound = self._inbound(body)
-        if inbound is None:
+        if body.get("type") == "event_callback" and not is_removal(body):
+            self.removals.back(team_of(body))  # a workspace that removed us is back (no read)
+        found = inbound(body, self.engine.settings.max_chars)
+        if found is None:
             return None
-        key, delivery, kind, payload = inbound
+        key, delivery, kind, payload = found
         try:
             fresh = self.engine.store.receive(
                 delivery, key, kind, payload, self.engine.clock().isoformat()
@@ -541,14 +360,14 @@ class SlackCoach:
             if key is not None:  # a DM, or a person's edit or deletion of one
                 self.run_waiting(key)
                 return
-            if not _is_dm_message(event):
+            if not is_dm_message(event):
                 return
             # Not kept (too long to be a turn): refused, and nothing is stored.
-            key = user_key(_team(body), event["user"])
+            key = user_key(team_of(body), event["user"])
             with self.locks.hold(key):
                 reply = self._turn(key, UserInput(typed_text(str(event.get("text") or ""))))
-            where = _where(event)
-            self.post_reply(where["channel"], reply, where.get("thread_ts"), key=key)
+            to = where(event)
+            self.post_reply(to["channel"], reply, to.get("thread_ts"), key=key)
 
         @app.action(ANSWER_ACTIONS)
         def on_answer(ack: Any, body: dict[str, Any], context: Any) -> None:
@@ -563,7 +382,7 @@ class SlackCoach:
         def on_step_outcome(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             user = body["user"]["id"]
-            key = user_key(_team(body), user)
+            key = user_key(team_of(body), user)
             outcome = blocks.STEP_ACTIONS[action["action_id"]]
             try:
                 step_id = int(action.get("value", ""))
@@ -583,7 +402,7 @@ class SlackCoach:
         @app.action(blocks.FORGET_ACTION)
         def on_forget(ack: Any, body: dict[str, Any], respond: Any) -> None:
             ack()
-            key = user_key(_team(body), body["user"]["id"])
+            key = user_key(team_of(body), body["user"]["id"])
             self.engine.forget(key)
             respond(text=texts.FORGOTTEN, replace_original=True)
 
@@ -605,17 +424,17 @@ class SlackCoach:
         def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
             if event.get("tab", "home") != "home":
                 return
-            self.publish_home(user_key(_team(body), event["user"]))
+            self.publish_home(user_key(team_of(body), event["user"]))
 
         @app.event("app_uninstalled")
         def on_uninstalled(body: dict[str, Any]) -> None:
-            self.removals.removed(_team(body), "app_uninstalled")
+            self.removals.removed(team_of(body), "app_uninstalled")
 
         @app.event("tokens_revoked")
         def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
             # Only the bot token matters: the coach holds no person's token.
             if (event.get("tokens") or {}).get("bot"):
-                self.removals.removed(_team(body), "tokens_revoked")
+                self.removals.removed(team_of(body), "tokens_revoked")
 
         @app.error
         def on_error(error: Exception) -> None:
@@ -648,7 +467,7 @@ class SlackCoach:
             if kept is not None:
                 self.run_waiting(kept)
             else:  # a request without a trigger id cannot be kept: run it as it comes
-                said = _said_by_command(words) or "menu"
+                said = said_by_command(words) or "menu"
                 with self.locks.hold(key):
                     reply = self._turn(key, UserInput(said))
                 self.post_reply(user, reply, key=key)

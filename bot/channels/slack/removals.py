@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from bot.channels.slack.requests import user_key
 from storage.store import Store
 
 log = logging.getLogger("coach.slack")
@@ -23,8 +24,8 @@ ERASE_AFTER_DAYS = 30.0
 
 
 def team_prefix(team_id: str | None) -> str:
-    """What the user ids of one workspace's people start with (see `app.user_key`)."""
-    return f"slack:{team_id or 'T0'}:"
+    """What the user ids of one workspace's people start with."""
+    return user_key(team_id, "")
 
 
 class Removals:
