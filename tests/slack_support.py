@@ -89,6 +89,7 @@ def slash_command(
             "user_id": user,
             "user_name": user.lower(),
             "team_id": team,
+            "api_app_id": "A1",
             "channel_id": channel or f"D{user}",
             "response_url": response_url,
             "trigger_id": f"trigger{time.time_ns()}",  # Slack's are unique per command

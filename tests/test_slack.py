@@ -29,7 +29,7 @@ from slack_sdk import WebClient
 
 from bot import cli, messages
 from bot.channels.slack import texts
-from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.channels.slack.app import EXPORT_THREAD, SlackCoach, SlackSettings
 from bot.channels.slack.server import settings_from_env, wsgi_app
 from bot.engine import Engine
 from bot.errors import ConfigError
@@ -827,7 +827,9 @@ def test_coach_start_diagnose_in_the_dm_asks_the_first_question(slack: Slack, st
 def test_coach_start_in_a_channel_says_it_went_to_the_dm(slack: Slack) -> None:
     response = slack.command("start diagnose", channel="C0PUBLIC")
 
-    assert "direct message" in ack_body(response)["text"]
+    said = ack_body(response)["text"]
+    assert "direct message" in said
+    assert "<https://slack.com/app_redirect?app=A1&team=T1|direct message>" in said
     _, first = slack.last_post()
     assert first["channel"] == "U1"
     assert "closest to your role" in shown(first)
@@ -864,6 +866,22 @@ def test_coach_export_uploads_the_users_words_and_steps_as_markdown(
     assert f"- **{taken[1]}**, by 2026-12-07" in content
     assert completed["channel_id"] == "DU1"
     assert "F1" in json.dumps(completed["files"])
+
+
+def test_a_retried_coach_export_uploads_one_file(slack: Slack, fake: FakeSlack) -> None:
+    slack.dm("hello")
+    body = slash_command("U1", "export", response_url=slack.response_url)
+
+    for retry in range(3):  # the command, and Slack's retries of it (same trigger id)
+        headers = signed_headers(body, json_body=False)
+        if retry:
+            headers["x-slack-retry-num"] = str(retry)
+        assert slack.send(body, json_body=False, headers=headers).status == 200
+    for thread in threading.enumerate():
+        if thread.name == EXPORT_THREAD:
+            thread.join(timeout=10)
+
+    assert len(fake.of("files.completeUploadExternal")) == 1
 
 
 def _forget_setup(slack: Slack, db_path: Path) -> dict[str, dict[str, int]]:
@@ -1152,6 +1170,20 @@ def test_a_5000_character_dm_is_refused_naming_the_limit_and_nothing_is_stored(
     assert "the limit is 4,000" in said
     for table in USER_TABLES:
         assert count_rows(db_path, table) == 0, table
+
+
+def test_a_too_long_dm_retried_by_slack_is_refused_once(slack: Slack) -> None:
+    body = dm_event("U1", "x" * 5000, event_id="EvLONG")
+
+    for retry in range(3):  # the event, and two of Slack's retries
+        headers = signed_headers(body, json_body=True)
+        if retry:
+            headers["x-slack-retry-num"] = str(retry)
+            headers["x-slack-retry-reason"] = "http_timeout"
+        assert slack.send(body, json_body=True, headers=headers).status == 200
+
+    (refusal,) = slack.posts()
+    assert "the limit is 4,000" in shown(refusal[1])
 
 
 class _QuietHandler(WSGIRequestHandler):

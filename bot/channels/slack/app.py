@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
@@ -88,6 +89,8 @@ class SlackSettings:
     checkin_hours: WorkingHours = WORKING_HOURS
 
 
+#: The name of the threads that upload exports (a test waits for them by it).
+EXPORT_THREAD = "coach-export"
 #: Inbox deliveries that make no turn: a file alone, an edit, a deletion.
 NO_TURN_KINDS = ("note", "edited", "deleted")
 
@@ -355,13 +358,15 @@ class SlackCoach:
             return refused if refused is not None else next()
 
         @app.event("message")
-        def on_message(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
+        def on_message(
+            event: dict[str, Any], body: dict[str, Any], context: Any, request: BoltRequest
+        ) -> None:
             key = context.get("inbox_user")
             if key is not None:  # a DM, or a person's edit or deletion of one
                 self.run_waiting(key)
                 return
-            if not is_dm_message(event):
-                return
+            if not is_dm_message(event) or request.headers.get("x-slack-retry-num"):
+                return  # a refusal is posted once: not again for each of Slack's retries
             # Not kept (too long to be a turn): refused, and nothing is stored.
             key = user_key(team_of(body), event["user"])
             with self.locks.hold(key):
@@ -463,7 +468,7 @@ class SlackCoach:
             if in_dm:
                 ack()
             else:
-                ack(text=texts.SENT_TO_DM)
+                ack(text=texts.sent_to_dm(command.get("team_id"), command.get("api_app_id")))
             if kept is not None:
                 self.run_waiting(kept)
             else:  # a request without a trigger id cannot be kept: run it as it comes
@@ -479,11 +484,30 @@ class SlackCoach:
             ack(text=texts.steps(self.engine.overview(key)))
         elif sub == "export":
             ack(text=texts.EXPORTING)
-            threading.Thread(target=self._export, args=(key, user, respond), daemon=True).start()
+            if self._first_time(f"export:{command.get('trigger_id')}", key):
+                export = threading.Thread(
+                    target=self._export, args=(key, user, respond), name=EXPORT_THREAD, daemon=True
+                )
+                export.start()
         elif sub == "forget":
             ack(text=texts.FORGET_ASK, blocks=blocks.forget_confirmation())
         else:
             ack(text=texts.UNKNOWN_COMMAND.format(sub=blocks.escape(sub[:40])))
+
+    def _first_time(self, delivery: str, key: str) -> bool:
+        """Whether this is the first time a command came (not one of Slack's retries of it):
+        noted in the store, so a retried `/coach export` uploads one file. A store that
+        cannot say counts as a first time: better a second file than none."""
+        store = self.engine.store
+        try:
+            with store.transaction():
+                if store.seen_delivery(delivery):
+                    return False
+                store.ensure_user(key, CHANNEL, None, self.now())
+                store.mark_delivery(delivery, key, self.now())
+        except StorageError as exc:
+            log.warning("command not noted: %s", type(exc).__name__)
+        return True
 
     def _export(self, key: str, user: str, respond: Any) -> None:
         """Upload the user's export to their DM; if it can't be done, tell them where they

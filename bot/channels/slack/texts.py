@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from bot.channels.slack.blocks import day, escape
 from bot.channels.slack.limits import cut
 from bot.engine import Overview
 
 SENT_TO_DM = "I've sent you a direct message: let's talk there."
+
+
+def sent_to_dm(team_id: object, app_id: object) -> str:
+    """Said where `/coach …` was typed outside the DM: the DM is where the coach answers,
+    with a link that opens it (Slack's app_redirect) when the request says which app."""
+    if not (isinstance(team_id, str) and isinstance(app_id, str) and team_id and app_id):
+        return SENT_TO_DM
+    link = f"https://slack.com/app_redirect?app={quote(app_id)}&team={quote(team_id)}"
+    return f"I've sent you a <{link}|direct message>: let's talk there."
+
+
 COMMAND_HELP = (
     "*Influence Coach* helps you think through a situation where you need to influence people "
     "you have no authority over.\n"
