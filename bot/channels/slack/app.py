@@ -37,6 +37,7 @@ from bot.channels.slack.requests import (
     inbound,
     is_dm_message,
     is_removal,
+    person_of,
     said_by_command,
     slack_user_of,
     team_of,
@@ -89,6 +90,8 @@ class SlackSettings:
     checkin_hours: WorkingHours = WORKING_HOURS
 
 
+#: Errors a listener meets on a signed request of a shape Slack never sends: answered 400.
+MALFORMED = (KeyError, TypeError, AttributeError, ValueError)
 #: The name of the threads that upload exports (a test waits for them by it).
 EXPORT_THREAD = "coach-export"
 #: Inbox deliveries that make no turn: a file alone, an edit, a deletion.
@@ -386,9 +389,11 @@ class SlackCoach:
         @app.action(STEP_ACTIONS)
         def on_step_outcome(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
-            user = body["user"]["id"]
+            user = person_of(body)
+            outcome = blocks.STEP_ACTIONS.get(str(action.get("action_id")))
+            if user is None or outcome is None:
+                return
             key = user_key(team_of(body), user)
-            outcome = blocks.STEP_ACTIONS[action["action_id"]]
             try:
                 step_id = int(action.get("value", ""))
             except ValueError:
@@ -407,7 +412,10 @@ class SlackCoach:
         @app.action(blocks.FORGET_ACTION)
         def on_forget(ack: Any, body: dict[str, Any], respond: Any) -> None:
             ack()
-            key = user_key(team_of(body), body["user"]["id"])
+            user = person_of(body)
+            if user is None:
+                return
+            key = user_key(team_of(body), user)
             self.engine.forget(key)
             respond(text=texts.FORGOTTEN, replace_original=True)
 
@@ -427,7 +435,7 @@ class SlackCoach:
 
         @app.event("app_home_opened")
         def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
-            if event.get("tab", "home") != "home":
+            if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
                 return
             self.publish_home(user_key(team_of(body), event["user"]))
 
@@ -442,9 +450,15 @@ class SlackCoach:
                 self.removals.removed(team_of(body), "tokens_revoked")
 
         @app.error
-        def on_error(error: Exception) -> None:
+        def on_error(error: Exception) -> BoltResponse | None:
             # The type only: a Slack error can quote message text.
+            if isinstance(error, MALFORMED):
+                # A signed request of a shape Slack never sends (or a timestamp that is not a
+                # number): the sender's mistake, answered 400, never 500 and no traceback.
+                log.warning("malformed request refused: %s", type(error).__name__)
+                return BoltResponse(status=400, body="malformed request")
             log.error("listener failed: %s", type(error).__name__)
+            return None
 
     def _ephemeral(self, body: dict[str, Any], text: str) -> None:
         user = (body.get("user") or {}).get("id")
@@ -459,7 +473,10 @@ class SlackCoach:
         )
 
     def _command(self, ack: Any, respond: Any, command: dict[str, Any], kept: str | None) -> None:
-        user = command["user_id"]
+        user = command.get("user_id")
+        if not isinstance(user, str) or not user:
+            ack()  # not a person's command: nothing to do, nothing to say
+            return
         key = user_key(command.get("team_id"), user)
         words = (command.get("text") or "").strip()
         sub = words.partition(" ")[0].lower()

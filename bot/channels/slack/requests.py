@@ -43,6 +43,13 @@ def slack_user_of(key: str) -> str:
     return key.rsplit(":", 1)[-1]
 
 
+def person_of(body: dict[str, Any]) -> str | None:
+    """The Slack user id of who clicked (an interaction's `user.id`), if there is one."""
+    user = body.get("user")
+    found = user.get("id") if isinstance(user, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
 def team_of(body: dict[str, Any]) -> str | None:
     team = body.get("team")
     if isinstance(team, dict):
