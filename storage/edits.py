@@ -9,11 +9,13 @@ coach never read.
 
 from __future__ import annotations
 
-from storage.base import StoreBase
+import sqlite3
+
+from storage.base import StoreBase, friendly
 
 
 class EditQueries(StoreBase):
-    """Writes here run inside the caller's transaction (`Store.transaction`)."""
+    """`delete_line` runs inside the caller's transaction (`Store.transaction`)."""
 
     def last_user_seq(self, user_id: str) -> int:
         """The number of the person's latest line in their transcript (0 if none)."""
@@ -24,11 +26,19 @@ class EditQueries(StoreBase):
 
     def link_delivery(self, delivery_id: str, ref: str, seq: int | None) -> None:
         """Note the channel's name for the delivered message (`ref`) and the person's line
-        its turn wrote (`seq`; None when the turn wrote none, e.g. an answer refused)."""
-        self.db.execute(
-            "UPDATE deliveries SET message_ref = ?, message_seq = ? WHERE delivery_id = ?",
-            (ref, seq, delivery_id),
-        )
+        its turn wrote (`seq`; None when the turn wrote none, e.g. an answer refused).
+
+        One statement of its own, under the store's lock: the connection is shared by every
+        thread, and a statement run while another thread's transaction is open would join
+        it. Without the lock a turn could fail to commit."""
+        try:
+            with self._lock:
+                self.db.execute(
+                    "UPDATE deliveries SET message_ref = ?, message_seq = ? WHERE delivery_id = ?",
+                    (ref, seq, delivery_id),
+                )
+        except sqlite3.Error as exc:
+            raise friendly(exc, self.path) from None
 
     def delivered_line(self, ref: str) -> tuple[str, int | None] | None:
         """(user, their line's seq or None) of the message the channel calls `ref`, if it

@@ -2,7 +2,7 @@
 Bolt app behind our WSGI handler answers 4xx (or 200 for a harmless event), never a 500,
 and no traceback reaches the log.
 
-Hypothesis builds the requests; they are signed correctly about half the time, so the
+Hypothesis builds the requests; a third of them are signed correctly, so the
 app's own parsing is reached and not only the signature check. The WSGI callable is
 called directly (no socket), as gunicorn calls it.
 """

@@ -271,7 +271,10 @@ class SlackCoach:
             # Which line of the transcript this DM became, for a deletion to find it later.
             after = self.engine.store.last_user_seq(entry.user_id)
             written = after if after > before else None
-            self.engine.store.link_delivery(entry.delivery_id, str(handle), written)
+            try:
+                self.engine.store.link_delivery(entry.delivery_id, str(handle), written)
+            except StorageError as exc:  # the reply matters more: a deletion may then miss it
+                log.warning("message not linked to its line: %s", type(exc).__name__)
         with self._told_lock:
             self._told.discard(entry.id)
         if not reply.duplicate:
