@@ -9,13 +9,11 @@ coach never read.
 
 from __future__ import annotations
 
-import sqlite3
-
-from storage.base import StoreBase, friendly
+from storage.base import StoreBase
 
 
 class EditQueries(StoreBase):
-    """`delete_line` runs inside the caller's transaction (`Store.transaction`)."""
+    """Writes here run inside the caller's transaction (`Store.transaction`)."""
 
     def last_user_seq(self, user_id: str) -> int:
         """The number of the person's latest line in their transcript (0 if none)."""
@@ -28,17 +26,12 @@ class EditQueries(StoreBase):
         """Note the channel's name for the delivered message (`ref`) and the person's line
         its turn wrote (`seq`; None when the turn wrote none, e.g. an answer refused).
 
-        One statement of its own, under the store's lock: the connection is shared by every
-        thread, and a statement run while another thread's transaction is open would join
-        it. Without the lock a turn could fail to commit."""
-        try:
-            with self._lock:
-                self.db.execute(
-                    "UPDATE deliveries SET message_ref = ?, message_seq = ? WHERE delivery_id = ?",
-                    (ref, seq, delivery_id),
-                )
-        except sqlite3.Error as exc:
-            raise friendly(exc, self.path) from None
+        Inside the caller's transaction: `Store.delivered` notes it in the commit that lets
+        the inbox entry go, so it costs no commit of its own."""
+        self.db.execute(
+            "UPDATE deliveries SET message_ref = ?, message_seq = ? WHERE delivery_id = ?",
+            (ref, seq, delivery_id),
+        )
 
     def delivered_line(self, ref: str) -> tuple[str, int | None] | None:
         """(user, their line's seq or None) of the message the channel calls `ref`, if it

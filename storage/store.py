@@ -345,9 +345,10 @@ class Store(RecordQueries, SharingQueries, ReviewQueries, EditQueries, RemovalQu
             for r in rows
         ]
 
-    def delivered(self, entry_id: int) -> None:
+    def delivered(self, entry_id: int, link: tuple[str, str, int | None] | None = None) -> None:
         """A waiting delivery is done with (its reply has gone out, or it was given up on
-        and the user told): let its entry go.
+        and the user told): let its entry go. `link` (delivery id, the channel's name for
+        the message, the line it wrote) is noted in the same commit (`link_delivery`).
 
         Committed without waiting for the disk (`synchronous=NORMAL`, safe in WAL mode):
         if a power cut loses this, the user is shown their current question once more,
@@ -358,6 +359,8 @@ class Store(RecordQueries, SharingQueries, ReviewQueries, EditQueries, RemovalQu
             try:
                 with self.transaction():
                     self.db.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
+                    if link is not None:
+                        self.link_delivery(*link)
             finally:
                 self.db.execute("PRAGMA synchronous = FULL")
 

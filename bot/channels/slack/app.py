@@ -267,14 +267,12 @@ class SlackCoach:
         )
         if reply.failed:
             return self._turn_failed(entry, reply, channel)
+        link = None
         if handle and not reply.duplicate:
-            # Which line of the transcript this DM became, for a deletion to find it later.
+            # Which line of the transcript this DM became, for a deletion to find it later:
+            # noted in the commit that lets the inbox entry go (no commit of its own).
             after = self.engine.store.last_user_seq(entry.user_id)
-            written = after if after > before else None
-            try:
-                self.engine.store.link_delivery(entry.delivery_id, str(handle), written)
-            except StorageError as exc:  # the reply matters more: a deletion may then miss it
-                log.warning("message not linked to its line: %s", type(exc).__name__)
+            link = (entry.delivery_id, str(handle), after if after > before else None)
         with self._told_lock:
             self._told.discard(entry.id)
         if not reply.duplicate:
@@ -286,7 +284,7 @@ class SlackCoach:
                 self._show_answer(entry, reply, channel)
             else:
                 self.post_reply(channel, reply, thread, key=entry.user_id)
-        self.engine.store.delivered(entry.id)
+        self.engine.store.delivered(entry.id, link)
         return True
 
     def _run_no_turn(self, entry: InboxEntry, channel: str, thread: str | None) -> None:
