@@ -29,7 +29,7 @@ from slack_sdk import WebClient
 
 from bot import cli, messages
 from bot.channels.slack import texts
-from bot.channels.slack.app import EXPORT_THREAD, SlackCoach, SlackSettings
+from bot.channels.slack.app import SlackCoach, SlackSettings
 from bot.channels.slack.server import settings_from_env, wsgi_app
 from bot.engine import Engine
 from bot.errors import ConfigError
@@ -42,6 +42,7 @@ from tests.slack_support import (
     block_action,
     dm_event,
     home_opened,
+    join_exports,
     signed_headers,
     slack_encoded,
     slash_command,
@@ -850,6 +851,7 @@ def test_coach_export_uploads_the_users_words_and_steps_as_markdown(
 
     assert "export" in ack["text"].lower()
     completed = fake.wait_for("files.completeUploadExternal")[0]
+    join_exports()
     assert fake.of("conversations.open")[0]["users"] == "U1"
     asked = fake.of("files.getUploadURLExternal")[0]
     assert asked["filename"] == "influence-coach-export.md"
@@ -877,9 +879,7 @@ def test_a_retried_coach_export_uploads_one_file(slack: Slack, fake: FakeSlack) 
         if retry:
             headers["x-slack-retry-num"] = str(retry)
         assert slack.send(body, json_body=False, headers=headers).status == 200
-    for thread in threading.enumerate():
-        if thread.name == EXPORT_THREAD:
-            thread.join(timeout=10)
+    join_exports()
 
     assert len(fake.of("files.completeUploadExternal")) == 1
 
@@ -1061,7 +1061,9 @@ def test_a_deleted_dm_leaves_the_transcript_and_the_export_and_its_turn_stays(
     assert secret not in [m["text"] for m in transcript]
     assert len(slack.posts()) == before  # deleted quietly, as in Slack
     slack.command("export")
-    content = fake.wait_for("upload/F1")[0]["raw"].decode()
+    fake.wait_for("files.completeUploadExternal")
+    join_exports()
+    content = fake.of("upload/F1")[0]["raw"].decode()
     assert "Smith" not in content
     assert "(you deleted this message)" in content
 

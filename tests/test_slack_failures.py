@@ -17,7 +17,7 @@ from bot.channels.slack import texts, web
 from bot.channels.slack.app import SlackCoach, SlackSettings
 from bot.engine import Engine
 from storage.store import Store
-from tests.slack_support import BOT_TOKEN, SIGNING_SECRET
+from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, join_exports
 from tests.test_slack import (
     FakeSlack,
     Slack,
@@ -46,7 +46,8 @@ def slack(engine: Engine, fake: FakeSlack) -> Slack:
 
 
 def failure_lines(caplog: pytest.LogCaptureFixture, call: str = "chat.postMessage") -> list[str]:
-    """The log lines saying a call of one kind was given up on."""
+    """The log lines saying a call of one kind was given up on (by any thread: an export's
+    runs on its own)."""
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{call} failed")]
 
 
@@ -150,6 +151,7 @@ def test_an_export_whose_upload_host_is_unreachable_tells_the_user(
     slack.command("export")
 
     told = fake.wait_for("response/1")
+    join_exports()
     assert told[-1]["text"] == texts.EXPORT_FAILED
     assert fake.of("files.completeUploadExternal") == []
     lines = failure_lines(caplog, "export upload")
@@ -166,5 +168,6 @@ def test_an_export_refused_by_slack_tells_the_user_where_they_typed_the_command(
     slack.command("export")
 
     told = fake.wait_for("response/1")
+    join_exports()
     assert told[-1]["text"] == texts.EXPORT_FAILED
     assert told[-1].get("response_type", "ephemeral") == "ephemeral"

@@ -26,7 +26,7 @@ from bot.channels.slack.app import SlackCoach, SlackSettings
 from bot.channels.slack.server import wsgi_app
 from bot.engine import Engine
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack_support import BOT_TOKEN, SIGNING_SECRET
+from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, join_exports
 
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -200,6 +200,7 @@ def test_no_request_shape_gets_a_500_or_a_traceback(
 
     with caplog.at_level(logging.WARNING):
         status = call(app, body, headers)
+    join_exports()  # a fuzzed `/coach export` must not outlive the test
 
     assert status < 500, (status, body, headers)
     assert not [r for r in caplog.records if r.exc_info], caplog.text
