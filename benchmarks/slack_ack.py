@@ -6,8 +6,9 @@ many turns per second then complete, for two servers started side by side on loo
 
 * coach: `coach slack` as a subprocess (gunicorn, 1 worker x 8 gthread threads) on a fresh
   SQLite file;
-* bare:  `benchmarks/bare_bolt_app.py`, a Bolt app whose one listener posts "ok", under the
-  same gunicorn settings: the floor of Bolt + gunicorn + the Web API round trip.
+* bare:  `benchmarks/bare_bolt_app.py`, a Bolt app that keeps each event with one durable
+  SQLite insert before its ack and whose one listener posts "ok", under the same gunicorn
+  settings: the floor of Bolt + gunicorn + one fsync + the Web API round trip.
 
 Both post their replies to one fake Slack Web API (tests/fakes/slack_api.py) in a separate
 process, which notes when each turn's reply arrives. Every event is a signed DM
@@ -228,7 +229,7 @@ def start_servers(api_url: str, workdir: Path) -> dict[str, Server]:
                 *("--timeout", "30", "--graceful-timeout", "10", "--log-level", "warning"),
                 *("--bind", f"{HOST}:{port}", "bare_bolt_app:application"),
             ],
-            env,
+            {**env, "BARE_DB": str(workdir / "bare.db")},
             port,
             workdir / "bare.log",
         )

@@ -98,6 +98,32 @@ def cmd_slack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slack_purge(args: argparse.Namespace) -> int:
+    """Erase now the data of every person of one Slack workspace (after it removed the
+    coach, or on its admin's request), without waiting for the grace period."""
+    from bot.channels.slack.removals import erase_workspace, team_prefix
+
+    team = args.team.strip()
+    if not team or not team.replace("_", "").isalnum():
+        raise CoachError(f"{args.team!r} is not a Slack team id (they look like T0123ABCD).")
+    store = _existing_store(args)
+    try:
+        prefix = team_prefix(team)
+        people = len(store.users_with_prefix(prefix))
+        if not args.yes:
+            print(
+                f"This erases every conversation and next step of the {people} people of "
+                f"workspace {team}. Run again with --yes to confirm.",
+                file=sys.stderr,
+            )
+            return 1
+        erased = erase_workspace(store, prefix, store.erase_user)
+    finally:
+        store.close()
+    print(f"Erased all data of {erased} people of workspace {team}.")
+    return 0
+
+
 def cmd_dialogues_validate(args: argparse.Namespace) -> int:
     from bot.validation import validate
 
@@ -505,6 +531,15 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (3000)")
     slack.add_argument("--idle-days", type=float, default=7.0)
     slack.set_defaults(func=cmd_slack)
+    slack_sub = slack.add_subparsers(dest="slack_action")
+    purge = slack_sub.add_parser(
+        "purge",
+        help="erase now every person's data of one workspace (e.g. one that removed the app)",
+    )
+    with_db(purge)
+    purge.add_argument("--team", required=True, help="the workspace's Slack team id (T…)")
+    purge.add_argument("--yes", action="store_true", help="confirm the erasure")
+    purge.set_defaults(func=cmd_slack_purge)
 
     dialogues = sub.add_parser("dialogues", help="check and inspect dialogue files")
     dsub = dialogues.add_subparsers(dest="action", required=True)

@@ -52,6 +52,8 @@ def export_markdown(store: Store, user_id: str, *, name: str | None = None) -> s
         for row in rows:
             who = "**You**" if row["sender"] == "user" else "**Coach**"
             text = row["text"].replace("\n", "\n> ")
+            if row.get("deleted_at"):
+                text = "_(you deleted this message)_"
             lines.append(f"{who} · {row['created_at'][:16].replace('T', ' ')}")
             lines.append(f"> {text}")
             lines.append("")

@@ -129,6 +129,34 @@ class ErasureQueries(StoreBase):
         )
         return bool(rows[0][0])
 
+    def delete_line(self, user_id: str, seq: int, now: str) -> bool:
+        """Remove the words of the person's line `seq` (a message they deleted in their
+        channel), keeping the line marked as deleted by them; its words leave the search
+        index too. The caller scrubs the files after the transaction. False if there was no
+        such line of theirs."""
+        indexed = self._indexed(
+            "SELECT id FROM messages WHERE user_id = ? AND seq = ?", (user_id, str(seq))
+        )
+        said = self.db.execute(
+            "SELECT text FROM messages WHERE user_id = ? AND seq = ? AND sender = 'user'",
+            (user_id, seq),
+        ).fetchone()
+        if said and said[0]:
+            # A question held at the menu with these words ("shall we start from what you
+            # wrote?") is dropped with them.
+            self.db.execute(
+                "UPDATE users SET pending = NULL WHERE id = ? AND instr(pending, ?) > 0",
+                (user_id, json.dumps(said[0])[1:-1]),
+            )
+        cursor = self.db.execute(
+            "UPDATE messages SET text = '', deleted_at = ? "
+            "WHERE user_id = ? AND seq = ? AND sender = 'user'",
+            (now, user_id, seq),
+        )
+        if indexed:
+            self._merge_index()
+        return cursor.rowcount == 1
+
     def _merge_index(self) -> None:
         """Merge the search index into one segment, so deleted messages' words leave it."""
         self.db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')")

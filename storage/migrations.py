@@ -406,3 +406,23 @@ _FTS_SCHEMA = (
     "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
     "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
 )
+
+
+@migrations()
+def m012_slack_deletions_and_removals(db: Database) -> None:
+    """Which transcript line each delivery wrote (`deliveries.message_seq`), found by the
+    channel's own name for the message (`message_ref`: Slack's channel and timestamp), so a
+    person's deletion finds its line; when they deleted it (`messages.deleted_at`: its text
+    is then empty, the turn kept); a person's time zone as their channel gives it
+    (`users.time_zone`, an IANA name); and the workspaces that removed the coach
+    (`removed_workspaces`: their people's id prefix, and when their data is erased)."""
+    db.table("deliveries").add_column("message_ref", str)
+    db.table("deliveries").add_column("message_seq", int)
+    db.table("deliveries").create_index(["message_ref"])
+    db.table("messages").add_column("deleted_at", str)
+    db.table("users").add_column("time_zone", str)
+    db.table("removed_workspaces").create(
+        {"user_prefix": str, "removed_at": str, "erase_after": str},
+        pk="user_prefix",
+        not_null={"removed_at", "erase_after"},
+    )

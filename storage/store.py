@@ -19,10 +19,12 @@ from sqlite_utils import Database
 
 from bot.errors import StorageError
 from storage.base import friendly
+from storage.edits import EditQueries
 from storage.erasure import ErasureQueries
 from storage.figures import FigureQueries
 from storage.migrations import migrations
 from storage.records import RecordQueries
+from storage.removals import RemovalQueries
 from storage.review import ReviewQueries
 from storage.rows import (
     _CONVERSATION_COLUMNS,
@@ -34,6 +36,7 @@ from storage.rows import (
 )
 from storage.sharing import SharingQueries
 from storage.versions import VersionQueries
+from storage.zones import ZoneQueries
 
 __all__ = [
     "_CONVERSATION_COLUMNS",
@@ -52,7 +55,15 @@ _NOT_SNOOZED = "(snoozed_until IS NULL OR snoozed_until <= ?) AND (due_date < ? 
 
 
 class Store(
-    RecordQueries, SharingQueries, ReviewQueries, ErasureQueries, FigureQueries, VersionQueries
+    RecordQueries,
+    SharingQueries,
+    ReviewQueries,
+    ErasureQueries,
+    FigureQueries,
+    VersionQueries,
+    EditQueries,
+    RemovalQueries,
+    ZoneQueries,
 ):
     """The SQLite file behind every conversation; safe to share between threads."""
 
@@ -328,9 +339,10 @@ class Store(
             for r in rows
         ]
 
-    def delivered(self, entry_id: int) -> None:
+    def delivered(self, entry_id: int, link: tuple[str, str, int | None] | None = None) -> None:
         """A waiting delivery is done with (its reply has gone out, or it was given up on
-        and the user told): let its entry go.
+        and the user told): let its entry go. `link` (delivery id, the channel's name for
+        the message, the line it wrote) is noted in the same commit (`link_delivery`).
 
         Committed without waiting for the disk (`synchronous=NORMAL`, safe in WAL mode):
         if a power cut loses this, the user is shown their current question once more,
@@ -341,6 +353,8 @@ class Store(
             try:
                 with self.transaction():
                     self.db.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
+                    if link is not None:
+                        self.link_delivery(*link)
             finally:
                 self.db.execute("PRAGMA synchronous = FULL")
 

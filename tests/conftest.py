@@ -12,6 +12,7 @@ from bot.engine import Engine, EngineSettings
 from bot.loader import Catalog, load_catalog
 from bot.turns import Reply, UserInput
 from storage.store import Store
+from tests.fakes.slack_api import FakeSlackAPI
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGUES = REPO / "dialogues"
@@ -107,3 +108,11 @@ def engine(store: Store, catalog: Catalog, clock: FakeClock) -> Engine:
 @pytest.fixture
 def chat(engine: Engine) -> Chat:
     return Chat(engine)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlackAPI]:
+    """Slack's Web API, faked on 127.0.0.1 for one test (tests/fakes/slack_api.py)."""
+    api = FakeSlackAPI().start(poll_interval=0.02)
+    yield api
+    api.stop()

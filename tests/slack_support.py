@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,7 @@ def slash_command(
             "user_id": user,
             "user_name": user.lower(),
             "team_id": team,
+            "api_app_id": "A1",
             "channel_id": channel or f"D{user}",
             "response_url": response_url,
             "trigger_id": f"trigger{time.time_ns()}",  # Slack's are unique per command
@@ -162,3 +164,13 @@ def wait_for_posts(
 def sections(post: dict[str, Any]) -> list[str]:
     """The texts a posted message shows, one per section block: one turn's messages, in order."""
     return [b["text"]["text"] for b in post.get("blocks") or [] if b.get("type") == "section"]
+
+
+def join_exports(timeout: float = 10.0) -> None:
+    """Wait for every `/coach export` upload thread to finish, so none outlives its test
+    (and its fake Web API) to log a failure into the next one."""
+    from bot.channels.slack.app import EXPORT_THREAD
+
+    for thread in threading.enumerate():
+        if thread.name == EXPORT_THREAD:
+            thread.join(timeout=timeout)

@@ -42,8 +42,11 @@ def engine_classifier(engine: Engine, catalog: Catalog) -> Callable[[str], Scree
                 assert category.message.strip() in reply.text
             else:
                 alert = SafetySignal(category)
-                shown = category.message if category.level == "danger" else category.ack
-                assert (shown or "").strip() in reply.text
+                if category.level == "danger":
+                    assert category.message.strip() in reply.text
+                else:  # the acknowledgement, of oneself or the one that fits either
+                    acks = [a.strip() for a in (category.ack, category.ack_self) if a]
+                    assert any(ack in reply.text for ack in acks), reply.text
                 assert reply.awaits.kind == "choice"  # carry on / stop, or are you safe?
         return Screening(alert, tuple(notes))
 

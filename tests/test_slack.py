@@ -42,9 +42,12 @@ from tests.slack_support import (
     block_action,
     dm_event,
     home_opened,
+    join_exports,
     signed_headers,
+    slack_encoded,
     slash_command,
 )
+from tests.test_erasure import file_bytes
 
 PAYLOADS = Path(__file__).parent / "slack_payloads"
 USER_TABLES = ("users", "conversations", "messages", "next_steps", "safety_events", "deliveries")
@@ -433,6 +436,42 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
     assert f"*{taken[1]}*: by 7 Dec 2026" in still_shown
 
 
+def test_a_home_tab_with_more_steps_than_slack_shows_is_published_with_a_pointer_to_the_rest(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    conversation = store.current_conversation(U1)
+    assert conversation is not None
+    long_words = "Smith & Jones at the partnership board " * 100
+    with store.transaction():
+        store.add_next_steps(
+            conversation.id,
+            U1,
+            [
+                {
+                    "title": f"Step {n} {long_words}",
+                    "text": long_words,
+                    "idea": long_words,
+                    "due_date": f"2026-12-{n % 28 + 1:02d}",
+                }
+                for n in range(60)
+            ],
+            "2026-11-23T09:00:00+00:00",
+        )
+
+    view = slack.open_home()
+
+    assert fake.refusals == []  # Slack took it: within 100 blocks, every text within its limit
+    shown = [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("step:")]
+    hidden = 60 - len(shown)
+    assert hidden > 0
+    assert f"…and {hidden} more: `/coach steps` lists them all." in str(view["blocks"])
+    listed = ack_body(slack.command("steps"))["text"]
+    assert listed.count("• Step ") == 60
+    assert len(listed) < 40_000  # Slack cuts a message's text there
+
+
 def test_a_home_button_for_someone_elses_step_changes_nothing(
     slack: Slack, store: Store, fake: FakeSlackAPI
 ) -> None:
@@ -766,8 +805,8 @@ def test_coach_steps_lists_the_steps_of_a_finished_diagnosis_with_dates(slack: S
 
     text = ack_body(slack.command("steps"))["text"]
 
-    assert f"• {taken[0]} (by 2026-12-01)" in text
-    assert f"• {taken[1]} (by 2026-12-07)" in text
+    assert f"• {taken[0]} (by 1 Dec 2026)" in text  # as the Home tab writes dates
+    assert f"• {taken[1]} (by 7 Dec 2026)" in text
 
 
 def test_coach_start_diagnose_in_the_dm_asks_the_first_question(slack: Slack, store: Store) -> None:
@@ -790,7 +829,9 @@ def test_coach_start_diagnose_in_the_dm_asks_the_first_question(slack: Slack, st
 def test_coach_start_in_a_channel_says_it_went_to_the_dm(slack: Slack) -> None:
     response = slack.command("start diagnose", channel="C0PUBLIC")
 
-    assert "direct message" in ack_body(response)["text"]
+    said = ack_body(response)["text"]
+    assert "direct message" in said
+    assert "<https://slack.com/app_redirect?app=A1&team=T1|direct message>" in said
     _, first = slack.last_post()
     assert first["channel"] == "U1"
     assert "closest to your role" in shown(first)
@@ -811,6 +852,7 @@ def test_coach_export_uploads_the_users_words_and_steps_as_markdown(
 
     assert "export" in ack["text"].lower()
     completed = fake.wait_for("files.completeUploadExternal")[0]
+    join_exports()
     assert fake.of("conversations.open")[0]["users"] == "U1"
     asked = fake.of("files.getUploadURLExternal")[0]
     assert asked["filename"] == "influence-coach-export.md"
@@ -827,6 +869,20 @@ def test_coach_export_uploads_the_users_words_and_steps_as_markdown(
     assert f"- **{taken[1]}**, by 2026-12-07" in content
     assert completed["channel_id"] == "DU1"
     assert "F1" in json.dumps(completed["files"])
+
+
+def test_a_retried_coach_export_uploads_one_file(slack: Slack, fake: FakeSlack) -> None:
+    slack.dm("hello")
+    body = slash_command("U1", "export", response_url=slack.response_url)
+
+    for retry in range(3):  # the command, and Slack's retries of it (same trigger id)
+        headers = signed_headers(body, json_body=False)
+        if retry:
+            headers["x-slack-retry-num"] = str(retry)
+        assert slack.send(body, json_body=False, headers=headers).status == 200
+    join_exports()
+
+    assert len(fake.of("files.completeUploadExternal")) == 1
 
 
 def _forget_setup(slack: Slack, db_path: Path) -> dict[str, dict[str, int]]:
@@ -878,6 +934,140 @@ def test_coach_forget_cancelled_erases_nothing(
     assert {t: count_rows(db_path, t, U1) for t in USER_TABLES} == before
     answered = [p for m, p in fake.calls if m == "response/1"]
     assert [a["text"] for a in answered] == ["Cancelled: nothing was erased."]
+
+
+# == threads and files ===========================================================================
+
+
+def test_a_dm_written_in_a_thread_is_answered_in_that_thread_and_so_are_its_clicks(
+    slack: Slack, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    parent_ts, _ = slack.last_post()
+
+    slack.event(load_payload("thread_reply.json", thread_ts=parent_ts, text="menu"))
+
+    threaded = slack.last_post()[1]
+    assert threaded["thread_ts"] == parent_ts
+    assert "What would you like to do?" in shown(threaded)
+    ts, post = slack.last_post()
+    block_id, button = next(b for b in Slack.buttons(post) if "Diagnose" in b[1]["text"]["text"])
+    message = {"type": "message", "ts": ts, "thread_ts": parent_ts, **post}
+    slack.action({**button, "block_id": block_id}, message=message)
+
+    answered = slack.last_post()[1]
+    assert answered["thread_ts"] == parent_ts
+    assert "First, which of these is closest to your role" in shown(answered)
+    assert "thread_ts" not in slack.posts()[0][1]  # the top-level DM stays top-level
+
+
+def test_a_file_shared_with_words_is_answered_on_the_words_and_the_file_is_not_kept(
+    slack: Slack, store: Store, db_path: Path
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+
+    slack.event(load_payload("file_share.json"))
+
+    post = slack.last_post()[1]
+    assert sections_of(post)[0] == texts.FILES_SET_ASIDE
+    assert user_messages(store)[-1] == "Here are the board minutes & the agenda"
+    assert b"minutes.pdf" not in db_path.read_bytes()
+    assert b"files.slack.com" not in db_path.read_bytes()
+
+
+def test_a_file_alone_gets_one_short_note_however_often_slack_sends_it(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    payload = load_payload("file_share.json", text="")
+
+    for _ in range(3):  # the event, and two of Slack's retries
+        assert slack.event(payload).status == 200
+
+    assert [p["text"] for p in fake.of("chat.postMessage")] == [texts.FILES_ONLY]
+    assert user_messages(store) == []
+
+
+# == edits and deletions ==========================================================================
+
+
+def dm_with_ts(slack: Slack, text: str) -> str:
+    """Send a DM as the user and return its Slack timestamp (what an edit or deletion names)."""
+    body = json.loads(dm_event("U1", text, event_id=slack.new_id()))
+    assert slack.event(body).status == 200
+    return str(body["event"]["ts"])
+
+
+def edited(ts: str, before: str, after: str) -> dict[str, Any]:
+    """Slack's message_changed event for the user's DM `ts`, its words changed."""
+    return load_payload(
+        "message_changed.json",
+        message={
+            "type": "message",
+            "user": "U1",
+            "text": after,
+            "ts": ts,
+            "edited": {"user": "U1", "ts": "1700000100.000000"},
+        },
+        previous_message={"type": "message", "user": "U1", "text": before, "ts": ts},
+    )
+
+
+def test_an_edited_answer_gets_one_short_note_and_the_first_answer_stands(
+    slack: Slack, store: Store, fake: FakeSlackAPI
+) -> None:
+    slack.dm("hello")
+    slack.click("Diagnose a power situation")
+    slack.click("I work in or run a voluntary or community organisation")
+    ts = dm_with_ts(slack, SITUATION)
+    before = len(slack.posts())
+
+    edit = edited(ts, SITUATION, "Something else entirely")
+    for _ in range(2):  # the event and Slack's retry of it
+        assert slack.event(edit).status == 200
+
+    notes = [p["text"] for _, p in slack.posts()[before:]]
+    assert notes == [texts.EDIT_NOT_REREAD]
+    assert "Something else entirely" not in user_messages(store)
+    assert user_messages(store)[-1] == SITUATION
+
+
+def test_an_edit_that_changes_no_words_says_nothing(slack: Slack) -> None:
+    slack.dm("hello")
+    ts = dm_with_ts(slack, "menu")
+    before = len(slack.posts())
+
+    slack.event(edited(ts, "menu", "menu"))  # e.g. Slack adding a link preview
+
+    assert len(slack.posts()) == before
+
+
+def test_a_deleted_dm_leaves_the_transcript_and_the_export_and_its_turn_stays(
+    slack: Slack, store: Store, fake: FakeSlack, db_path: Path
+) -> None:
+    slack.dm("hello")
+    secret = "Smith & Jones are leaving the partnership"
+    ts = dm_with_ts(slack, secret)
+    lines = len(store.messages_of(U1))
+    before = len(slack.posts())
+
+    deletion = load_payload("message_deleted.json", deleted_ts=ts)
+    deletion["event"]["previous_message"].update(ts=ts, text=slack_encoded(secret))
+    for _ in range(2):
+        assert slack.event(deletion).status == 200
+
+    transcript = store.messages_of(U1)
+    assert len(transcript) == lines  # the turn stays
+    assert secret not in [m["text"] for m in transcript]
+    assert b"leaving the partnership" not in file_bytes(db_path)  # nor in the files
+    assert len(slack.posts()) == before  # deleted quietly, as in Slack
+    slack.command("export")
+    fake.wait_for("files.completeUploadExternal")
+    join_exports()
+    content = fake.of("upload/F1")[0]["raw"].decode()
+    assert "Smith" not in content
+    assert "(you deleted this message)" in content
 
 
 # == what Slack sends that is not a turn ==========================================================
@@ -984,6 +1174,20 @@ def test_a_5000_character_dm_is_refused_naming_the_limit_and_nothing_is_stored(
     assert "the limit is 4,000" in said
     for table in USER_TABLES:
         assert count_rows(db_path, table) == 0, table
+
+
+def test_a_too_long_dm_retried_by_slack_is_refused_once(slack: Slack) -> None:
+    body = dm_event("U1", "x" * 5000, event_id="EvLONG")
+
+    for retry in range(3):  # the event, and two of Slack's retries
+        headers = signed_headers(body, json_body=True)
+        if retry:
+            headers["x-slack-retry-num"] = str(retry)
+            headers["x-slack-retry-reason"] = "http_timeout"
+        assert slack.send(body, json_body=True, headers=headers).status == 200
+
+    (refusal,) = slack.posts()
+    assert "the limit is 4,000" in shown(refusal[1])
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.slack import blocks
+from bot.channels.slack import blocks, limits
 from bot.turns import NOTHING, Await, BotMessage, Choice, Reply
 
 TODAY = dt.date(2026, 11, 23)
@@ -129,6 +129,7 @@ def test_any_reply_is_posted_whole_in_order_within_slacks_limits(
         assert len(payload["blocks"]) <= blocks.MAX_BLOCKS
         assert blocks._text_size(payload["blocks"]) <= blocks.MAX_BLOCKS_TEXT
         assert len(payload["text"]) <= blocks.TEXT_LIMIT
+        assert limits.problems(payload["blocks"], max_blocks=limits.MESSAGE_BLOCKS) == []
         assert "<" not in payload["text"] and ">" not in payload["text"]
         # The controls: only on the last post, all together, at its end.
         shape = kinds(payload)

@@ -82,6 +82,7 @@ class CoachProcess:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": api_url,
             "COACH_FOLLOWUP_SECONDS": str(FOLLOWUP_SECONDS),
+            "COACH_CHECKIN_HOURS": "always",  # the real clock: check-ins at any hour
         }
         self.env.pop("SLACK_APP_TOKEN", None)
         self.proc: subprocess.Popen[bytes] | None = None

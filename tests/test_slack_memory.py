@@ -172,7 +172,7 @@ def test_coach_steps_gives_each_step_the_number_to_mark_it_with(slack: Slack) ->
 
     text = ack_body(slack.command("steps"))["text"]
 
-    assert f"• {taken[0]} (by 2026-12-01) · `done 1`" in text
+    assert f"• {taken[0]} (by 1 Dec 2026) · `done 1`" in text
     assert texts.STEPS_MARK in text
     slack.dm("done 1")
     assert f"Marked as done: {taken[0]}." in shown(slack.last_post()[1])

@@ -58,6 +58,7 @@ class SocketModeCoach:
             "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": api_url,
             "COACH_FOLLOWUP_SECONDS": str(FOLLOWUP_SECONDS),
+            "COACH_CHECKIN_HOURS": "always",  # the real clock: check-ins at any hour
         }
         self.env.pop("SLACK_SIGNING_SECRET", None)
         self.env.pop("COACH_LOG_LEVEL", None)  # the default: errors only

@@ -25,6 +25,8 @@ BOOKKEEPING = {
     "dialogue_versions": "the admins' dialogue files conversations ran on, nobody's words",
     # A coach's saved inbox filters: their own settings, erased with them (`users remove`).
     "coach_filters": "a coach's saved inbox filters, by name: the coach's, not a coachee's",
+    # A Slack workspace that removed the coach: its team's id prefix and two times.
+    "removed_workspaces": "workspaces that removed the coach: a team id and when, no person",
 }
 #: The full-text index of shared messages (FTS5 and its shadow tables): rows keyed by the
 #: message's id, removed by trigger with the message (tested below on the words themselves).

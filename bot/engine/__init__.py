@@ -21,6 +21,7 @@ The package is built in floors; a module only uses the floors below it:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from bot.engine.turn import (
     current,
     ensure_user,
     failed,
+    local_date,
     persist,
     state_of,
     utc_now,
@@ -79,6 +81,8 @@ class Arrival:
     display_name: str | None
     name: str | None = None
     ask_name: bool = True
+    #: Their time zone, if the channel knows it (Slack's users.info `tz`).
+    zone: dt.tzinfo | None = None
 
 
 class Engine:
@@ -130,15 +134,20 @@ class Engine:
         display_name: str | None = None,
         name: str | None = None,
         ask_name: bool = True,
+        zone: dt.tzinfo | None = None,
     ) -> Reply:
-        """One user message in, everything the bot says back out, durably stored first."""
+        """One user message in, everything the bot says back out, durably stored first.
+
+        `zone` is the person's time zone when the channel knows it: "today", and the dates
+        they type, are then theirs."""
         text = clean(message.text or "").strip()
         if len(text) > self.settings.max_chars:
             note = messages.TOO_LONG.format(length=len(text), limit=self.settings.max_chars)
             return self._without_change(user_id, note)
         if text != message.text.strip():
             message = UserInput(text, ref=message.ref, delivery_id=message.delivery_id)
-        return self._run(user_id, Arrival(channel, display_name, name, ask_name), message)
+        arrival = Arrival(channel, display_name, name, ask_name, zone)
+        return self._run(user_id, arrival, message)
 
     def knows_name(self, user_id: str) -> bool:
         """Whether the coach has a name for the user (a channel need not look one up)."""
@@ -160,16 +169,22 @@ class Engine:
             return progress.awaits(self._ctx, live, self._lobby(user_id, live))
 
     def push_due_checkin(
-        self, user_id: str, *, channel: str = "terminal", display_name: str | None = None
+        self,
+        user_id: str,
+        *,
+        channel: str = "terminal",
+        display_name: str | None = None,
+        zone: dt.tzinfo | None = None,
     ) -> Reply | None:
         """Start the check-in of a due next step unprompted (a channel's scheduled push).
 
         Each step is pushed once: the mark is written in the same transaction as the
-        check-in, so a restart neither loses nor repeats it. None when nothing is due.
+        check-in, so a restart neither loses nor repeats it. None when nothing is due (on
+        the person's own date, when `zone` says where they are).
         """
         with self._lock:
             try:
-                return self._push_due_checkin(user_id, channel, display_name)
+                return self._push_due_checkin(user_id, channel, display_name, zone)
             except BaseException:
                 self._live.pop(user_id, None)  # memory must not run ahead of a rollback
                 raise
@@ -245,7 +260,7 @@ class Engine:
                     ctx.store.mark_delivery(message.delivery_id, user_id, now.isoformat())
                 if arrival.name:
                     ctx.store.offer_name(user_id, arrival.name)
-                turn = Turn(user_id, now, first)
+                turn = Turn(user_id, now, first, zone=arrival.zone)
                 if not arrival.ask_name:
                     turn.ask_name = False
                 turn.live = current(ctx, user_id, turn)
@@ -274,16 +289,16 @@ class Engine:
             return failed(ctx, user_id, exc)
 
     def _push_due_checkin(
-        self, user_id: str, channel: str, display_name: str | None
+        self, user_id: str, channel: str, display_name: str | None, zone: dt.tzinfo | None
     ) -> Reply | None:
         ctx = self._ctx
         with ctx.store.transaction():
             now = self.clock()
-            due = ctx.store.due_unreminded(user_id, now.date().isoformat())
+            due = ctx.store.due_unreminded(user_id, local_date(now, zone).isoformat())
             if not due:
                 return None
             first = ensure_user(ctx, user_id, channel, display_name, now)
-            turn = Turn(user_id, now, first)
+            turn = Turn(user_id, now, first, zone=zone)
             turn.live = current(ctx, user_id, turn)
             if not checkins.push(ctx, turn, due):
                 return None

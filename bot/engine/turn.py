@@ -60,6 +60,11 @@ class StaleCache(Exception):
     it): the turn is rolled back and run again from the store."""
 
 
+def local_date(now: dt.datetime, zone: dt.tzinfo | None) -> dt.date:
+    """The date it is at `now` where the person is (in UTC when their zone is unknown)."""
+    return now.astimezone(zone).date() if zone is not None else now.date()
+
+
 @dataclass
 class Turn:
     """What one turn has said and changed, written together at the end."""
@@ -93,6 +98,9 @@ class Turn:
     ask_name: bool = True
     #: Answers about the person to remember (`remember: {scope: person}`), by slot.
     remember: dict[str, Any] | None = None
+    #: The person's own time zone, when their channel knows it: their "today" (dates they
+    #: type, due dates) is theirs, while `now` stays in UTC for what is stored.
+    zone: dt.tzinfo | None = None
     #: `now` as stored: formatted once (a cached_property takes a lock on every first read).
     now_iso: str = field(init=False)
 
@@ -101,7 +109,7 @@ class Turn:
 
     @property
     def today(self) -> dt.date:
-        return self.now.date()
+        return local_date(self.now, self.zone)
 
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
         self.out.append(BotMessage(text, choices))

@@ -7,16 +7,70 @@ Bolt runs listeners on a thread pool after acknowledging.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
+from bot.channels.slack import limits
 
 BOT_USER = "UBOT"
 TEAM = "T1"
+
+
+#: Methods whose `blocks` Slack checks, and the most blocks each takes.
+BLOCK_METHODS = {"chat.postMessage": 50, "chat.update": 50, "chat.postEphemeral": 50}
+
+
+def _block_errors(blocks: list[dict[str, Any]], most: int) -> list[str]:
+    """Why Slack would refuse these blocks: slack_sdk's models (which know some limits),
+    and the limits they do not check (a context element's text, blocks per message)."""
+    errors = []
+    for block in blocks:
+        try:
+            Block.parse(block).validate_json()  # type: ignore[union-attr]
+        except (SlackObjectFormationError, AttributeError, TypeError) as exc:
+            errors.append(str(exc))
+    return errors + limits.problems(blocks, max_blocks=most)
+
+
+def refusal(method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Slack's answer to blocks or a view it would not take, or None when it would."""
+    if method in BLOCK_METHODS and isinstance(params.get("blocks"), list):
+        errors = _block_errors(params["blocks"], BLOCK_METHODS[method])
+        if errors:
+            return {"ok": False, "error": "invalid_blocks", "errors": errors}
+    if method == "views.publish":
+        view = params.get("view")
+        if not isinstance(view, dict) or view.get("type") not in ("home", "modal"):
+            return {"ok": False, "error": "invalid_arguments"}
+        blocks = view.get("blocks") or []
+        errors = _block_errors(blocks, limits.VIEW_BLOCKS)
+        if not blocks:
+            errors.append("a view must contain at least one block")
+        if errors:
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": errors},
+            }
+    return None
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on: bound and released at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class FakeSlackAPI:
@@ -25,6 +79,18 @@ class FakeSlackAPI:
         self.failures: dict[str, str] = {}
         #: method -> how many calls to answer 429 (rate limited) before answering normally
         self.rate_limits: dict[str, int] = {}
+        #: The Retry-After (seconds) a 429 names.
+        self.retry_after = "0"
+        #: method -> how many calls to answer 503 (Slack is having trouble)
+        self.server_errors: dict[str, int] = {}
+        #: method -> how many calls to drop without an answer (a network failure)
+        self.drops: dict[str, int] = {}
+        #: Bot tokens the workspace has revoked (uninstalled): `token_revoked`, as Slack says.
+        self.revoked: set[str] = set()
+        #: (method, Slack's answer) for every payload refused as Slack would refuse it.
+        self.refusals: list[tuple[str, dict[str, Any]]] = []
+        #: When set, files.getUploadURLExternal hands out an upload URL nothing listens on.
+        self.uploads_unreachable = False
         #: method -> seconds to wait before answering (the call is recorded on arrival)
         self.delays: dict[str, float] = {}
         #: The workspace's people by user id, as `users.info` gives them: a test adds those
@@ -49,10 +115,16 @@ class FakeSlackAPI:
                     fake._record(method, params)
                     if fake.delays.get(method):
                         time.sleep(fake.delays[method])
-                    if fake._take_rate_limit(method):
+                    if fake._take(fake.drops, method):
+                        self.close_connection = True
+                        return  # no status line at all: the client sees the connection drop
+                    if fake._take(fake.rate_limits, method):
                         status, body = 429, {"ok": False, "error": "ratelimited"}
+                    elif fake._take(fake.server_errors, method):
+                        status, body = 503, {"ok": False, "error": "service_unavailable"}
                     else:
-                        body = fake._answer(method, params)
+                        token = fake._token(self.headers.get("Authorization", ""), params)
+                        body = fake._refused(token) or fake._answer(method, params)
                 else:  # response_url posts (JSON) and file uploads (kept as sent)
                     ctype = self.headers.get("Content-Type", "")
                     parsed = fake._parse(raw, ctype) if "json" in ctype else {}
@@ -61,7 +133,7 @@ class FakeSlackAPI:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 if status == 429:
-                    self.send_header("Retry-After", "0")
+                    self.send_header("Retry-After", fake.retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -71,11 +143,15 @@ class FakeSlackAPI:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/api/"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> FakeSlackAPI:
+    def start(self, poll_interval: float = 0.5) -> FakeSlackAPI:
+        """Serve; `stop` takes up to `poll_interval` seconds (a test that starts and stops
+        a fake per test wants it short)."""
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -99,12 +175,29 @@ class FakeSlackAPI:
             return params
         return {"raw": raw}
 
-    def _take_rate_limit(self, method: str) -> bool:
+    def _take(self, counts: dict[str, int], method: str) -> bool:
+        """Use up one of a method's planned failures, if it has any left."""
         with self._lock:
-            left = self.rate_limits.get(method, 0)
+            left = counts.get(method, 0)
             if left > 0:
-                self.rate_limits[method] = left - 1
+                counts[method] = left - 1
             return left > 0
+
+    @staticmethod
+    def _token(authorization: str, params: dict[str, Any]) -> str:
+        if authorization.startswith("Bearer "):
+            return authorization.removeprefix("Bearer ")
+        return str(params.get("token") or "")
+
+    def _refused(self, token: str) -> dict[str, Any] | None:
+        """Slack's answer to a call without a usable token, or None when the token is good."""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token in self.revoked:
+            return {"ok": False, "error": "token_revoked"}
+        if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
+            return {"ok": False, "error": "invalid_auth"}
+        return None
 
     def _record(self, method: str, params: dict[str, Any]) -> None:
         with self._lock:
@@ -114,6 +207,11 @@ class FakeSlackAPI:
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method in self.failures:
             return {"ok": False, "error": self.failures[method]}
+        refused = refusal(method, params)
+        if refused is not None:
+            with self._lock:
+                self.refusals.append((method, refused))
+            return refused
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM}
         if method == "chat.postMessage":
@@ -127,24 +225,32 @@ class FakeSlackAPI:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))}}
         if method == "files.getUploadURLExternal":
-            return {
-                "ok": True,
-                "upload_url": f"http://127.0.0.1:{self.port}/upload/F1",
-                "file_id": "F1",
-            }
+            port = _closed_port() if self.uploads_unreachable else self.port
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/F1", "file_id": "F1"}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": "F1", "title": "export"}]}
         if method == "files.info":
             return {"ok": True, "file": {"id": "F1"}}
         return {"ok": True}
 
-    def add_user(self, user_id: str, display_name: str, real_name: str = "") -> None:
-        """A person of the workspace, as Slack's users.info describes them."""
+    def add_user(
+        self,
+        user_id: str,
+        display_name: str,
+        real_name: str = "",
+        tz: str = "Europe/London",
+    ) -> None:
+        """A person of the workspace, as Slack's users.info describes them (Slack always
+        gives a `tz`, with its label and offset in seconds now)."""
+        offset = dt.datetime.now(ZoneInfo(tz)).utcoffset() or dt.timedelta()
         self.users[user_id] = {
             "id": user_id,
             "team_id": TEAM,
             "name": display_name.lower(),
             "real_name": real_name or display_name,
+            "tz": tz,
+            "tz_label": tz,
+            "tz_offset": int(offset.total_seconds()),
             "profile": {"display_name": display_name, "real_name": real_name or display_name},
         }
 

@@ -16,28 +16,44 @@ import logging
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.channels.slack import blocks, texts
+from bot.channels.slack.hours import WORKING_HOURS, WorkingHours
 from bot.channels.slack.incoming import typed_text
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
+from bot.channels.slack.removals import ERASE_AFTER_DAYS, Removals
+from bot.channels.slack.requests import (
+    ANSWER_ACTIONS,
+    SAID_IN_DM,
+    inbound,
+    is_dm_message,
+    is_removal,
+    person_of,
+    said_by_command,
+    slack_user_of,
+    team_of,
+    user_key,
+    where,
+)
+from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
+from bot.engine.turn import local_date
 from bot.errors import StorageError
 from bot.export import export_markdown
-from bot.turns import Reply, UserInput
+from bot.turns import BotMessage, Reply, UserInput
 from storage.store import InboxEntry
 
 log = logging.getLogger("coach.slack")
 CHANNEL = "slack"
-ANSWER_ACTIONS = re.compile(rf"^({blocks.ANSWER_PREFIX}\d+|{blocks.DATE_ACTION})$")
 STEP_ACTIONS = re.compile(r"^step_(done|not_yet|dropped)$")
 #: Tries at a delivery whose turn fails (a locked store, a bug) before the user is told.
 MAX_ATTEMPTS = 3
@@ -57,15 +73,6 @@ def quiet_chatty_loggers() -> None:
             logger.setLevel(logging.WARNING)
 
 
-def user_key(team_id: str | None, user_id: str) -> str:
-    """The engine's name for a Slack user: unique across workspaces."""
-    return f"slack:{team_id or 'T0'}:{user_id}"
-
-
-def slack_user_of(key: str) -> str:
-    return key.rsplit(":", 1)[-1]
-
-
 @dataclass(frozen=True)
 class SlackSettings:
     """What the Slack app needs; `api_url` points the Web API client elsewhere (GovSlack, tests)."""
@@ -75,65 +82,20 @@ class SlackSettings:
     app_token: str | None = None
     api_url: str | None = None
     followup_interval: float = 60.0
+    #: Seconds before the first retry of a network error or 5xx; each next wait doubles.
+    retry_backoff: float = 0.5
+    #: Days a workspace that removed the coach has to come back before its data is erased.
+    erase_after_days: float = ERASE_AFTER_DAYS
+    #: When check-ins are sent, in each person's own time zone.
+    checkin_hours: WorkingHours = WORKING_HOURS
 
 
-def _team(body: dict[str, Any]) -> str | None:
-    team = body.get("team")
-    if isinstance(team, dict):
-        return team.get("id")
-    return body.get("team_id") or (body.get("user") or {}).get("team_id")
-
-
-def _is_dm_message(event: dict[str, Any]) -> bool:
-    return (
-        event.get("type") == "message"
-        and event.get("channel_type") == "im"
-        and not event.get("subtype")
-        and not event.get("bot_id")
-        and isinstance(event.get("user"), str)
-    )
-
-
-#: `/coach …` subcommands said in the DM, as the user would type them there.
-SAID_IN_DM = ("", "menu", "start", "history", "show")
-
-
-def _said_by_command(words: str) -> str | None:
-    """What `/coach …` says to the conversation ("menu", "start diagnose", "history 2",
-    "show 1"), if anything."""
-    sub, _, rest = words.strip().partition(" ")
-    sub, rest = sub.lower(), rest.strip()
-    if sub not in SAID_IN_DM:
-        return None
-    if sub in ("start", "history", "show") and rest:
-        return f"{sub} {rest}"
-    return sub if sub in ("history", "show") else "menu"
-
-
-def _said_by_button(action_id: str, value: str) -> str | None:
-    """What a Home tab button says to the conversation: start a dialogue, our history, one
-    past conversation in full."""
-    if action_id == blocks.START_ACTION:
-        return f"start {value or 'diagnose'}"
-    if action_id == blocks.HISTORY_ACTION:
-        return "history"
-    if action_id == blocks.SHOW_ACTION and value.isdigit():
-        return f"show {value}"
-    return None
-
-
-def _read_answer(action: dict[str, Any]) -> tuple[str | None, str, str] | None:
-    """(question ref, value, label shown) of an answer click, or None for a foreign value."""
-    if action.get("action_id") == blocks.DATE_ACTION:
-        ref = str(action.get("block_id", "")).removeprefix(blocks.DATE_BLOCK_PREFIX) or None
-        value = str(action.get("selected_date") or "")
-        return ref, value, value
-    try:
-        ref, value = blocks.read_answer_value(action.get("value") or "")
-    except ValueError:
-        return None
-    chosen = ((action.get("text") or {}).get("text")) or value
-    return ref, value, chosen
+#: Errors a listener meets on a signed request of a shape Slack never sends: answered 400.
+MALFORMED = (KeyError, TypeError, AttributeError, ValueError)
+#: The name of the threads that upload exports (a test waits for them by it).
+EXPORT_THREAD = "coach-export"
+#: Inbox deliveries that make no turn: a file alone, an edit, a deletion.
+NO_TURN_KINDS = ("note", "edited", "deleted")
 
 
 class SlackCoach:
@@ -154,10 +116,11 @@ class SlackCoach:
             token=settings.bot_token,
             base_url=settings.api_url or WebClient.BASE_URL,
         )
-        # Slack answers 429 with Retry-After when a workspace posts fast: wait and retry
-        # rather than lose a reply the user's turn already committed.
-        self.client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
-        self.names = SlackNames(self.client, engine.knows_name)
+        # Every call gets bounded retries (429 after its Retry-After, 5xx and network errors
+        # with growing waits) and is then given up on with one log line: see web.py.
+        self.web = WebCalls(self.client, backoff=settings.retry_backoff)
+        self.names = SlackNames(self.web, engine.knows_name, engine.store)
+        self.removals = Removals(engine.store, engine.clock, settings.erase_after_days)
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
         self._told: set[int] = set()
@@ -182,78 +145,49 @@ class SlackCoach:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def today(self) -> dt.date:
-        return self.engine.clock().date()
+    def today(self, key: str | None = None) -> dt.date:
+        """Today where the person is (their Slack time zone), or in UTC if unknown."""
+        return local_date(self.engine.clock(), self.zone(key))
 
-    def post_reply(self, channel: str, reply: Reply) -> None:
-        """Post a reply to a DM (a user id opens the app's DM): one message per turn, unless
-        it is too big for Slack, then several in order."""
-        for payload in blocks.reply_messages(reply, self.today()):
-            self.client.chat_postMessage(channel=channel, **payload)
+    def zone(self, key: str | None) -> dt.tzinfo | None:
+        return self.names.zone(key, slack_user_of(key)) if key else None
+
+    def now(self) -> str:
+        return self.engine.clock().isoformat()
+
+    def post_reply(
+        self, channel: str, reply: Reply, thread_ts: str | None = None, *, key: str | None = None
+    ) -> bool:
+        """Post a reply to a DM (a user id opens the app's DM), in a thread if the user wrote
+        in one: one message per turn, unless it is too big for Slack, then several in order.
+        False if Slack would not take it (logged once): the turn stays stored, and the rest
+        is not posted out of order."""
+        for payload in blocks.reply_messages(reply, self.today(key)):
+            post = partial(
+                self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, **payload
+            )
+            posted = self.web.attempt("chat.postMessage", post)
+            if posted is None:
+                return False
+        return True
+
+    def post_text(self, channel: str, text: str, thread_ts: str | None = None) -> bool:
+        """Post a one-line note of the channel's own; False if Slack would not take it."""
+        post = partial(
+            self.client.chat_postMessage, channel=channel, text=text, thread_ts=thread_ts
+        )
+        return self.web.attempt("chat.postMessage", post) is not None
 
     def _turn(self, key: str, message: UserInput) -> Reply:
         """One turn of a Slack user: the coach never asks their name (Slack's display name
         is looked up once instead)."""
         name = self.names.lookup(key, slack_user_of(key))
-        return self.engine.handle(key, message, channel=CHANNEL, name=name, ask_name=False)
-
-    def _inbound(self, body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]] | None:
-        """(user key, delivery id, kind, payload) of a request that makes a turn, else None.
-
-        The payload keeps only what the turn needs: never the request's token or its
-        response_url (a key to the user's conversation).
-        """
-        kind = body.get("type")
-        if kind == "event_callback":
-            event = body.get("event")
-            if not (isinstance(event, dict) and _is_dm_message(event) and body.get("event_id")):
-                return None
-            text = typed_text(str(event.get("text") or ""))
-            if len(text.strip()) > self.engine.settings.max_chars:
-                return None  # refused unstored, straight from the listener
-            key = user_key(_team(body), event["user"])
-            payload = {"text": text, "channel": event.get("channel") or event["user"]}
-            return key, str(body["event_id"]), "message", payload
-        if kind == "block_actions":
-            actions = body.get("actions") or []
-            user = (body.get("user") or {}).get("id")
-            if not (user and actions and isinstance(actions[0], dict)):
-                return None
-            action = actions[0]
-            action_id = str(action.get("action_id", ""))
-            message = body.get("message") or {}
-            delivery = f"action:{user}:{action.get('action_ts') or message.get('ts')}"
-            channel = (body.get("channel") or {}).get("id") or user
-            key = user_key(_team(body), user)
-            said = _said_by_button(action_id, str(action.get("value") or ""))
-            if said is not None:
-                return key, delivery, "said", {"text": said, "channel": user}
-            if not ANSWER_ACTIONS.match(action_id):
-                return None
-            answer = _read_answer(action)
-            if answer is None:
-                return None  # a foreign value: the listener says so, nothing is kept
-            ref, value, chosen = answer
-            shown = None
-            if message.get("ts") and message.get("blocks"):
-                shown = {k: message.get(k) for k in ("ts", "text", "blocks")}
-            payload = {
-                "text": value,
-                "ref": ref,
-                "chosen": chosen,
-                "channel": channel,
-                "user": user,
-                "message": shown,
-            }
-            return key, delivery, "answer", payload
-        if body.get("command") == "/coach" and body.get("user_id") and body.get("trigger_id"):
-            command = _said_by_command(str(body.get("text") or ""))
-            if command is None:
-                return None
-            key = user_key(body.get("team_id"), str(body["user_id"]))
-            payload = {"text": command, "channel": str(body["user_id"])}
-            return key, f"command:{body['trigger_id']}", "said", payload
-        return None
+        zone = self.zone(key)
+        reply = self.engine.handle(
+            key, message, channel=CHANNEL, name=name, ask_name=False, zone=zone
+        )
+        self.names.keep(key)
+        return reply
 
     def receive(self, body: dict[str, Any], context: Any) -> BoltResponse | None:
         """Keep a turn-making request in the inbox before it is acknowledged.
@@ -262,10 +196,12 @@ class SlackCoach:
         Slack retries, and nothing is acknowledged that is not safe), or an empty 200 for a
         delivery received before (a retry: no second turn, no second reply).
         """
-        inbound = self._inbound(body)
-        if inbound is None:
+        if body.get("type") == "event_callback" and not is_removal(body):
+            self.removals.back(team_of(body))  # a workspace that removed us is back (no read)
+        found = inbound(body, self.engine.settings.max_chars)
+        if found is None:
             return None
-        key, delivery, kind, payload = inbound
+        key, delivery, kind, payload = found
         try:
             fresh = self.engine.store.receive(
                 delivery, key, kind, payload, self.engine.clock().isoformat()
@@ -306,15 +242,21 @@ class SlackCoach:
         """One waiting delivery's turn and reply; False if it has to wait for another try."""
         payload = entry.payload
         channel = str(payload.get("channel") or slack_user_of(entry.user_id))
+        thread = payload.get("thread_ts")
+        if entry.kind in NO_TURN_KINDS:
+            self._run_no_turn(entry, channel, thread)
+            return True
         if entry.turned_at is not None:
             # Its turn was saved, but the process stopped before its reply was known to be
             # out: show where the conversation is now rather than leave the user waiting.
             where = self.engine.show_current(entry.user_id, texts.INTERRUPTED)
             if where.failed:
                 return False  # the store can't be read just now: the next pass tries again
-            self.post_reply(channel, where)
+            self.post_reply(channel, where, thread, key=entry.user_id)
             self.engine.store.delivered(entry.id)
             return True
+        handle = payload.get("message_ref")
+        before = self.engine.store.last_user_seq(entry.user_id) if handle else 0
         reply = self._turn(
             entry.user_id,
             UserInput(
@@ -325,15 +267,51 @@ class SlackCoach:
         )
         if reply.failed:
             return self._turn_failed(entry, reply, channel)
+        link = None
+        if handle and not reply.duplicate:
+            # Which line of the transcript this DM became, for a deletion to find it later:
+            # noted in the commit that lets the inbox entry go (no commit of its own).
+            after = self.engine.store.last_user_seq(entry.user_id)
+            link = (entry.delivery_id, str(handle), after if after > before else None)
         with self._told_lock:
             self._told.discard(entry.id)
         if not reply.duplicate:
+            if payload.get("files") and not reply.failed:
+                reply = replace(
+                    reply, messages=(BotMessage(texts.FILES_SET_ASIDE), *reply.messages)
+                )
             if entry.kind == "answer":
                 self._show_answer(entry, reply, channel)
             else:
-                self.post_reply(channel, reply)
-        self.engine.store.delivered(entry.id)
+                self.post_reply(channel, reply, thread, key=entry.user_id)
+        self.engine.store.delivered(entry.id, link)
         return True
+
+    def _run_no_turn(self, entry: InboxEntry, channel: str, thread: str | None) -> None:
+        """A delivery that makes no turn: a file alone (a note saying only text is read), an
+        edit of a message the coach answered (a note that edits are not re-read), or a
+        deletion (the words leave the transcript, silently, as they left Slack).
+
+        Marked as seen in the same transaction as what it changes, so Slack's retries of it
+        change and say nothing more."""
+        store = self.engine.store
+        ref = str(entry.payload.get("message_ref") or "")
+        line = store.delivered_line(ref) if ref else None
+        ours = line is not None and line[0] == entry.user_id
+        if entry.turned_at is None and (entry.kind == "note" or store.knows_user(entry.user_id)):
+            erased = False
+            with store.transaction():
+                store.ensure_user(entry.user_id, CHANNEL, None, self.now())
+                store.mark_delivery(entry.delivery_id, entry.user_id, self.now())
+                if entry.kind == "deleted" and ours and line is not None and line[1]:
+                    erased = store.delete_line(entry.user_id, line[1], self.now())
+            if erased:
+                store.scrub()  # the words leave the write-ahead log too
+        if entry.kind == "note":
+            self.post_text(channel, texts.FILES_ONLY, thread)
+        elif entry.kind == "edited" and ours:
+            self.post_text(channel, texts.EDIT_NOT_REREAD, thread)
+        store.delivered(entry.id)
 
     def _turn_failed(self, entry: InboxEntry, reply: Reply, channel: str) -> bool:
         """Keep the delivery for another try, telling the user once; after MAX_ATTEMPTS,
@@ -344,7 +322,8 @@ class SlackCoach:
                 self.engine.store.delivered(entry.id)
                 with self._told_lock:
                     self._told.discard(entry.id)
-                self.post_reply(channel, reply)  # what went wrong, and to send it again
+                # what went wrong, and to send it again
+                self.post_reply(channel, reply, entry.payload.get("thread_ts"), key=entry.user_id)
                 return True
         except StorageError as exc:
             log.warning("delivery left waiting: %s", exc)
@@ -352,7 +331,7 @@ class SlackCoach:
             told = entry.attempts > 0 or entry.id in self._told
             self._told.add(entry.id)  # a store too locked to count the try still says once
         if not told:
-            self.client.chat_postMessage(channel=channel, text=texts.DELAYED)
+            self.post_text(channel, texts.DELAYED, entry.payload.get("thread_ts"))
         return False
 
     def _show_answer(self, entry: InboxEntry, reply: Reply, channel: str) -> None:
@@ -364,16 +343,16 @@ class SlackCoach:
             return
         message = payload.get("message")
         if message and not reply.refused:
-            try:
-                self.client.chat_update(
+            self.web.attempt(
+                "chat.update",
+                lambda: self.client.chat_update(
                     channel=channel,
                     ts=message["ts"],
                     text=message.get("text") or blocks.escape(str(payload.get("chosen") or "")),
                     blocks=blocks.answered_blocks(message["blocks"], str(payload.get("chosen"))),
-                )
-            except SlackApiError as exc:
-                log.warning("chat.update failed: %s", exc.response.get("error"))
-        self.post_reply(channel, reply)
+                ),
+            )
+        self.post_reply(channel, reply, payload.get("thread_ts"), key=entry.user_id)
 
     # -- listeners ---------------------------------------------------------------------
 
@@ -386,18 +365,21 @@ class SlackCoach:
             return refused if refused is not None else next()
 
         @app.event("message")
-        def on_message(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
-            if not _is_dm_message(event):
-                return
+        def on_message(
+            event: dict[str, Any], body: dict[str, Any], context: Any, request: BoltRequest
+        ) -> None:
             key = context.get("inbox_user")
-            if key is not None:
+            if key is not None:  # a DM, or a person's edit or deletion of one
                 self.run_waiting(key)
                 return
+            if not is_dm_message(event) or request.headers.get("x-slack-retry-num"):
+                return  # a refusal is posted once: not again for each of Slack's retries
             # Not kept (too long to be a turn): refused, and nothing is stored.
-            key = user_key(_team(body), event["user"])
+            key = user_key(team_of(body), event["user"])
             with self.locks.hold(key):
                 reply = self._turn(key, UserInput(typed_text(str(event.get("text") or ""))))
-            self.post_reply(event.get("channel") or event["user"], reply)
+            to = where(event)
+            self.post_reply(to["channel"], reply, to.get("thread_ts"), key=key)
 
         @app.action(ANSWER_ACTIONS)
         def on_answer(ack: Any, body: dict[str, Any], context: Any) -> None:
@@ -411,9 +393,11 @@ class SlackCoach:
         @app.action(STEP_ACTIONS)
         def on_step_outcome(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
-            user = body["user"]["id"]
-            key = user_key(_team(body), user)
-            outcome = blocks.STEP_ACTIONS[action["action_id"]]
+            user = person_of(body)
+            outcome = blocks.STEP_ACTIONS.get(str(action.get("action_id")))
+            if user is None or outcome is None:
+                return
+            key = user_key(team_of(body), user)
             try:
                 step_id = int(action.get("value", ""))
             except ValueError:
@@ -432,7 +416,10 @@ class SlackCoach:
         @app.action(blocks.FORGET_ACTION)
         def on_forget(ack: Any, body: dict[str, Any], respond: Any) -> None:
             ack()
-            key = user_key(_team(body), body["user"]["id"])
+            user = person_of(body)
+            if user is None:
+                return
+            key = user_key(team_of(body), user)
             self.engine.forget(key)
             respond(text=texts.FORGOTTEN, replace_original=True)
 
@@ -447,19 +434,35 @@ class SlackCoach:
             self._ephemeral(body, texts.UNKNOWN_BUTTON)
 
         @app.command("/coach")
-        def on_command(ack: Any, command: dict[str, Any], context: Any) -> None:
-            self._command(ack, command, context.get("inbox_user"))
+        def on_command(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> None:
+            self._command(ack, respond, command, context.get("inbox_user"))
 
         @app.event("app_home_opened")
         def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
-            if event.get("tab", "home") != "home":
+            if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
                 return
-            self.publish_home(user_key(_team(body), event["user"]))
+            self.publish_home(user_key(team_of(body), event["user"]))
+
+        @app.event("app_uninstalled")
+        def on_uninstalled(body: dict[str, Any]) -> None:
+            self.removals.removed(team_of(body), "app_uninstalled")
+
+        @app.event("tokens_revoked")
+        def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
+            # Only the bot token matters: the coach holds no person's token.
+            if (event.get("tokens") or {}).get("bot"):
+                self.removals.removed(team_of(body), "tokens_revoked")
 
         @app.error
-        def on_error(error: Exception) -> None:
+        def on_error(error: Exception) -> BoltResponse | None:
             # The type only: a Slack error can quote message text.
+            if isinstance(error, MALFORMED):
+                # A signed request of a shape Slack never sends (or a timestamp that is not a
+                # number): the sender's mistake, answered 400, never 500 and no traceback.
+                log.warning("malformed request refused: %s", type(error).__name__)
+                return BoltResponse(status=400, body="malformed request")
             log.error("listener failed: %s", type(error).__name__)
+            return None
 
     def _ephemeral(self, body: dict[str, Any], text: str) -> None:
         user = (body.get("user") or {}).get("id")
@@ -468,13 +471,16 @@ class SlackCoach:
             self._ephemeral_to(channel, user, text)
 
     def _ephemeral_to(self, channel: str, user: str, text: str) -> None:
-        try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral failed: %s", exc.response.get("error"))
+        self.web.attempt(
+            "chat.postEphemeral",
+            lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+        )
 
-    def _command(self, ack: Any, command: dict[str, Any], kept: str | None) -> None:
-        user = command["user_id"]
+    def _command(self, ack: Any, respond: Any, command: dict[str, Any], kept: str | None) -> None:
+        user = command.get("user_id")
+        if not isinstance(user, str) or not user:
+            ack()  # not a person's command: nothing to do, nothing to say
+            return
         key = user_key(command.get("team_id"), user)
         words = (command.get("text") or "").strip()
         sub = words.partition(" ")[0].lower()
@@ -483,14 +489,14 @@ class SlackCoach:
             if in_dm:
                 ack()
             else:
-                ack(text=texts.SENT_TO_DM)
+                ack(text=texts.sent_to_dm(command.get("team_id"), command.get("api_app_id")))
             if kept is not None:
                 self.run_waiting(kept)
             else:  # a request without a trigger id cannot be kept: run it as it comes
-                said = _said_by_command(words) or "menu"
+                said = said_by_command(words) or "menu"
                 with self.locks.hold(key):
                     reply = self._turn(key, UserInput(said))
-                self.post_reply(user, reply)
+                self.post_reply(user, reply, key=key)
         elif sub == "help":
             ack(text=texts.COMMAND_HELP)
         elif sub == "status":
@@ -499,44 +505,91 @@ class SlackCoach:
             ack(text=texts.steps(self.engine.overview(key)))
         elif sub == "export":
             ack(text=texts.EXPORTING)
-            threading.Thread(target=self._export, args=(key, user), daemon=True).start()
+            if self._first_time(f"export:{command.get('trigger_id')}", key):
+                export = threading.Thread(
+                    target=self._export, args=(key, user, respond), name=EXPORT_THREAD, daemon=True
+                )
+                export.start()
         elif sub == "forget":
             ack(text=texts.FORGET_ASK, blocks=blocks.forget_confirmation())
         else:
             ack(text=texts.UNKNOWN_COMMAND.format(sub=blocks.escape(sub[:40])))
 
-    def _export(self, key: str, user: str) -> None:
+    def _first_time(self, delivery: str, key: str) -> bool:
+        """Whether this is the first time a command came (not one of Slack's retries of it):
+        noted in the store, so a retried `/coach export` uploads one file. A store that
+        cannot say counts as a first time: better a second file than none."""
+        store = self.engine.store
+        try:
+            with store.transaction():
+                if store.seen_delivery(delivery):
+                    return False
+                store.ensure_user(key, CHANNEL, None, self.now())
+                store.mark_delivery(delivery, key, self.now())
+        except StorageError as exc:
+            log.warning("command not noted: %s", type(exc).__name__)
+        return True
+
+    def _export(self, key: str, user: str, respond: Any) -> None:
+        """Upload the user's export to their DM; if it can't be done, tell them where they
+        typed the command (through its response_url, which needs no token and no upload
+        host), and failing that in the DM."""
         try:
             content = export_markdown(self.engine.store, key)
-            opened = self.client.conversations_open(users=user)
-            channel = opened["channel"]["id"]
-            self.client.files_upload_v2(
-                channel=channel,
-                content=content,
-                filename="influence-coach-export.md",
-                title="Your Influence Coach conversations",
-                initial_comment=texts.EXPORT_READY,
+        except StorageError as exc:
+            log.warning("export not made: %s", type(exc).__name__)
+            content = None
+        if content is not None:
+            uploaded = self.web.attempt(
+                "export upload",
+                lambda: self.client.files_upload_v2(
+                    channel=self._dm_of(user),
+                    content=content,
+                    filename="influence-coach-export.md",
+                    title="Your Influence Coach conversations",
+                    initial_comment=texts.EXPORT_READY,
+                ),
             )
-        except SlackApiError as exc:
-            log.warning("export upload failed: %s", exc.response.get("error"))
-            self.client.chat_postMessage(channel=user, text=texts.EXPORT_FAILED)
+            if uploaded is not None:
+                return
+        told = self.web.attempt(
+            "export failure note", lambda: respond(text=texts.EXPORT_FAILED, replace_original=False)
+        )
+        if told is None:
+            self.post_text(user, texts.EXPORT_FAILED)
+
+    def _dm_of(self, user: str) -> str:
+        """The app's DM with a user (files go to a conversation id, not a user id)."""
+        opened = self.client.conversations_open(users=user)
+        return str(opened["channel"]["id"])
 
     def publish_home(self, key: str) -> None:
-        view = blocks.home_view(self.engine.overview(key), self.today())
-        try:
-            self.client.views_publish(user_id=slack_user_of(key), view=view)
-        except SlackApiError as exc:
-            log.warning("views.publish failed: %s", exc.response.get("error"))
+        view = blocks.home_view(self.engine.overview(key), self.today(key))
+        publish = partial(self.client.views_publish, user_id=slack_user_of(key), view=view)
+        self.web.attempt("views.publish", publish)
 
     # -- follow-ups ----------------------------------------------------------------------
 
     def push_due_checkins(self) -> int:
         """Send each user whose next step is due a check-in DM; returns how many were sent."""
         sent = 0
-        today = self.today().isoformat()
-        for key in self.engine.store.users_due_for_reminder(today, CHANNEL):
-            reply = self.engine.push_due_checkin(key, channel=CHANNEL)
+        now = self.engine.clock()
+        # A step due "today" somewhere east of UTC may be due before UTC's today: ask for
+        # those due by tomorrow, and let each person's own date decide (in the engine).
+        latest = (now.date() + dt.timedelta(days=1)).isoformat()
+        for key in self.engine.store.users_due_for_reminder(latest, CHANNEL):
+            if self.removals.is_removed(key):
+                continue  # their workspace removed the coach: no token to send with
+            zone = self.zone(key)
+            if not self.settings.checkin_hours.allows(now, zone):
+                continue  # not during their working hours: a later pass sends it
+            reply = self.engine.push_due_checkin(key, channel=CHANNEL, zone=zone)
             if reply is not None and reply.messages:
-                self.post_reply(slack_user_of(key), reply)
+                self.post_reply(slack_user_of(key), reply, key=key)
                 sent += 1
         return sent
+
+    def erase_removed_workspaces(self) -> int:
+        """Erase the people of workspaces that removed the coach and did not come back within
+        the grace period; returns how many people were erased."""
+        return self.removals.erase_due(self.engine.forget)

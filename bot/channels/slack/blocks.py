@@ -11,16 +11,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot.channels.slack import limits
 from bot.engine import Overview, PastDiagnosis
 from bot.text import visible
 from bot.turns import Await, BotMessage, Reply
+from storage.rows import NextStep
 
 SECTION_LIMIT = 3000
 #: Slack's limits on one message. A message holds at most 50 blocks; blocks holding much
 #: more than 12,000 characters of text in all are refused (`msg_blocks_too_long`: observed,
 #: not documented), so a post stays well under that; and the notification `text` is kept
 #: to 3,000 characters (Slack advises under 4,000 and refuses much longer).
-MAX_BLOCKS = 50
+MAX_BLOCKS = limits.MESSAGE_BLOCKS
 MAX_BLOCKS_TEXT = 10_000
 TEXT_LIMIT = 3000
 ANSWER_PREFIX = "answer_"
@@ -194,7 +196,10 @@ def reply_messages(
     # pushed: its opening says what this is about ("a quick check-in on a step you planned"),
     # while its question ("How did it go?") would mean nothing on its own. A reply to what
     # the user just did finds them in the DM, where a notification rarely shows at all.
-    return [{"text": _fallback(message.text), "blocks": blocks} for message, blocks in posts]
+    return [
+        {"text": _fallback(message.text), "blocks": limits.fitted(blocks)}
+        for message, blocks in posts
+    ]
 
 
 def _text_size(blocks: Sequence[dict[str, Any]]) -> int:
@@ -212,14 +217,7 @@ def _text_size(blocks: Sequence[dict[str, Any]]) -> int:
 
 def _fallback(text: str) -> str:
     """A message's text as a post's notification text: escaped, and at most `TEXT_LIMIT`."""
-    shown = escape(text)
-    if len(shown) <= TEXT_LIMIT:
-        return shown or "…"
-    cut = shown[: TEXT_LIMIT - 1]
-    entity = cut.rfind("&")
-    if entity != -1 and ";" not in cut[entity:]:
-        cut = cut[:entity]  # never half an escape such as "&am"
-    return cut + "…"
+    return limits.cut(escape(text), TEXT_LIMIT) or "…"
 
 
 def _choice_list(message: BotMessage) -> dict[str, Any]:
@@ -235,18 +233,52 @@ def answered_blocks(blocks: Sequence[dict[str, Any]], chosen: str) -> list[dict[
     kept.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ *{escape(chosen)}*"}]}
     )
-    return kept
+    return limits.fitted(kept)
 
 
-def _due(date: str) -> str:
+def day(date: str) -> str:
+    """A date as the Slack channel writes every date: "1 Dec 2026" (the same on the Home
+    tab, in `/coach steps` and in past conversations; never "2026-12-01")."""
     try:
         return dt.date.fromisoformat(date).strftime("%-d %b %Y")
     except ValueError:
         return date
 
 
+#: Past conversations listed on the Home tab, newest first; `/coach history` has them all.
+HOME_PAST = 20
+
+
 def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
-    """The App Home tab: open next steps with outcome buttons, past diagnoses, a start button."""
+    """The App Home tab: open next steps with outcome buttons, past diagnoses, a start button.
+
+    A view holds at most 100 blocks and each open step takes two, so when the steps would
+    overflow, those due first are shown and a last line says how many more `/coach steps`
+    lists: the tab is never refused for having too much on it.
+    """
+    top = _home_top(overview)
+    past = _home_past(overview.past_diagnoses[:HOME_PAST])
+    steps = overview.open_steps
+    room = limits.VIEW_BLOCKS - len(top) - len(past)
+    if 2 * len(steps) > room:
+        steps = steps[: (room - 1) // 2]  # and a line saying how many more
+    middle: list[dict[str, Any]] = []
+    if not overview.open_steps:
+        middle.append(_context("None yet: a diagnosis ends with some."))
+    for step in steps:
+        middle.extend(_step_blocks(step, today))
+    hidden = len(overview.open_steps) - len(steps)
+    if hidden:
+        middle.append(_context(f"…and {hidden} more: `/coach steps` lists them all."))
+    return {"type": "home", "blocks": limits.fitted([*top, *middle, *past])}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _home_top(overview: Overview) -> list[dict[str, Any]]:
+    """The Home tab down to the heading of the open steps: where the user is, and starting."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Influence Coach"}},
     ]
@@ -286,55 +318,52 @@ def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
     )
     blocks.append({"type": "divider"})
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Your open next steps*"}})
-    if not overview.open_steps:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": "None yet: a diagnosis ends with some."}],
-            }
-        )
-    for step in overview.open_steps:
-        overdue = " (due now)" if step.due_date <= today.isoformat() else ""
-        title = escape(step.title or step.text[:75])
-        idea = f"\n_{escape(step.idea)}_" if step.idea else ""
-        blocks.append(
-            {
-                "type": "section",
-                "block_id": f"step:{step.id}",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{title}*: by {_due(step.due_date)}{overdue}{idea}",
-                },
-            }
-        )
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"step_actions:{step.id}",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": action_id,
-                        "text": {"type": "plain_text", "text": label},
-                        "value": str(step.id),
-                    }
-                    for action_id, label in (
-                        ("step_done", "Done"),
-                        ("step_not_yet", "Not yet"),
-                        ("step_dropped", "Dropped"),
-                    )
-                ],
-            }
-        )
-    blocks.append({"type": "divider"})
-    blocks.append(
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Our past conversations*"}}
-    )
-    if not overview.past_diagnoses:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "None yet."}]})
-    for past in overview.past_diagnoses[:20]:
-        blocks.append(_past_section(past))
-    return {"type": "home", "blocks": blocks}
+    return blocks
+
+
+def _step_blocks(step: NextStep, today: dt.date) -> list[dict[str, Any]]:
+    """One open step on the Home tab: what and by when, and its outcome buttons."""
+    overdue = " (due now)" if step.due_date <= today.isoformat() else ""
+    title = escape(step.title or step.text[:75])
+    idea = f"\n_{escape(step.idea)}_" if step.idea else ""
+    return [
+        {
+            "type": "section",
+            "block_id": f"step:{step.id}",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{title}*: by {day(step.due_date)}{overdue}{idea}",
+            },
+        },
+        {
+            "type": "actions",
+            "block_id": f"step_actions:{step.id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "text": {"type": "plain_text", "text": label},
+                    "value": str(step.id),
+                }
+                for action_id, label in (
+                    ("step_done", "Done"),
+                    ("step_not_yet", "Not yet"),
+                    ("step_dropped", "Dropped"),
+                )
+            ],
+        },
+    ]
+
+
+def _home_past(past: Sequence[PastDiagnosis]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Our past conversations*"}},
+    ]
+    if not past:
+        blocks.append(_context("None yet."))
+    blocks.extend(_past_section(p) for p in past)
+    return blocks
 
 
 def _past_section(past: PastDiagnosis) -> dict[str, Any]:
@@ -346,7 +375,7 @@ def _past_section(past: PastDiagnosis) -> dict[str, Any]:
     top = (
         f"\nFirst suggestion: {escape(past.top_recommendation)}" if past.top_recommendation else ""
     )
-    text = f"*{past.number}.* {_due(past.date)} · {escape(past.title)}{about}{steps}{top}"
+    text = f"*{past.number}.* {day(past.date)} · {escape(past.title)}{about}{steps}{top}"
     return {
         "type": "section",
         "block_id": f"past:{past.number}",

@@ -1,18 +1,22 @@
-"""What Slack calls a person: their display name from `users.info` (the `users:read` scope),
-looked up once per process for someone the coach has no name for yet.
+"""What Slack knows of a person: their display name and their time zone, from `users.info`
+(the `users:read` scope), asked once per process and only when the coach needs it.
+
+The name is offered the first time the coach meets someone it has no name for. The time
+zone (`tz`, an IANA name) makes "today", the dates they type, the date picker and their
+check-in times theirs; it is kept with the person (`users.time_zone`), so after a restart
+Slack is asked again only for someone whose zone was never known.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-log = logging.getLogger("coach.slack")
+from bot.channels.slack.web import WebCalls
+from storage.store import Store
 
 
 def name_in(user: dict[str, Any]) -> str | None:
@@ -28,31 +32,86 @@ def name_in(user: dict[str, Any]) -> str | None:
     return None
 
 
+def zone_named(name: object) -> ZoneInfo | None:
+    """The time zone of an IANA name, or None for a missing or unknown one."""
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str | None
+    zone: ZoneInfo | None
+
+
 class SlackNames:
-    """Looks a person's name up in Slack the first time this process meets them without one.
+    """Looks people up in Slack at most once per process each.
 
     `known(key)` says whether the coach already has a name (the person said "call me …", or
     an earlier lookup gave one); a failed lookup is not retried until the process restarts.
     """
 
-    def __init__(self, client: WebClient, known: Callable[[str], bool]) -> None:
-        self.client = client
+    def __init__(self, web: WebCalls, known: Callable[[str], bool], store: Store) -> None:
+        self.web = web
         self.known = known
-        self._asked: set[str] = set()
+        self.store = store
+        self._offered: set[str] = set()
+        self._profiles: dict[str, Profile] = {}
+        self._zones: dict[str, ZoneInfo | None] = {}
+        #: Zones Slack gave for someone with no row yet: kept after their first turn.
+        self._unkept: set[str] = set()
         self._lock = threading.Lock()
+
+    def _profile(self, key: str, slack_user: str) -> Profile:
+        with self._lock:
+            if key in self._profiles:
+                return self._profiles[key]
+        found = self.web.attempt("users.info", lambda: self.web.client.users_info(user=slack_user))
+        user = found.get("user") if found is not None else None
+        profile = Profile(None, None)
+        if isinstance(user, dict):
+            profile = Profile(name_in(user), zone_named(user.get("tz")))
+        with self._lock:
+            self._profiles[key] = profile
+        return profile
 
     def lookup(self, key: str, slack_user: str) -> str | None:
         """The Slack name to offer the coach for `key`, or None (known already, or none)."""
         with self._lock:
-            if key in self._asked:
+            if key in self._offered:
                 return None
-            self._asked.add(key)
+            self._offered.add(key)
         if self.known(key):
             return None
-        try:
-            found = self.client.users_info(user=slack_user)
-        except SlackApiError as exc:
-            log.warning("users.info failed: %s", exc.response.get("error"))
-            return None
-        user = found.get("user")
-        return name_in(user) if isinstance(user, dict) else None
+        return self._profile(key, slack_user).name
+
+    def zone(self, key: str, slack_user: str) -> ZoneInfo | None:
+        """The person's time zone: remembered, kept with them, or asked of Slack once (and
+        then kept with them, if they have a row yet)."""
+        with self._lock:
+            if key in self._zones:
+                return self._zones[key]
+        zone = zone_named(self.store.time_zone_of(key))
+        unkept = False
+        if zone is None:
+            zone = self._profile(key, slack_user).zone
+            unkept = zone is not None and not self.store.set_time_zone(key, zone.key)
+        with self._lock:
+            self._zones[key] = zone
+            if unkept:
+                self._unkept.add(key)
+        return zone
+
+    def keep(self, key: str) -> None:
+        """After a first turn made the person's row: keep the zone Slack gave with them."""
+        with self._lock:
+            if key not in self._unkept:
+                return
+            zone = self._zones.get(key)
+        if zone is not None and self.store.set_time_zone(key, zone.key):
+            with self._lock:
+                self._unkept.discard(key)

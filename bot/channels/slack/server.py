@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.channels.slack.hours import parse_hours
+from bot.channels.slack.removals import ERASE_AFTER_DAYS
 from bot.errors import ConfigError
 
 log = logging.getLogger("coach.slack")
@@ -59,12 +61,24 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
     if api_url and not api_url.endswith("/"):
         api_url += "/"  # the Web API client joins method names onto it
     interval = float(env.get("COACH_FOLLOWUP_SECONDS", "60") or 60)
+    erase_days = env.get("COACH_SLACK_ERASE_DAYS", "").strip() or str(ERASE_AFTER_DAYS)
+    try:
+        erase_after = float(erase_days)
+    except ValueError:
+        erase_after = -1.0
+    if erase_after < 0:
+        raise ConfigError(
+            f"COACH_SLACK_ERASE_DAYS should be a number of days (0 or more), not {erase_days!r}:"
+            " how long a workspace that removed the coach has before its data is erased."
+        )
     return SlackSettings(
         bot_token=bot_token,
         signing_secret=secret,
         app_token=app_token,
         api_url=api_url,
         followup_interval=interval,
+        erase_after_days=erase_after,
+        checkin_hours=parse_hours(env.get("COACH_CHECKIN_HOURS", "")),
     )
 
 
@@ -103,6 +117,10 @@ class FollowUpLoop(threading.Thread):
                     self.coach.push_due_checkins()
                 except Exception as exc:
                     log.error("follow-up push failed: %s", type(exc).__name__)
+                try:
+                    self.coach.erase_removed_workspaces()
+                except Exception as exc:
+                    log.error("erasing removed workspaces failed: %s", type(exc).__name__)
             self.stopped.wait(tick)
 
     def stop(self) -> None:

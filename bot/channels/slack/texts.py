@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from bot.channels.slack.blocks import escape
+from urllib.parse import quote
+
+from bot.channels.slack.blocks import day, escape
+from bot.channels.slack.limits import cut
 from bot.engine import Overview
 
 SENT_TO_DM = "I've sent you a direct message: let's talk there."
+
+
+def sent_to_dm(team_id: object, app_id: object) -> str:
+    """Said where `/coach …` was typed outside the DM: the DM is where the coach answers,
+    with a link that opens it (Slack's app_redirect) when the request says which app."""
+    if not (isinstance(team_id, str) and isinstance(app_id, str) and team_id and app_id):
+        return SENT_TO_DM
+    link = f"https://slack.com/app_redirect?app={quote(app_id)}&team={quote(team_id)}"
+    return f"I've sent you a <{link}|direct message>: let's talk there."
+
+
 COMMAND_HELP = (
     "*Influence Coach* helps you think through a situation where you need to influence people "
     "you have no authority over.\n"
@@ -33,6 +47,19 @@ DELAYED = (
 EXPORTING = "Preparing your export: it will arrive in our DM as a file."
 EXPORT_READY = "Here is everything you've said to me, and your next steps."
 EXPORT_FAILED = "Sorry, I couldn't upload your export just now. Please try `/coach export` again."
+#: A step's title in `/coach steps`: enough to know it, so a long list stays one message.
+STEP_TITLE_LIMIT = 200
+FILES_ONLY = (
+    "I can only read text, so I can't open files. Tell me in words and I'll carry on from there."
+)
+FILES_SET_ASIDE = "I can only read text, so I've left your file aside and answered your words."
+#: Said to an edit of a message the coach has answered. Not re-read on purpose: the coach
+#: has moved on from it (the next question may depend on it), and a silent re-read would
+#: change an answer the user can no longer see being used; `back` changes it openly.
+EDIT_NOT_REREAD = (
+    "I'd already answered what you first wrote, so I haven't re-read your edit. "
+    "To change an answer, say `back`."
+)
 STEPS_MARK = "To mark one, type `done 1` (or `partly 1`, `not yet 1`, `dropped 1`) in our DM."
 FORGET_ASK = "Erase all your data?"
 FORGOTTEN = "Done. Everything you shared with Influence Coach has been erased."
@@ -54,6 +81,7 @@ def steps(overview: Overview) -> str:
         return "You have no open next steps. A diagnosis ends with two or three."
     lines = ["*Your open next steps*"]
     for n, step in enumerate(overview.open_steps, 1):
-        lines.append(f"• {escape(step.title or step.text)} (by {step.due_date}) · `done {n}`")
+        title = cut(escape(step.title or step.text), STEP_TITLE_LIMIT)
+        lines.append(f"• {title} (by {day(step.due_date)}) · `done {n}`")
     lines.append(STEPS_MARK)
     return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""Web API failures that end: what Slack refuses for good is not retried, what is passing
+trouble is retried a bounded number of times, and then the coach gives up with one log line.
+
+Each failure is one the fake Web API answers as Slack does (an `ok: false` error, a 429
+with Retry-After, a 503, a dropped connection, an upload host nobody answers on). The user's
+turn is stored whatever happens to its reply, and nothing is tried again on a later pass.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.channels.slack import texts, web
+from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.engine import Engine
+from storage.store import Store
+from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, join_exports
+from tests.test_slack import (
+    FakeSlack,
+    Slack,
+    count_rows,
+    user_messages,
+)
+
+TYPED = "Smith & Jones won't return my calls"
+
+
+@pytest.fixture
+def slack(engine: Engine, fake: FakeSlack) -> Slack:
+    coach = SlackCoach(
+        engine,
+        SlackSettings(
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            api_url=fake.base_url,
+            retry_backoff=0.01,  # the waits between retries, not their number, made short
+        ),
+        client=WebClient(token=BOT_TOKEN, base_url=fake.base_url),
+        process_before_response=True,
+    )
+    fake.add_user("U1", "Ann")
+    return Slack(coach, fake)
+
+
+def failure_lines(caplog: pytest.LogCaptureFixture, call: str = "chat.postMessage") -> list[str]:
+    """The log lines saying a call of one kind was given up on (by any thread: an export's
+    runs on its own)."""
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{call} failed")]
+
+
+def assert_given_up_once(
+    slack: Slack, caplog: pytest.LogCaptureFixture, store: Store, tries: int, kind: str
+) -> None:
+    """The DM's turn is stored, its reply was tried `tries` times and given up on with one
+    log line naming `kind` (and not the user's words), and no later pass tries it again."""
+    assert len(slack.fake.of("chat.postMessage")) == tries
+    assert user_messages(store) == [TYPED]
+    lines = failure_lines(caplog)
+    assert len(lines) == 1, lines
+    assert kind in lines[0]
+    assert "Smith" not in caplog.text
+    assert count_rows(store.path, "inbox") == 0
+    assert slack.coach.run_stranded(everything=True) == 0
+    assert len(slack.fake.of("chat.postMessage")) == tries
+
+
+@pytest.mark.parametrize(
+    "error",
+    ["token_revoked", "account_inactive", "invalid_auth", "channel_not_found", "not_in_channel"],
+)
+def test_a_reply_refused_for_good_is_tried_once_and_the_turn_stays_stored(
+    slack: Slack, fake: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    fake.failures["chat.postMessage"] = error
+
+    slack.dm(TYPED)
+
+    assert_given_up_once(slack, caplog, store, tries=1, kind=error)
+
+
+def test_a_bot_token_revoked_while_running_ends_the_reply_at_once(
+    slack: Slack, fake: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.dm("hello")  # Bolt checks the token once (auth.test) and keeps the answer
+    fake.revoked.add(BOT_TOKEN)  # the fake now refuses it, as Slack does
+
+    slack.dm(TYPED)
+
+    assert len(fake.of("chat.postMessage")) == 2
+    assert user_messages(store) == ["hello", TYPED]
+    (line,) = failure_lines(caplog)
+    assert "token_revoked" in line and "Smith" not in caplog.text
+    assert slack.coach.run_stranded(everything=True) == 0
+    assert len(fake.of("chat.postMessage")) == 2
+
+
+@pytest.mark.parametrize(
+    ("trouble", "retry_after", "tries", "kind"),
+    [
+        pytest.param("rate_limits", "0", 1 + web.RATE_LIMIT_RETRIES, "ratelimited", id="429"),
+        # A long Retry-After is not waited out in a turn thread: given up on at once.
+        pytest.param("rate_limits", "120", 1, "ratelimited", id="429 retry in 2 min"),
+        pytest.param(
+            "server_errors", "0", 1 + web.SERVER_ERROR_RETRIES, "service_unavailable", id="503"
+        ),
+        pytest.param("drops", "0", 1 + web.NETWORK_RETRIES, "RemoteDisconnected", id="network"),
+    ],
+)
+def test_trouble_that_never_clears_is_retried_a_bounded_number_of_times(
+    slack: Slack,
+    fake: FakeSlack,
+    store: Store,
+    caplog: pytest.LogCaptureFixture,
+    trouble: str,
+    retry_after: str,
+    tries: int,
+    kind: str,
+) -> None:
+    getattr(fake, trouble)["chat.postMessage"] = 1000
+    fake.retry_after = retry_after
+
+    slack.dm(TYPED)
+
+    assert_given_up_once(slack, caplog, store, tries=tries, kind=kind)
+
+
+@pytest.mark.parametrize("trouble", ["server_errors", "drops", "rate_limits"])
+def test_passing_trouble_is_retried_and_the_user_gets_their_reply(
+    slack: Slack, fake: FakeSlack, caplog: pytest.LogCaptureFixture, trouble: str
+) -> None:
+    getattr(fake, trouble)["chat.postMessage"] = 1
+
+    slack.dm("hello")
+
+    attempts = fake.of("chat.postMessage")
+    assert len(attempts) == 2
+    assert "What would you like to do?" in str(attempts[1]["blocks"])
+    assert failure_lines(caplog) == []
+
+
+def test_an_export_whose_upload_host_is_unreachable_tells_the_user(
+    slack: Slack, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.dm(TYPED)
+    fake.uploads_unreachable = True
+
+    slack.command("export")
+
+    told = fake.wait_for("response/1")
+    join_exports()
+    assert told[-1]["text"] == texts.EXPORT_FAILED
+    assert fake.of("files.completeUploadExternal") == []
+    lines = failure_lines(caplog, "export upload")
+    assert len(lines) == 1 and "URLError" in lines[0]
+    assert "Traceback" not in caplog.text and "Smith" not in caplog.text
+
+
+def test_an_export_refused_by_slack_tells_the_user_where_they_typed_the_command(
+    slack: Slack, fake: FakeSlack
+) -> None:
+    slack.dm(TYPED)
+    fake.revoked.add(BOT_TOKEN)  # the workspace removed the app: no DM can be posted
+
+    slack.command("export")
+
+    told = fake.wait_for("response/1")
+    join_exports()
+    assert told[-1]["text"] == texts.EXPORT_FAILED
+    assert told[-1].get("response_type", "ephemeral") == "ephemeral"
