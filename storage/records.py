@@ -104,30 +104,34 @@ class RecordQueries(StoreBase):
         offset: int = 0,
         full: bool = False,
         top: bool = True,
+        peek: bool = False,
     ) -> list[PastConversation]:
         """The person's conversations newest first (`limit` of them from `offset`), each with
         its next steps; with `full`, their slots too; without `top`, not their first
-        suggestion (`top` is None). Check-ins, conversations left before any answer, and the
-        one just begun without an answer yet are not listed."""
+        suggestion (`top` is None). With `peek`, one more after them, without its steps (a
+        page of `history` only needs to know whether another page follows). Check-ins,
+        conversations left before any answer, and the one just begun without an answer yet
+        are not listed."""
         columns = _FULL if full else _BRIEF if top else _BRIEF_NO_TOP
+        wanted = limit + peek
         if offset == 0:
             # The first page (`history`, `show 1`, a home tab) reads one more, with whether
             # it is under way unanswered: one statement instead of two.
             rows = self._read(
                 f"SELECT {columns}, {_UNANSWERED} FROM conversations WHERE {_LISTED} "
                 "ORDER BY id DESC LIMIT ?",
-                (user_id, limit + 1),
+                (user_id, wanted + 1),
             )
             if rows and rows[0][-1]:
                 del rows[0]
-            return self._with_steps([r[:-1] for r in rows[:limit]])
+            return self._with_steps([r[:-1] for r in rows[:wanted]], limit)
         offset += self._unanswered_newest(user_id)
         rows = self._read(
             f"SELECT {columns} FROM conversations WHERE {_LISTED} "
             "ORDER BY id DESC LIMIT ? OFFSET ?",
-            (user_id, limit, offset),
+            (user_id, wanted, offset),
         )
-        return self._with_steps(rows)
+        return self._with_steps(rows, limit)
 
     def _unanswered_newest(self, user_id: str) -> int:
         """1 when the newest listed conversation is one under way without an answer yet."""
@@ -155,10 +159,14 @@ class RecordQueries(StoreBase):
         found = self._with_steps(rows)
         return found[0] if found else None
 
-    def _with_steps(self, rows: list[tuple[Any, ...]]) -> list[PastConversation]:
+    def _with_steps(
+        self, rows: list[tuple[Any, ...]], stepped: int | None = None
+    ) -> list[PastConversation]:
+        """The rows as `PastConversation`s, the first `stepped` of them (all, if None) with
+        their next steps."""
         if not rows:
             return []
-        ids = [r[0] for r in rows]
+        ids = [r[0] for r in rows[:stepped]]
         marks = ", ".join("?" * len(ids))
         steps: dict[int, list[StepOutcome]] = {}
         for r in self._read(

@@ -270,8 +270,11 @@ def history(ctx: Context, turn: Turn, page: int = 1) -> None:
     and how each went; a page at a time."""
     page = max(page, 1)
     offset = (page - 1) * PAGE
-    # A listing line does not name the first suggestion: it is not read.
-    found = ctx.store.past_conversations(turn.user_id, limit=PAGE + 1, offset=offset, top=False)
+    # A listing line does not name the first suggestion: it is not read. One more is peeked
+    # at, without its steps, to know whether another page follows.
+    found = ctx.store.past_conversations(
+        turn.user_id, limit=PAGE, offset=offset, top=False, peek=True
+    )
     if not found:
         turn.say(messages.HISTORY_NONE if page == 1 else messages.HISTORY_NO_PAGE)
         return
