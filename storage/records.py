@@ -38,12 +38,13 @@ USER_JSON = ("known",)
 #: of the partial index `idx_conversations_listed` (m011), so the planner uses it and a page
 #: far back skips index entries, not table rows.
 _LISTED = "user_id = ? AND follow_up_of IS NULL AND status != 'discarded'"
-#: What a listing reads of each: what it was about and its first suggestion straight from
-#: the JSON, and the whole slots only when `_about` was not kept when it ended.
+#: What a listing reads of each: what it was about (its own column, m012) and its first
+#: suggestion straight from the JSON, and the whole slots only when what it was about was
+#: not kept when it ended.
 _BRIEF = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
-    "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), "
-    "CASE WHEN json_extract(slots, '$._about') IS NULL THEN slots END"
+    "about, json_extract(slots, '$.recommendations[0]'), "
+    "CASE WHEN about IS NULL THEN slots END"
 )
 #: The same without the first suggestion, for a listing that does not show it (`history`):
 #: each `json_extract` parses the whole slots again, about 0.6 µs a conversation.
@@ -52,7 +53,7 @@ _BRIEF_NO_TOP = _BRIEF.replace("json_extract(slots, '$.recommendations[0]')", "N
 _UNANSWERED = "CASE WHEN status IN ('active', 'paused') THEN history = '[]' ELSE 0 END"
 _FULL = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
-    "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), slots"
+    "about, json_extract(slots, '$.recommendations[0]'), slots"
 )
 
 

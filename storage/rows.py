@@ -18,6 +18,11 @@ def compact_json(value: Any) -> str:
     return to_json(value).decode()
 
 
+#: The hidden slot holding what a conversation was about (worked out when it ends or is set
+#: aside); a save copies it to the `about` column (m012), which a listing reads instead of
+#: parsing the slots.
+ABOUT = "_about"
+
 _CONVERSATION_COLUMNS = (
     "id, user_id, dialogue, dialogue_version, dialogue_digest, state, status, pending, "
     "slots, history, turn, follow_up_of, started_at, updated_at, completed_at, revisit_of"

@@ -26,6 +26,7 @@ from storage.records import RecordQueries
 from storage.review import ReviewQueries
 from storage.rows import (
     _CONVERSATION_COLUMNS,
+    ABOUT,
     ConversationRow,
     InboxEntry,
     MessageRow,
@@ -154,7 +155,7 @@ class Store(
         cursor = self.db.execute(
             "INSERT INTO conversations (user_id, dialogue, dialogue_version, dialogue_digest, "
             "state, status, pending, slots, history, turn, follow_up_of, started_at, updated_at, "
-            "revisit_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "revisit_of, about) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.user_id,
                 row.dialogue,
@@ -170,6 +171,7 @@ class Store(
                 row.started_at,
                 row.updated_at,
                 row.revisit_of,
+                row.slots.get(ABOUT),
             ),
         )
         row.id = int(cursor.lastrowid or 0)
@@ -200,14 +202,17 @@ class Store(
         # ordinary turn's UPDATE leaves those indexes alone.
         revisit = "" if row.revisit_of is None else ", revisit_of = ?"
         status = "" if row.status == row.saved_status else ", status = ?"
+        # What it was about mirrors its slot on every save (a bound NULL while under way), so
+        # a listing reads a short column instead of parsing the slots.
         cursor = self.db.execute(
-            "UPDATE conversations SET state = ?, pending = ?, slots = ?, "
+            "UPDATE conversations SET state = ?, pending = ?, slots = ?, about = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
             f"updated_at = ?, completed_at = ?{revisit}{status} WHERE id = ?{guard}",
             (
                 row.state,
                 row.pending,
                 compact_json(row.slots),
+                row.slots.get(ABOUT),
                 history_arg,
                 row.turn,
                 row.dialogue_version,

@@ -6,9 +6,14 @@ any answer not offered back. The fake clock stands in for the days between chats
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot import messages
+from bot.engine import Engine, EngineSettings
+from bot.loader import Catalog
+from storage.store import Store
 from tests.conftest import Chat, FakeClock
 
 SITUATION = "The partnership board decides our funding next month and we have no seat."
@@ -204,6 +209,29 @@ def test_history_lists_past_conversations_with_their_steps_and_show_1_the_whole_
     assert "What I notice:" in shown.text
     assert f'{first} (done) You learned: "They listened once we came together"' in shown.text
     assert messages.SHOW_WHICH in chat.say("show 5").text
+
+
+def test_a_record_from_before_about_was_a_column_is_listed_and_shown_in_full(
+    chat: Chat, db_path: Path, catalog: Catalog, clock: FakeClock
+) -> None:
+    chat.open()
+    chat.say("Sam")
+    finish_diagnose(chat)
+    store = chat.engine.store
+    # The store as it was before m012: no `about` column, m012 not applied.
+    store.db.execute("ALTER TABLE conversations DROP COLUMN about")
+    store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm012_about'")
+    store.close()
+    upgraded = Store(db_path)
+    later = Chat(Engine(upgraded, catalog, settings=EngineSettings(), clock=clock), chat.user)
+
+    listing = later.say("history")
+    shown = later.say("show 1")
+
+    assert "1. 23 November · Diagnose a power situation · the county council" in listing.text
+    assert "Here's your diagnosis, in your words." in shown.text
+    assert f"The situation: {SITUATION}" in shown.text
+    upgraded.close()
 
 
 def test_history_with_none_says_so(chat: Chat) -> None:
