@@ -402,6 +402,20 @@ def m012_about(db: Database) -> None:
     )
 
 
+@migrations()
+def m013_reading(db: Database) -> None:
+    """The reading a finished conversation ended with, as it was said.
+
+    `show N` rendered the dialogue's summary template again (in Jinja's sandbox, about half
+    of that command's time) for a reading the person was given when the conversation
+    finished. It is now stored then, in the same transaction as the rest of that turn, and
+    is what they saw, even if the dialogue is reworded since. Conversations finished before
+    have none (NULL) and are rendered from their slots as before; "" is a dialogue without
+    a reading.
+    """
+    db.execute("ALTER TABLE conversations ADD COLUMN reading TEXT")
+
+
 #: The full-text index of shared transcripts and the triggers that keep it (m008).
 _FTS_SCHEMA = (
     "CREATE VIRTUAL TABLE messages_fts USING fts5("

@@ -40,11 +40,11 @@ USER_JSON = ("known",)
 _LISTED = "user_id = ? AND follow_up_of IS NULL AND status != 'discarded'"
 #: What a listing reads of each: what it was about (its own column, m012) and its first
 #: suggestion straight from the JSON, and the whole slots only when what it was about was
-#: not kept when it ended.
+#: not kept when it ended; not its reading (m013).
 _BRIEF = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
     "about, json_extract(slots, '$.recommendations[0]'), "
-    "CASE WHEN about IS NULL THEN slots END"
+    "CASE WHEN about IS NULL THEN slots END, NULL"
 )
 #: The same without the first suggestion, for a listing that does not show it (`history`):
 #: each `json_extract` parses the whole slots again, about 0.6 µs a conversation.
@@ -53,7 +53,15 @@ _BRIEF_NO_TOP = _BRIEF.replace("json_extract(slots, '$.recommendations[0]')", "N
 _UNANSWERED = "CASE WHEN status IN ('active', 'paused') THEN history = '[]' ELSE 0 END"
 _FULL = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
-    "about, json_extract(slots, '$.recommendations[0]'), slots"
+    "about, json_extract(slots, '$.recommendations[0]'), slots, reading"
+)
+#: What `show N` reads: the reading stored when it finished (m013), and the slots only when there
+#: is none (under way, finished before readings were stored, or a dialogue without one: its
+#: answers are listed instead) or what it was about was not kept; not the first suggestion,
+#: which it does not name.
+_SHOWN = (
+    "id, dialogue, status, started_at, updated_at, completed_at, about, NULL, "
+    "CASE WHEN coalesce(reading, '') = '' OR about IS NULL THEN slots END, reading"
 )
 
 
@@ -106,14 +114,16 @@ class RecordQueries(StoreBase):
         full: bool = False,
         top: bool = True,
         peek: bool = False,
+        shown: bool = False,
     ) -> list[PastConversation]:
         """The person's conversations newest first (`limit` of them from `offset`), each with
-        its next steps; with `full`, their slots too; without `top`, not their first
-        suggestion (`top` is None). With `peek`, one more after them, without its steps (a
-        page of `history` only needs to know whether another page follows). Check-ins,
-        conversations left before any answer, and the one just begun without an answer yet
-        are not listed."""
-        columns = _FULL if full else _BRIEF if top else _BRIEF_NO_TOP
+        its next steps; with `full`, their slots and stored reading too; with `shown`, what
+        `show N` needs (the stored reading, the slots only without one); without `top`, not
+        their first suggestion (`top` is None). With `peek`, one more after them, without
+        its steps (a page of `history` only needs to know whether another page follows).
+        Check-ins, conversations left before any answer, and the one just begun without an
+        answer yet are not listed."""
+        columns = _SHOWN if shown else _FULL if full else _BRIEF if top else _BRIEF_NO_TOP
         wanted = limit + peek
         if offset == 0:
             # The first page (`history`, `show 1`, a home tab) reads one more, with whether
@@ -190,6 +200,7 @@ class RecordQueries(StoreBase):
                 top=r[7],
                 slots=from_json(r[8]) if r[8] else None,
                 steps=tuple(steps.get(r[0], ())),
+                reading=r[9],
             )
             for r in rows
         ]

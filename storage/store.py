@@ -203,11 +203,13 @@ class Store(
         revisit = "" if row.revisit_of is None else ", revisit_of = ?"
         status = "" if row.status == row.saved_status else ", status = ?"
         # What it was about mirrors its slot on every save (a bound NULL while under way), so
-        # a listing reads a short column instead of parsing the slots.
+        # a listing reads a short column instead of parsing the slots; the reading is written
+        # once it has one, when the conversation finishes.
+        reading = "" if row.reading is None else ", reading = ?"
         cursor = self.db.execute(
             "UPDATE conversations SET state = ?, pending = ?, slots = ?, about = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
-            f"updated_at = ?, completed_at = ?{revisit}{status} WHERE id = ?{guard}",
+            f"updated_at = ?, completed_at = ?{revisit}{status}{reading} WHERE id = ?{guard}",
             (
                 row.state,
                 row.pending,
@@ -221,6 +223,7 @@ class Store(
                 row.completed_at,
                 *(() if row.revisit_of is None else (row.revisit_of,)),
                 *(() if not status else (row.status,)),
+                *(() if row.reading is None else (row.reading,)),
                 row.id,
                 *(() if expect_turn is None else (expect_turn,)),
             ),

@@ -307,7 +307,7 @@ def show(ctx: Context, turn: Turn, number: int) -> None:
     """One past conversation in full: the reading it ended with (or the answers so far), and
     the steps it ended with and how they went."""
     offset = max(number, 1) - 1
-    found = ctx.store.past_conversations(turn.user_id, limit=1, offset=offset, full=True)
+    found = ctx.store.past_conversations(turn.user_id, limit=1, offset=offset, shown=True)
     if number < 1 or not found:
         turn.say(messages.SHOW_WHICH)
         return
@@ -315,15 +315,19 @@ def show(ctx: Context, turn: Turn, number: int) -> None:
 
 
 def in_full(ctx: Context, past: PastConversation, number: int, today: dt.date) -> str:
-    """A past conversation (read with its slots) as `show N` gives it: what a coach it is
-    shared with reads first, unless its coachee corrected it."""
+    """A past conversation (read with its stored reading, or its slots when it has none) as
+    `show N` gives it: what a coach it is shared with reads first, unless its coachee
+    corrected it. A finished one reads back the reading it ended with, as stored then; one
+    finished before readings were stored has it rendered from its slots."""
     shown = entry(ctx, past, number)
     what = f" — {shown.other_party}" if shown.other_party != "—" else ""
     lines = [f"{number}. {shown.title}, {day(shown.date)}{what}"]
     loaded = ctx.catalog.dialogues.get(past.dialogue)
     runner = compile_dialogue(loaded).runner if loaded is not None else None
     slots = past.slots or {}
-    said = reading(runner, slots) if runner is not None and shown.finished else None
+    said = None
+    if shown.finished:
+        said = past.reading or (reading(runner, slots) if runner is not None else None)
     if said:
         lines.append(said)
     elif runner is not None:

@@ -26,7 +26,7 @@ from bot.engine.turn import (
     verify,
 )
 from bot.loader import LoadedDialogue
-from bot.recap import ABOUT, LEFT
+from bot.recap import ABOUT, LEFT, reading
 from bot.recap import about as topic_of
 from bot.schema import PUT_OFF, EndStep
 from bot.session import Session
@@ -279,6 +279,9 @@ def complete(ctx: Context, turn: Turn, live: Live) -> None:
     row.status = "completed"
     row.completed_at = turn.now_iso
     row.slots[ABOUT] = topic_of(live.session.compiled.dialogue, row.slots) or ""
+    # The reading it ends with, kept as said, so `show N` reads it back instead of rendering
+    # the summary again ("" for a dialogue without one).
+    row.reading = reading(live.runner, row.slots) or ""
     row.revisit_of = recall.revisit_of(slots)
     commitments = slots.get("commitments") or []
     added = [c for c in commitments if not c.get("step_id")]
