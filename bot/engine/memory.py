@@ -83,16 +83,13 @@ def past_diagnoses(ctx: Context, user_id: str, page: int = 1) -> list[PastDiagno
 
 
 def entry(ctx: Context, past: PastConversation, number: int) -> PastDiagnosis:
-    """A past conversation as a record lists it. What it was about was kept when it ended;
-    one under way (or from before that was kept) has it worked out from its slots."""
+    """A past conversation as a record lists it."""
+    title, what = named(ctx, past)
+    top = None
     loaded = ctx.catalog.dialogues.get(past.dialogue)
-    title, top, what = past.dialogue, None, past.about
     if loaded is not None:
-        title = loaded.dialogue.title
         rec = compile_dialogue(loaded).runner.recommendations.get(past.top or "")
         top = rec.title if rec is not None else None
-        if what is None and past.slots is not None:
-            what = about(loaded.dialogue, past.slots)
     return PastDiagnosis(
         date=past.date,
         other_party=what or "—",
@@ -103,6 +100,19 @@ def entry(ctx: Context, past: PastConversation, number: int) -> PastDiagnosis:
         done=sum(1 for s in past.steps if s.outcome == "done"),
         finished=past.status == "completed",
     )
+
+
+def named(ctx: Context, past: PastConversation) -> tuple[str, str | None]:
+    """A past conversation's dialogue title and what it was about (None when nothing is). What
+    it was about was kept when it ended; one under way (or from before that was kept) has it
+    worked out from its slots."""
+    loaded = ctx.catalog.dialogues.get(past.dialogue)
+    if loaded is None:
+        return past.dialogue, past.about or None
+    what = past.about
+    if what is None and past.slots is not None:
+        what = about(loaded.dialogue, past.slots)
+    return loaded.dialogue.title, what or None
 
 
 # == the greeting of someone returning ===========================================================
@@ -279,13 +289,14 @@ def history(ctx: Context, turn: Turn, page: int = 1) -> None:
         turn.say(messages.HISTORY_NONE if page == 1 else messages.HISTORY_NO_PAGE)
         return
     lines = [messages.HISTORY_HEAD]
+    today = turn.today  # once a page, not once a line and step
     for n, past in enumerate(found[:PAGE], offset + 1):
-        shown = entry(ctx, past, n)
-        what = f" · {shown.other_party}" if shown.other_party != "—" else ""
-        state = "" if shown.finished else messages.UNFINISHED.get(past.status, "")
-        lines.append(f"{n}. {on_day(shown.date, turn.today)} · {shown.title}{what}{state}")
+        title, what = named(ctx, past)  # a line needs no more of what `entry` works out
+        said = f" · {what}" if what and what != "—" else ""
+        state = "" if past.status == "completed" else messages.UNFINISHED.get(past.status, "")
+        lines.append(f"{n}. {on_day(past.date, today)} · {title}{said}{state}")
         if past.steps:
-            outcomes = " · ".join(_outcome(s, turn.today) for s in past.steps)
+            outcomes = " · ".join([_outcome(s, today) for s in past.steps])
             lines.append(f"   {messages.HISTORY_STEPS}{outcomes}")
     lines.append(messages.HISTORY_SHOW.format(n=offset + 1))
     if len(found) > PAGE:
