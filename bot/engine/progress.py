@@ -28,7 +28,7 @@ from bot.engine.turn import (
 from bot.loader import LoadedDialogue
 from bot.recap import ABOUT, LEFT, reading
 from bot.recap import about as topic_of
-from bot.schema import PUT_OFF, EndStep
+from bot.schema import PUT_OFF, Dialogue, EndStep
 from bot.session import Session
 from bot.steps import CONTEXT_SLOTS
 from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
@@ -363,15 +363,25 @@ def explain(ctx: Context, turn: Turn, live: Live, asked: str) -> bool:
     return True
 
 
+#: The menu's choices for the listed dialogues, kept with the list they were made from: a
+#: turn at the menu asks for them twice (the question and what it awaits), and each `Choice`
+#: checks its label for control characters as it is made.
+_menu_choices: tuple[list[Dialogue], tuple[Choice, ...]] | None = None
+
+
 def menu_message(ctx: Context, paused: Live | None, text: str = messages.MENU) -> BotMessage:
     """The menu: every listed dialogue, after "Carry on" when a conversation is paused."""
-    choices = [Choice(d.id, d.title) for d in ctx.catalog.listed()]
+    global _menu_choices
+    listed = ctx.catalog.listed()  # the same list until the catalog's dialogues change
+    if _menu_choices is None or _menu_choices[0] is not listed:
+        _menu_choices = (listed, tuple(Choice(d.id, d.title) for d in listed))
+    choices = _menu_choices[1]
     if paused is not None:
         title = paused.session.compiled.dialogue.title
-        choices.insert(0, Choice("resume", f"Carry on: {title}"))
+        choices = (Choice("resume", f"Carry on: {title}"), *choices)
     if not choices:
         return BotMessage(messages.NOTHING_LOADED)
-    return BotMessage(text, tuple(choices))
+    return BotMessage(text, choices)
 
 
 def safety_choices(ctx: Context) -> tuple[Choice, ...]:
