@@ -408,10 +408,10 @@ def m013_reading(db: Database) -> None:
 
     `show N` rendered the dialogue's summary template again (in Jinja's sandbox, about half
     of that command's time) for a reading the person was given when the conversation
-    finished. It is now stored then, in the same transaction as the rest of that turn, and
-    is what they saw, even if the dialogue is reworded since. Conversations finished before
-    have none (NULL) and are rendered from their slots as before; "" is a dialogue without
-    a reading.
+    finished. It is now rendered once then, from the slots it finished with (what `show N`
+    always rendered), and stored in the same transaction as the rest of that turn; it reads
+    the same even if the dialogue is reworded since. Conversations finished before have none
+    (NULL) and are rendered from their slots as before; "" is a dialogue without a reading.
     """
     db.execute("ALTER TABLE conversations ADD COLUMN reading TEXT")
 
