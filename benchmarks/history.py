@@ -1,10 +1,10 @@
 """What `history` costs for someone with 500 past conversations, next to one turn's budget.
 
-A person finishes one real diagnosis through the engine (so their slots and steps are what
-the coach really stores), which is then copied until they have 500 past conversations with
-two or three next steps each, among many other people's rows. Each measured turn is a full
-`Engine.handle` at the menu: the command, its indexed reads, the reply, and the durable
-commit of the user's message and the reply, as any turn.
+A person finishes one real diagnosis through the engine (so their slots, steps and transcript
+are what the coach really stores), which is then copied, transcript and all, until they have
+500 past conversations with two or three next steps each, among many other people's rows.
+Each measured turn is a full `Engine.handle` at the menu: the command, its indexed reads, the
+reply, and the durable commit of the user's message and the reply, as any turn.
 
 The floor is the turns benchmark's: bare `sqlite3` on a copy of the same file, same pragmas,
 in one BEGIN IMMEDIATE ... COMMIT writing the rows such a turn writes (the message numbering
@@ -90,6 +90,14 @@ def fill(path: Path, seed: int = 11) -> None:
     steps = conn.execute(
         f"SELECT {', '.join(step_columns)} FROM next_steps WHERE conversation_id = ?", (conv_id,)
     ).fetchall()
+    # The conversation's transcript goes with each copy (`show N` may read it), numbered on
+    # from each person's last message as the engine numbers them.
+    said = conn.execute(
+        "SELECT sender, text, state, created_at FROM messages WHERE conversation_id = ? "
+        "ORDER BY seq",
+        (conv_id,),
+    ).fetchall()
+    seqs: dict[str, int] = dict(conn.execute("SELECT id, message_seq FROM users"))
     rng = random.Random(seed)
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     conv_sql = (
@@ -114,6 +122,13 @@ def fill(path: Path, seed: int = 11) -> None:
                 row[step_columns.index("status")] = "closed"
                 row[step_columns.index("outcome")] = outcome
             conn.execute(step_sql, row)
+        seq = seqs.get(user, 0)
+        conn.executemany(
+            "INSERT INTO messages (user_id, conversation_id, seq, sender, text, state, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(user, new_id, seq + n, *message) for n, message in enumerate(said, 1)],
+        )
+        seqs[user] = seq + len(said)
 
     for n in range(PAST - 1):
         when = start + dt.timedelta(days=n)
@@ -127,6 +142,9 @@ def fill(path: Path, seed: int = 11) -> None:
         )
         for c in range(rng.randint(1, 5)):
             add(user, start + dt.timedelta(days=c), None)
+    conn.executemany(
+        "UPDATE users SET message_seq = ? WHERE id = ?", [(q, u) for u, q in seqs.items()]
+    )
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

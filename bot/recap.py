@@ -14,14 +14,15 @@ from bot.recommending import bullets
 from bot.schema import Dialogue, SummaryStep
 from bot.steps import StepRunner
 from bot.templates import render
+from storage.rows import ABOUT as ABOUT
 
 #: How a conversation was left, kept in its hidden slot `_left` until it is taken up again:
 #: `paused` (the user said pause, or stop after a safety question), `quit`, `menu`, or
 #: `set_aside` (a check-in came first). Only `paused` is called paused.
 LEFT = "_left"
-#: What a conversation was about (the dialogue's `about:`), kept when it ends or is set aside
-#: so a listing of hundreds of them renders nothing: the hidden slot `_about`.
-ABOUT = "_about"
+# What a conversation was about (the dialogue's `about:`) is kept when it ends or is set
+# aside, so a listing of hundreds of them renders nothing: the hidden slot `ABOUT`, named by
+# storage (imported above), since a save copies it to its own column.
 
 
 def since(then: str | None, now: dt.datetime) -> str:

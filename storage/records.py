@@ -38,12 +38,13 @@ USER_JSON = ("known",)
 #: of the partial index `idx_conversations_listed` (m011), so the planner uses it and a page
 #: far back skips index entries, not table rows.
 _LISTED = "user_id = ? AND follow_up_of IS NULL AND status != 'discarded'"
-#: What a listing reads of each: what it was about and its first suggestion straight from
-#: the JSON, and the whole slots only when `_about` was not kept when it ended.
+#: What a listing reads of each: what it was about (its own column, m012) and its first
+#: suggestion straight from the JSON, and the whole slots only when what it was about was
+#: not kept when it ended; not its reading (m013).
 _BRIEF = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
-    "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), "
-    "CASE WHEN json_extract(slots, '$._about') IS NULL THEN slots END"
+    "about, json_extract(slots, '$.recommendations[0]'), "
+    "CASE WHEN about IS NULL THEN slots END, NULL"
 )
 #: The same without the first suggestion, for a listing that does not show it (`history`):
 #: each `json_extract` parses the whole slots again, about 0.6 µs a conversation.
@@ -52,7 +53,15 @@ _BRIEF_NO_TOP = _BRIEF.replace("json_extract(slots, '$.recommendations[0]')", "N
 _UNANSWERED = "CASE WHEN status IN ('active', 'paused') THEN history = '[]' ELSE 0 END"
 _FULL = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
-    "json_extract(slots, '$._about'), json_extract(slots, '$.recommendations[0]'), slots"
+    "about, json_extract(slots, '$.recommendations[0]'), slots, reading"
+)
+#: What `show N` reads: the reading stored when it finished (m013), and the slots only when there
+#: is none (under way, finished before readings were stored, or a dialogue without one: its
+#: answers are listed instead) or what it was about was not kept; not the first suggestion,
+#: which it does not name.
+_SHOWN = (
+    "id, dialogue, status, started_at, updated_at, completed_at, about, NULL, "
+    "CASE WHEN coalesce(reading, '') = '' OR about IS NULL THEN slots END, reading"
 )
 
 
@@ -104,30 +113,36 @@ class RecordQueries(StoreBase):
         offset: int = 0,
         full: bool = False,
         top: bool = True,
+        peek: bool = False,
+        shown: bool = False,
     ) -> list[PastConversation]:
         """The person's conversations newest first (`limit` of them from `offset`), each with
-        its next steps; with `full`, their slots too; without `top`, not their first
-        suggestion (`top` is None). Check-ins, conversations left before any answer, and the
-        one just begun without an answer yet are not listed."""
-        columns = _FULL if full else _BRIEF if top else _BRIEF_NO_TOP
+        its next steps; with `full`, their slots and stored reading too; with `shown`, what
+        `show N` needs (the stored reading, the slots only without one); without `top`, not
+        their first suggestion (`top` is None). With `peek`, one more after them, without
+        its steps (a page of `history` only needs to know whether another page follows).
+        Check-ins, conversations left before any answer, and the one just begun without an
+        answer yet are not listed."""
+        columns = _SHOWN if shown else _FULL if full else _BRIEF if top else _BRIEF_NO_TOP
+        wanted = limit + peek
         if offset == 0:
             # The first page (`history`, `show 1`, a home tab) reads one more, with whether
             # it is under way unanswered: one statement instead of two.
             rows = self._read(
                 f"SELECT {columns}, {_UNANSWERED} FROM conversations WHERE {_LISTED} "
                 "ORDER BY id DESC LIMIT ?",
-                (user_id, limit + 1),
+                (user_id, wanted + 1),
             )
             if rows and rows[0][-1]:
                 del rows[0]
-            return self._with_steps([r[:-1] for r in rows[:limit]])
+            return self._with_steps([r[:-1] for r in rows[:wanted]], limit)
         offset += self._unanswered_newest(user_id)
         rows = self._read(
             f"SELECT {columns} FROM conversations WHERE {_LISTED} "
             "ORDER BY id DESC LIMIT ? OFFSET ?",
-            (user_id, limit, offset),
+            (user_id, wanted, offset),
         )
-        return self._with_steps(rows)
+        return self._with_steps(rows, limit)
 
     def _unanswered_newest(self, user_id: str) -> int:
         """1 when the newest listed conversation is one under way without an answer yet."""
@@ -155,10 +170,14 @@ class RecordQueries(StoreBase):
         found = self._with_steps(rows)
         return found[0] if found else None
 
-    def _with_steps(self, rows: list[tuple[Any, ...]]) -> list[PastConversation]:
+    def _with_steps(
+        self, rows: list[tuple[Any, ...]], stepped: int | None = None
+    ) -> list[PastConversation]:
+        """The rows as `PastConversation`s, the first `stepped` of them (all, if None) with
+        their next steps."""
         if not rows:
             return []
-        ids = [r[0] for r in rows]
+        ids = [r[0] for r in rows[:stepped]]
         marks = ", ".join("?" * len(ids))
         steps: dict[int, list[StepOutcome]] = {}
         for r in self._read(
@@ -181,6 +200,7 @@ class RecordQueries(StoreBase):
                 top=r[7],
                 slots=from_json(r[8]) if r[8] else None,
                 steps=tuple(steps.get(r[0], ())),
+                reading=r[9],
             )
             for r in rows
         ]

@@ -18,6 +18,11 @@ def compact_json(value: Any) -> str:
     return to_json(value).decode()
 
 
+#: The hidden slot holding what a conversation was about (worked out when it ends or is set
+#: aside); a save copies it to the `about` column (m012), which a listing reads instead of
+#: parsing the slots.
+ABOUT = "_about"
+
 _CONVERSATION_COLUMNS = (
     "id, user_id, dialogue, dialogue_version, dialogue_digest, state, status, pending, "
     "slots, history, turn, follow_up_of, started_at, updated_at, completed_at, revisit_of"
@@ -51,6 +56,9 @@ class ConversationRow:
     #: The status as last read or written: a save names `status` (an indexed column) only
     #: when it changed.
     saved_status: str | None = field(default=None, repr=False, compare=False)
+    #: The reading a finished conversation ended with, set when it finishes and written with
+    #: it ("" for a dialogue without one); never read back into a live row.
+    reading: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_tuple(cls, row: Sequence[Any]) -> ConversationRow:
@@ -127,7 +135,8 @@ STEP_OUTCOME_COLUMNS = "conversation_id, coalesce(title, text), due_date, status
 class PastConversation(NamedTuple):
     """One of a person's conversations as their record shows it: when, how it ended, what it
     was about (`about`, worked out when it ended; None if it was not), its first suggestion
-    (`top`), its next steps soonest first, and its slots when they were read (`slots`).
+    (`top`), its next steps soonest first, its slots when they were read (`slots`), and the
+    reading it ended with when that was read (`reading`).
 
     A NamedTuple, not a frozen dataclass: a page of `history` builds eleven, and a frozen
     dataclass costs 1.4 µs each to build (a NamedTuple about 0.4 µs)."""
@@ -142,6 +151,9 @@ class PastConversation(NamedTuple):
     top: str | None = None
     slots: dict[str, Any] | None = None
     steps: tuple[StepOutcome, ...] = ()
+    #: The reading it ended with, as stored when it finished (None: not read, or finished
+    #: before readings were stored).
+    reading: str | None = None
 
     @property
     def date(self) -> str:

@@ -28,6 +28,7 @@ from storage.removals import RemovalQueries
 from storage.review import ReviewQueries
 from storage.rows import (
     _CONVERSATION_COLUMNS,
+    ABOUT,
     ConversationRow,
     InboxEntry,
     MessageRow,
@@ -165,7 +166,7 @@ class Store(
         cursor = self.db.execute(
             "INSERT INTO conversations (user_id, dialogue, dialogue_version, dialogue_digest, "
             "state, status, pending, slots, history, turn, follow_up_of, started_at, updated_at, "
-            "revisit_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "revisit_of, about) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.user_id,
                 row.dialogue,
@@ -181,6 +182,7 @@ class Store(
                 row.started_at,
                 row.updated_at,
                 row.revisit_of,
+                row.slots.get(ABOUT),
             ),
         )
         row.id = int(cursor.lastrowid or 0)
@@ -211,14 +213,19 @@ class Store(
         # ordinary turn's UPDATE leaves those indexes alone.
         revisit = "" if row.revisit_of is None else ", revisit_of = ?"
         status = "" if row.status == row.saved_status else ", status = ?"
+        # What it was about mirrors its slot on every save (a bound NULL while under way), so
+        # a listing reads a short column instead of parsing the slots; the reading is written
+        # once it has one, when the conversation finishes.
+        reading = "" if row.reading is None else ", reading = ?"
         cursor = self.db.execute(
-            "UPDATE conversations SET state = ?, pending = ?, slots = ?, "
+            "UPDATE conversations SET state = ?, pending = ?, slots = ?, about = ?, "
             f"history = {history_sql}, turn = ?, dialogue_version = ?, dialogue_digest = ?, "
-            f"updated_at = ?, completed_at = ?{revisit}{status} WHERE id = ?{guard}",
+            f"updated_at = ?, completed_at = ?{revisit}{status}{reading} WHERE id = ?{guard}",
             (
                 row.state,
                 row.pending,
                 compact_json(row.slots),
+                row.slots.get(ABOUT),
                 history_arg,
                 row.turn,
                 row.dialogue_version,
@@ -227,6 +234,7 @@ class Store(
                 row.completed_at,
                 *(() if row.revisit_of is None else (row.revisit_of,)),
                 *(() if not status else (row.status,)),
+                *(() if row.reading is None else (row.reading,)),
                 row.id,
                 *(() if expect_turn is None else (expect_turn,)),
             ),

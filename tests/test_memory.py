@@ -6,10 +6,16 @@ any answer not offered back. The fake clock stands in for the days between chats
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from bot import messages
-from tests.conftest import Chat, FakeClock
+from bot.engine import Engine, EngineSettings
+from bot.loader import Catalog, load_catalog
+from storage.store import Store
+from tests.conftest import DIALOGUES, Chat, FakeClock
 
 SITUATION = "The partnership board decides our funding next month and we have no seat."
 OTHER = "The county council"
@@ -204,6 +210,52 @@ def test_history_lists_past_conversations_with_their_steps_and_show_1_the_whole_
     assert "What I notice:" in shown.text
     assert f'{first} (done) You learned: "They listened once we came together"' in shown.text
     assert messages.SHOW_WHICH in chat.say("show 5").text
+
+
+def test_show_reads_back_the_reading_as_it_was_said_after_the_dialogue_is_reworded(
+    chat: Chat, store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    chat.open()
+    chat.say("Sam")
+    finish_diagnose(chat)
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    path = folder / "diagnose.yaml"
+    said = "Here's your diagnosis, in your words."
+    path.write_text(path.read_text().replace(said, "Your diagnosis, reworded since."))
+    reworded = load_catalog(folder)
+    assert not reworded.problems, [str(p) for p in reworded.problems]
+    later = Chat(Engine(store, reworded, settings=EngineSettings(), clock=clock), chat.user)
+
+    shown = later.say("show 1")
+
+    assert said in shown.text and "reworded since" not in shown.text
+    assert f"The situation: {SITUATION}" in shown.text
+    assert "What I notice:" in shown.text
+
+
+def test_a_record_from_before_about_and_readings_were_stored_is_listed_and_shown_in_full(
+    chat: Chat, db_path: Path, catalog: Catalog, clock: FakeClock
+) -> None:
+    chat.open()
+    chat.say("Sam")
+    finish_diagnose(chat)
+    store = chat.engine.store
+    # The store as it was before m012: no `about` or `reading` columns (m012, m013).
+    for column, migration in (("reading", "m013_reading"), ("about", "m012_about")):
+        store.db.execute(f"ALTER TABLE conversations DROP COLUMN {column}")
+        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = ?", (migration,))
+    store.close()
+    upgraded = Store(db_path)
+    later = Chat(Engine(upgraded, catalog, settings=EngineSettings(), clock=clock), chat.user)
+
+    listing = later.say("history")
+    shown = later.say("show 1")
+
+    assert "1. 23 November · Diagnose a power situation · the county council" in listing.text
+    assert "Here's your diagnosis, in your words." in shown.text
+    assert f"The situation: {SITUATION}" in shown.text
+    upgraded.close()
 
 
 def test_history_with_none_says_so(chat: Chat) -> None:

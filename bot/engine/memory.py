@@ -83,16 +83,13 @@ def past_diagnoses(ctx: Context, user_id: str, page: int = 1) -> list[PastDiagno
 
 
 def entry(ctx: Context, past: PastConversation, number: int) -> PastDiagnosis:
-    """A past conversation as a record lists it. What it was about was kept when it ended;
-    one under way (or from before that was kept) has it worked out from its slots."""
+    """A past conversation as a record lists it."""
+    title, what = named(ctx, past)
+    top = None
     loaded = ctx.catalog.dialogues.get(past.dialogue)
-    title, top, what = past.dialogue, None, past.about
     if loaded is not None:
-        title = loaded.dialogue.title
         rec = compile_dialogue(loaded).runner.recommendations.get(past.top or "")
         top = rec.title if rec is not None else None
-        if what is None and past.slots is not None:
-            what = about(loaded.dialogue, past.slots)
     return PastDiagnosis(
         date=past.date,
         other_party=what or "—",
@@ -103,6 +100,19 @@ def entry(ctx: Context, past: PastConversation, number: int) -> PastDiagnosis:
         done=sum(1 for s in past.steps if s.outcome == "done"),
         finished=past.status == "completed",
     )
+
+
+def named(ctx: Context, past: PastConversation) -> tuple[str, str | None]:
+    """A past conversation's dialogue title and what it was about (None when nothing is). What
+    it was about was kept when it ended; one under way (or from before that was kept) has it
+    worked out from its slots."""
+    loaded = ctx.catalog.dialogues.get(past.dialogue)
+    if loaded is None:
+        return past.dialogue, past.about or None
+    what = past.about
+    if what is None and past.slots is not None:
+        what = about(loaded.dialogue, past.slots)
+    return loaded.dialogue.title, what or None
 
 
 # == the greeting of someone returning ===========================================================
@@ -270,19 +280,23 @@ def history(ctx: Context, turn: Turn, page: int = 1) -> None:
     and how each went; a page at a time."""
     page = max(page, 1)
     offset = (page - 1) * PAGE
-    # A listing line does not name the first suggestion: it is not read.
-    found = ctx.store.past_conversations(turn.user_id, limit=PAGE + 1, offset=offset, top=False)
+    # A listing line does not name the first suggestion: it is not read. One more is peeked
+    # at, without its steps, to know whether another page follows.
+    found = ctx.store.past_conversations(
+        turn.user_id, limit=PAGE, offset=offset, top=False, peek=True
+    )
     if not found:
         turn.say(messages.HISTORY_NONE if page == 1 else messages.HISTORY_NO_PAGE)
         return
     lines = [messages.HISTORY_HEAD]
+    today = turn.today  # once a page, not once a line and step
     for n, past in enumerate(found[:PAGE], offset + 1):
-        shown = entry(ctx, past, n)
-        what = f" · {shown.other_party}" if shown.other_party != "—" else ""
-        state = "" if shown.finished else messages.UNFINISHED.get(past.status, "")
-        lines.append(f"{n}. {on_day(shown.date, turn.today)} · {shown.title}{what}{state}")
+        title, what = named(ctx, past)  # a line needs no more of what `entry` works out
+        said = f" · {what}" if what and what != "—" else ""
+        state = "" if past.status == "completed" else messages.UNFINISHED.get(past.status, "")
+        lines.append(f"{n}. {on_day(past.date, today)} · {title}{said}{state}")
         if past.steps:
-            outcomes = " · ".join(_outcome(s, turn.today) for s in past.steps)
+            outcomes = " · ".join([_outcome(s, today) for s in past.steps])
             lines.append(f"   {messages.HISTORY_STEPS}{outcomes}")
     lines.append(messages.HISTORY_SHOW.format(n=offset + 1))
     if len(found) > PAGE:
@@ -304,7 +318,7 @@ def show(ctx: Context, turn: Turn, number: int) -> None:
     """One past conversation in full: the reading it ended with (or the answers so far), and
     the steps it ended with and how they went."""
     offset = max(number, 1) - 1
-    found = ctx.store.past_conversations(turn.user_id, limit=1, offset=offset, full=True)
+    found = ctx.store.past_conversations(turn.user_id, limit=1, offset=offset, shown=True)
     if number < 1 or not found:
         turn.say(messages.SHOW_WHICH)
         return
@@ -312,15 +326,19 @@ def show(ctx: Context, turn: Turn, number: int) -> None:
 
 
 def in_full(ctx: Context, past: PastConversation, number: int, today: dt.date) -> str:
-    """A past conversation (read with its slots) as `show N` gives it: what a coach it is
-    shared with reads first, unless its coachee corrected it."""
+    """A past conversation (read with its stored reading, or its slots when it has none) as
+    `show N` gives it: what a coach it is shared with reads first, unless its coachee
+    corrected it. A finished one reads back the reading it ended with, as stored then; one
+    finished before readings were stored has it rendered from its slots."""
     shown = entry(ctx, past, number)
     what = f" — {shown.other_party}" if shown.other_party != "—" else ""
     lines = [f"{number}. {shown.title}, {day(shown.date)}{what}"]
     loaded = ctx.catalog.dialogues.get(past.dialogue)
     runner = compile_dialogue(loaded).runner if loaded is not None else None
     slots = past.slots or {}
-    said = reading(runner, slots) if runner is not None and shown.finished else None
+    said = None
+    if shown.finished:
+        said = past.reading or (reading(runner, slots) if runner is not None else None)
     if said:
         lines.append(said)
     elif runner is not None:

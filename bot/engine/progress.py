@@ -26,9 +26,9 @@ from bot.engine.turn import (
     verify,
 )
 from bot.loader import LoadedDialogue
-from bot.recap import ABOUT, LEFT
+from bot.recap import ABOUT, LEFT, reading
 from bot.recap import about as topic_of
-from bot.schema import PUT_OFF, EndStep
+from bot.schema import PUT_OFF, Dialogue, EndStep
 from bot.session import Session
 from bot.steps import CONTEXT_SLOTS
 from bot.turns import NOTHING, Await, BotMessage, Choice, Reply, UserInput
@@ -282,6 +282,9 @@ def complete(ctx: Context, turn: Turn, live: Live) -> None:
     row.status = "completed"
     row.completed_at = turn.now_iso
     row.slots[ABOUT] = topic_of(live.session.compiled.dialogue, row.slots) or ""
+    # The reading it ends with, kept as said, so `show N` reads it back instead of rendering
+    # the summary again ("" for a dialogue without one).
+    row.reading = reading(live.runner, row.slots) or ""
     row.revisit_of = recall.revisit_of(slots)
     commitments = slots.get("commitments") or []
     added = [c for c in commitments if not c.get("step_id")]
@@ -363,15 +366,25 @@ def explain(ctx: Context, turn: Turn, live: Live, asked: str) -> bool:
     return True
 
 
+#: The menu's choices for the listed dialogues, kept with the list they were made from: a
+#: turn at the menu asks for them twice (the question and what it awaits), and each `Choice`
+#: checks its label for control characters as it is made.
+_menu_choices: tuple[list[Dialogue], tuple[Choice, ...]] | None = None
+
+
 def menu_message(ctx: Context, paused: Live | None, text: str = messages.MENU) -> BotMessage:
     """The menu: every listed dialogue, after "Carry on" when a conversation is paused."""
-    choices = [Choice(d.id, d.title) for d in ctx.catalog.listed()]
+    global _menu_choices
+    listed = ctx.catalog.listed()  # the same list until the catalog's dialogues change
+    if _menu_choices is None or _menu_choices[0] is not listed:
+        _menu_choices = (listed, tuple(Choice(d.id, d.title) for d in listed))
+    choices = _menu_choices[1]
     if paused is not None:
         title = paused.session.compiled.dialogue.title
-        choices.insert(0, Choice("resume", f"Carry on: {title}"))
+        choices = (Choice("resume", f"Carry on: {title}"), *choices)
     if not choices:
         return BotMessage(messages.NOTHING_LOADED)
-    return BotMessage(text, tuple(choices))
+    return BotMessage(text, choices)
 
 
 def safety_choices(ctx: Context) -> tuple[Choice, ...]:
