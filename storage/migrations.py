@@ -386,7 +386,27 @@ def m011_listing_indexes(db: Database) -> None:
 
 
 @migrations()
-def m012_about(db: Database) -> None:
+def m012_slack_deletions_and_removals(db: Database) -> None:
+    """Which transcript line each delivery wrote (`deliveries.message_seq`), found by the
+    channel's own name for the message (`message_ref`: Slack's channel and timestamp), so a
+    person's deletion finds its line; when they deleted it (`messages.deleted_at`: its text
+    is then empty, the turn kept); a person's time zone as their channel gives it
+    (`users.time_zone`, an IANA name); and the workspaces that removed the coach
+    (`removed_workspaces`: their people's id prefix, and when their data is erased)."""
+    db.table("deliveries").add_column("message_ref", str)
+    db.table("deliveries").add_column("message_seq", int)
+    db.table("deliveries").create_index(["message_ref"])
+    db.table("messages").add_column("deleted_at", str)
+    db.table("users").add_column("time_zone", str)
+    db.table("removed_workspaces").create(
+        {"user_prefix": str, "removed_at": str, "erase_after": str},
+        pk="user_prefix",
+        not_null={"removed_at", "erase_after"},
+    )
+
+
+@migrations()
+def m013_about(db: Database) -> None:
     """What a conversation was about, in a column of its own.
 
     A record's listing read what each conversation was about with `json_extract` of its
@@ -403,7 +423,7 @@ def m012_about(db: Database) -> None:
 
 
 @migrations()
-def m013_reading(db: Database) -> None:
+def m014_reading(db: Database) -> None:
     """The reading a finished conversation ended with, as it was said.
 
     `show N` rendered the dialogue's summary template again (in Jinja's sandbox, about half
@@ -437,23 +457,3 @@ _FTS_SCHEMA = (
     "WHERE m.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM shares s "
     "WHERE s.user_id = m.user_id AND s.revoked_at IS NULL)",
 )
-
-
-@migrations()
-def m012_slack_deletions_and_removals(db: Database) -> None:
-    """Which transcript line each delivery wrote (`deliveries.message_seq`), found by the
-    channel's own name for the message (`message_ref`: Slack's channel and timestamp), so a
-    person's deletion finds its line; when they deleted it (`messages.deleted_at`: its text
-    is then empty, the turn kept); a person's time zone as their channel gives it
-    (`users.time_zone`, an IANA name); and the workspaces that removed the coach
-    (`removed_workspaces`: their people's id prefix, and when their data is erased)."""
-    db.table("deliveries").add_column("message_ref", str)
-    db.table("deliveries").add_column("message_seq", int)
-    db.table("deliveries").create_index(["message_ref"])
-    db.table("messages").add_column("deleted_at", str)
-    db.table("users").add_column("time_zone", str)
-    db.table("removed_workspaces").create(
-        {"user_prefix": str, "removed_at": str, "erase_after": str},
-        pk="user_prefix",
-        not_null={"removed_at", "erase_after"},
-    )

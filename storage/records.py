@@ -38,9 +38,9 @@ USER_JSON = ("known",)
 #: of the partial index `idx_conversations_listed` (m011), so the planner uses it and a page
 #: far back skips index entries, not table rows.
 _LISTED = "user_id = ? AND follow_up_of IS NULL AND status != 'discarded'"
-#: What a listing reads of each: what it was about (its own column, m012) and its first
+#: What a listing reads of each: what it was about (its own column, m013) and its first
 #: suggestion straight from the JSON, and the whole slots only when what it was about was
-#: not kept when it ended; not its reading (m013).
+#: not kept when it ended; not its reading (m014).
 _BRIEF = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
     "about, json_extract(slots, '$.recommendations[0]'), "
@@ -55,7 +55,7 @@ _FULL = (
     "id, dialogue, status, started_at, updated_at, completed_at, "
     "about, json_extract(slots, '$.recommendations[0]'), slots, reading"
 )
-#: What `show N` reads: the reading stored when it finished (m013), and the slots only when there
+#: What `show N` reads: the reading stored when it finished (m014), and the slots only when there
 #: is none (under way, finished before readings were stored, or a dialogue without one: its
 #: answers are listed instead) or what it was about was not kept; not the first suggestion,
 #: which it does not name.

@@ -19,7 +19,7 @@ def compact_json(value: Any) -> str:
 
 
 #: The hidden slot holding what a conversation was about (worked out when it ends or is set
-#: aside); a save copies it to the `about` column (m012), which a listing reads instead of
+#: aside); a save copies it to the `about` column (m013), which a listing reads instead of
 #: parsing the slots.
 ABOUT = "_about"
 

@@ -241,8 +241,8 @@ def test_a_record_from_before_about_and_readings_were_stored_is_listed_and_shown
     chat.say("Sam")
     finish_diagnose(chat)
     store = chat.engine.store
-    # The store as it was before m012: no `about` or `reading` columns (m012, m013).
-    for column, migration in (("reading", "m013_reading"), ("about", "m012_about")):
+    # The store as it was before m013: no `about` or `reading` columns (m013, m014).
+    for column, migration in (("reading", "m014_reading"), ("about", "m013_about")):
         store.db.execute(f"ALTER TABLE conversations DROP COLUMN {column}")
         store.db.execute("DELETE FROM _sqlite_migrations WHERE name = ?", (migration,))
     store.close()
