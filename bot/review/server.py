@@ -1,4 +1,4 @@
-"""`coach review`: the review app served by waitress on 127.0.0.1 only, signing sessions with
+"""`coach review`: the review app served by uvicorn on 127.0.0.1 only, signing sessions with
 a key kept beside the store, so a restart does not sign every coach out."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
-from waitress import serve
+import uvicorn
 
 from bot.errors import CoachError
 from bot.loader import load_catalog
@@ -66,7 +66,17 @@ def run(db_path: str, dialogues: Path, port: int, rubric: Path | None = None) ->
     try:
         app = create_app(store, load_catalog(dialogues), rubric=tags, secret=key)
         print(f"coach: review page on http://{HOST}:{port}/", file=sys.stderr, flush=True)
-        serve(app, host=HOST, port=port, threads=4, ident="coach-review")
+        # No access log (a search's words are in its URL), no proxy headers (an address
+        # taken from X-Forwarded-For would let anyone dodge the login's rate limit).
+        uvicorn.run(
+            app,
+            host=HOST,
+            port=port,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            log_level="warning",
+        )
     finally:
         store.close()
     return 0
