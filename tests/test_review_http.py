@@ -623,6 +623,12 @@ def test_malformed_forms_get_a_4xx(chris: TestClient, seeded: Seeded) -> None:
         assert chris.post(f"/c/{cid}/{action}", data=data).status_code == 400, (data, action)
     big = chris.post(f"/c/{cid}/notes", data={"csrf_token": token, "text": "x" * 100_000})
     assert big.status_code == 413
+    chunked = chris.post(
+        f"/c/{cid}/notes",
+        content=iter([b"csrf_token=" + token.encode() + b"&text=", b"x" * 100_000]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert chunked.status_code == 413
     odd = chris.post(
         f"/c/{cid}/notes",
         content=b"csrf_token=%ff&text=%ff%00",

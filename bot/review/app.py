@@ -49,7 +49,8 @@ MAX_BODY = 64 * 1024
 
 class Guarded:
     """Outermost: the security headers on every response (errors and static files too), and
-    a body larger than `MAX_BODY` refused by its declared length before anything reads it."""
+    a body past `MAX_BODY` refused with 413, by its declared length before anything reads
+    it, or as it is read when it declares none (chunked)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -63,7 +64,21 @@ class Guarded:
             refused = PlainTextResponse("The request is too large.", status_code=413)
             await refused(scope, receive, self._secured(send))
             return
-        await self.app(scope, receive, self._secured(send))
+        await self.app(scope, self._limited(receive), self._secured(send))
+
+    @staticmethod
+    def _limited(receive: Receive) -> Receive:
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise HTTPException(413)
+            return message
+
+        return limited
 
     @staticmethod
     def _secured(send: Send) -> Send:
