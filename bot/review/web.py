@@ -17,7 +17,7 @@ from starlette.datastructures import ImmutableMultiDict
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, NoMatchFound, Route
+from starlette.routing import Mount, NoMatchFound, Route
 from starlette.templating import Jinja2Templates
 from starlette_wtf import csrf_token
 
@@ -38,21 +38,25 @@ templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_s
 def url_for(request: Request, name: str, **values: Any) -> str:
     """The path of the route called `name` (e.g. `review.conversation`): the values its path
     takes fill it, the others (None left out) become the query string; `static` takes
-    `filename`."""
+    `filename`. Routes are found by name in a table made once (a page links a hundred
+    times; Starlette's own look-up walks every route each time)."""
     if name == "static":
         values["path"] = values.pop("filename")
-    route = _route(request.app.routes, name)
-    params = set(route.param_convertors) if isinstance(route, (Route, Mount)) else set()
-    path = request.app.url_path_for(name, **{k: v for k, v in values.items() if k in params})
+    route = _by_name(request.app).get(name)
+    if route is None:
+        raise NoMatchFound(name, values)
+    params = set(route.param_convertors) | ({"path"} if isinstance(route, Mount) else set())
+    path = route.url_path_for(name, **{k: v for k, v in values.items() if k in params})
     query = [(k, v) for k, v in values.items() if k not in params and v is not None]
     return str(path) + ("?" + urlencode(query) if query else "")
 
 
-def _route(routes: list[BaseRoute], name: str) -> BaseRoute:
-    for route in routes:
-        if getattr(route, "name", None) == name:
-            return route
-    raise NoMatchFound(name, {})
+def _by_name(app: Any) -> dict[str, Route | Mount]:
+    table: dict[str, Route | Mount] | None = getattr(app.state, "routes_by_name", None)
+    if table is None:
+        table = {r.name: r for r in app.routes if isinstance(r, (Route, Mount)) and r.name}
+        app.state.routes_by_name = table
+    return table
 
 
 @pass_context
