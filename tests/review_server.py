@@ -35,6 +35,8 @@ class ReviewProcess:
     def __init__(self, db: Path, logs: Path) -> None:
         self.db, self.logs, self.port = db, logs, free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        #: How the last run ended (None while running or never started).
+        self.returncode: int | None = None
 
     @property
     def base(self) -> str:
@@ -75,10 +77,10 @@ class ReviewProcess:
             return
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=10)
+            self.returncode = proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+            self.returncode = proc.wait(timeout=5)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -97,10 +99,16 @@ class Browserless:
         )
 
     def request(
-        self, path: str, form: dict[str, str] | None = None, method: str | None = None
+        self,
+        path: str,
+        form: dict[str, str] | None = None,
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, http.client.HTTPMessage, str]:
         data = None if form is None else urllib.parse.urlencode(form).encode()
         req = urllib.request.Request(self.base + path, data=data, method=method)
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         try:
             with self.opener.open(req, timeout=10) as answer:
                 return answer.status, answer.headers, answer.read().decode()

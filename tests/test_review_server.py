@@ -187,3 +187,32 @@ def test_a_key_file_others_can_read_is_refused_in_one_line(
     assert main(["review", "--db", str(db), "--port", str(free_port())]) == 2
     err = capsys.readouterr().err
     assert "can be read by others" in err and "chmod 600" in err and "a" * 64 not in err
+
+
+def test_no_forwarded_address_dodges_the_login_limit_and_searches_stay_out_of_the_log(
+    tmp_path: Path,
+) -> None:
+    """uvicorn ignores X-Forwarded-For (else each wrong token could claim a new address)
+    and keeps no access log (a search's words are in its URL); SIGTERM stops it cleanly."""
+    store = Store(tmp_path / "coach.db")
+    seed(store)
+    store.close()
+    process = ReviewProcess(tmp_path / "coach.db", tmp_path / "review.log")
+    process.start()
+    try:
+        reader = signed_in(process)
+        status, _, page = reader.request("/?q=lanternfish")
+        assert status == 200 and "<mark>lanternfish</mark>" in page
+        client = Browserless(process.base)
+        for n in range(5):
+            _, _, page = client.request("/login")
+            form = {"token": f"wrong-{n}", "csrf_token": csrf_of(page)}
+            forwarded = {"X-Forwarded-For": f"203.0.113.{n}"}
+            assert client.request("/login", form, headers=forwarded)[0] == 401
+        _, _, page = client.request("/login")
+        form = {"token": CHRIS_TOKEN, "csrf_token": csrf_of(page)}
+        assert client.request("/login", form, headers={"X-Forwarded-For": "198.51.100.7"})[0] == 429
+    finally:
+        process.stop()
+    assert process.returncode == 0, process.stderr()
+    assert "lanternfish" not in process.stderr() and "GET /" not in process.stderr()
