@@ -17,6 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from review_support import seed
+
+from storage.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -81,6 +84,17 @@ class ReviewProcess:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             self.returncode = proc.wait(timeout=5)
+
+
+def started(folder: Path) -> ReviewProcess:
+    """`coach review` on a store of its own in `folder`, seeded by `review_support.seed`;
+    the caller stops it."""
+    store = Store(folder / "coach.db")
+    seed(store)
+    store.close()
+    process = ReviewProcess(folder / "coach.db", folder / "review.log")
+    process.start()
+    return process
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

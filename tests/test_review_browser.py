@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_server import ReviewProcess
-from review_support import ADMIN_TOKEN, CHRIS_TOKEN, seed
-
-from storage.store import Store
+from review_server import ReviewProcess, started
+from review_support import ADMIN_TOKEN, CHRIS_TOKEN
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +31,7 @@ if shutil.which(CHROMIUM) is None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
-    folder = tmp_path_factory.mktemp("review-browser")
-    store = Store(folder / "coach.db")
-    seed(store)
-    store.close()
-    process = ReviewProcess(folder / "coach.db", folder / "review.log")
-    process.start()
+    process = started(tmp_path_factory.mktemp("review-browser"))
     yield process
     process.stop()
 
