@@ -29,11 +29,12 @@ from review_support import (
 )
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 
 from bot.loader import Catalog
 from bot.review import auth
-from bot.review.access import PUBLIC, unchecked_routes
+from bot.review.access import PUBLIC, protect, unchecked_routes
 from bot.review.app import create_app
 from bot.review.web import HERE, HTMX
 from storage.sharing import hash_token, token_lookup
@@ -518,6 +519,25 @@ def test_a_form_without_its_csrf_token_is_refused(chris: TestClient, seeded: See
     )
     assert chris.post("/logout").status_code == 400
     assert chris.get(f"/c/{cid}").text.count("hello") == 0
+
+
+def test_every_form_route_refuses_a_post_without_its_csrf_token(
+    app: Starlette, chris: TestClient, seeded: Seeded, store: Store
+) -> None:
+    posts = [url for method, url in example_urls(app, seeded.shared) if method == "POST"]
+    assert len(posts) >= 8, posts  # notes, flags, reviewed, later, tags, filters, logout…
+    form = {"text": "forged", "reviewed": "yes", "later": "yes", "tag": "follow up",
+            "flagged": "yes", "seq": "1", "name": "Forged"}  # fmt: skip
+    for url in posts:
+        assert chris.post(url, data=form).status_code == 400, url
+    assert chris.get("/").status_code == 200, "still signed in: logout was refused too"
+    assert store.notes(seeded.chris, seeded.shared) == []
+    assert store.saved_filters(seeded.chris) == []
+
+
+def test_a_mounted_app_but_the_static_files_cannot_be_added(app: Starlette) -> None:
+    with pytest.raises(TypeError, match="cannot go through the access check"):
+        protect([Mount("/files", StaticFiles(directory=HERE / "static"), name="files")])
 
 
 def test_login_without_a_csrf_token_is_refused(app: Starlette) -> None:
