@@ -69,6 +69,8 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
         assert page.locator(".snippet mark").first.inner_text() == "lanternfish"
         assert page.evaluate("window.stillThisPage") is True
         page.wait_for_url("**/?q=lanternfish*")
+        assert "q=lanternfish" in (page.get_attribute("text=Export as CSV", "href") or "")
+        assert page.input_value("form.save-filter input[name=q]") == "lanternfish"
         page.fill("input[name=q]", "nothingsaidthis")
         page.locator("#results .empty").wait_for()
         assert page.locator("table.inbox").count() == 0

@@ -594,7 +594,11 @@ def test_htmx_gets_the_results_alone_and_a_browser_without_it_the_whole_page(
     chris: TestClient,
 ) -> None:
     typed = chris.get("/?q=lanternfish", headers={"HX-Request": "true"}).text
-    assert "<mark>lanternfish</mark>" in typed and "<html" not in typed and "<form" not in typed
+    assert "<mark>lanternfish</mark>" in typed and "<html" not in typed
+    assert 'class="filters"' not in typed, "the search box is left alone as the coach types"
+    # What acts on the results comes with them, so it keeps the search just typed.
+    assert 'href="/inbox.csv?q=lanternfish"' in typed
+    assert '<input type="hidden" name="q" value="lanternfish">' in typed
     plain = chris.get("/?q=lanternfish").text
     assert "<mark>lanternfish</mark>" in plain and '<div id="results"' in plain
     back = chris.get(

@@ -116,6 +116,7 @@ async def inbox(request: Request) -> Response:
         "query": query,
         "args": args,
         "marked": marked,
+        "filter_keys": FILTER_KEYS,
     }
     partial = "HX-History-Restore-Request" not in request.headers
     if request.headers.get("HX-Request") == "true" and partial:
@@ -128,7 +129,6 @@ async def inbox(request: Request) -> Response:
         dialogues=store.dialogues_among(access.visible(request)),
         rubric=rubric_tags(request),
         saved=store.saved_filters(access.coach(request).id),
-        filter_keys=FILTER_KEYS,
     )
 
 
