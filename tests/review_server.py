@@ -17,6 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from review_support import seed
+
+from storage.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -35,6 +38,8 @@ class ReviewProcess:
     def __init__(self, db: Path, logs: Path) -> None:
         self.db, self.logs, self.port = db, logs, free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        #: How the last run ended (None while running or never started).
+        self.returncode: int | None = None
 
     @property
     def base(self) -> str:
@@ -75,10 +80,21 @@ class ReviewProcess:
             return
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=10)
+            self.returncode = proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+            self.returncode = proc.wait(timeout=5)
+
+
+def started(folder: Path) -> ReviewProcess:
+    """`coach review` on a store of its own in `folder`, seeded by `review_support.seed`;
+    the caller stops it."""
+    store = Store(folder / "coach.db")
+    seed(store)
+    store.close()
+    process = ReviewProcess(folder / "coach.db", folder / "review.log")
+    process.start()
+    return process
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -97,10 +113,16 @@ class Browserless:
         )
 
     def request(
-        self, path: str, form: dict[str, str] | None = None, method: str | None = None
+        self,
+        path: str,
+        form: dict[str, str] | None = None,
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, http.client.HTTPMessage, str]:
         data = None if form is None else urllib.parse.urlencode(form).encode()
         req = urllib.request.Request(self.base + path, data=data, method=method)
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         try:
             with self.opener.open(req, timeout=10) as answer:
                 return answer.status, answer.headers, answer.read().decode()

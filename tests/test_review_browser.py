@@ -1,5 +1,6 @@
 """The review page in a real headless browser: Debian's chromium driven by Playwright (which
-downloads no browser this way). Log in, search, open a transcript, add a note and a tag,
+downloads no browser this way). Log in, search (as you type, with htmx, and by the form
+without JavaScript), open a transcript, add a note and a tag,
 export; the page is screenshotted and no console error is allowed."""
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_server import ReviewProcess
-from review_support import ADMIN_TOKEN, CHRIS_TOKEN, seed
-
-from storage.store import Store
+from review_server import ReviewProcess, started
+from review_support import ADMIN_TOKEN, CHRIS_TOKEN
 
 pytestmark = pytest.mark.slow
 
@@ -32,12 +31,7 @@ if shutil.which(CHROMIUM) is None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
-    folder = tmp_path_factory.mktemp("review-browser")
-    store = Store(folder / "coach.db")
-    seed(store)
-    store.close()
-    process = ReviewProcess(folder / "coach.db", folder / "review.log")
-    process.start()
+    process = started(tmp_path_factory.mktemp("review-browser"))
     yield process
     process.stop()
 
@@ -66,6 +60,21 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
         page.wait_for_load_state()
         assert page.url == server.base + "/", page.content()
         assert page.locator("table.inbox a", has_text="Alice").count() == 1
+
+        # Search as you type: the results change in place (the page is not reloaded: what
+        # this page's window held is still there) and the address keeps the search.
+        page.evaluate("window.stillThisPage = true")
+        page.locator("input[name=q]").press_sequentially("lanternfish", delay=40)
+        page.locator(".snippet mark").first.wait_for()
+        assert page.locator(".snippet mark").first.inner_text() == "lanternfish"
+        assert page.evaluate("window.stillThisPage") is True
+        page.wait_for_url("**/?q=lanternfish*")
+        assert "q=lanternfish" in (page.get_attribute("text=Export as CSV", "href") or "")
+        assert page.input_value("form.save-filter input[name=q]") == "lanternfish"
+        page.fill("input[name=q]", "nothingsaidthis")
+        page.locator("#results .empty").wait_for()
+        assert page.locator("table.inbox").count() == 0
+        assert page.evaluate("window.stillThisPage") is True
 
         page.fill("input[name=q]", "lanternfish")
         page.click("form.filters button[type=submit]")
@@ -155,6 +164,25 @@ def test_a_coach_logs_in_searches_reads_annotates_and_exports(
         page.click("header button[type=submit]")  # log out
         page.wait_for_url(server.base + "/login")
         assert problems == [], problems
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_search_form_still_submits(
+    server: ReviewProcess, browser: object
+) -> None:
+    context = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(server.base + "/login")
+        page.fill("input[name=token]", CHRIS_TOKEN)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(server.base + "/")
+        page.fill("input[name=q]", "lanternfish")
+        page.press("input[name=q]", "Enter")
+        page.wait_for_url("**/?q=lanternfish*")
+        assert page.locator(".snippet mark").first.inner_text() == "lanternfish"
+        assert page.locator("header .who").inner_text() == "Signed in as Chris Lee"
     finally:
         context.close()
 

@@ -1,4 +1,4 @@
-"""The review page over HTTP (Flask's test client): one access check on every route, consent
+"""The review page over HTTP (Starlette's test client): one access check on every route, consent
 on every read, CSRF on every form, security headers, and 4xx (never 500) for bad requests."""
 
 from __future__ import annotations
@@ -7,11 +7,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
@@ -28,11 +27,16 @@ from review_support import (
     csrf_of,
     seed,
 )
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.testclient import TestClient
 
 from bot.loader import Catalog
 from bot.review import auth
-from bot.review.access import PUBLIC
+from bot.review.access import PUBLIC, protect, unchecked_routes
 from bot.review.app import create_app
+from bot.review.web import HERE, HTMX
 from storage.sharing import hash_token, token_lookup
 from storage.store import Store
 
@@ -48,65 +52,85 @@ def clock() -> Clock:  # type: ignore[override]
 
 
 @pytest.fixture
-def app(store: Store, catalog: Catalog, seeded: Seeded, clock: Clock) -> Iterator[Flask]:
+def app(store: Store, catalog: Catalog, seeded: Seeded, clock: Clock) -> Iterator[Starlette]:
     auth.forget_failures()
     yield create_app(store, catalog, clock=clock, session_hours=8)
     auth.forget_failures()
 
 
-def login(client: FlaskClient, token: str = CHRIS_TOKEN) -> int:
+def login(client: TestClient, token: str = CHRIS_TOKEN) -> int:
     page = client.get("/login")
     answer = client.post("/login", data={"token": token, "csrf_token": csrf_of(page.text)})
     return answer.status_code
 
 
+def client_of(app: Starlette) -> TestClient:
+    """A browser without JavaScript: it keeps cookies and does not follow redirects."""
+    return TestClient(app, follow_redirects=False)
+
+
 @pytest.fixture
-def chris(app: Flask) -> FlaskClient:
-    client = app.test_client()
+def chris(app: Starlette) -> TestClient:
+    client = client_of(app)
     assert login(client) == 303
     return client
 
 
-def form_token(client: FlaskClient, conversation_id: int) -> str:
+def form_token(client: TestClient, conversation_id: int) -> str:
     return csrf_of(client.get(f"/c/{conversation_id}").text)
 
 
 # == one access check, failing closed ===================================================
 
 
-def example_urls(app: Flask, conversation_id: int = 1) -> list[tuple[str, str]]:
+def example_urls(app: Starlette, conversation_id: int = 1) -> list[tuple[str, str]]:
     """(method, url) for every route of the app but the public ones, with ids filled in."""
     found = []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC:
+    for route in app.routes:
+        if not isinstance(route, Route) or route.name in PUBLIC:
             continue
-        values = {arg: conversation_id for arg in rule.arguments}
-        url = rule.build(values, append_unknown=False)
-        assert url is not None
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((method, url[1]))
+        values = {arg: conversation_id for arg in route.param_convertors}
+        url = app.url_path_for(route.name, **values)
+        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((method, str(url)))
     return found
 
 
-def test_every_route_but_login_refuses_someone_not_signed_in(app: Flask, seeded: Seeded) -> None:
+def test_every_route_but_login_refuses_someone_not_signed_in(
+    app: Starlette, seeded: Seeded
+) -> None:
     urls = example_urls(app, seeded.shared)
     assert len(urls) >= 8, urls  # the inbox, CSV, a conversation, its export, three forms…
-    client = app.test_client()
+    client = client_of(app)
     for method, url in urls:
-        answer = client.open(url, method=method)
+        answer = client.request(method, url)
         assert answer.status_code in (303, 403), (method, url, answer.status_code)
         if answer.status_code == 303:
             assert answer.headers["Location"].endswith("/login")
         assert "library" not in answer.text, (method, url)
 
 
-def test_the_public_endpoints_are_the_login_page_and_the_stylesheet_only(app: Flask) -> None:
-    public = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint in PUBLIC}
+def test_the_public_routes_are_the_login_page_and_the_static_files_only(app: Starlette) -> None:
+    public = {getattr(r, "name", None) for r in app.routes} & PUBLIC
     assert public == {"auth.login", "static"}
+    (static,) = [r for r in app.routes if isinstance(r, Mount)]
+    assert static.name == "static", "a mounted app but the static files would dodge the check"
+
+
+def test_every_route_but_the_public_ones_goes_through_the_access_check(app: Starlette) -> None:
+    assert unchecked_routes(app.routes) == []
+
+
+def test_a_route_added_without_the_access_check_is_caught(app: Starlette) -> None:
+    async def leaky(request: object) -> None:
+        raise AssertionError("never called")
+
+    routes = [*app.routes, Route("/leak/{conversation_id:int}", leaky, name="review.leak")]
+    assert [getattr(r, "name", None) for r in unchecked_routes(routes)] == ["review.leak"]
 
 
 def test_every_conversation_route_answers_404_for_one_not_shared_with_this_coach(
-    chris: FlaskClient, app: Flask, seeded: Seeded
+    chris: TestClient, app: Starlette, seeded: Seeded
 ) -> None:
     token = form_token(chris, seeded.shared)
     for conversation_id in (seeded.private, seeded.bob_shared, 999, 2**70):
@@ -115,47 +139,47 @@ def test_every_conversation_route_answers_404_for_one_not_shared_with_this_coach
                 continue
             data = {"csrf_token": token, "text": "n", "reviewed": "yes", "tag": "follow up",
                     "later": "yes", "flagged": "yes", "seq": "1"}  # fmt: skip
-            answer = chris.open(url, method=method, data=data)
+            answer = chris.request(method, url, data=data)
             assert answer.status_code == 404, (method, url, answer.status_code)
-    assert Store.notes(chris.application.config["STORE"], seeded.chris, seeded.private) == []
+    assert Store.notes(chris.app.state.store, seeded.chris, seeded.private) == []
 
 
 # == logging in =========================================================================
 
 
 def test_a_wrong_or_empty_token_is_refused_and_each_token_signs_in_its_own_coach(
-    app: Flask,
+    app: Starlette,
 ) -> None:
-    client = app.test_client()
+    client = client_of(app)
     assert login(client, token="wrong") == 401
     assert login(client, token="") == 401
     assert login(client, token=CHRIS_TOKEN[:-1]) == 401
     assert client.get("/").status_code == 303
     assert login(client, token=DANA_TOKEN) == 303
     assert "Signed in as Dana" in client.get("/").text
-    assert login(app.test_client(), token=CHRIS_TOKEN) == 303
+    assert login(client_of(app), token=CHRIS_TOKEN) == 303
 
 
-def test_login_is_rate_limited(app: Flask) -> None:
-    client = app.test_client()
+def test_login_is_rate_limited(app: Starlette) -> None:
+    client = client_of(app)
     for _ in range(auth.MAX_FAILURES):
         assert login(client, token="wrong") == 401
     assert login(client) == 429, "even the right token waits once the limit is reached"
 
 
 def test_a_rotated_token_ends_the_session_and_no_longer_logs_in(
-    chris: FlaskClient, store: Store, seeded: Seeded, app: Flask
+    chris: TestClient, store: Store, seeded: Seeded, app: Starlette
 ) -> None:
     assert chris.get("/").status_code == 200
     with store.transaction():
         new = "new-token-abcdefghijkl"
         store.set_coach_token(seeded.chris, hash_token(new), "2026-11-24", token_lookup(new))
     assert chris.get("/").status_code == 303
-    assert login(app.test_client()) == 401
-    assert login(app.test_client(), token="new-token-abcdefghijkl") == 303
+    assert login(client_of(app)) == 401
+    assert login(client_of(app), token="new-token-abcdefghijkl") == 303
 
 
-def test_a_session_expires(chris: FlaskClient, clock: Clock) -> None:
+def test_a_session_expires(chris: TestClient, clock: Clock) -> None:
     import datetime as dt
 
     clock.now += dt.timedelta(hours=7, minutes=59)
@@ -164,13 +188,13 @@ def test_a_session_expires(chris: FlaskClient, clock: Clock) -> None:
     assert chris.get("/").status_code == 303
 
 
-def test_logout_ends_the_session(chris: FlaskClient, seeded: Seeded) -> None:
+def test_logout_ends_the_session(chris: TestClient, seeded: Seeded) -> None:
     token = form_token(chris, seeded.shared)
     assert chris.post("/logout", data={"csrf_token": token}).status_code == 303
     assert chris.get("/").status_code == 303
 
 
-def test_a_removed_coach_is_signed_out(chris: FlaskClient, store: Store, seeded: Seeded) -> None:
+def test_a_removed_coach_is_signed_out(chris: TestClient, store: Store, seeded: Seeded) -> None:
     with store.transaction():
         store.remove_coach(seeded.chris)
     assert chris.get("/").status_code == 303
@@ -180,7 +204,7 @@ def test_a_removed_coach_is_signed_out(chris: FlaskClient, store: Store, seeded:
 
 
 def test_the_inbox_lists_what_is_shared_with_this_coach_only(
-    chris: FlaskClient, seeded: Seeded
+    chris: TestClient, seeded: Seeded
 ) -> None:
     page = chris.get("/").text
     assert f"/c/{seeded.shared}" in page
@@ -190,7 +214,7 @@ def test_the_inbox_lists_what_is_shared_with_this_coach_only(
 
 
 def test_unshare_takes_it_away_on_the_next_request(
-    chris: FlaskClient, store: Store, seeded: Seeded
+    chris: TestClient, store: Store, seeded: Seeded
 ) -> None:
     assert chris.get(f"/c/{seeded.shared}").status_code == 200
     with store.transaction():
@@ -204,7 +228,7 @@ def test_unshare_takes_it_away_on_the_next_request(
 
 
 def test_search_finds_shared_words_only_with_escaped_highlighted_snippets(
-    chris: FlaskClient, seeded: Seeded
+    chris: TestClient, seeded: Seeded
 ) -> None:
     page = chris.get("/?q=lanternfish").text
     assert "<mark>lanternfish</mark>" in page
@@ -215,12 +239,12 @@ def test_search_finds_shared_words_only_with_escaped_highlighted_snippets(
 
 
 @pytest.mark.parametrize("query", ['"', "NOT", "a OR", "*", "lantern*", "NEAR(", "'; --", "ü"])
-def test_any_search_is_answered_without_error(chris: FlaskClient, query: str) -> None:
-    assert chris.get("/", query_string={"q": query}).status_code == 200
+def test_any_search_is_answered_without_error(chris: TestClient, query: str) -> None:
+    assert chris.get("/", params={"q": query}).status_code == 200
 
 
-def test_a_search_of_another_coach_does_not_find_what_chris_sees(app: Flask) -> None:
-    dana = app.test_client()
+def test_a_search_of_another_coach_does_not_find_what_chris_sees(app: Starlette) -> None:
+    dana = client_of(app)
     assert login(dana, DANA_TOKEN) == 303
     page = dana.get("/?q=library").text
     assert "/c/1" not in page and "corrected summary" not in page
@@ -230,7 +254,7 @@ def test_a_search_of_another_coach_does_not_find_what_chris_sees(app: Flask) -> 
 
 
 def test_a_conversation_reads_summary_first_then_diagnosis_chart_steps_and_transcript(
-    chris: FlaskClient, seeded: Seeded
+    chris: TestClient, seeded: Seeded
 ) -> None:
     page = chris.get(f"/c/{seeded.shared}").text
     order = [
@@ -247,7 +271,7 @@ def test_a_conversation_reads_summary_first_then_diagnosis_chart_steps_and_trans
     assert "I&#39;m being bullied" in page, "the coachee's words are"
 
 
-def test_what_a_coachee_typed_renders_inert(chris: FlaskClient, seeded: Seeded) -> None:
+def test_what_a_coachee_typed_renders_inert(chris: TestClient, seeded: Seeded) -> None:
     page = chris.get(f"/c/{seeded.shared}").text
     assert "<script>alert" not in page
     assert "<img src=x" not in page
@@ -258,7 +282,7 @@ def test_what_a_coachee_typed_renders_inert(chris: FlaskClient, seeded: Seeded) 
 def test_a_long_transcript_comes_in_pages(store: Store, catalog: Catalog, tmp_path: Path) -> None:
     other = Store(tmp_path / "long.db")
     seeded = seed(other, messages=250)
-    client = create_app(other, catalog, clock=Clock()).test_client()
+    client = client_of(create_app(other, catalog, clock=Clock()))
     assert login(client) == 303
     first = client.get(f"/c/{seeded.shared}").text
     assert "page 1 of 3" in first and "line 99 about" in first and "line 100 about" not in first
@@ -269,7 +293,7 @@ def test_a_long_transcript_comes_in_pages(store: Store, catalog: Catalog, tmp_pa
 
 
 def test_notes_reviewed_and_tags_are_kept_and_exported(
-    chris: FlaskClient, seeded: Seeded, store: Store
+    chris: TestClient, seeded: Seeded, store: Store
 ) -> None:
     cid = seeded.shared
     token = form_token(chris, cid)
@@ -310,7 +334,7 @@ def seqs(store: Store, conversation_id: int) -> list[int]:
 
 
 def test_a_note_on_one_message_is_shown_under_it_and_kept_in_both_exports(
-    chris: FlaskClient, seeded: Seeded, store: Store
+    chris: TestClient, seeded: Seeded, store: Store
 ) -> None:
     cid, seq = seeded.shared, seqs(store, seeded.shared)[2]
     form = chris.get(f"/c/{cid}?note_on={seq}").text
@@ -335,7 +359,7 @@ def test_a_note_on_one_message_is_shown_under_it_and_kept_in_both_exports(
 
 
 def test_a_note_on_a_message_of_another_conversation_is_refused(
-    chris: FlaskClient, seeded: Seeded, store: Store
+    chris: TestClient, seeded: Seeded, store: Store
 ) -> None:
     token = form_token(chris, seeded.shared)
     elsewhere = seqs(store, seeded.private)[0]  # alice's, but not shared
@@ -347,7 +371,7 @@ def test_a_note_on_a_message_of_another_conversation_is_refused(
 
 
 def test_the_json_export_has_the_conversation_without_the_safety_words(
-    chris: FlaskClient, seeded: Seeded
+    chris: TestClient, seeded: Seeded
 ) -> None:
     answer = chris.get(f"/c/{seeded.shared}/export.json")
     assert answer.headers["Content-Type"].startswith("application/json")
@@ -364,7 +388,7 @@ def test_the_json_export_has_the_conversation_without_the_safety_words(
 
 
 def test_the_notes_page_lists_a_coachs_notes_on_what_is_shared_now(
-    chris: FlaskClient, seeded: Seeded, store: Store
+    chris: TestClient, seeded: Seeded, store: Store
 ) -> None:
     token = form_token(chris, seeded.shared)
     chris.post(f"/c/{seeded.shared}/notes", data={"csrf_token": token, "text": "ask about allies"})
@@ -383,7 +407,9 @@ def test_the_notes_page_lists_a_coachs_notes_on_what_is_shared_now(
     assert chris.get(f"/notes?coachee={ALICE}").status_code == 404
 
 
-def test_saved_filters_are_each_coachs_own(app: Flask, chris: FlaskClient, seeded: Seeded) -> None:
+def test_saved_filters_are_each_coachs_own(
+    app: Starlette, chris: TestClient, seeded: Seeded
+) -> None:
     token = csrf_of(chris.get("/").text)
     kept = {"csrf_token": token, "name": "To read", "reviewed": "no", "q": "lanternfish"}
     answer = chris.post("/filters", data=kept)
@@ -396,11 +422,11 @@ def test_saved_filters_are_each_coachs_own(app: Flask, chris: FlaskClient, seede
     assert chris.post("/filters", data=bad).status_code == 400
     assert chris.post("/filters", data={"csrf_token": token, "name": " "}).status_code == 400
 
-    dana = app.test_client()
+    dana = client_of(app)
     assert login(dana, DANA_TOKEN) == 303
     dana_page = dana.get("/").text
     assert "To read" not in dana_page
-    (saved,) = Store.saved_filters(app.config["STORE"], seeded.chris)
+    (saved,) = Store.saved_filters(app.state.store, seeded.chris)
     delete = f"/filters/{saved.id}/delete"
     assert dana.post(delete, data={"csrf_token": csrf_of(dana_page)}).status_code == 404
     assert chris.post(delete, data={"csrf_token": token}).status_code == 303
@@ -408,7 +434,7 @@ def test_saved_filters_are_each_coachs_own(app: Flask, chris: FlaskClient, seede
 
 
 def test_save_for_later_and_flags_are_kept_filtered_and_exported(
-    chris: FlaskClient, seeded: Seeded, store: Store
+    chris: TestClient, seeded: Seeded, store: Store
 ) -> None:
     cid, seq = seeded.shared, seqs(store, seeded.shared)[1]
     token = form_token(chris, cid)
@@ -448,11 +474,11 @@ def test_save_for_later_and_flags_are_kept_filtered_and_exported(
 
 
 def test_an_admin_sees_figures_and_never_a_conversation(
-    app: Flask, seeded: Seeded, store: Store
+    app: Starlette, seeded: Seeded, store: Store
 ) -> None:
     with store.transaction():  # even a share with an admin, however it got there, shows nothing
         store.share(ALICE, seeded.admin, seeded.shared, NOW)
-    admin = app.test_client()
+    admin = client_of(app)
     assert login(admin, ADMIN_TOKEN) == 303
     assert admin.get("/").headers["Location"].endswith("/admin")
     page = admin.get("/admin").text
@@ -464,18 +490,18 @@ def test_an_admin_sees_figures_and_never_a_conversation(
         assert escape(words) not in page, words
     for method, url in example_urls(app, seeded.shared):
         if "/c/" in url:
-            answer = admin.open(url, method=method, data={"csrf_token": csrf_of(page)})
+            answer = admin.request(method, url, data={"csrf_token": csrf_of(page)})
             assert answer.status_code == 404, (method, url)
     assert admin.get("/inbox.csv").text.count("\r\n") == 1  # the header only
     assert "library" not in admin.get("/notes").text
     assert store.shared_conversations_for(seeded.admin) == []
 
 
-def test_a_coach_gets_404_for_the_admin_page(chris: FlaskClient) -> None:
+def test_a_coach_gets_404_for_the_admin_page(chris: TestClient) -> None:
     assert chris.get("/admin").status_code == 404
 
 
-def test_filters_by_dialogue_and_dates(chris: FlaskClient, seeded: Seeded) -> None:
+def test_filters_by_dialogue_and_dates(chris: TestClient, seeded: Seeded) -> None:
     assert f"/c/{seeded.shared}" in chris.get("/?dialogue=diagnose&since=2026-11-20").text
     assert f"/c/{seeded.shared}" not in chris.get("/?since=2026-11-21").text
     assert f"/c/{seeded.shared}" not in chris.get("/?until=2026-11-19").text
@@ -485,7 +511,7 @@ def test_filters_by_dialogue_and_dates(chris: FlaskClient, seeded: Seeded) -> No
 # == CSRF, headers, bad requests ========================================================
 
 
-def test_a_form_without_its_csrf_token_is_refused(chris: FlaskClient, seeded: Seeded) -> None:
+def test_a_form_without_its_csrf_token_is_refused(chris: TestClient, seeded: Seeded) -> None:
     cid = seeded.shared
     assert chris.post(f"/c/{cid}/notes", data={"text": "hello"}).status_code == 400
     assert (
@@ -495,13 +521,32 @@ def test_a_form_without_its_csrf_token_is_refused(chris: FlaskClient, seeded: Se
     assert chris.get(f"/c/{cid}").text.count("hello") == 0
 
 
-def test_login_without_a_csrf_token_is_refused(app: Flask) -> None:
-    client = app.test_client()
+def test_every_form_route_refuses_a_post_without_its_csrf_token(
+    app: Starlette, chris: TestClient, seeded: Seeded, store: Store
+) -> None:
+    posts = [url for method, url in example_urls(app, seeded.shared) if method == "POST"]
+    assert len(posts) >= 8, posts  # notes, flags, reviewed, later, tags, filters, logout…
+    form = {"text": "forged", "reviewed": "yes", "later": "yes", "tag": "follow up",
+            "flagged": "yes", "seq": "1", "name": "Forged"}  # fmt: skip
+    for url in posts:
+        assert chris.post(url, data=form).status_code == 400, url
+    assert chris.get("/").status_code == 200, "still signed in: logout was refused too"
+    assert store.notes(seeded.chris, seeded.shared) == []
+    assert store.saved_filters(seeded.chris) == []
+
+
+def test_a_mounted_app_but_the_static_files_cannot_be_added(app: Starlette) -> None:
+    with pytest.raises(TypeError, match="cannot go through the access check"):
+        protect([Mount("/files", StaticFiles(directory=HERE / "static"), name="files")])
+
+
+def test_login_without_a_csrf_token_is_refused(app: Starlette) -> None:
+    client = client_of(app)
     answer = client.post("/login", data={"token": CHRIS_TOKEN})
     assert answer.status_code == 400
 
 
-def test_every_response_has_the_security_headers(chris: FlaskClient, seeded: Seeded) -> None:
+def test_every_response_has_the_security_headers(chris: TestClient, seeded: Seeded) -> None:
     for url in (
         "/login",
         "/",
@@ -511,7 +556,8 @@ def test_every_response_has_the_security_headers(chris: FlaskClient, seeded: See
         f"/c/{seeded.private}",
     ):
         headers = chris.get(url).headers
-        assert "script-src" not in headers["Content-Security-Policy"]
+        assert "script-src 'self';" in headers["Content-Security-Policy"]
+        assert "unsafe" not in headers["Content-Security-Policy"]
         assert "default-src 'none'" in headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert headers["X-Frame-Options"] == "DENY"
@@ -519,12 +565,47 @@ def test_every_response_has_the_security_headers(chris: FlaskClient, seeded: See
         assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_session_cookie_is_http_only_and_strict(app: Flask) -> None:
-    client = app.test_client()
+def test_the_session_cookie_is_http_only_and_strict(app: Starlette) -> None:
+    client = client_of(app)
     page = client.get("/login")
     answer = client.post("/login", data={"token": CHRIS_TOKEN, "csrf_token": csrf_of(page.text)})
-    cookie = answer.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Expires=" in cookie
+    cookie = answer.headers["Set-Cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=28800" in cookie
+
+
+def test_the_vendored_htmx_is_the_pinned_release() -> None:
+    """htmx is served from this package, never a CDN: the file is the release it says it is."""
+    assert HTMX == "htmx-2.0.11.min.js"
+    digest = sha256((HERE / "static" / HTMX).read_bytes()).hexdigest()
+    assert digest == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+
+
+def test_the_inbox_loads_htmx_from_this_server_and_the_other_pages_no_script(
+    chris: TestClient, seeded: Seeded
+) -> None:
+    inbox = chris.get("/").text
+    assert inbox.count("<script") == 1 and f'<script src="/static/{HTMX}" defer>' in inbox
+    served = chris.get(f"/static/{HTMX}")
+    assert served.status_code == 200 and "javascript" in served.headers["Content-Type"]
+    assert "<script" not in chris.get(f"/c/{seeded.shared}").text
+
+
+def test_htmx_gets_the_results_alone_and_a_browser_without_it_the_whole_page(
+    chris: TestClient,
+) -> None:
+    typed = chris.get("/?q=lanternfish", headers={"HX-Request": "true"}).text
+    assert "<mark>lanternfish</mark>" in typed and "<html" not in typed
+    assert 'class="filters"' not in typed, "the search box is left alone as the coach types"
+    # What acts on the results comes with them, so it keeps the search just typed.
+    assert 'href="/inbox.csv?q=lanternfish"' in typed
+    assert '<input type="hidden" name="q" value="lanternfish">' in typed
+    plain = chris.get("/?q=lanternfish").text
+    assert "<mark>lanternfish</mark>" in plain and '<div id="results"' in plain
+    back = chris.get(
+        "/?q=lanternfish", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in back.text, "going back restores the whole page"
+    assert "private lanternfish secret" not in typed + plain
 
 
 @pytest.mark.parametrize(
@@ -548,12 +629,12 @@ def test_the_session_cookie_is_http_only_and_strict(app: Flask) -> None:
         "/nope",
     ],
 )
-def test_malformed_requests_get_a_4xx(chris: FlaskClient, url: str) -> None:
+def test_malformed_requests_get_a_4xx(chris: TestClient, url: str) -> None:
     answer = chris.get(url)
     assert 400 <= answer.status_code < 500, (url, answer.status_code)
 
 
-def test_malformed_forms_get_a_4xx(chris: FlaskClient, seeded: Seeded) -> None:
+def test_malformed_forms_get_a_4xx(chris: TestClient, seeded: Seeded) -> None:
     cid = seeded.shared
     token = form_token(chris, cid)
     cases = [
@@ -566,25 +647,33 @@ def test_malformed_forms_get_a_4xx(chris: FlaskClient, seeded: Seeded) -> None:
         assert chris.post(f"/c/{cid}/{action}", data=data).status_code == 400, (data, action)
     big = chris.post(f"/c/{cid}/notes", data={"csrf_token": token, "text": "x" * 100_000})
     assert big.status_code == 413
+    chunked = chris.post(
+        f"/c/{cid}/notes",
+        content=iter([b"csrf_token=" + token.encode() + b"&text=", b"x" * 100_000]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert chunked.status_code == 413
     odd = chris.post(
         f"/c/{cid}/notes",
-        data=b"csrf_token=%ff&text=%ff%00",
-        content_type="application/x-www-form-urlencoded",
+        content=b"csrf_token=%ff&text=%ff%00",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert odd.status_code == 400
-    wrong = chris.post(f"/c/{cid}/notes", data="{}", content_type="application/json")
+    wrong = chris.post(
+        f"/c/{cid}/notes", content="{}", headers={"Content-Type": "application/json"}
+    )
     assert wrong.status_code == 400
     assert chris.put(f"/c/{cid}/notes").status_code == 405
 
 
 def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
-    app: Flask,
+    app: Starlette,
 ) -> None:
     """A browser asks for /favicon.ico while the login form is open: refusing that request
     must not throw away the form's CSRF token."""
-    client = app.test_client()
+    client = client_of(app)
     token = csrf_of(client.get("/login").text)
-    assert client.get("/favicon.ico").status_code == 303
+    assert client.get("/favicon.ico").status_code == 404
     answer = client.post("/login", data={"token": CHRIS_TOKEN, "csrf_token": token})
     assert answer.status_code == 303
 
@@ -597,12 +686,12 @@ def test_a_refused_request_beside_the_login_form_leaves_its_csrf_token_working(
     value=st.text(max_size=40),
     path=st.sampled_from(["/", "/inbox.csv", "/c/1", "/c/1/export.md"]),
 )
-def test_no_query_string_makes_a_500(chris: FlaskClient, key: str, value: str, path: str) -> None:
-    assert chris.get(path, query_string={key: value}).status_code < 500
+def test_no_query_string_makes_a_500(chris: TestClient, key: str, value: str, path: str) -> None:
+    assert chris.get(path, params={key: value}).status_code < 500
 
 
 def test_a_revisit_shows_then_beside_now_from_its_own_slots(
-    app: Flask, chris: FlaskClient, seeded: Seeded, store: Store
+    app: Starlette, chris: TestClient, seeded: Seeded, store: Store
 ) -> None:
     then = {"id": seeded.private, "date": "2026-10-01", "their_resources": 5, "my_resources": 1}
     slots = {**SLOTS, "then": then, "my_resources": 3}

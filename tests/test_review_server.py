@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_server import HOST, Browserless, ReviewProcess, free_port
-from review_support import ADMIN_TOKEN, ALICE, CHRIS_TOKEN, NOW, csrf_of, seed
+from review_server import HOST, Browserless, ReviewProcess, free_port, started
+from review_support import ADMIN_TOKEN, ALICE, CHRIS_TOKEN, NOW, csrf_of
 
 from bot.cli import main
 from storage.store import Store
@@ -21,12 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewProcess]:
-    folder = tmp_path_factory.mktemp("review")
-    store = Store(folder / "coach.db")
-    seed(store)
-    store.close()
-    process = ReviewProcess(folder / "coach.db", folder / "review.log")
-    process.start()
+    process = started(tmp_path_factory.mktemp("review"))
     yield process
     process.stop()
 
@@ -157,11 +152,7 @@ def test_a_mistyped_db_gets_one_line_and_no_new_file(
 def test_a_restart_keeps_coaches_signed_in_with_a_key_only_its_owner_can_read(
     tmp_path: Path,
 ) -> None:
-    store = Store(tmp_path / "coach.db")
-    seed(store)
-    store.close()
-    process = ReviewProcess(tmp_path / "coach.db", tmp_path / "review.log")
-    process.start()
+    process = started(tmp_path)
     try:
         client = signed_in(process)
         assert client.request("/")[0] == 200
@@ -187,3 +178,28 @@ def test_a_key_file_others_can_read_is_refused_in_one_line(
     assert main(["review", "--db", str(db), "--port", str(free_port())]) == 2
     err = capsys.readouterr().err
     assert "can be read by others" in err and "chmod 600" in err and "a" * 64 not in err
+
+
+def test_no_forwarded_address_dodges_the_login_limit_and_searches_stay_out_of_the_log(
+    tmp_path: Path,
+) -> None:
+    """uvicorn ignores X-Forwarded-For (else each wrong token could claim a new address)
+    and keeps no access log (a search's words are in its URL); SIGTERM stops it cleanly."""
+    process = started(tmp_path)
+    try:
+        reader = signed_in(process)
+        status, _, page = reader.request("/?q=lanternfish")
+        assert status == 200 and "<mark>lanternfish</mark>" in page
+        client = Browserless(process.base)
+        for n in range(5):
+            _, _, page = client.request("/login")
+            form = {"token": f"wrong-{n}", "csrf_token": csrf_of(page)}
+            forwarded = {"X-Forwarded-For": f"203.0.113.{n}"}
+            assert client.request("/login", form, headers=forwarded)[0] == 401
+        _, _, page = client.request("/login")
+        form = {"token": CHRIS_TOKEN, "csrf_token": csrf_of(page)}
+        assert client.request("/login", form, headers={"X-Forwarded-For": "198.51.100.7"})[0] == 429
+    finally:
+        process.stop()
+    assert process.returncode == 0, process.stderr()
+    assert "lanternfish" not in process.stderr() and "GET /" not in process.stderr()

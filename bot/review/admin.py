@@ -4,11 +4,12 @@ figures come from `storage.figures` and `Store.safety_counts`, which only count.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from bot.review import access
-
-blueprint = Blueprint("admin", __name__)
+from bot.review.web import render
 
 #: How a next step can have gone, in the order the page lists them.
 OUTCOMES = ("done", "partly", "not_yet", "dropped", "open")
@@ -21,14 +22,17 @@ def rates(outcomes: dict[str, int]) -> list[tuple[str, int, int]]:
     return [(o, outcomes[o], round(100 * outcomes[o] / total) if total else 0) for o in order]
 
 
-@blueprint.route("/admin")
-def figures() -> str:
-    access.require_admin()
-    store = access.store()
-    return render_template(
+async def figures(request: Request) -> Response:
+    access.require_admin(request)
+    store = access.store(request)
+    return render(
+        request,
         "admin.html",
         dialogues=store.dialogue_figures(),
         drop_off=store.drop_off(),
         steps=rates(store.step_outcomes()),
         safety=store.safety_counts(),
     )
+
+
+routes = [Route("/admin", figures, name="admin.figures")]

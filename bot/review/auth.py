@@ -12,12 +12,12 @@ import threading
 import time
 from collections import defaultdict, deque
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
-from werkzeug.wrappers import Response
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from bot.review.access import now, signed_in, store
-
-blueprint = Blueprint("auth", __name__)
+from bot.review.web import redirect, render, url_for
 
 MAX_FAILURES = 5
 WINDOW = 600.0
@@ -49,31 +49,36 @@ def forget_failures() -> None:
         _failures.clear()
 
 
-@blueprint.route("/login", methods=["GET", "POST"])
-def login() -> Response | str | tuple[str, int]:
+async def login(request: Request) -> Response:
     if request.method == "GET":
-        if signed_in() is not None:
-            return redirect(url_for("review.inbox"), code=303)
-        return render_template("login.html")
-    token = request.form.get("token", "").strip()[:200]
-    keys = [f"addr:{request.remote_addr}"]
+        if signed_in(request) is not None:
+            return redirect(url_for(request, "review.inbox"))
+        return render(request, "login.html")
+    form = await request.form()
+    token = str(form.get("token", "")).strip()[:200]
+    keys = [f"addr:{request.client.host if request.client else '-'}"]
     if _too_many(keys):
-        return render_template("login.html", error="Too many attempts: wait ten minutes."), 429
-    coach = store().coach_for_token(token) if token else None
+        return render(request, "login.html", 429, error="Too many attempts: wait ten minutes.")
+    coach = store(request).coach_for_token(token) if token else None
     if coach is None:
         _failed(keys)
         error = "That token is not a coach's: check it, or ask an admin for a new one."
-        return render_template("login.html", error=error), 401
-    found = store().coach_signed_in(coach.id)
+        return render(request, "login.html", 401, error=error)
+    found = store(request).coach_signed_in(coach.id)
+    session = request.session
     session.clear()
-    session.permanent = True
     session["coach"] = coach.id
     session["token_set_at"] = found[1] if found else None
-    session["login_at"] = now().timestamp()
-    return redirect(url_for("review.inbox"), code=303)
+    session["login_at"] = now(request).timestamp()
+    return redirect(url_for(request, "review.inbox"))
 
 
-@blueprint.route("/logout", methods=["POST"])
-def logout() -> Response:
-    session.clear()
-    return redirect(url_for("auth.login"), code=303)
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return redirect(url_for(request, "auth.login"))
+
+
+routes = [
+    Route("/login", login, methods=["GET", "POST"], name="auth.login"),
+    Route("/logout", logout, methods=["POST"], name="auth.logout"),
+]

@@ -1,15 +1,16 @@
-"""`coach review`: the review app served by waitress on 127.0.0.1 only, signing sessions with
+"""`coach review`: the review app served by uvicorn on 127.0.0.1 only, signing sessions with
 a key kept beside the store, so a restart does not sign every coach out."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import stat
 import sys
 from pathlib import Path
 
-from waitress import serve
+import uvicorn
 
 from bot.errors import CoachError
 from bot.loader import load_catalog
@@ -58,15 +59,32 @@ def _read_key(path: Path) -> str:
     return key
 
 
+def _stopped(signum: int, frame: object) -> None:
+    """SIGTERM, once uvicorn has finished the requests under way: return from `run`."""
+
+
 def run(db_path: str, dialogues: Path, port: int, rubric: Path | None = None) -> int:
-    """Serve until interrupted; the store is closed on the way out."""
+    """Serve until interrupted or sent SIGTERM; the store is closed on the way out."""
     tags = load_rubric(rubric or DEFAULT_RUBRIC)
     key = session_key(db_path)
     store = Store(db_path)
     try:
         app = create_app(store, load_catalog(dialogues), rubric=tags, secret=key)
         print(f"coach: review page on http://{HOST}:{port}/", file=sys.stderr, flush=True)
-        serve(app, host=HOST, port=port, threads=4, ident="coach-review")
+        # uvicorn stops on SIGTERM and then raises it again with the handler it found: with
+        # this one that ends here, the store is closed and the exit is 0, not a kill.
+        signal.signal(signal.SIGTERM, _stopped)
+        # No access log (a search's words are in its URL), no proxy headers (an address
+        # taken from X-Forwarded-For would let anyone dodge the login's rate limit).
+        uvicorn.run(
+            app,
+            host=HOST,
+            port=port,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            log_level="warning",
+        )
     finally:
         store.close()
     return 0

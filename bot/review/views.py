@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
 from markupsafe import Markup, escape
-from werkzeug.wrappers import Response
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from bot.loader import Catalog
 from bot.review import access
 from bot.review.exports import export_conversation, inbox_csv
 from bot.review.reading import PAGE, conversation_view
+from bot.review.web import abort, form_fields, redirect, render, url_for
 from storage.review import HIT_END, HIT_START, InboxFilter, InboxRow, SearchError, SearchHit
-
-blueprint = Blueprint("review", __name__)
 
 MAX_QUERY = 200
 SNIPPETS_EACH = 3
@@ -36,13 +29,13 @@ MAX_FILTERS = 50
 MAX_FILTER_NAME = 60
 
 
-def _catalog() -> Catalog:
-    found: Catalog = current_app.config["CATALOG"]
+def _catalog(request: Request) -> Catalog:
+    found: Catalog = request.app.state.catalog
     return found
 
 
-def rubric_tags() -> tuple[str, ...]:
-    found: tuple[str, ...] = current_app.config["RUBRIC"]
+def rubric_tags(request: Request) -> tuple[str, ...]:
+    found: tuple[str, ...] = request.app.state.rubric
     return found
 
 
@@ -56,14 +49,14 @@ def _date(args: Mapping[str, str], key: str) -> str | None:
         abort(400, f"{key} must be a date like 2026-12-01")
 
 
-def parse_filter(args: Mapping[str, str]) -> tuple[InboxFilter, str]:
+def parse_filter(request: Request, args: Mapping[str, Any]) -> tuple[InboxFilter, str]:
     """The inbox's filters and search words from a query string; 400 on anything unreadable."""
     reviewed_raw, later_raw = args.get("reviewed", ""), args.get("later", "")
     for key, raw in (("reviewed", reviewed_raw), ("later", later_raw)):
         if raw not in ("", "yes", "no"):
             abort(400, f"{key} must be yes or no")
     tag = args.get("tag", "") or None
-    if tag is not None and tag not in rubric_tags():
+    if tag is not None and tag not in rubric_tags(request):
         abort(400, "no such tag")
     limit_raw = args.get("limit", "100")
     if not limit_raw.isdecimal() or not 1 <= int(limit_raw) <= 1000:
@@ -90,87 +83,98 @@ def marked(snippet: str) -> Markup:
     return Markup(text.replace(HIT_START, "<mark>").replace(HIT_END, "</mark>"))
 
 
-def _listed(args: Mapping[str, str]) -> tuple[list[InboxRow], dict[int, list[SearchHit]], str]:
-    wanted, query = parse_filter(args)
-    ids = set(access.visible())
+def _listed(
+    request: Request, args: Mapping[str, str]
+) -> tuple[list[InboxRow], dict[int, list[SearchHit]], str]:
+    wanted, query = parse_filter(request, args)
+    ids = set(access.visible(request))
     hits: dict[int, list[SearchHit]] = {}
+    store = access.store(request)
     if query:
         try:
-            found = access.store().search(ids, query)
+            found = store.search(ids, query)
         except SearchError:
             abort(400, "that search could not be read")
         for hit in found:
             hits.setdefault(hit.conversation_id, []).append(hit)
         ids &= set(hits)
-    today = access.now().date().isoformat()
-    rows = access.store().inbox(access.coach().id, ids, wanted, today)
+    today = access.now(request).date().isoformat()
+    rows = store.inbox(access.coach(request).id, ids, wanted, today)
     return rows, hits, query
 
 
-@blueprint.route("/")
-def inbox() -> str | Response:
-    if access.coach().role == "admin":  # nothing is shared with an admin: their page
-        return redirect(url_for("admin.figures"), code=303)
-    rows, hits, query = _listed(request.args)
-    return render_template(
+async def inbox(request: Request) -> Response:
+    """The inbox; asked by htmx as the coach types in the search box (`HX-Request`), only its
+    results, which htmx puts in place of the ones shown."""
+    if access.coach(request).role == "admin":  # nothing is shared with an admin: their page
+        return redirect(url_for(request, "admin.figures"))
+    args = request.query_params
+    rows, hits, query = _listed(request, args)
+    results: dict[str, Any] = {
+        "rows": rows,
+        "hits": {cid: found[:SNIPPETS_EACH] for cid, found in hits.items()},
+        "query": query,
+        "args": args,
+        "marked": marked,
+        "filter_keys": FILTER_KEYS,
+    }
+    partial = "HX-History-Restore-Request" not in request.headers
+    if request.headers.get("HX-Request") == "true" and partial:
+        return render(request, "inbox_results.html", **results)
+    store = access.store(request)
+    return render(
+        request,
         "inbox.html",
-        rows=rows,
-        hits={cid: found[:SNIPPETS_EACH] for cid, found in hits.items()},
-        query=query,
-        args=request.args,
-        dialogues=access.store().dialogues_among(access.visible()),
-        rubric=rubric_tags(),
-        marked=marked,
-        saved=access.store().saved_filters(access.coach().id),
-        filter_keys=FILTER_KEYS,
+        **results,
+        dialogues=store.dialogues_among(access.visible(request)),
+        rubric=rubric_tags(request),
+        saved=store.saved_filters(access.coach(request).id),
     )
 
 
-def canonical_query(args: Mapping[str, str]) -> str:
+def canonical_query(request: Request, args: Mapping[str, str]) -> str:
     """The inbox's filters as a query string (checked by `parse_filter`, 400 otherwise),
     only the keys it reads, empty ones left out: what a saved filter keeps."""
-    parse_filter(args)
+    parse_filter(request, args)
     return urlencode([(k, args[k].strip()) for k in FILTER_KEYS if args.get(k, "").strip()])
 
 
-@blueprint.route("/filters", methods=["POST"])
-def save_filter() -> Response:
+async def save_filter(request: Request) -> Response:
     """Keep the inbox's filters (sent as the form's fields) under a name of the coach's."""
-    name = " ".join(request.form.get("name", "").split())
+    form = await form_fields(request)
+    name = " ".join(form.get("name", "").split())
     if not 1 <= len(name) <= MAX_FILTER_NAME:
         abort(400, f"a saved filter's name is 1 to {MAX_FILTER_NAME} characters")
-    query = canonical_query(request.form)
-    store, coach_id = access.store(), access.coach().id
+    query = canonical_query(request, form)
+    store, coach_id = access.store(request), access.coach(request).id
     with store.transaction():
         kept = {f.name for f in store.saved_filters(coach_id)}
         if name not in kept and len(kept) >= MAX_FILTERS:
             abort(400, f"you can keep {MAX_FILTERS} filters: delete one first")
-        store.save_filter(coach_id, name, query, access.now().isoformat())
-    return redirect(url_for("review.inbox") + ("?" + query if query else ""), code=303)
+        store.save_filter(coach_id, name, query, access.now(request).isoformat())
+    return redirect(url_for(request, "review.inbox") + ("?" + query if query else ""))
 
 
-@blueprint.route("/filters/<int:filter_id>/delete", methods=["POST"])
-def delete_filter(filter_id: int) -> Response:
-    store = access.store()
+async def delete_filter(request: Request) -> Response:
+    store = access.store(request)
     with store.transaction():
-        if not store.delete_filter(access.coach().id, filter_id):
+        if not store.delete_filter(access.coach(request).id, request.path_params["filter_id"]):
             abort(404)
-    return redirect(url_for("review.inbox"), code=303)
+    return redirect(url_for(request, "review.inbox"))
 
 
-@blueprint.route("/inbox.csv")
-def inbox_export() -> Response:
-    rows, _, _ = _listed(request.args)
+async def inbox_export(request: Request) -> Response:
+    rows, _, _ = _listed(request, request.query_params)
     return Response(
         inbox_csv(rows),
-        mimetype="text/csv",
+        media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="inbox.csv"'},
     )
 
 
-def number_arg(key: str, default: str | None = None) -> int | None:
+def number_arg(request: Request, key: str, default: str | None = None) -> int | None:
     """A whole number from the query string (None when absent); 400 when it is not one."""
-    raw = request.args.get(key, default)
+    raw = request.query_params.get(key, default)
     if raw is None or raw == "":
         return None
     if not raw.isdecimal() or len(raw) > 9:
@@ -178,46 +182,73 @@ def number_arg(key: str, default: str | None = None) -> int | None:
     return int(raw)
 
 
-@blueprint.route("/c/<int:conversation_id>")
-def conversation(conversation_id: int) -> str:
+async def conversation(request: Request) -> Response:
     """One conversation; `?at=SEQ` opens the page holding that message, `?note_on=SEQ` too,
     with the note form pinned to it."""
-    shared = access.shared_or_404(conversation_id)
-    store = access.store()
-    page = number_arg("page", "1") or 1
-    note_on = number_arg("note_on")
-    at = note_on if note_on is not None else number_arg("at")
+    conversation_id = request.path_params["conversation_id"]
+    shared = access.shared_or_404(request, conversation_id)
+    store = access.store(request)
+    page = number_arg(request, "page", "1") or 1
+    note_on = number_arg(request, "note_on")
+    at = note_on if note_on is not None else number_arg(request, "at")
     if at is not None:
         position = store.message_position(conversation_id, at)
         if position is None:
             abort(404)
         page = position // PAGE + 1
-    view = conversation_view(store, _catalog(), shared, access.coach().id, page=page)
+    view = conversation_view(store, _catalog(request), shared, access.coach(request).id, page=page)
     if view is None:
         abort(404)
-    return render_template("conversation.html", view=view, rubric=rubric_tags(), note_on=note_on)
+    return render(
+        request, "conversation.html", view=view, rubric=rubric_tags(request), note_on=note_on
+    )
 
 
-def _export(conversation_id: int, kind: str) -> Response:
+def _export(request: Request, kind: str) -> Response:
     """The conversation as a file: `md` or `json`, with the coach's notes marked private."""
-    shared = access.shared_or_404(conversation_id)
-    text = export_conversation(access.store(), _catalog(), shared, access.coach().id, kind)
+    conversation_id = request.path_params["conversation_id"]
+    shared = access.shared_or_404(request, conversation_id)
+    text = export_conversation(
+        access.store(request), _catalog(request), shared, access.coach(request).id, kind
+    )
     if text is None:
         abort(404)
     return Response(
         text,
-        mimetype="application/json" if kind == "json" else "text/markdown",
+        media_type="application/json" if kind == "json" else "text/markdown",
         headers={
             "Content-Disposition": f'attachment; filename="conversation-{conversation_id}.{kind}"'
         },
     )
 
 
-@blueprint.route("/c/<int:conversation_id>/export.md")
-def conversation_export(conversation_id: int) -> Response:
-    return _export(conversation_id, "md")
+async def conversation_export(request: Request) -> Response:
+    return _export(request, "md")
 
 
-@blueprint.route("/c/<int:conversation_id>/export.json")
-def conversation_export_json(conversation_id: int) -> Response:
-    return _export(conversation_id, "json")
+async def conversation_export_json(request: Request) -> Response:
+    return _export(request, "json")
+
+
+routes = [
+    Route("/", inbox, name="review.inbox"),
+    Route("/filters", save_filter, methods=["POST"], name="review.save_filter"),
+    Route(
+        "/filters/{filter_id:int}/delete",
+        delete_filter,
+        methods=["POST"],
+        name="review.delete_filter",
+    ),
+    Route("/inbox.csv", inbox_export, name="review.inbox_export"),
+    Route("/c/{conversation_id:int}", conversation, name="review.conversation"),
+    Route(
+        "/c/{conversation_id:int}/export.md",
+        conversation_export,
+        name="review.conversation_export",
+    ),
+    Route(
+        "/c/{conversation_id:int}/export.json",
+        conversation_export_json,
+        name="review.conversation_export_json",
+    ),
+]
