@@ -263,16 +263,33 @@ def _compiled(source: str) -> Any:
     return template
 
 
+@lru_cache(maxsize=2048)
+def _parsed(source: str) -> nodes.Template:
+    """A template's syntax tree, parsed once for every check that reads it (read only)."""
+    return _ENV.parse(keep_line_breaks(source))
+
+
 def check_template(source: str) -> None:
     """Raise TemplateProblem if `source` would fail to render for any conversation, or asks
-    for what no template may (another file, Python's insides, a huge product)."""
+    for what no template may (another file, Python's insides, a huge product).
+
+    Parsed, not compiled: turning a template into Python is most of what loading a dialogue
+    cost, and is done when it is first rendered. The one mistake only compiling would catch,
+    a filter or test that does not exist, is looked for here.
+    """
     if "{" not in source:  # plain text, said as it is
         return
     try:
-        _compiled(source)
+        tree = _parsed(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template error on its line {exc.lineno}: {exc.message}") from None
-    _check_nodes(_ENV.parse(keep_line_breaks(source)))
+    for used in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = (
+            ("filter", _ENV.filters) if isinstance(used, nodes.Filter) else ("test", _ENV.tests)
+        )
+        if used.name not in known:
+            _refuse(used, f"No {kind} named '{used.name}'.")
+    _check_nodes(tree)
 
 
 def _check_nodes(tree: nodes.Template) -> None:
@@ -346,7 +363,7 @@ def fields_used(source: str, name: str) -> frozenset[str]:
     found: set[str] = set()
     if "{" not in source:
         return frozenset()
-    tree = _ENV.parse(keep_line_breaks(source))
+    tree = _parsed(source)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         base = getattr(node, "node", None)
         if not (isinstance(base, nodes.Name) and base.name == name):
@@ -367,7 +384,7 @@ def template_names(source: str) -> frozenset[str]:
     `find_undeclared_variables` counts a name set inside an `if` as read from outside)."""
     if "{" not in source:
         return frozenset()
-    tree = _ENV.parse(keep_line_breaks(source))
+    tree = _parsed(source)
     own = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
     return frozenset(meta.find_undeclared_variables(tree) - own)
 
