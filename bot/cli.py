@@ -60,12 +60,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
     name = _user(args)
     chat = TerminalChat(engine, f"terminal:{name}", display_name=name, json_mode=args.json)
     watcher = DialogueWatcher(engine, directory)
-    watcher.start()  # an edited dialogue is picked up at the next turn, without a restart
+    if directory.is_dir():
+        watcher.start()  # an edited dialogue is picked up at the next turn, without a restart
     try:
         return chat.run()
     finally:
-        watcher.stop()
-        watcher.join(2)  # a watch still running as the interpreter exits aborts it
+        if watcher.is_alive():
+            watcher.stop()
+            watcher.join(2)  # a watch still running as the interpreter exits aborts it
         store.close()
 
 
