@@ -174,14 +174,14 @@ def test_coverage_gives_why_for_an_item_a_script_file_leaves_uncovered(
     folder = tmp_path / "dialogues"
     shutil.copytree(DIALOGUES, folder)
     script = folder / "tests" / "revisit.yaml"
-    why = "shown only after a seat was won, which no script plays yet"
+    why = "a fallback, shown only when few others fit"
     script.write_text(
-        script.read_text(encoding="utf-8") + f"# uncovered: keep_the_seat: {why}\n",
+        script.read_text(encoding="utf-8") + f"# uncovered: tell_what_changed: {why}\n",
         encoding="utf-8",
     )
     code, out = run(capsys, str(script), "--dialogues", str(folder), "--coverage")
     assert code == 0, out
-    assert f"recommendation 'keep_the_seat' never shown (uncovered: {why})" in out
+    assert f"recommendation 'tell_what_changed' never shown (uncovered: {why})" in out
     never = [line for line in out.splitlines() if "never shown" in line or "never said" in line]
     assert len(never) > 1
-    assert all("(uncovered:" not in line for line in never if "keep_the_seat" not in line)
+    assert all("(uncovered:" not in line for line in never if "tell_what_changed" not in line)
