@@ -48,18 +48,26 @@ def _report_problems(catalog: Catalog, stream: TextIO | None = None) -> None:
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.channels.terminal import TerminalChat
     from bot.engine import Engine, EngineSettings
+    from bot.reloading import DialogueWatcher
     from storage.store import Store
 
-    catalog = load_catalog(_dialogues_dir(args))
+    directory = _dialogues_dir(args)
+    catalog = load_catalog(directory)
     _report_problems(catalog)
     store = Store(_db_path(args))
     settings = EngineSettings(idle_after=dt.timedelta(days=args.idle_days))
     engine = Engine(store, catalog, settings=settings)
     name = _user(args)
     chat = TerminalChat(engine, f"terminal:{name}", display_name=name, json_mode=args.json)
+    watcher = DialogueWatcher(engine, directory)
+    if directory.is_dir():
+        watcher.start()  # an edited dialogue is picked up at the next turn, without a restart
     try:
         return chat.run()
     finally:
+        if watcher.is_alive():
+            watcher.stop()
+            watcher.join(2)  # a watch still running as the interpreter exits aborts it
         store.close()
 
 
@@ -130,6 +138,29 @@ def cmd_dialogues_validate(args: argparse.Namespace) -> int:
     report = validate([Path(name) for name in args.files], _dialogues_dir(args))
     print(report.json() if args.format == "json" else report.text())
     return 1 if report.errors else 0
+
+
+def cmd_dialogues_status(args: argparse.Namespace) -> int:
+    from bot.dialogue_status import status_lines
+
+    lines, refused = status_lines(_dialogues_dir(args))
+    print("\n".join(lines))
+    return 1 if refused else 0
+
+
+def cmd_dialogues_history(args: argparse.Namespace) -> int:
+    from bot.dialogue_status import history_lines
+
+    print("\n".join(history_lines(_existing_store(args), args.id)))
+    return 0
+
+
+def cmd_dialogues_diff(args: argparse.Namespace) -> int:
+    from bot.dialogue_status import diff_lines
+
+    lines = diff_lines(_existing_store(args), args.id, args.old, args.new)
+    print("\n".join(lines) if lines else f"{args.old} and {args.new} have the same source")
+    return 0
 
 
 def _clean_catalog(directory: Path) -> Catalog | None:
@@ -578,6 +609,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_dialogues(test)
     test.set_defaults(func=cmd_dialogues_test)
+    status = dsub.add_parser(
+        "status",
+        help="what a running coach serves, and each file it refuses with file:line:col",
+        description="A running `coach chat` or `coach slack` reloads the folder whenever a "
+        "file is saved, with the same checks as this: a refused file leaves the last good "
+        "version serving. Exit 1 if any file is refused.",
+    )
+    with_dialogues(status)
+    status.set_defaults(func=cmd_dialogues_status)
+    history = dsub.add_parser(
+        "history",
+        help="the versions of a dialogue conversations ran on, with dates and counts",
+    )
+    history.add_argument("id", help="a dialogue id")
+    with_db(history)
+    history.set_defaults(func=cmd_dialogues_history)
+    diff = dsub.add_parser("diff", help="what changed between two stored versions of a dialogue")
+    diff.add_argument("id", help="a dialogue id")
+    diff.add_argument("old", help="a version (6 or v6) or a digest, as `history` lists them")
+    diff.add_argument("new", help="another version or digest")
+    with_db(diff)
+    diff.set_defaults(func=cmd_dialogues_diff)
     listing = dsub.add_parser("list", help="list the dialogues that load")
     with_dialogues(listing)
     listing.set_defaults(func=cmd_dialogues_list)

@@ -21,9 +21,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from statemachine import State, StateMachine
+from statemachine.exceptions import InvalidDefinition
 from statemachine.factory import StateMachineMetaclass
 
-from bot.errors import DialogueLoop
+from bot.errors import DialogueError, DialogueLoop
 from bot.expressions import Condition
 from bot.loader import LoadedDialogue
 from bot.schema import (
@@ -362,6 +363,15 @@ class _State(State):
         return hash(self._id)
 
 
+class _Factory(StateMachineMetaclass):
+    """python-statemachine's class factory without its check that every state can reach a
+    final one: it walks the graph from every state (quadratic: 10 s for 1,000 steps), and
+    the flow checks (`bot.flow`, "no way out") already refuse such a file in linear time."""
+
+    def _check_reachable_final_states(cls) -> None:
+        return None
+
+
 def _machine_class(name: str, definition: dict[str, dict[str, Any]]) -> type[StateMachine]:
     """A StateMachine subclass with one state per entry and its `on` transitions."""
     states = {
@@ -377,7 +387,7 @@ def _machine_class(name: str, definition: dict[str, dict[str, Any]]) -> type[Sta
             for t in transitions:
                 states[state_id].to(states[t["target"]], event=event, cond=t.get("cond"))
     attrs: dict[str, Any] = {**states, "allow_event_without_transition": False}
-    return StateMachineMetaclass(name, (StateMachine,), attrs)  # type: ignore[return-value]
+    return _Factory(name, (StateMachine,), attrs)  # type: ignore[return-value]
 
 
 _CACHE: dict[tuple[str, int, str], CompiledDialogue] = {}
@@ -388,5 +398,10 @@ def compile_dialogue(loaded: LoadedDialogue) -> CompiledDialogue:
     key = (loaded.dialogue.id, loaded.dialogue.version, loaded.digest)
     compiled = _CACHE.get(key)
     if compiled is None:
-        compiled = _CACHE[key] = CompiledDialogue(loaded)
+        try:
+            compiled = _CACHE[key] = CompiledDialogue(loaded)
+        except InvalidDefinition as exc:  # validation should have said why; never a traceback
+            raise DialogueError(
+                loaded.path, [f"{loaded.path}:1:1: the steps cannot be run: {exc}"]
+            ) from None
     return compiled

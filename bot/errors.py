@@ -52,3 +52,12 @@ class DialogueLoop(CoachError):
             f"dialogue '{dialogue}' passed through {steps} steps in one turn without asking "
             f"anything (last at '{state}'): its steps go round in a loop"
         )
+
+
+class TemplateTooCostly(CoachError):
+    """A template asked for more than any message needs (too long, too slow, or what the
+    sandbox refuses) while rendering: validation refuses what it can see, but a file can
+    reach a running coach by reload. The turn is rolled back."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"a template {why}")

@@ -29,6 +29,7 @@ from bot.schema import (
     TextStep,
     targets_of,
 )
+from bot.slotsets import SlotIndex, SlotSet
 from bot.spelling import did_you_mean
 from bot.templates import template_names
 
@@ -37,9 +38,7 @@ Severity = Literal["error", "warning"]
 #: The most answer profiles tried to see whether a recommendation can ever be selected.
 MAX_PROFILES = 4096
 #: Names every template may read besides slots: the sandbox's own helpers.
-TEMPLATE_GLOBALS = frozenset(
-    {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "max", "min", "abs", "loop"}
-)
+TEMPLATE_GLOBALS = frozenset({"range", "dict", "namespace", "max", "min", "abs", "loop"})
 #: Step fields that are templates said when the step is entered, before its answer.
 _SPOKEN = ("prompt", "text", "hint", "more_prompt", "insights_heading")
 #: What a name question's prompt and a remembered answer's prompt get besides slots.
@@ -151,21 +150,23 @@ def _sets(step: Step) -> set[str]:
     return filled
 
 
-def _may_have_set(dialogue: Dialogue) -> dict[str, set[str]]:
+def _may_have_set(dialogue: Dialogue, index: SlotIndex) -> dict[str, SlotSet]:
     """For each step, the slots some path from the start can have filled on entering it."""
     always = set(BUILTIN_SLOTS) | ({THEN} if dialogue.about is not None else set())
-    before: dict[str, set[str]] = {step_id: set() for step_id in dialogue.steps}
+    empty = SlotSet(index)
+    before: dict[str, SlotSet] = {step_id: empty for step_id in dialogue.steps}
     if dialogue.start_step not in dialogue.steps:
         return before
-    before[dialogue.start_step] = set(always)
+    before[dialogue.start_step] = index.of(always)
+    sets = {step_id: index.of(_sets(step)) for step_id, step in dialogue.steps.items()}
     todo = [dialogue.start_step]
     while todo:  # each step's set only grows, and is bounded by the slots: this ends
         step_id = todo.pop()
         step = dialogue.steps[step_id]
-        after = before[step_id] | _sets(step)
+        after = before[step_id] | sets[step_id]
         for target in _onward(dialogue, step):
             if not after <= before[target]:
-                before[target] |= after
+                before[target] = before[target] | after
                 todo.append(target)
     return before
 
@@ -180,7 +181,8 @@ def _condition_names(source: str) -> frozenset[str]:
 def _names_used(dialogue: Dialogue, reachable: set[str]) -> Iterator[FlowProblem]:
     """Templates naming what is no slot, and slots read before any path can have set them."""
     slots = dialogue.slot_names()
-    before = _may_have_set(dialogue)
+    index = SlotIndex()
+    before = _may_have_set(dialogue, index)
     for step_id, step in dialogue.steps.items():
         if step_id not in reachable:
             continue  # reported as unreachable; what it reads is moot
@@ -209,23 +211,27 @@ def _names_used(dialogue: Dialogue, reachable: set[str]) -> Iterator[FlowProblem
             if branch.when:
                 names = _condition_names(branch.when) & slots
                 yield from _read((*where, "next", i, "when"), names, set_here)
-    yield from _advice_names(dialogue, slots, before, reachable)
+    yield from _advice_names(dialogue, slots, before, reachable, index)
 
 
 def _advice_names(
-    dialogue: Dialogue, slots: set[str], before: dict[str, set[str]], reachable: set[str]
+    dialogue: Dialogue,
+    slots: set[str],
+    before: dict[str, SlotSet],
+    reachable: set[str],
+    index: SlotIndex,
 ) -> Iterator[FlowProblem]:
     """Recommendations are chosen at recommend and commit steps, insights at summaries with
     `insights: true`: what they read must be settable by then."""
-    at_advice: set[str] = set()
-    at_summary: set[str] = set()
+    at_advice = SlotSet(index)
+    at_summary = SlotSet(index)
     for step_id, step in dialogue.steps.items():
         if step_id not in reachable:
             continue
         if step.kind in ("recommend", "commit"):
-            at_advice |= before[step_id]
+            at_advice = at_advice | before[step_id]
         if step.kind == "summary" and getattr(step, "insights", False):
-            at_summary |= before[step_id]
+            at_summary = at_summary | before[step_id]
     if at_advice:
         for i, rec in enumerate(dialogue.recommendations):
             for field in ("when", "unless"):
@@ -239,7 +245,9 @@ def _advice_names(
             yield from _read(("insights", i, "when"), names, at_summary)
             yield from _template(("insights", i, "text"), insight.text, slots, at_summary)
     if dialogue.topic is not None:
-        everything = set().union(*before.values(), *map(_sets, dialogue.steps.values()))
+        everything = SlotSet(index)
+        for step_id, step in dialogue.steps.items():
+            everything = everything | before[step_id] | _sets(step)
         yield from _template(("topic",), dialogue.topic, slots, everything)
 
 
@@ -247,7 +255,7 @@ def _template(
     loc: Loc,
     source: str,
     known: set[str],
-    set_by_now: set[str],
+    set_by_now: SlotSet,
     extras: frozenset[str] = frozenset(),
 ) -> Iterator[FlowProblem]:
     """A template's names: each a slot (or one of `extras`, what this field is rendered with
@@ -266,8 +274,8 @@ def _template(
     yield from _read(loc, names & known, set_by_now)
 
 
-def _read(loc: Loc, names: Iterable[str], set_by_now: set[str]) -> Iterator[FlowProblem]:
-    for name in sorted(set(names) - set_by_now - TEMPLATE_GLOBALS):
+def _read(loc: Loc, names: Iterable[str], set_by_now: SlotSet) -> Iterator[FlowProblem]:
+    for name in sorted(set(names) - TEMPLATE_GLOBALS - set_by_now):
         yield FlowProblem(
             loc,
             "error",

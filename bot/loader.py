@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,14 @@ from bot.flow import flow_problems
 from bot.schema import COLLECT, Dialogue, LocatedProblems, SafetyConfig
 
 SAFETY_FILE = "safety.yaml"
+#: Far above any real dialogue (the largest shipped file, safety.yaml, is about 250 kB): a
+#: file past it is a mistake, and reading it would hold the coach.
+MAX_FILE_BYTES = 2_000_000
+#: Values a file may hold once YAML aliases (`*name`) are expanded: a few aliases of aliases
+#: expand to billions ("billion laughs"); a real dialogue holds a few thousand.
+MAX_VALUES = 200_000
+#: Lists and mappings within one another, written with brackets (templates' `{{ }}` count).
+MAX_NESTING = 64
 Model = TypeVar("Model", bound=BaseModel)
 Loc = Sequence[str | int]
 
@@ -145,7 +154,7 @@ def _describe(error: dict[str, Any]) -> str:
 
 def validate_document(path: str, text: str, model: type[Model]) -> Model:
     """Parse `text` as YAML and validate it as `model`; raise DialogueError with positions."""
-    return validated_tree(path, text, model)[0]
+    return validated_lazily(path, text, model)[0]
 
 
 def position(root: Any, loc: Loc) -> tuple[int, int]:
@@ -170,12 +179,107 @@ def validated_tree(
     path: str, text: str, model: type[Model], context: dict[str, Any] | None = None
 ) -> tuple[Model, CommentedMap]:
     """The validated model and the YAML tree it came from (for positions of later checks)."""
+    validated, tree = validated_lazily(path, text, model, context)
+    return validated, tree()
+
+
+def validated_lazily(
+    path: str, text: str, model: type[Model], context: dict[str, Any] | None = None
+) -> tuple[Model, Callable[[], CommentedMap]]:
+    """The validated model, and a way to the YAML tree with positions, read only if asked.
+
+    A file is first read by ruamel's C parser (`ruamel.yaml.clib`, about eight times faster,
+    the same YAML 1.2 rules, no positions). Most files are fine, and for them that is all.
+    Anything wrong is read again by the round-trip parser, which keeps every line and
+    column, so each problem is reported where it is.
+    """
+    _refuse_deep_nesting(path, text)
+    fast = _fast_validated(path, text, model, context)
+    if fast is not None:
+        return fast, lambda: _yaml().load(text)
+    validated, root = _validated_with_positions(path, text, model, context)
+    return validated, lambda: root
+
+
+def _refuse_deep_nesting(path: str, text: str) -> None:
+    """DialogueError where brackets (`[`, `{`) nest past MAX_NESTING: the parsers recurse,
+    and 20,000 levels take seconds to fail. Brackets in quoted text count too, which a real
+    file never stacks so high."""
+    depth = 0
+    for bracket in _BRACKETS.finditer(text):
+        depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_NESTING:
+            start = bracket.start()
+            line = text.count("\n", 0, start)
+            col = start - (text.rfind("\n", 0, start) + 1)
+            raise DialogueError(path, [f"{path}:{line + 1}:{col + 1}: {_TOO_DEEP}"])
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _fast_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=False)  # the C parser when ruamel.yaml.clib is installed
+    yaml.version = (1, 2)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _fast_validated(
+    path: str, text: str, model: type[Model], context: dict[str, Any] | None
+) -> Model | None:
+    """`text` validated as `model` on the fast path, or None to read it again with positions
+    (any problem at all: the slow path says what and where)."""
+    collected = (context or {}).get(COLLECT)
+    own = {**context, COLLECT: []} if context and isinstance(collected, list) else context
+    try:
+        data = _fast_yaml().load(text)
+        if not isinstance(data, dict):
+            return None
+        validated = model.model_validate(_plain(data, [MAX_VALUES]), context=own)
+    except ValidationError as exc:
+        _refuse_at_top(path, text, exc)
+        return None
+    except Exception:
+        return None
+    if own is not context and own is not None and isinstance(collected, list):
+        collected.extend(own[COLLECT])
+    return validated
+
+
+def _refuse_at_top(path: str, text: str, exc: ValidationError) -> None:
+    """Raise DialogueError at once when every problem is a top-level key's own (too many
+    steps): where such a key is can be read off the text, and reading a huge file again
+    with positions would take seconds. Otherwise leave it to the careful reading."""
+    problems: list[str] = []
+    for error in exc.errors():
+        loc = error["loc"]
+        if len(loc) != 1 or error["type"] != "value_error":
+            return
+        found = re.search(rf"^{re.escape(str(loc[0]))}[ \t]*:", text, re.MULTILINE)
+        if found is None:
+            return
+        line = text.count("\n", 0, found.start()) + 1
+        problems.append(f"{path}:{line}:1: {_describe(dict(error))}")
+    raise DialogueError(path, problems)
+
+
+def _validated_with_positions(
+    path: str, text: str, model: type[Model], context: dict[str, Any] | None
+) -> tuple[Model, CommentedMap]:
     try:
         root = _yaml().load(text)
+    except RecursionError:
+        raise DialogueError(path, [f"{path}: {_TOO_DEEP}"]) from None
+    except ValueError as exc:  # a number too long to read (Python refuses past 4,300 digits)
+        raise DialogueError(path, [_unreadable_value(path, text, exc)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         what = exc.problem or "the YAML could not be read"
+        if "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
+            mark = exc.context_mark  # where the quote opened, not the end of the file
+            what = "a quoted text starts here and is never closed (add the closing quote)"
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         duplicate = re.search(r'duplicate key "([^"]+)"', str(exc))
         if duplicate:
             what = f"the key '{duplicate.group(1)}' appears twice in the same mapping"
@@ -187,7 +291,15 @@ def validated_tree(
     if not isinstance(root, CommentedMap):
         raise DialogueError(path, [f"{path}:1:1: expected a mapping of keys (id:, title:, …)"])
     try:
-        return model.model_validate(_plain(root), context=context), root
+        plain = _plain(root, [MAX_VALUES])
+    except _TooMany as exc:
+        raise DialogueError(path, [f"{path}:{exc.line + 1}:{exc.col + 1}: {exc}"]) from None
+    except RecursionError:
+        raise DialogueError(path, [f"{path}: {_TOO_DEEP}"]) from None
+    try:
+        return model.model_validate(plain, context=context), root
+    except RecursionError:
+        raise DialogueError(path, [f"{path}: {_TOO_DEEP}"]) from None
     except ValidationError as exc:
         problems: list[str] = []
         for error in exc.errors():
@@ -204,20 +316,77 @@ def validated_tree(
         raise DialogueError(path, problems) from None
 
 
-def _plain(node: Any) -> Any:
-    """ruamel's commented containers as plain dicts and lists, for pydantic."""
-    if isinstance(node, CommentedMap):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
-        return [_plain(v) for v in node]
+_TOO_DEEP = "lists or mappings are nested too deeply to read (a dialogue needs a few levels)"
+
+
+class _TooMany(ValueError):
+    """More values than MAX_VALUES once aliases are expanded; says where it overflowed."""
+
+    def __init__(self, node: Any) -> None:
+        self.line = getattr(getattr(node, "lc", None), "line", 0) or 0
+        self.col = getattr(getattr(node, "lc", None), "col", 0) or 0
+        super().__init__(
+            f"the file holds more than {MAX_VALUES:,} values once its aliases (`*name`) are "
+            "expanded; repeat less through aliases"
+        )
+
+
+def _unreadable_value(path: str, text: str, exc: ValueError) -> str:
+    """Where a value YAML could not turn into Python is (a 5,000-digit number), and why."""
+    digits = re.search(r"\d{1000,}", text)
+    if digits is None:
+        return f"{path}:1:1: a value could not be read ({exc})"
+    line = text.count("\n", 0, digits.start())
+    col = digits.start() - (text.rfind("\n", 0, digits.start()) + 1)
+    return f"{path}:{line + 1}:{col + 1}: a number with {len(digits.group())} digits is too long"
+
+
+def _plain(node: Any, budget: list[int]) -> Any:
+    """Parsed YAML (ruamel's commented containers, or the fast reader's dicts and lists) as
+    plain dicts with string keys and lists, for pydantic; `budget` is how many more values
+    may be made (an alias is expanded, or walked again, each time it is named: counted)."""
+    if isinstance(node, (dict, list)):
+        budget[0] -= len(node)
+        if budget[0] < 0:
+            raise _TooMany(node)
+    if isinstance(node, dict):
+        return {str(k): _plain(v, budget) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, budget) for v in node]
     return node
+
+
+def read_source(path: Path) -> str:
+    """A dialogue or configuration file's text; DialogueError if it is not a regular file
+    (a FIFO or a device would block the reader for ever), is too large, or is not UTF-8.
+    FileNotFoundError passes through for the callers that treat it apart."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise DialogueError(
+                str(path), [f"{path}: not a regular file (a dialogue must be a .yaml file)"]
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise DialogueError(
+                str(path),
+                [
+                    f"{path}:1:1: the file is {info.st_size / 1e6:.1f} MB; a dialogue file may "
+                    f"be at most {MAX_FILE_BYTES / 1e6:.0f} MB (split it into several dialogues)"
+                ],
+            )
+        with path.open("rb") as handle:  # at most the limit, even if it grew since
+            return handle.read(MAX_FILE_BYTES + 1).decode("utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
 
 
 def load_dialogue_file(path: Path) -> LoadedDialogue:
     """Load and validate one dialogue file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_source(path)
+    except FileNotFoundError as exc:
         raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
     return load_dialogue_text(path, text)
 
@@ -227,26 +396,27 @@ def load_for_drawing(path: Path) -> Dialogue:
     no step, a stranded step): enough to draw, so the problem can be seen. DialogueError
     when it does not fit the schema at all."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_source(path)
+    except FileNotFoundError as exc:
         raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
-    return validated_tree(str(path), text, Dialogue, {COLLECT: []})[0]
+    return validated_lazily(str(path), text, Dialogue, {COLLECT: []})[0]
 
 
 def load_dialogue_text(path: Path, text: str) -> LoadedDialogue:
     """Load and validate a dialogue from its YAML `text` (a file's, or a stored version's);
     `path` names it in messages."""
     references: list[tuple[Loc, str]] = []
-    dialogue, root = validated_tree(str(path), text, Dialogue, {COLLECT: references})
+    dialogue, tree = validated_lazily(str(path), text, Dialogue, {COLLECT: references})
     found = flow_problems(dialogue)
     wrong = [*references, *((p.loc, p.message) for p in found if p.severity == "error")]
-    wrong.sort(key=lambda problem: _position(root, problem[0]))  # top to bottom
-    errors = [located(str(path), root, loc, message) for loc, message in wrong]
-    if errors:
+    if wrong:
+        root = tree()
+        wrong.sort(key=lambda problem: _position(root, problem[0]))  # top to bottom
+        errors = [located(str(path), root, loc, message) for loc, message in wrong]
         raise DialogueError(str(path), errors)
-    warnings = tuple(
-        located(str(path), root, p.loc, p.message) for p in found if p.severity == "warning"
-    )
+    warned = [p for p in found if p.severity == "warning"]
+    positions = tree() if warned else None
+    warnings = tuple(located(str(path), positions, p.loc, p.message) for p in warned)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return LoadedDialogue(
         dialogue=dialogue, path=str(path), digest=digest, warnings=warnings, source=text
@@ -321,11 +491,9 @@ def load_safety(path: Path) -> SafetyConfig:
     Safety fails closed: a missing or unreadable file is an error like an invalid one.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_source(path)
     except FileNotFoundError:
         raise DialogueError(
             str(path), [f"{path}: missing; without it no message can be screened for safety"]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
     return validate_document(str(path), text, SafetyConfig)

@@ -270,6 +270,12 @@ CONCERN_AGAIN = (
 )
 
 STORAGE_FAILED = "{error}"
+TEMPLATE_TOO_COSTLY = (
+    "Sorry, this part of the conversation is broken: a message in the dialogue asks for far "
+    "more than any message needs, so I stopped it and haven't saved that answer. I've logged "
+    "it for whoever looks after the coach. Type `menu` to do something else; what you'd "
+    "already told me is kept."
+)
 DIALOGUE_LOOP = (
     "Sorry, this part of the conversation is broken: the dialogue goes round in a loop "
     "without a question, so I haven't saved that answer. I've logged it for whoever looks "

@@ -17,11 +17,22 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from statemachine import StateMachine
 
 from bot.expressions import ExpressionError, check_expression
 from bot.safety_patterns import PatternError, parse
 from bot.spelling import did_you_mean
 from bot.templates import TemplateProblem, check_template
+
+#: Each step becomes a state and an event of a python-statemachine class, so a step may not
+#: take a name the class already has (`send`, `model`, `current_state`, …): it would replace
+#: the library's own and break every conversation. `proceed` is the engine's own event.
+#: Far more than any real dialogue (the largest shipped one has about 100).
+MAX_STEPS = 1_000
+RESERVED_STEP_IDS = frozenset(
+    {name for name in dir(StateMachine) if not name.startswith("_")}
+    | {"model", "state_field", "start_value", "allow_event_without_transition", "proceed"}
+)
 
 Identifier = Annotated[
     str,
@@ -465,6 +476,18 @@ class Dialogue(Strict):
     recommendations: list[Recommendation] = []
     insights: list[Insight] = []
 
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _not_too_many(cls, steps: Any) -> Any:
+        """Refused before each step is read: a file of 10,000 steps is a mistake (or worse),
+        and reading it would hold the coach for seconds."""
+        if isinstance(steps, dict) and len(steps) > MAX_STEPS:
+            raise ValueError(
+                f"{len(steps):,} steps; a dialogue may have at most {MAX_STEPS:,} (split it "
+                "into dialogues that lead on to one another with `next_dialogue`)"
+            )
+        return steps
+
     @field_validator("steps")
     @classmethod
     def _has_an_end(cls, steps: dict[str, Step]) -> dict[str, Step]:
@@ -518,8 +541,20 @@ class Dialogue(Strict):
         names = self.slot_names()
         if self.start is not None and self.start not in self.steps:
             problems.append((("start",), self._no_step(self.start)))
+        if all(isinstance(step, EndStep) for step in self.steps.values()):
+            problems.append(
+                (("steps",), "every step is an `end`: add a step for the conversation to start at")
+            )
         for step_id, step in self.steps.items():
             where: tuple[str | int, ...] = ("steps", step_id)
+            if step_id in RESERVED_STEP_IDS:
+                problems.append(
+                    (
+                        where,
+                        f"'{step_id}' is a name the state machine uses itself; call the "
+                        f"step something else (e.g. '{step_id}_step')",
+                    )
+                )
             nxt = getattr(step, "next", None)
             if isinstance(nxt, str):
                 if nxt not in self.steps:

@@ -17,6 +17,7 @@ recommendation and insight never shown, with its line in the dialogue's YAML.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -124,6 +125,9 @@ class Trace:
     #: This turn's recommendations and insights, for a turn's expectations.
     turn_recommended: set[str] = field(default_factory=set)
     turn_insights: set[str] = field(default_factory=set)
+    #: Per dialogue id, recommendations and insights a script file says are left unscripted
+    #: on purpose (`# uncovered: ID: why`), with why.
+    excused: dict[str, dict[str, str]] = field(default_factory=dict)
     #: How many safety events the scripted user had before this turn.
     safety_before: int = 0
     _last: tuple[str, str] | None = None
@@ -192,6 +196,15 @@ def load_script(path: Path) -> tuple[ScriptFile, Any]:
     return validated_tree(str(path), text, ScriptFile)
 
 
+_UNCOVERED = re.compile(r"^\s*# uncovered: ([a-z][a-z0-9_]*): *(\S.*)$", re.MULTILINE)
+
+
+def _uncovered(path: Path) -> dict[str, str]:
+    """The `# uncovered: ID: why` comments of a script file: a recommendation or insight no
+    script shows, and why (one a scripted conversation cannot reach, say)."""
+    return dict(_UNCOVERED.findall(path.read_text(encoding="utf-8")))
+
+
 def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure], int]:
     """Run every test of one script file: the failures, each at the line of its turn, and
     how many tests ran. CoachError (file:line:col) when the file is not a valid script."""
@@ -199,6 +212,7 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
     from storage.store import Store
 
     scripts, root = load_script(path)
+    trace.excused.setdefault(scripts.dialogue, {}).update(_uncovered(path))
     if scripts.dialogue not in catalog.dialogues:
         raise CoachError(
             f"{path}:1:1: no dialogue '{scripts.dialogue}' is loaded "
@@ -324,14 +338,15 @@ def coverage(loaded: LoadedDialogue, trace: Trace) -> tuple[list[str], int, int]
             links += 1
             if (step_id, way.target) not in taken:
                 missing.append((position(root, way.loc), f"{step_id} → {way.target} never taken"))
+    excused = trace.excused.get(dialogue.id, {})
     for i, rec in enumerate(dialogue.recommendations):
         if rec.id not in trace.recommended.get(dialogue.id, set()):
-            missing.append(
-                (position(root, ("recommendations", i)), f"recommendation '{rec.id}' never shown")
-            )
+            told = f"recommendation '{rec.id}' never shown" + _why(excused, rec.id)
+            missing.append((position(root, ("recommendations", i)), told))
     for i, insight in enumerate(dialogue.insights):
         if insight.id not in trace.insights.get(dialogue.id, set()):
-            missing.append((position(root, ("insights", i)), f"insight '{insight.id}' never said"))
+            told = f"insight '{insight.id}' never said" + _why(excused, insight.id)
+            missing.append((position(root, ("insights", i)), told))
     missing.sort()
     untaken = sum("never taken" in m for _, m in missing)
     return (
@@ -339,6 +354,11 @@ def coverage(loaded: LoadedDialogue, trace: Trace) -> tuple[list[str], int, int]
         links - untaken,
         links,
     )
+
+
+def _why(excused: dict[str, str], item: str) -> str:
+    """` (uncovered: why)` for an item a script file excuses; nothing for one it does not."""
+    return f" (uncovered: {excused[item]})" if item in excused else ""
 
 
 def _known(dialogue: Any, state_id: str) -> bool:

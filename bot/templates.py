@@ -11,22 +11,34 @@ line of its own leaves no trace, and one that ends a line of text keeps that lin
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Mapping
 from functools import lru_cache
 from numbers import Real
 from typing import Any
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.errors import TemplateTooCostly
 from bot.naming import mid
 from bot.reflecting import reflect
 
 BAR_WIDTH = 5
+#: A rendered message longer than this is a mistake in the file (a long summary is ~3,000).
+MAX_OUTPUT_CHARS = 50_000
+#: Time one template may take to render; a real one takes well under a millisecond.
+MAX_RENDER_SECONDS = 0.5
+#: The largest number a template may multiply a text or list by, or raise to a power.
+MAX_FACTOR = 1_000
+#: Loops within loops a template may have (the shipped ones go two deep).
+MAX_LOOP_DEPTH = 2
 
 
 class TemplateProblem(ValueError):
-    """A template does not parse; the message says where in the template."""
+    """A template does not parse, or asks for what no template may; the message says what."""
 
 
 def bar(value: Any, top: int = BAR_WIDTH) -> str:
@@ -132,9 +144,50 @@ class _Blank(ChainableUndefined):
         return "—"
 
 
-_ENV = ImmutableSandboxedEnvironment(
-    undefined=_Blank, autoescape=False, trim_blocks=True, lstrip_blocks=True
-)
+class _Deadline(threading.local):
+    """When the render under way on this thread must stop (0: no render under way)."""
+
+    at = 0.0
+
+
+_DEADLINE = _Deadline()
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (no Python insides, no changing values) with a bound on cost.
+
+    `*` and `**` are intercepted, so they are not folded at compile time (Jinja would work
+    out `'x' * 300000000` while compiling) and are refused past MAX_FACTOR; every call and
+    operator checks the render's deadline, so loops of calls cannot run for ever.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _check_deadline()
+        if operator == "**" and (not _small(right) or not _small(left)):
+            raise SecurityError(f"`**` is limited to numbers up to {MAX_FACTOR}")
+        if operator == "*" and not (_small(left) or _small(right)):
+            raise SecurityError(f"`*` is limited to factors up to {MAX_FACTOR}")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_deadline()
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _small(value: Any) -> bool:
+    return isinstance(value, (int, float)) and abs(value) <= MAX_FACTOR
+
+
+def _check_deadline() -> None:
+    if _DEADLINE.at and time.monotonic() > _DEADLINE.at:
+        raise TemplateTooCostly(f"took longer than {MAX_RENDER_SECONDS} s to render")
+
+
+_ENV = _BoundedSandbox(undefined=_Blank, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+for _name in ("lipsum", "cycler", "joiner"):  # no use in a message, and ways in
+    _ENV.globals.pop(_name, None)
 #: Reads templates exactly as written (no trimming), to see which tag ends which line.
 _AS_WRITTEN = _ENV.overlay(trim_blocks=False, lstrip_blocks=False)
 _TAG_ENDS = {"block_end", "comment_end", "raw_end"}
@@ -210,19 +263,107 @@ def _compiled(source: str) -> Any:
     return template
 
 
+@lru_cache(maxsize=2048)
+def _parsed(source: str) -> nodes.Template:
+    """A template's syntax tree, parsed once for every check that reads it (read only)."""
+    return _ENV.parse(keep_line_breaks(source))
+
+
 def check_template(source: str) -> None:
-    """Raise TemplateProblem if `source` would fail to render for any conversation."""
+    """Raise TemplateProblem if `source` would fail to render for any conversation, or asks
+    for what no template may (another file, Python's insides, a huge product).
+
+    Parsed, not compiled: turning a template into Python is most of what loading a dialogue
+    cost, and is done when it is first rendered. The one mistake only compiling would catch,
+    a filter or test that does not exist, is looked for here.
+    """
+    if "{" not in source:  # plain text, said as it is
+        return
     try:
-        _compiled(source)
+        tree = _parsed(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template error on its line {exc.lineno}: {exc.message}") from None
+    for used in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = (
+            ("filter", _ENV.filters) if isinstance(used, nodes.Filter) else ("test", _ENV.tests)
+        )
+        if used.name not in known:
+            _refuse(used, f"No {kind} named '{used.name}'.")
+    _check_nodes(tree)
+
+
+def _check_nodes(tree: nodes.Template) -> None:
+    """What a template may never do, whatever the slots hold, with the line it is on."""
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        _refuse(node, "a template cannot include, import or extend another (write the text here)")
+    for read in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = (
+            read.attr
+            if isinstance(read, nodes.Getattr)
+            else getattr(getattr(read, "arg", None), "value", "")
+        )
+        if isinstance(name, str) and name.startswith("_"):
+            _refuse(
+                read,
+                f"'{name}' cannot be read (names starting with _ are Python's insides, "
+                "not a slot's fields)",
+            )
+    for const in tree.find_all(nodes.Const):
+        if isinstance(const.value, int) and abs(const.value) > 10**9:
+            _refuse(const, f"the number {const.value:.3g} is too large for a message")
+    for power in tree.find_all(nodes.Pow):
+        _refuse(power, "`**` is not allowed in a template")
+    for product in tree.find_all(nodes.Mul):
+        sides = (product.left, product.right)
+        if any(isinstance(n, nodes.Const) and _big(n.value) for n in sides):
+            _refuse(product, f"`*` by more than {MAX_FACTOR} would make a message too long")
+    for call in tree.find_all(nodes.Call):
+        _check_call(call)
+    for macro in tree.find_all(nodes.Macro):
+        for inner in macro.find_all(nodes.Call):
+            if isinstance(inner.node, nodes.Name) and inner.node.name == macro.name:
+                _refuse(inner, f"the macro '{macro.name}' calls itself, which would never end")
+    for loop in tree.find_all(nodes.For):
+        if _loop_depth(loop) > MAX_LOOP_DEPTH:
+            _refuse(
+                loop,
+                f"loops nested more than {MAX_LOOP_DEPTH} deep (a message lists a few things)",
+            )
+
+
+def _check_call(call: nodes.Call) -> None:
+    callee = call.node
+    huge = any(isinstance(a, nodes.Const) and _big(a.value) for a in call.args)
+    if isinstance(callee, nodes.Name) and callee.name == "range" and huge:
+        _refuse(call, f"`range` is limited to {MAX_FACTOR} (a message lists a few things)")
+    if isinstance(callee, nodes.Getattr) and callee.attr in ("format", "format_map"):
+        _refuse(
+            call,
+            f"`.{callee.attr}` is not allowed in a template (write {{{{ … }}}} where the "
+            "value goes)",
+        )
+
+
+def _refuse(node: nodes.Node, why: str) -> None:
+    raise TemplateProblem(f"template error on its line {node.lineno}: {why}")
+
+
+def _loop_depth(loop: nodes.For) -> int:
+    inner = [_loop_depth(n) for n in loop.find_all(nodes.For)]
+    return 1 + max(inner, default=0)
+
+
+def _big(value: Any) -> bool:
+    return isinstance(value, (int, float)) and abs(value) > MAX_FACTOR
 
 
 def fields_used(source: str, name: str) -> frozenset[str]:
     """The fields of the slot `name` a (checked) template reads: `{{ then.date }}` and
     `{{ then['date'] }}` both read `date` of `then`."""
     found: set[str] = set()
-    tree = _ENV.parse(keep_line_breaks(source))
+    if "{" not in source:
+        return frozenset()
+    tree = _parsed(source)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         base = getattr(node, "node", None)
         if not (isinstance(base, nodes.Name) and base.name == name):
@@ -241,13 +382,39 @@ def template_names(source: str) -> frozenset[str]:
     """The names a template reads from outside itself (slots, helpers): not those it sets
     with `{% set %}`, a `for` loop or a macro's arguments anywhere in it (Jinja's own
     `find_undeclared_variables` counts a name set inside an `if` as read from outside)."""
-    tree = _ENV.parse(keep_line_breaks(source))
+    if "{" not in source:
+        return frozenset()
+    tree = _parsed(source)
     own = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
     return frozenset(meta.find_undeclared_variables(tree) - own)
 
 
 def render(source: str, slots: Mapping[str, Any]) -> str:
-    """Render a dialogue template with the conversation's slots; plain text passes through."""
+    """Render a dialogue template with the conversation's slots; plain text passes through.
+
+    Bounded whatever the file says (a file can reach a running coach by reload without
+    being validated the same day): TemplateTooCostly past MAX_OUTPUT_CHARS, past
+    MAX_RENDER_SECONDS, or on what the sandbox refuses, so the engine ends the turn with a
+    message instead of holding the store.
+    """
     if "{" not in source:
         return source.strip()
-    return str(_compiled(source).render(slots)).strip()
+    if _DEADLINE.at:  # a template rendered from within another's render (a filter)
+        return str(_compiled(source).render(slots)).strip()
+    _DEADLINE.at = time.monotonic() + MAX_RENDER_SECONDS
+    parts: list[str] = []
+    size = 0
+    try:
+        for part in _compiled(source).generate(slots):
+            size += len(part)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateTooCostly(f"would be longer than {MAX_OUTPUT_CHARS:,} characters")
+            _check_deadline()
+            parts.append(part)
+    except SecurityError as exc:
+        raise TemplateTooCostly(str(exc)) from None
+    except RecursionError:
+        raise TemplateTooCostly("calls itself without end") from None
+    finally:
+        _DEADLINE.at = 0.0
+    return "".join(parts).strip()

@@ -176,7 +176,11 @@ def _check_dialogues(catalog: Catalog, report: Report) -> None:
 
     locks: dict[Path, dict[str, Any]] = {}
     for loaded in catalog.dialogues.values():
-        compile_dialogue(loaded)
+        try:
+            compile_dialogue(loaded)
+        except DialogueError as exc:
+            report.diagnostics.extend(_from_error(exc))
+            continue
         report.loaded.append(_loaded_line(loaded))
         report.diagnostics.extend(diagnostics(loaded.path, loaded.warnings, "warning"))
         directory = Path(loaded.path).parent

@@ -34,3 +34,27 @@ class VersionQueries(StoreBase):
             (dialogue, digest),
         )
         return str(rows[0][0]) if rows else None
+
+    def versions_of(self, dialogue: str) -> list[tuple[str, int, str]]:
+        """(digest, version, first used) of each stored version of a dialogue, oldest first."""
+        rows = self._read(
+            "SELECT digest, version, first_used_at FROM dialogue_versions WHERE dialogue = ?"
+            " ORDER BY first_used_at, version",
+            (dialogue,),
+        )
+        return [(str(d), int(v), str(at)) for d, v, at in rows]
+
+    def conversations_by_version(self, dialogue: str) -> list[tuple[str, int, int, int, str, str]]:
+        """Per version a conversation ran on: (digest, version, conversations, of those still
+        in progress, first started, last active). Counts only, never what was said."""
+        rows = self._read(
+            "SELECT dialogue_digest, dialogue_version, COUNT(*),"
+            " SUM(status IN ('active', 'paused')), MIN(started_at), MAX(updated_at)"
+            " FROM conversations WHERE dialogue = ?"
+            " GROUP BY dialogue_digest, dialogue_version",
+            (dialogue,),
+        )
+        return [
+            (str(d or ""), int(v or 0), int(n), int(live or 0), str(first), str(last or first))
+            for d, v, n, live, first, last in rows
+        ]

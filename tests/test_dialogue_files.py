@@ -138,6 +138,18 @@ def test_diagnose_offers_at_least_fifteen_cited_recommendations() -> None:
     assert len({rec.id for rec in dialogue.recommendations}) == len(dialogue.recommendations)
 
 
+def test_every_shipped_dialogue_file_points_editors_at_the_schema() -> None:
+    """VS Code's YAML extension (and other editors using the YAML language server) complete
+    keys and underline mistakes as an admin types, from this first line."""
+    from bot.loader import dialogue_files
+
+    files = list(dialogue_files(DIALOGUES))
+    assert len(files) >= 4
+    for path in files:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=./schema.json", path
+
+
 def test_schema_json_matches_the_models() -> None:
     shipped = (DIALOGUES / "schema.json").read_text(encoding="utf-8")
     expected = json.dumps(Dialogue.model_json_schema(), indent=2, ensure_ascii=False) + "\n"

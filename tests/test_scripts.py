@@ -164,3 +164,24 @@ def test_a_safety_interruption_and_stored_steps_can_be_expected(
     assert f"{script}:16: FAIL 'wrongly expected'" in out
     assert "expected safety ['violence'], raised none" in out
     assert "expected next step 'ask_in_writing' due 2026-12-04, stored: none" in out
+
+
+def test_coverage_gives_why_for_an_item_a_script_file_leaves_uncovered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A recommendation or insight no script shows needs a `# uncovered: ID: why` comment in
+    its dialogue's script file; coverage prints the why beside it."""
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    script = folder / "tests" / "revisit.yaml"
+    why = "a fallback, shown only when few others fit"
+    script.write_text(
+        script.read_text(encoding="utf-8") + f"# uncovered: tell_what_changed: {why}\n",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, str(script), "--dialogues", str(folder), "--coverage")
+    assert code == 0, out
+    assert f"recommendation 'tell_what_changed' never shown (uncovered: {why})" in out
+    never = [line for line in out.splitlines() if "never shown" in line or "never said" in line]
+    assert len(never) > 1
+    assert all("(uncovered:" not in line for line in never if "tell_what_changed" not in line)

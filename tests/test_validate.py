@@ -134,6 +134,21 @@ def test_comments_and_layout_are_not_content(
 def test_a_dialogue_that_fails_validate_is_not_loaded_by_the_coach() -> None:
     from bot.loader import load_catalog
 
-    catalog = load_catalog(HERE / "validate")
-    assert catalog.dialogues == {}
-    assert len(catalog.problems) >= len(FIXTURES) - 2  # all but the safety and rubric files
+    for folder in (HERE / "validate", HERE / "validate" / "hostile"):
+        catalog = load_catalog(folder)
+        assert catalog.dialogues == {}
+        files = [p for p in FIXTURES if p.parent == folder]
+        assert len(catalog.problems) == len(files) + 1  # and the safety.yaml it lacks
+
+
+def test_the_fast_reading_gives_the_same_dialogues_as_the_careful_one() -> None:
+    """Files are read by ruamel's C parser, and again with positions only when something is
+    wrong: both must make the same dialogue of every shipped file (YAML 1.2 both ways)."""
+    from bot import loader
+    from bot.schema import Dialogue
+
+    for path in loader.dialogue_files(DIALOGUES):
+        text = path.read_text(encoding="utf-8")
+        fast = loader._fast_validated(str(path), text, Dialogue, None)
+        careful, _ = loader._validated_with_positions(str(path), text, Dialogue, None)
+        assert fast is not None and fast == careful, path

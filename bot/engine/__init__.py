@@ -224,8 +224,8 @@ class Engine:
             safety = detector_for(fresh.require_safety())
             self.catalog = self._ctx.catalog = fresh
             self.safety = self._ctx.safety = safety
-        for problem in fresh.problems:
-            log.warning("dialogues reloaded, keeping the last good version of: %s", problem.path)
+        for problem in fresh.problems:  # file:line:col and what was expected, never a user's words
+            log.error("dialogue file refused on reload, last good version kept: %s", problem)
         return [str(problem) for problem in fresh.problems]
 
     def forget(self, user_id: str) -> None:

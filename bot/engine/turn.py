@@ -17,7 +17,7 @@ from statemachine import StateMachine
 from bot import messages
 from bot.compiler import compile_dialogue
 from bot.engine import pinning
-from bot.errors import DialogueLoop, StorageError
+from bot.errors import DialogueLoop, StorageError, TemplateTooCostly
 from bot.loader import Catalog
 from bot.safety import SafetyDetector
 from bot.session import Session
@@ -217,6 +217,9 @@ def failed(ctx: Context, user_id: str, exc: Exception) -> Reply:
     if isinstance(exc, DialogueLoop):  # names only the dialogue and a step, never the user
         log.error("turn not saved: %s", exc)
         return Reply((BotMessage(messages.DIALOGUE_LOOP),), failed=True)
+    if isinstance(exc, TemplateTooCostly):  # names only what the template asked for
+        log.error("turn not saved: %s", exc)
+        return Reply((BotMessage(messages.TEMPLATE_TOO_COSTLY),), failed=True)
     frames = traceback.extract_tb(exc.__traceback__)
     where = ", ".join(f"{f.name}:{f.lineno}" for f in frames[-4:])
     # Only the type and code location: exception text may quote the user.
