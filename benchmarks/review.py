@@ -39,6 +39,7 @@ from turns import environment, p99  # noqa: E402
 
 from bot.loader import load_catalog  # noqa: E402
 from bot.review.app import create_app  # noqa: E402
+from bot.review.server import settle_memory  # noqa: E402
 from storage.sharing import hash_token, token_lookup  # noqa: E402
 from storage.store import Store  # noqa: E402
 
@@ -147,6 +148,7 @@ def _insert(conn: sqlite3.Connection, batch: list[tuple[object, ...]]) -> None:
 def measure(db: Path, long_id: int, requests: int) -> dict[str, list[float]]:
     store = Store(db)
     app = create_app(store, load_catalog(REPO / "dialogues"))
+    settle_memory()  # as `coach review` does once the app is built
     try:
         return asyncio.run(_timed(app, long_id, requests))
     finally:
