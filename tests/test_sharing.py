@@ -199,6 +199,19 @@ def test_sharing_the_last_conversation_shows_what_the_coach_reads_first(chat: Ch
     assert "1. Chris: the conversation of 23 November · Diagnose a power situation" in reply.text
 
 
+def test_the_conversation_to_share_can_be_named_in_words(chat: Chat) -> None:
+    add_coach(chat)
+    chat.open()
+    chat.say("Sam")
+    finish_diagnose(chat)
+    chat.say("share")
+    chat.say("Chris")
+
+    reply = chat.say("the diagnosis")
+
+    assert "This is what Chris will read first:" in reply.text  # then asked to confirm
+
+
 def test_a_corrected_summary_is_kept_apart_and_the_transcript_untouched(chat: Chat) -> None:
     chris = add_coach(chat)
     chat.open()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import messages
+from bot import messages, understanding
 from bot.engine.memory import entry, in_full
 from bot.engine.menu import show_menu
 from bot.engine.progress import (
@@ -95,7 +95,7 @@ def answer(ctx: Context, turn: Turn, text: str) -> bool:
 
 
 def _coach_picked(ctx: Context, turn: Turn, data: dict[str, Any], said: str) -> None:
-    picked = _pick(said, data["choices"])
+    picked = _pick(said, data["choices"], loose=True)
     coach = next((c for c in ctx.store.coaches() if str(c.id) == picked), None)
     if coach is None:
         _again(ctx, turn)
@@ -114,7 +114,7 @@ def _what_picked(ctx: Context, turn: Turn, data: dict[str, Any], said: str) -> N
     coach_id, name = int(data["coach"]), str(data["name"])
     if said in THIS_WORDS:
         said = "1"
-    picked = said if said.isdigit() else _pick(said, data["choices"])
+    picked = said if said.isdigit() else _pick(said, data["choices"], loose=True)
     if picked is None and said in FUTURE_WORDS:
         picked = "future"
     if picked == "cancel":
@@ -272,16 +272,25 @@ def _finish(ctx: Context, turn: Turn, said: str) -> None:
     show_menu(ctx, turn)
 
 
-def _pick(said: str, choices: list[list[str]]) -> str | None:
+def _pick(said: str, choices: list[list[str]], *, loose: bool = False) -> str | None:
     """The value of the choice `said` names: its number, its value or its label (or the
-    one label it begins)."""
+    one label it begins), else the one option its words name ("the Mark one", "the first").
+    `loose`: a single near reading counts too ("the diagnosis"), where a preview and a
+    confirmation follow before anything is shared."""
     if said.isdigit() and 1 <= int(said) <= len(choices):
         return choices[int(said) - 1][0]
     for value, label in choices:
         if said in (value.lower(), label.lower()):
             return value
     starting = [value for value, label in choices if said and label.lower().startswith(said)]
-    return starting[0] if len(starting) == 1 else None
+    if len(starting) == 1:
+        return starting[0]
+    table = understanding.ChoiceTable(
+        [understanding.Option(value, label) for value, label in choices]
+    )
+    reading = understanding.read_choices(said, table)
+    named = reading.outcome == "picked" or (loose and reading.outcome == "suggest")
+    return reading.values[0] if named and len(reading.values) == 1 else None
 
 
 def _label(ctx: Context, past: Any, number: int, turn: Turn) -> str:
