@@ -171,6 +171,26 @@ def name_given(text: str) -> str:
     return bare or said.strip(" .!'\"“”‘’")
 
 
+_YES_THEN_MORE = re.compile(
+    r"^(?:yes|yeah|yep|yup|ok|okay|right|exactly|correct|pretty much|more or less|basically)"
+    r"(?:[\s,.!-]+(?:that's it|that's right|that is it|that's the one|that sums it up|"
+    r"that's about it|pretty much|basically|exactly|mostly))?[\s,.!;:-]+"
+    r"(?:and |but |also |plus |so |though |although |except |only )?(?P<more>\S.*)$",
+    re.I | re.S,
+)
+
+
+def yes_and_more(text: str) -> str | None:
+    """What follows a "yes" that takes the words offered back and adds to them ("yes that's
+    it, and they won't come to our meetings either" → "they won't come to our meetings
+    either"); None when the answer is not a yes with more."""
+    found = _YES_THEN_MORE.match(" ".join(text.split()))
+    if found is None:
+        return None
+    more = found.group("more").strip()
+    return more if len(more.split()) >= 2 else None
+
+
 def _words(clause: str) -> list[str]:
     return _WORD.findall(clause)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import answers, messages, remembering, understanding
 from bot.acknowledging import Acks
-from bot.naming import accepts_suggestion, name_given, suggest_name, word_count
+from bot.naming import accepts_suggestion, name_given, suggest_name, word_count, yes_and_more
 from bot.recalling import (
     AGAIN,
     PAST,
@@ -551,8 +551,14 @@ class StepRunner:
         said = text.strip()
         if step.prefill and phase != "name":
             offered = slots.get(step.prefill)
-            if isinstance(offered, str) and offered.strip() and accepts_suggestion(said):
-                said = offered.strip()  # "yes, that's it": the words they already gave
+            if isinstance(offered, str) and offered.strip():
+                if accepts_suggestion(said):
+                    said = offered.strip()  # "yes, that's it": the words they already gave
+                elif (more := yes_and_more(said)) is not None:
+                    # "yes, and they won't come to our meetings either": both, in order
+                    first = offered.strip()
+                    stop = "" if first.endswith((".", "!", "?")) else "."
+                    said = f"{first}{stop} {more[:1].upper()}{more[1:]}"
         rule = step.name
         if rule is None:
             return {step.slot: said}

@@ -201,6 +201,21 @@ def test_the_situation_written_at_the_menu_is_offered_back_and_a_yes_keeps_it(
     assert chat.state is not None and chat.state.startswith("other_party")
 
 
+def test_a_yes_with_more_keeps_the_situation_and_adds_to_it(chat: Chat) -> None:
+    chat.open()
+    chat.say(SITUATION)
+    chat.say("yes")
+    chat.say("I run a small charity")
+
+    chat.say("yes that's it, and they won't come to our multi-agency meeting either")
+
+    row = chat.engine.store.current_conversation(chat.user)
+    assert row is not None
+    situation = row.slots["situation"]
+    assert situation.startswith(SITUATION.rstrip("."))  # what they first said is not lost
+    assert situation.endswith("They won't come to our multi-agency meeting either")
+
+
 def test_a_situation_put_another_way_replaces_the_one_from_the_menu(chat: Chat) -> None:
     chat.open()
     chat.say(SITUATION)
