@@ -24,7 +24,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from bot.crossrefs import catalog_problems
 from bot.errors import DialogueError, SafetyUnavailable, UnknownDialogue
 from bot.flow import flow_problems
-from bot.schema import COLLECT, Dialogue, LocatedProblems, SafetyConfig
+from bot.schema import COLLECT, MAX_STEPS, Dialogue, LocatedProblems, SafetyConfig
 
 SAFETY_FILE = "safety.yaml"
 #: Far above any real dialogue (the largest shipped file, safety.yaml, is about 250 kB): a
@@ -194,11 +194,36 @@ def validated_lazily(
     column, so each problem is reported where it is.
     """
     _refuse_deep_nesting(path, text)
+    if model is Dialogue:
+        _refuse_many_steps(path, text)
     fast = _fast_validated(path, text, model, context)
     if fast is not None:
         return fast, lambda: _yaml().load(text)
     validated, root = _validated_with_positions(path, text, model, context)
     return validated, lambda: root
+
+
+_STEP_KIND = re.compile(r"^[ \t]+kind[ \t]*:", re.MULTILINE)
+_STEPS_KEY = re.compile(r"^steps[ \t]*:", re.MULTILINE)
+
+
+def _refuse_many_steps(path: str, text: str) -> None:
+    """DialogueError, before any YAML is read, for a file with more steps than a dialogue
+    may have: every step says its `kind:`, so more `kind:` lines than that is too many
+    steps, and reading 10,000 of them only to refuse them would take seconds."""
+    kinds = len(_STEP_KIND.findall(text))
+    steps = _STEPS_KEY.search(text)
+    if kinds <= MAX_STEPS or steps is None:
+        return
+    line = text.count("\n", 0, steps.start()) + 1
+    raise DialogueError(
+        path,
+        [
+            f"{path}:{line}:1: steps: {kinds:,} steps; a dialogue may have at most "
+            f"{MAX_STEPS:,} (split it into dialogues that lead on to one another with "
+            "`next_dialogue`)"
+        ],
+    )
 
 
 def _refuse_deep_nesting(path: str, text: str) -> None:
