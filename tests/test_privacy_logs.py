@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from slack_bolt.request import BoltRequest
@@ -17,13 +16,6 @@ from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, dm_event, signed_head
 
 SECRET_WORDS = "Councillor Okafor keeps blocking our youth project"
 CRISIS_WORDS = "I feel suicidal about all this"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlackAPI]:
-    api = FakeSlackAPI().start()
-    yield api
-    api.stop()
 
 
 def test_engine_logs_no_message_text_even_when_a_turn_fails(

@@ -317,24 +317,8 @@ def run_diagnosis(slack: Slack, user: str = "U1") -> list[str]:
 # == fixtures =====================================================================================
 
 
-class FakeSlack(FakeSlackAPI):
-    """The shared fake, polling for shutdown every 20 ms instead of 500 ms."""
-
-    def start(self) -> FakeSlack:
-        # As FakeSlackAPI.start, polling for shutdown every 20 ms instead of 500 ms: stopping
-        # the fake after each test would otherwise take half of this file's run time.
-        serve = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        serve.start()
-        return self
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    api = FakeSlack().start()
-    yield api
-    api.stop()
+#: The shared fake (the `fake` fixture in conftest polls for shutdown every 20 ms).
+FakeSlack = FakeSlackAPI
 
 
 def build_coach(engine: Engine, fake: FakeSlackAPI) -> SlackCoach:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,13 +32,6 @@ from tests.test_slack import (
 )
 
 U1 = "slack:T1:U1"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    api = FakeSlack().start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture

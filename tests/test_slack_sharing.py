@@ -4,8 +4,6 @@ first, sees it under `shared`, and takes it back with `unshare`, at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bot import messages
@@ -17,13 +15,6 @@ from tests.test_slack import FakeSlack, Slack, build_coach, run_diagnosis, shown
 
 U1 = "slack:T1:U1"
 CORRECTED = "The council holds the budget; I want a seat on the library board."
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    api = FakeSlack().start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture
