@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from bot import messages
@@ -249,12 +250,19 @@ _MONTH_PART_DAY = {
 _MONTH_END = frozenset({"end of", "the end of", "last day of", "the last day of"})
 
 
+@lru_cache(maxsize=8)
+def _bank_holidays(year: int) -> Any:
+    """England's bank holidays from `year` to the year after, built once per year: every
+    date step that names a holiday or a part of a month looks them up."""
+    import holidays  # imported late, like dateparser
+
+    return holidays.country_holidays("GB", subdiv="ENG", years=range(year, year + 2))
+
+
 def _working_day(day: dt.date, step: int) -> dt.date:
     """`day`, or the nearest working day from it in the direction of `step` (+1 later, -1
     earlier): a step due "early January" is not due on a Saturday or a bank holiday."""
-    import holidays  # imported late, like dateparser
-
-    closed = holidays.country_holidays("GB", subdiv="ENG", years=[day.year - 1, day.year + 1])
+    closed = _bank_holidays(day.year - 1)
     while day.weekday() >= 5 or day in closed:
         day += dt.timedelta(days=step)
     return day
@@ -284,13 +292,11 @@ _PART_OF_MONTH = re.compile(
 
 def _holiday(said: str, today: dt.date) -> dt.date | None:
     """The next date of a holiday named in `said` ("before Christmas": the day before)."""
-    import holidays  # imported late, like dateparser
-
     for words, name in sorted(_HOLIDAYS.items(), key=lambda item: -len(item[0])):
         at = re.search(rf"\b{re.escape(words)}\b", said)
         if at is None:
             continue
-        calendar = holidays.country_holidays("GB", subdiv="ENG", years=[today.year, today.year + 1])
+        calendar = _bank_holidays(today.year)
         days = sorted(d for d, n in calendar.items() if n == name and d >= today)
         if not days:
             return None

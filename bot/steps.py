@@ -245,10 +245,6 @@ class StepRunner:
         hint = getattr(step, "hint", None)
         return render(hint, slots) if hint else None
 
-    def is_question(self, state_id: str) -> bool:
-        """Whether the state asks the user something (rather than saying and moving on)."""
-        return is_asking(self.resolve(state_id)[1])
-
     def why(self, state_id: str, slots: dict[str, Any]) -> str | None:
         """Why the question at `state_id` is asked, for a user who asks: its `why` (not for
         a follow-up such as a short name or a date), else None."""

@@ -124,7 +124,10 @@ def offer_report(ctx: Context, turn: Turn, text: str) -> bool:
     steps = ctx.store.open_next_steps(turn.user_id)
     if not steps:
         return False
-    scores = [(_likeness(ctx, step, text), step) for step in steps]
+    said_in = _names_said(ctx, {step.conversation_id for step in steps})
+    scores = [
+        (_likeness(step, said_in.get(step.conversation_id, ""), text), step) for step in steps
+    ]
     best = max(score for score, _ in scores)
     likely = [step for score, step in scores if score == best] if best > 0 else steps
     offered = likely[:_MOST_OFFERED]
@@ -141,13 +144,22 @@ def offer_report(ctx: Context, turn: Turn, text: str) -> bool:
     return True
 
 
-def _likeness(ctx: Context, step: NextStep, text: str) -> int:
+def _names_said(ctx: Context, conversation_ids: set[int]) -> dict[int, str]:
+    """The words the user gave in each of these conversations (its text slots), read once
+    per conversation however many of its steps are open."""
+    said: dict[int, str] = {}
+    for conversation_id in conversation_ids:
+        row = ctx.store.get_conversation(conversation_id)
+        if row is not None:
+            words = (v for k, v in row.slots.items() if isinstance(v, str) and k[:1] != "_")
+            said[conversation_id] = " ".join(words)
+    return said
+
+
+def _likeness(step: NextStep, said_in_its_conversation: str, text: str) -> int:
     """How many words a sentence shares with a step and the names its conversation holds."""
-    about = [step.title or "", step.text]
-    row = ctx.store.get_conversation(step.conversation_id)
-    if row is not None:
-        about += [str(v) for k, v in row.slots.items() if isinstance(v, str) and k[:1] != "_"]
-    return understanding.shared_words(text, " ".join(about))
+    about = " ".join([step.title or "", step.text, said_in_its_conversation])
+    return understanding.shared_words(text, about)
 
 
 def answer_report(ctx: Context, turn: Turn, text: str) -> bool:
@@ -188,7 +200,7 @@ def answer_report(ctx: Context, turn: Turn, text: str) -> bool:
         return True
     start(ctx, turn, loaded, follow_up=step, context=context(ctx, turn, step))
     live = turn.live
-    if live is not None and live.runner.is_question(live.session.state or ""):
+    if live is not None and live.session.compiled.waits_at(live.session.state):
         turn.out.pop()  # "How did it go?": what they wrote answers it
         answer(ctx, turn, live, reported["text"])
     return True

@@ -354,7 +354,11 @@ def explain(ctx: Context, turn: Turn, live: Live, asked: str) -> bool:
     do you mean?") and ask it again; False where nothing is being asked. Why: the step's
     `why`, else its hint; what it means: the hint, else the `why`."""
     state = live.session.state
-    if not state or live.session.row.pending is not None or not live.runner.is_question(state):
+    if (
+        not state
+        or live.session.row.pending is not None
+        or not live.session.compiled.waits_at(state)
+    ):
         return False
     slots = live.session.slots
     why, hint = live.runner.why(state, slots), live.runner.hint(state, slots)
