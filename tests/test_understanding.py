@@ -66,6 +66,11 @@ def read(name: str, text: str, suggested: tuple[str, ...] = ()) -> ChoiceReading
             ("meeting",),
         ),
         (
+            "diagnose.power_kind",
+            "he decides which repairs get done and when, and he has the whole repairs budget",
+            ("position", "resources"),
+        ),
+        (
             "diagnose.coming_up",
             "cabinet on the 20th, and scrutiny call-in after that",
             ("meeting", "decision"),  # a call-in is not a call for views
