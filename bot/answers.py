@@ -163,18 +163,27 @@ def _natural_date(said: str, today: dt.date) -> dt.date | None:
 
 
 _ORDINAL_DAY = re.compile(r"\b(?:the\s+)?([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b")
-_MONTH_NAMED = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\d{4}|\d+[/.-]\d+"
+#: A year or a numeric date: the parsers read those better than a day alone.
+_NUMERIC_DATE = re.compile(r"\d{4}|\d+[/.-]\d+")
+_MONTH_WORD = re.compile(
+    r"\b(jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bmay\b(?=\s+\d|\s*$)"
 )
 
 
 def _day_of_month(said: str, today: dt.date) -> dt.date | None:
-    """ "the 15th" with no month: the next 15th to come, this month or the next (parsers
-    take this month's even when it has passed)."""
+    """ "the 15th": the next 15th to come, this month or the next (parsers take this
+    month's even when it has passed); "the panel in February, say the 5th": the 5th of the
+    one month named in the sentence."""
     found = _ORDINAL_DAY.search(said)
-    if found is None or _MONTH_NAMED.search(said):
+    if found is None or _NUMERIC_DATE.search(said):
+        return None
+    months = {m.group(0)[:3] for m in _MONTH_WORD.finditer(said)}
+    if len(months) > 1:
         return None
     day, year, month = int(found.group(1)), today.year, today.month
+    if months:
+        month = [name[:3] for name in _MONTHS].index(months.pop()) + 1
+        year += month < today.month
     for _ in range(3):  # the 31st: the next month that has one
         try:
             meant = dt.date(year, month, day)

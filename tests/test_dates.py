@@ -55,6 +55,9 @@ def test_a_date_in_peoples_words_is_read(said: str, meant: str) -> None:
         (dt.date(2027, 1, 31), "by the 31st", "2027-01-31"),
         (dt.date(2027, 2, 1), "by the 30th", "2027-03-30"),  # February has none
         (dt.date(2026, 11, 20), "the 15th of January", "2027-01-15"),
+        # A trial's: the month is named elsewhere in the sentence, not beside the day.
+        (dt.date(2026, 12, 2), "before the panel in February, say the 5th", "2027-02-05"),
+        (dt.date(2026, 12, 2), "I may do it by the 15th", "2026-12-15"),
     ],
 )
 def test_a_day_of_the_month_alone_is_the_next_one_to_come(
