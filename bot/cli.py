@@ -18,10 +18,14 @@ from bot.loader import Catalog, default_dialogues_dir, load_catalog
 from bot.text import json_escaped
 
 if TYPE_CHECKING:
+    from bot.safety_eval import Rate
+    from bot.schema import SafetyConfig
     from storage.store import Store
 
 DEFAULT_DB = "coach.db"
 DEFAULT_SAFETY_CORPUS = "tests/safety/corpus.yaml"
+#: Every labelled file here is what the safety model learns from.
+SAFETY_CORPUS_DIR = "tests/safety"
 #: The floor tests/test_safety_corpus.py holds every category to.
 SAFETY_MIN_RECALL = 0.90
 SAFETY_MAX_FALSE = 0.05
@@ -282,20 +286,137 @@ def cmd_dialogues_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _safety_corpora(named: list[str]) -> list[Path]:
+    """The labelled files named, or every one in tests/safety/."""
+    if named:
+        return [Path(p) for p in named]
+    found = sorted(Path(SAFETY_CORPUS_DIR).glob("*.yaml"))
+    if not found:
+        raise CoachError(
+            f"No labelled sentences in {SAFETY_CORPUS_DIR}/: name the files to use "
+            "(YAML: `sentences: [{text, expect}]`)."
+        )
+    return found
+
+
 def cmd_dialogues_safety_eval(args: argparse.Namespace) -> int:
-    from bot.safety_eval import detector_classifier, evaluate, format_report, load_corpus
+    from bot.safety import SafetyDetector
+    from bot.safety_eval import evaluate, format_report, load_corpus
 
     config = load_catalog(_dialogues_dir(args)).require_safety()
     corpora = [Path(p) for p in args.corpus] or [Path(DEFAULT_SAFETY_CORPUS)]
+    if args.cross:
+        return _safety_cross(config, _safety_corpora(args.corpus))
+    screen = SafetyDetector(config, model=None if args.rules_only else "config").screen
     below: list[str] = []
     for path in corpora:
-        report = evaluate(load_corpus(path), detector_classifier(config), config)
+        report = evaluate(load_corpus(path), screen, config)
         print(f"== {path}")
         print(format_report(report))
         below += [f"{path}: {p}" for p in report.below(SAFETY_MIN_RECALL, SAFETY_MAX_FALSE)]
     for problem in below:
         print(f"BELOW {problem}")
     return 1 if below else 0
+
+
+def _safety_cross(config: SafetyConfig, corpora: list[Path]) -> int:
+    """Each file measured by a model that never learned from it (and by the rules alone)."""
+    from bot.safety import SafetyDetector
+    from bot.safety_eval import evaluate, format_report, load_corpus
+    from bot.safety_training import train_files
+
+    root = Path.cwd()
+    summary = []
+    for path in corpora:
+        others = [p for p in corpora if p != path]
+        model = train_files(config, others, root)
+        examples = load_corpus(path)
+        print(f"== {path}: the rules alone")
+        rules = evaluate(examples, SafetyDetector(config, model=None).screen, config)
+        print(format_report(rules, mistakes=False))
+        print(f"== {path}: rules and a model trained on the {len(others)} other files")
+        both = evaluate(examples, SafetyDetector(config, model=model).screen, config)
+        print(format_report(both))
+        ordinary = [e.text for e in examples if e.expect == "none"]
+        alarms = [
+            _percent_of(sum(screen(text).alert is not None for text in ordinary), len(ordinary))
+            for screen in (
+                SafetyDetector(config, model=None).screen,
+                SafetyDetector(config, model=model).screen,
+            )
+        ]
+        summary.append((path.name, rules, both, alarms))
+    print("\nEach file unseen by the model (rules alone → rules and model):")
+    print(f"{'file':<22} {'danger caught':>22} {'concern caught':>22} {'ordinary alarmed':>22}")
+    for name, rules, both, alarms in summary:
+        cells = []
+        for level in ("level danger", "level concern"):
+            before = next(r for r in rules.levels if r.id == level).recall
+            after = next(r for r in both.levels if r.id == level).recall
+            cells.append(f"{_percent(before)} → {_percent(after)}")
+        cells.append(" → ".join(alarms))
+        print(f"{name:<22} {cells[0]:>22} {cells[1]:>22} {cells[2]:>22}")
+    return 0
+
+
+def _percent(rate: Rate) -> str:
+    return _percent_of(rate.hits, rate.total)
+
+
+def _percent_of(hits: int, total: int) -> str:
+    return f"{100 * hits / total:.1f}%" if total else "-"
+
+
+def cmd_dialogues_safety_train(args: argparse.Namespace) -> int:
+    from bot.loader import load_safety
+    from bot.safety_model import load_model
+    from bot.safety_training import train_files, write_model
+
+    config = load_safety(_dialogues_dir(args) / "safety.yaml", with_model=False)
+    corpora = _safety_corpora(args.corpus)
+    target = Path(args.output) if args.output else None
+    if target is None:
+        if config.model is None:
+            raise CoachError(
+                "safety.yaml has no `model:` section naming the file to write: add "
+                "`model: {file: safety_model.json}` or give --output."
+            )
+        target = _dialogues_dir(args) / config.model.file
+    model = train_files(config, corpora, Path.cwd())
+    write_model(model, target)
+    load_model(target)  # what was written can be read back
+    total = sum(t.sentences for t in model.trained_on)
+    print(
+        f"wrote {target}: learned from {total} sentences in {len(corpora)} files "
+        f"({len(model.alert.features)} words and pairs of words)"
+    )
+    return 0
+
+
+def cmd_dialogues_safety_explain(args: argparse.Namespace) -> int:
+    """What the screen makes of one message: the rule that matched, or the model's words."""
+    from bot.safety import SafetyDetector
+
+    config = load_catalog(_dialogues_dir(args)).require_safety()
+    detector = SafetyDetector(config)
+    text = " ".join(args.text)
+    rules = SafetyDetector(config, model=None).screen(text)
+    for signal in (rules.alert, *rules.notes):
+        if signal is not None:
+            print(f"rules: {signal.category.id} ({signal.level}) by {signal.rule}")
+    verdict = detector.verdict(text)
+    if verdict is not None:
+        settings = config.model
+        at = settings.alert_at if settings is not None else 0.0
+        heard = "raises" if verdict.probability >= at else "stays below"
+        print(
+            f"model: {verdict.probability:.2f} {heard} {at:.2f}; leans to {verdict.category}; "
+            f"words: {verdict.describe().partition(': ')[2] or 'none known'}"
+        )
+    screening = detector.screen(text)
+    alert = screening.alert
+    print(f"answer: {alert.category.id} ({alert.level})" if alert else "answer: no alert")
+    return 0
 
 
 def _existing_store(args: argparse.Namespace) -> Store:
@@ -654,8 +775,39 @@ def build_parser() -> argparse.ArgumentParser:
         "above 5% false alarms.",
     )
     safety_eval.add_argument("corpus", nargs="*", help=f"default: {DEFAULT_SAFETY_CORPUS}")
+    safety_eval.add_argument(
+        "--rules-only", action="store_true", help="the rules without the trained model"
+    )
+    safety_eval.add_argument(
+        "--cross",
+        action="store_true",
+        help=f"each file (default: every one in {SAFETY_CORPUS_DIR}/) measured by a model "
+        "trained on the others: how it does on sentences it never saw (needs the train extra)",
+    )
     with_dialogues(safety_eval)
     safety_eval.set_defaults(func=cmd_dialogues_safety_eval)
+    safety_train = dsub.add_parser(
+        "safety-train",
+        help="train the safety model on labelled sentences (needs the train extra)",
+        description="Learns, from every labelled sentence, which words lean towards danger "
+        "or distress, and writes the model safety.yaml names under `model:`. Run it after "
+        f"adding sentences to {SAFETY_CORPUS_DIR}/; the same sentences give the same file.",
+    )
+    safety_train.add_argument(
+        "corpus", nargs="*", help=f"default: every file in {SAFETY_CORPUS_DIR}/"
+    )
+    safety_train.add_argument("--output", help="default: the file safety.yaml names")
+    with_dialogues(safety_train)
+    safety_train.set_defaults(func=cmd_dialogues_safety_train)
+    safety_explain = dsub.add_parser(
+        "safety-explain",
+        help="why the safety screen answers a message as it does",
+        description="Prints the rule that matched, the model's probability and the words "
+        "that weighed most, and the answer the coach gives.",
+    )
+    safety_explain.add_argument("text", nargs="+", help="the message, in quotes")
+    with_dialogues(safety_explain)
+    safety_explain.set_defaults(func=cmd_dialogues_safety_explain)
     schema = dsub.add_parser("schema", help="write the JSON Schema editors use")
     schema.add_argument("--output", default="dialogues/schema.json")
     schema.add_argument("--check", action="store_true", help="only check it is up to date")

@@ -510,10 +510,11 @@ def _check_across(catalog: Catalog) -> None:
             changed = True
 
 
-def load_safety(path: Path) -> SafetyConfig:
+def load_safety(path: Path, *, with_model: bool = True) -> SafetyConfig:
     """Load and validate safety.yaml; DialogueError naming file:line:col if it is unusable.
 
-    Safety fails closed: a missing or unreadable file is an error like an invalid one.
+    Safety fails closed: a missing or unreadable file is an error like an invalid one, and
+    so is the model file it names (`with_model=False` only to train that model).
     """
     try:
         text = read_source(path)
@@ -521,4 +522,9 @@ def load_safety(path: Path) -> SafetyConfig:
         raise DialogueError(
             str(path), [f"{path}: missing; without it no message can be screened for safety"]
         ) from None
-    return validate_document(str(path), text, SafetyConfig)
+    config = validate_document(str(path), text, SafetyConfig)
+    if config.model is not None and with_model:
+        from bot.safety_model import load_model
+
+        config._trained = load_model(path.parent / config.model.file)
+    return config

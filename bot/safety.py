@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import SafetyUnavailable
+from bot.safety_model import LinearScreen, ModelVerdict, SafetyModelFile
 from bot.safety_patterns import BREAK, Compiled, Reader, compile_pattern, stem
 from bot.schema import SAFETY_LEVELS, SafetyCategory, SafetyConfig, rule_pattern
 
@@ -97,10 +98,23 @@ def detector_for(config: SafetyConfig | None) -> SafetyDetector:
 class SafetyDetector:
     """Finds the categories of safety.yaml in a message: the most serious alert, and notes."""
 
-    def __init__(self, config: SafetyConfig | None) -> None:
+    def __init__(
+        self,
+        config: SafetyConfig | None,
+        model: SafetyModelFile | Literal["config"] | None = "config",
+    ) -> None:
+        """`model`: the trained model to listen with beside the rules; by default the one
+        safety.yaml names (None: the rules alone, as `safety-eval` compares)."""
         if config is None:
             raise SafetyUnavailable()
         self.config = config
+        trained = config._trained if model == "config" else model
+        self.model = LinearScreen(trained) if trained is not None else None
+        settings = config.model
+        self._alert_at = settings.alert_at if settings is not None else 0.8
+        self._danger_at = settings.danger_at if settings is not None else 0.95
+        self._concerns = frozenset(c.id for c in config.categories if c.level == "concern")
+        self._by_id = {c.id: c for c in config.categories}
         words = config.words
         ordered = sorted(config.categories, key=lambda c: SAFETY_LEVELS.index(c.level))
         self._categories: list[_Category] = []
@@ -180,13 +194,57 @@ class SafetyDetector:
                     if match.group(1).startswith(prefix):
                         worth.update(n for n in numbers if self._rules[n].worth_running(stems))
         if not worth:
-            return NOTHING
-        return self._run(line or self.reader.line(chunks), stems, sorted(worth))
+            screening = NOTHING
+        else:
+            line = line or self.reader.line(chunks)
+            screening = self._run(line, stems, sorted(worth))
+        if self.model is None or (
+            screening.alert is not None and screening.alert.level == "danger"
+        ):
+            return screening
+        return self._listen(chunks, screening)
+
+    def _listen(self, chunks: list[str], screening: Screening) -> Screening:
+        """The rules raised no alert, or only a concern: the model may hear one they missed,
+        or danger in what they took for distress ("what's the point of me. the pills are on
+        the table"). It never lowers or removes what the rules found."""
+        assert self.model is not None
+        probability, found = self.model.probability(self.reader.sentences(chunks))
+        if probability < self._alert_at:
+            return screening
+        category = self._by_id.get(self.model.category(found))
+        if category is None or category.level == "note":
+            return screening
+        if category.level == "danger" and probability < self._danger_at:
+            # Not sure enough to stop the coaching: ask, as a concern does, whether they are
+            # safe (its "not safe" answer leads to the danger message).
+            if screening.alert is not None:
+                return screening
+            category = self._by_id.get(self.model.category(found, among=self._concerns))
+            if category is None:
+                return screening
+        if screening.alert is not None and category.level != "danger":
+            return screening  # the rules' concern stands
+        verdict = ModelVerdict(probability, category.id, self.model.words(found))
+        return Screening(SafetySignal(category, verdict.describe()), screening.notes)
+
+    def verdict(self, text: str) -> ModelVerdict | None:
+        """What the model alone makes of `text` (for `safety-explain`), or None without one."""
+        if self.model is None:
+            return None
+        chunks, _ = self.reader.read(text)
+        return self.model.verdict(self.reader.sentences(chunks))
 
     def screen_unfiltered(self, text: str) -> Screening:
         """The same answer by running every rule: what `screen` must always agree with."""
         chunks, stems = self.reader.read(text)
-        return self._run(self.reader.line(chunks), stems, range(len(self._rules)))
+        line = self.reader.line(chunks)
+        screening = self._run(line, stems, range(len(self._rules)))
+        if self.model is None or (
+            screening.alert is not None and screening.alert.level == "danger"
+        ):
+            return screening
+        return self._listen(chunks, screening)
 
     def detect(self, text: str) -> SafetySignal | None:
         """The most serious signal of any level in `text`, or None."""

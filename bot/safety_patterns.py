@@ -82,6 +82,31 @@ SPELLED_OUT: dict[str, tuple[str, ...]] = {
     "shes": ("she", "is"),
     "noone": ("no", "one"),
     "hes": ("he", "is"),
+    # dialect spellings, Scots and northern English ("topping masel", "I cannae cope")
+    "masel": ("myself",),
+    "mysel": ("myself",),
+    "meself": ("myself",),
+    "maself": ("myself",),
+    "mysen": ("myself",),
+    "hissel": ("himself",),
+    "hisself": ("himself",),
+    "hersel": ("herself",),
+    "cannae": ("can", "not"),
+    "canny": ("can", "not"),
+    "dinnae": ("do", "not"),
+    "didnae": ("did", "not"),
+    "wouldnae": ("would", "not"),
+    "couldnae": ("could", "not"),
+    "isnae": ("is", "not"),
+    "wasnae": ("was", "not"),
+    "dinna": ("do", "not"),
+    "canna": ("can", "not"),
+    "aboot": ("about",),
+    "intae": ("into",),
+    "tae": ("to",),
+    "efter": ("after",),
+    "oot": ("out",),
+    "hame": ("home",),
     "hed": ("he", "would"),
     "youll": ("you", "will"),
     "theyll": ("they", "will"),
@@ -676,6 +701,8 @@ class Reader:
         self._stems: dict[str, frozenset[str]] = {}
         #: Chunks holding a word of AMBIGUOUS, whose line is looked at again in context.
         self._ambiguous: set[str] = set()
+        #: Each chunk's stems in order, BREAK for a sentence break (for the model).
+        self._sequences: dict[str, tuple[str, ...]] = {}
 
     def read(self, text: str) -> tuple[list[str], set[str]]:
         """The message's chunks (for `line`), and the stems it holds."""
@@ -698,6 +725,35 @@ class Reader:
         if self._ambiguous.isdisjoint(chunks):
             return line
         return _AMBIGUOUS_WORD.sub(_contraction, line)
+
+    def sentences(self, chunks: list[str]) -> list[list[str]]:
+        """The message's stems, sentence by sentence (what the safety model reads)."""
+        out: list[list[str]] = []
+        current: list[str] = []
+        sequences = self._sequences
+        for chunk in chunks:
+            sequence = sequences.get(chunk)
+            if sequence is None:
+                self._learn(chunk)
+                sequence = sequences.get(chunk) or self._sequence_of(chunk)
+            if BREAK not in sequence:
+                current.extend(sequence)
+                continue
+            for stem_ in sequence:
+                if stem_ == BREAK:
+                    if current:
+                        out.append(current)
+                        current = []
+                else:
+                    current.append(stem_)
+        if current:
+            out.append(current)
+        return out
+
+    def _sequence_of(self, chunk: str) -> tuple[str, ...]:
+        """A chunk's stems in order, worked out again (a chunk past MAX_REMEMBERED)."""
+        piece = self._learn(chunk)[0]
+        return tuple(p.partition("/")[0] if p != BREAK else BREAK for p in piece.split())
 
     def _learned(self, chunk: str) -> tuple[str, frozenset[str]]:
         piece = self._pieces.get(chunk)
@@ -730,6 +786,9 @@ class Reader:
         if len(self._stems) < self.MAX_REMEMBERED:
             self._pieces[chunk] = piece
             self._stems[chunk] = found
+            self._sequences[chunk] = tuple(
+                p.partition("/")[0] if p != BREAK else BREAK for p in parts
+            )
         return piece, found
 
     def unmask(self, token: str) -> str:
@@ -745,7 +804,17 @@ class Reader:
         return masked(token)
 
     def correct(self, word: str) -> str:
-        """`word`, or the typo word it is one slip away from (suicidel → suicidal)."""
+        """`word`, or the typo word it is one slip away from (suicidel → suicidal), or its
+        -ing form where the g was dropped as people say it ("thinkin", "walkin") and only that
+        form is a word the rules know."""
+        if (
+            len(word) >= 5
+            and word.endswith("in")
+            and self._known
+            and stem(word) not in self._known
+            and stem(word + "g") in self._known
+        ):
+            return word + "g"
         if (
             len(word) < self.MIN_TYPO_LENGTH
             or not self._deletions

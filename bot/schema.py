@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -1015,6 +1016,35 @@ class Typos(Strict):
     )
 
 
+class SafetyModelSettings(Strict):
+    """The trained model that listens beside the rules (`bot.safety_model`)."""
+
+    file: str = Field(
+        pattern=r"^[\w.-]+\.json$",
+        description="the model file, next to safety.yaml (`coach dialogues safety-train`)",
+    )
+    alert_at: float = Field(
+        0.65,
+        ge=0.5,
+        le=0.99,
+        description="raise an alert the rules missed when the model's probability is at "
+        "least this (higher: fewer false alarms, more missed)",
+    )
+    danger_at: float = Field(
+        0.95,
+        ge=0.5,
+        le=1.0,
+        description="a danger category only from this probability; between `alert_at` and "
+        "this, the model asks as a concern does (are you safe?) rather than stopping",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SafetyModelSettings:
+        if self.danger_at < self.alert_at:
+            raise ValueError("danger_at must be at least alert_at")
+        return self
+
+
 class SafetyConfig(Strict):
     """dialogues/safety.yaml: the signals that interrupt or annotate any dialogue."""
 
@@ -1029,6 +1059,11 @@ class SafetyConfig(Strict):
     negation: Negation
     typos: Typos = Field(default_factory=Typos)
     categories: list[SafetyCategory] = Field(min_length=1)
+    model: SafetyModelSettings | None = Field(
+        None, description="a trained model that hears what the rules miss"
+    )
+    #: The model file named by `model`, loaded and checked by `bot.loader.load_safety`.
+    _trained: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _patterns_and_references(self) -> SafetyConfig:

@@ -19,6 +19,16 @@ DIALOGUES = REPO / "dialogues"
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
+def copy_safety(folder: Path) -> None:
+    """The shipped safety screen into a test's dialogue folder: safety.yaml and the model
+    file it names (without it the coach will not start, by design)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("safety.yaml", "safety_model.json"):
+        shutil.copy(DIALOGUES / name, folder / name)
+
+
 class FakeClock:
     """A clock tests move by hand, so idle gaps and due dates need no waiting."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -23,6 +22,7 @@ from bot.cli import main
 from bot.engine import Engine
 from bot.turns import UserInput
 from storage.records import COACH_TABLES
+from tests.conftest import copy_safety
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGUES = REPO / "dialogues"
@@ -403,7 +403,7 @@ def test_dialogues_list_with_a_broken_file_lists_the_rest_exits_1_and_names_it(
         TINY.replace("id: tiny", "id: tiny_broken").replace("next: done", "next: nowhere"),
         encoding="utf-8",
     )
-    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    copy_safety(folder)
 
     done = coach("dialogues", "list", "--dialogues", str(folder))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from bot.errors import DialogueError
 from bot.loader import load_catalog, load_dialogue_file
 from bot.schema import Dialogue
 from bot.turns import UserInput
+from tests.conftest import copy_safety
 
 DIALOGUES = Path(__file__).resolve().parent.parent / "dialogues"
 SHIPPED = sorted(p for p in DIALOGUES.glob("*.yaml") if p.name != "safety.yaml")
@@ -361,7 +361,7 @@ def tiny_engine(tmp_path: Path, store: Any, clock: Any) -> Engine:
     folder = tmp_path / "dialogues"
     folder.mkdir()
     write(folder, TINY)
-    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    copy_safety(folder)
     catalog = load_catalog(folder)
     assert not catalog.problems
     return Engine(store, catalog, clock=clock)
@@ -405,7 +405,7 @@ def mixed_folder(tmp_path: Path) -> tuple[Path, Path, Path, str]:
     good = write(folder, TINY, "good.yaml")
     text = TINY.replace("id: tiny", "id: tiny_broken").replace("next: name_it", "next: nowhere")
     bad = write(folder, text, "broken.yaml")
-    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    copy_safety(folder)
     return folder, good, bad, at(bad, text, "nowhere")
 
 
@@ -519,7 +519,7 @@ def engine_after_edit(folder: Path, store: Any, clock: Any, text: str | None) ->
     else:
         write(folder, text)
     if not (folder / "safety.yaml").exists():
-        shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+        copy_safety(folder)
     return Engine(store, load_catalog(folder), clock=clock)
 
 
@@ -643,7 +643,7 @@ def test_a_step_that_fails_while_speaking_loses_nothing_and_the_user_can_go_on(
     folder = tmp_path / "dialogues"
     folder.mkdir()
     write(folder, TINY.replace("Carrying on with {{ name }}.", "{{ 1 // (name == 'x') }}"))
-    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    copy_safety(folder)
     engine = Engine(store, load_catalog(folder), clock=clock)
     engine.open("terminal:nora")
     talk(engine, "Tiny check")
@@ -718,7 +718,7 @@ def test_a_looping_dialogue_that_reaches_a_running_coach_ends_its_own_turn(
     folder = tmp_path / "dialogues"
     folder.mkdir()
     write(folder, LOOPING)
-    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    copy_safety(folder)
     monkeypatch.setattr(schema.Dialogue, "_silent_loops", lambda self: [])
     monkeypatch.setattr(flow, "_no_way_out", lambda dialogue, reachable: iter(()))
     catalog = load_catalog(folder)

@@ -12,7 +12,6 @@ here. The 2 s is of this process's CPU time, a bound on a hang, not a speed meas
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from bot.cli import main
 from bot.engine import Engine
 from bot.loader import load_catalog
 from bot.turns import UserInput
+from tests.conftest import copy_safety
 
 HERE = Path(__file__).resolve().parent
 HOSTILE = sorted((HERE / "validate" / "hostile").glob("*.yaml"))
@@ -155,7 +155,7 @@ def test_a_costly_template_that_reaches_a_running_coach_ends_its_own_turn(
         + END,
         encoding="utf-8",
     )
-    shutil.copy(DIALOGUES / "safety.yaml", folder / "safety.yaml")
+    copy_safety(folder)
     monkeypatch.setattr(templates, "_check_nodes", lambda tree: None)
     catalog = load_catalog(folder)
     assert not catalog.problems

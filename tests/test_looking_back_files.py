@@ -5,14 +5,14 @@ can see (a dialogue or a field of it that is not there) when the catalog loads."
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.errors import DialogueError
 from bot.loader import load_catalog, load_dialogue_file
-from tests.test_dialogue_files import DIALOGUES, at
+from tests.conftest import copy_safety
+from tests.test_dialogue_files import at
 
 PAST = """\
 id: past
@@ -75,7 +75,7 @@ def after(path: Path, text: str, key: str) -> str:
 def folder(tmp_path: Path, look: str = LOOK, past: str = PAST) -> Path:
     (tmp_path / "past.yaml").write_text(past, encoding="utf-8")
     (tmp_path / "look.yaml").write_text(look, encoding="utf-8")
-    shutil.copy(DIALOGUES / "safety.yaml", tmp_path / "safety.yaml")
+    copy_safety(tmp_path)
     return tmp_path
 
 

@@ -18,7 +18,7 @@ from bot.engine import Engine, EngineSettings
 from bot.errors import DialogueError
 from bot.loader import Catalog, load_catalog, load_dialogue_file
 from storage.store import Store
-from tests.conftest import DIALOGUES, Chat, FakeClock
+from tests.conftest import DIALOGUES, Chat, FakeClock, copy_safety
 
 FIXTURE = Path(__file__).resolve().parent / "dialogues_fixture"
 READING = FIXTURE / "reading.yaml"
@@ -261,7 +261,7 @@ def test_at_most_max_insights_are_shown_best_first(tmp_path: Path, clock: FakeCl
     folder = tmp_path / "d"
     folder.mkdir()
     (folder / "reading.yaml").write_text(text, encoding="utf-8")
-    (folder / "safety.yaml").write_text((DIALOGUES / "safety.yaml").read_text(), encoding="utf-8")
+    copy_safety(folder)
     catalog = load_catalog(folder)
     chat = Chat(Engine(Store(tmp_path / "c.db"), catalog, clock=clock))
     chat.open()

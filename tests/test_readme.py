@@ -10,6 +10,7 @@ from bot.loader import load_catalog
 from bot.safety_patterns import Reader, compile_pattern
 from bot.turns import UserInput
 from storage.store import Store
+from tests.conftest import copy_safety
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SAFETY = README.parent / "dialogues" / "safety.yaml"
@@ -26,7 +27,7 @@ def test_readme_example_runs_both_branches(tmp_path: Path) -> None:
     folder = tmp_path / "dialogues"
     folder.mkdir()
     (folder / "quick_check.yaml").write_text(example_yaml(), encoding="utf-8")
-    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
+    copy_safety(folder)
     catalog = load_catalog(folder)
     assert list(catalog.dialogues) == ["quick_check"]
     assert catalog.problems == []
@@ -53,7 +54,7 @@ def test_readme_example_of_answers_in_own_words_runs(tmp_path: Path) -> None:
     folder = tmp_path / "dialogues"
     folder.mkdir()
     (folder / "allies_check.yaml").write_text(example_yaml("example-choices"), encoding="utf-8")
-    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
+    copy_safety(folder)
     catalog = load_catalog(folder)
     assert list(catalog.dialogues) == ["allies_check"]
     assert [str(p) for p in catalog.problems if "safety" not in str(p)] == []
@@ -79,7 +80,7 @@ def test_readme_reading_example_names_acknowledges_and_reads(tmp_path: Path) -> 
     folder = tmp_path / "dialogues"
     folder.mkdir()
     (folder / "who_decides.yaml").write_text(match.group(1), encoding="utf-8")
-    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
+    copy_safety(folder)
     catalog = load_catalog(folder)
     assert [str(p) for p in catalog.problems if "safety" not in str(p)] == []
 
@@ -126,7 +127,7 @@ def test_readme_looking_back_example_runs_after_the_first(tmp_path: Path) -> Non
     (folder / "meeting_again.yaml").write_text(
         example_yaml("example-looking-back"), encoding="utf-8"
     )
-    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
+    copy_safety(folder)
     catalog = load_catalog(folder)
     assert catalog.problems == []
 

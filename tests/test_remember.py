@@ -13,9 +13,9 @@ from bot.engine import Engine
 from bot.loader import load_catalog
 from bot.turns import Reply, UserInput
 from storage.store import Store
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, copy_safety
 from tests.test_dialogue_files import at, broken, load_error, problem_at
-from tests.test_readme import SAFETY, example_yaml
+from tests.test_readme import example_yaml
 
 USER = "terminal:a"
 
@@ -25,7 +25,7 @@ def engine(tmp_path: Path) -> Engine:
     folder = tmp_path / "dialogues"
     folder.mkdir()
     (folder / "who_decides.yaml").write_text(example_yaml("example-remember"), encoding="utf-8")
-    (folder / "safety.yaml").write_text(SAFETY.read_text(), encoding="utf-8")
+    copy_safety(folder)
     catalog = load_catalog(folder)
     assert [str(p) for p in catalog.problems] == []
     return Engine(Store(tmp_path / "c.db"), catalog, clock=FakeClock())

@@ -69,15 +69,15 @@ def test_a_signal_at_the_end_of_a_long_ordinary_message_is_found(
     assert detector.detect(text + " Honestly I feel suicidal.").category.id == "self_harm"
 
 
-def test_a_sentence_is_heard_the_same_in_the_middle_of_a_long_message(
-    detector: SafetyDetector,
-) -> None:
+def test_a_sentence_is_heard_the_same_in_the_middle_of_a_long_message() -> None:
     """Each corpus sentence raises the same alert alone and between two long paragraphs of
-    ordinary talk (a rule is tried only where its match can begin: none may be missed)."""
+    ordinary talk (a rule is tried only where its match can begin: none may be missed).
+    The rules alone: the model reads the sentence run into the filler as one sentence."""
     from pathlib import Path
 
     from bot.safety_eval import load_corpus
 
+    detector = SafetyDetector(load_catalog(DIALOGUES).require_safety(), model=None)
     corpus = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
     filler = "We run the lunch club and the council decides our funding every March. " * 15
     for example in load_corpus(corpus):
@@ -222,5 +222,12 @@ def test_no_option_a_user_can_pick_raises_anything(catalog: Any, detector: Safet
 
 
 def test_no_text_of_a_dialogue_raises_an_alert(catalog: Any, detector: SafetyDetector) -> None:
-    texts = _dialogue_texts(catalog, answers_only=False)
+    """The coach's words, as a user sees them and might quote them back (template code
+    such as `{% macro said(note) %}` is not words anyone types)."""
+    import re
+
+    texts = [
+        re.sub(r"\{%.*?%\}|\{\{.*?\}\}", " ", t, flags=re.S)
+        for t in _dialogue_texts(catalog, answers_only=False)
+    ]
     assert [t for t in texts if detector.screen(t).alert is not None] == []

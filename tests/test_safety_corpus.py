@@ -5,7 +5,9 @@ that should not (the figures and every mistake: `coach dialogues safety-eval`).
 tests/safety/probes.yaml (sentences written after tuning, to find where the rule families
 fell short) is held to the same floor, so idiom that was quietened stays quiet; so is
 tests/safety/holdout.yaml (written apart from the rules; measured in aggregate while the
-rules were widened, then its misses read once), so a change that loses what it hears fails."""
+rules were widened, then its misses read once), so a change that loses what it hears fails.
+So are the sets written apart (apart_*.yaml: first measured unseen, README "Safety") and the
+ordinary answers people give the coach (ordinary_*.yaml), which must raise nothing."""
 
 from __future__ import annotations
 
@@ -19,15 +21,16 @@ from bot.safety_eval import Report, detector_classifier, evaluate, format_report
 from tests.conftest import DIALOGUES
 
 CORPUS = Path(__file__).resolve().parent / "safety" / "corpus.yaml"
-PROBES = CORPUS.with_name("probes.yaml")
-HOLDOUT = CORPUS.with_name("holdout.yaml")
 MIN_RECALL = 0.90
 MAX_FALSE_ALARMS = 0.05
 
 
-@pytest.fixture(
-    scope="module", params=[CORPUS, PROBES, HOLDOUT], ids=["corpus", "probes", "holdout"]
-)
+#: Every labelled file: the corpus, probes, holdout, the sets written apart (apart_*.yaml)
+#: and ordinary answers (ordinary_*.yaml), through the rules and the model together.
+ALL = sorted(CORPUS.parent.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module", params=ALL, ids=[p.stem for p in ALL])
 def report(request: pytest.FixtureRequest) -> Report:
     config = load_catalog(DIALOGUES).require_safety()
     return evaluate(load_corpus(request.param), detector_classifier(config), config)

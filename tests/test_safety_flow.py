@@ -5,6 +5,7 @@ on. Never the next coaching question past distress; each recorded by category an
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -418,6 +419,7 @@ def _dialogues_with_safety(tmp_path: Path, safety: str | None) -> Path:
             (folder / path.name).write_text(path.read_text())
     if safety is not None:
         (folder / "safety.yaml").write_text(safety)
+        shutil.copy(DIALOGUES / "safety_model.json", folder / "safety_model.json")
     return folder
 
 

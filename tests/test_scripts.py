@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.conftest import copy_safety
 
 HERE = Path(__file__).resolve().parent
 DIALOGUES = HERE.parent / "dialogues"
@@ -54,7 +55,7 @@ def folder(tmp_path: Path) -> Path:
     root = tmp_path / "dialogues"
     (root / "tests").mkdir(parents=True)
     (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
-    shutil.copy(DIALOGUES / "safety.yaml", root / "safety.yaml")
+    copy_safety(root)
     (root / "tests" / "tiny.yaml").write_text(SCRIPT, encoding="utf-8")
     return root
 
