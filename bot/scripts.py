@@ -27,12 +27,13 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from bot.compiler import ENTERED
+from bot.compiler import ENTERED, compile_dialogue
 from bot.errors import CoachError, DialogueError
 from bot.flow import ways_out
-from bot.loader import Catalog, LoadedDialogue, load_tree, position, validated_tree
+from bot.loader import Catalog, LoadedDialogue, load_tree, located, position, validated_tree
 from bot.schema import Identifier, RecommendStep, Strict, SummaryStep
-from bot.steps import resolve
+from bot.spelling import did_you_mean
+from bot.steps import CONTEXT_SLOTS, resolve
 from bot.turns import Reply, UserInput
 
 #: Where a dialogue folder keeps its scripts.
@@ -81,9 +82,19 @@ class Turn(Strict):
         return self.say if self.say is not None else "(comes back to the chat)"
 
 
+class Start(Strict):
+    """Where a test starts instead of the beginning: waiting at one question of a dialogue
+    with the slots earlier answers would have set, so one branch is tested on its own."""
+
+    dialogue: Identifier | None = Field(None, description="the dialogue (default: the file's)")
+    at: Identifier = Field(description="the question the conversation waits at")
+    slots: dict[str, Any] = Field({}, description="slots already set, by name")
+
+
 class Script(Strict):
     name: str = Field(min_length=1)
     today: dt.date | None = Field(None, description="the fake clock's first day")
+    start: Start | None = Field(None, description="start mid-dialogue, at a question")
     turns: list[Turn] = Field(min_length=1)
 
 
@@ -154,6 +165,11 @@ class Trace:
             self.turn_insights |= said
             self.insights.setdefault(dialogue_id, set()).update(said)
 
+    def waiting_at(self, dialogue_id: str, state_id: str) -> None:
+        """A test starts mid-dialogue at this question: answering it takes its links."""
+        self.states.setdefault(dialogue_id, set()).add(state_id)
+        self._last = (dialogue_id, state_id)
+
     def new_conversation(self) -> None:
         """A new test starts: its first state follows nothing."""
         self._last = None
@@ -218,6 +234,9 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
             f"{path}:1:1: no dialogue '{scripts.dialogue}' is loaded "
             f"(loaded: {', '.join(sorted(catalog.dialogues)) or 'none'})"
         )
+    problems = start_problems(str(path), root, scripts, catalog)
+    if problems:
+        raise DialogueError(str(path), problems)
     failures: list[Failure] = []
     for i, script in enumerate(scripts.tests):
         trace.new_conversation()
@@ -228,6 +247,10 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
                 engine = Engine(store, catalog, clock=clock)
                 user = "script:user"
                 engine.open(user, name=USER_NAME)
+                if script.start is not None:
+                    loaded = catalog.dialogues[script.start.dialogue or scripts.dialogue]
+                    begin_at(store, loaded, user, script.start, clock.now)
+                    trace.waiting_at(loaded.dialogue.id, script.start.at)
                 for j, turn in enumerate(script.turns):
                     clock.now += dt.timedelta(days=turn.wait_days, minutes=1)
                     trace.new_turn()
@@ -247,6 +270,69 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
             finally:
                 store.close()
     return failures, len(scripts.tests)
+
+
+def start_problems(path: str, root: Any, scripts: ScriptFile, catalog: Catalog) -> list[str]:
+    """Each test's `start:` names a loaded dialogue, a question of it (a step that waits for
+    an answer), and slots it has: anything else at its file:line:col."""
+    problems: list[str] = []
+    for i, script in enumerate(scripts.tests):
+        start = script.start
+        if start is None:
+            continue
+        here = ("tests", i, "start")
+        dialogue_id = start.dialogue or scripts.dialogue
+        loaded = catalog.dialogues.get(dialogue_id)
+        if loaded is None:
+            told = f"no dialogue '{dialogue_id}' is loaded" + did_you_mean(
+                dialogue_id, catalog.dialogues
+            )
+            problems.append(located(path, root, (*here, "dialogue"), told))
+            continue
+        compiled = compile_dialogue(loaded)
+        if not compiled.waits_at(start.at):
+            questions = [s for s in compiled.machine_class.states_map if compiled.waits_at(s)]
+            told = (
+                f"'{start.at}' asks nothing, so a conversation cannot wait there; start at a "
+                f"question: {', '.join(questions)}"
+                if compiled.knows_state(start.at)
+                else f"{dialogue_id} has no step '{start.at}'" + did_you_mean(start.at, questions)
+            )
+            problems.append(located(path, root, (*here, "at"), told))
+        known = loaded.dialogue.slot_names() | CONTEXT_SLOTS
+        for name in start.slots:
+            if name not in known:
+                told = f"'{name}' is not a slot of {dialogue_id}" + did_you_mean(name, known)
+                problems.append(located(path, root, (*here, "slots", name), told))
+    return problems
+
+
+def begin_at(store: Any, loaded: LoadedDialogue, user: str, start: Start, now: dt.datetime) -> None:
+    """Store a conversation waiting at `start.at` with `start.slots`, as if the user had got
+    there by answering: the next turn answers that question through the real engine."""
+    from bot.engine import pinning
+    from storage.rows import ConversationRow
+
+    at = now.isoformat()
+    pinning.keep(store, loaded, at)  # it runs on this version, as any conversation does
+    slots = {"dialogue_title": loaded.dialogue.title, "today": now.date().isoformat()}
+    row = ConversationRow(
+        id=0,
+        user_id=user,
+        dialogue=loaded.dialogue.id,
+        dialogue_version=loaded.dialogue.version,
+        dialogue_digest=loaded.digest,
+        state=start.at,
+        status="active",
+        pending=None,
+        slots={**slots, **start.slots},
+        history=[],
+        turn=0,
+        follow_up_of=None,
+        started_at=at,
+        updated_at=at,
+    )
+    store.create_conversation(row)
 
 
 def _check(expect: Expect, reply: Reply, store: Any, user: str, trace: Trace) -> list[str]:

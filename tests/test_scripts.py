@@ -185,3 +185,79 @@ def test_coverage_gives_why_for_an_item_a_script_file_leaves_uncovered(
     never = [line for line in out.splitlines() if "never shown" in line or "never said" in line]
     assert len(never) > 1
     assert all("(uncovered:" not in line for line in never if "tell_what_changed" not in line)
+
+
+MID_DIALOGUE = """\
+dialogue: diagnose
+tests:
+  - name: a councillor who knows less than the service, from the last question
+    start:
+      at: hope
+      slots:
+        role: councillor
+        situation: Children's services were rated inadequate
+        other_party: the director of children's services
+        other_kind: professional_service
+        in_room: true
+        mandate_check: [inspection]
+        their_resources: 4
+        my_resources: 2
+        their_expertise: 5
+        my_expertise: 2
+        their_importance: 4
+        my_importance: 3
+        their_position: 4
+        my_position: 2
+        my_sources: [asking]
+        coming_up: [meeting]
+        allies: [scrutiny]
+        share_leadership: false
+    turns:
+      - say: Residents who trust what the council tells them
+        expect:
+          step: commit
+          contains: ["The situation: Children's services were rated inadequate"]
+          recommendations: [name_the_paradox, use_inspection_reports]
+"""
+
+
+def test_a_test_can_start_mid_dialogue_at_a_question_with_slots_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`start: {at, slots}`: the conversation waits at that question with those answers, so
+    one branch is tested without replaying the questions before it."""
+    script = tmp_path / "mid.yaml"
+    script.write_text(MID_DIALOGUE, encoding="utf-8")
+    code, out = run(capsys, str(script), "--dialogues", str(DIALOGUES))
+    assert (code, out.strip()) == (0, "1 of 1 test(s) passed in 1 file(s)"), out
+    script.write_text(MID_DIALOGUE.replace("their_expertise: 5", "their_expertise: 2"))
+    code, out = run(capsys, str(script), "--dialogues", str(DIALOGUES))
+    assert code == 1
+    assert "expected recommendation 'name_the_paradox'" in out  # the slots given count
+
+
+def test_a_start_at_no_such_question_or_with_no_such_slot_is_reported_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "mid.yaml"
+    script.write_text(
+        MID_DIALOGUE.replace("at: hope", "at: hop").replace("role: councillor", "rol: councillor")
+        + "  - name: at a message\n    start: {at: summary}\n    turns: [{say: hello}]\n"
+        + "  - name: elsewhere\n    start: {dialogue: diagnos, at: hope}\n    turns: [{say: hi}]\n",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, str(script), "--dialogues", str(DIALOGUES))
+    assert code == 1
+    assert (
+        f"{script}:5:11: tests.0.start.at: diagnose has no step 'hop'; did you mean 'hope'?"
+    ) in out
+    assert (
+        f"{script}:7:14: tests.0.start.slots.rol: 'rol' is not a slot of diagnose; "
+        "did you mean 'role'?"
+    ) in out
+    assert f"{script}:32:17: tests.1.start.at: 'summary' asks nothing, so a conversation" in out
+    assert (
+        f"{script}:35:23: tests.2.start.dialogue: no dialogue 'diagnos' is loaded; "
+        "did you mean 'diagnose'?"
+    ) in out
+    assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out
