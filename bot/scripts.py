@@ -31,9 +31,10 @@ from bot.compiler import ENTERED, compile_dialogue
 from bot.errors import CoachError, DialogueError
 from bot.flow import ways_out
 from bot.loader import Catalog, LoadedDialogue, load_tree, located, position, validated_tree
-from bot.schema import Identifier, RecommendStep, Strict, SummaryStep
+from bot.schema import Identifier, MessageStep, RecommendStep, Strict, SummaryStep
 from bot.spelling import did_you_mean
 from bot.steps import CONTEXT_SLOTS, resolve
+from bot.templates import render
 from bot.turns import Reply, UserInput
 
 #: Where a dialogue folder keeps its scripts.
@@ -126,7 +127,8 @@ class Failure:
 class Trace:
     """What scripts exercised, per dialogue id: states entered, links taken between them,
     recommendations shown (on entering a recommend step) and insights said (on entering a
-    summary with `insights: true`, the first `max_insights` of them)."""
+    summary with `insights: true`, the first `max_insights` of them; on entering a message
+    that reads `insights`, those whose words it says)."""
 
     catalog: Catalog
     states: dict[str, set[str]] = field(default_factory=dict)
@@ -137,8 +139,8 @@ class Trace:
     turn_recommended: set[str] = field(default_factory=set)
     turn_insights: set[str] = field(default_factory=set)
     #: Per dialogue id, recommendations and insights a script file says are left unscripted
-    #: on purpose (`# uncovered: ID: why`), with why.
-    excused: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: on purpose (`# uncovered: ID: why`), with why and the comment's `file:line:col`.
+    excused: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     #: How many safety events the scripted user had before this turn.
     safety_before: int = 0
     _last: tuple[str, str] | None = None
@@ -156,14 +158,18 @@ class Trace:
             shown = {str(r) for r in slots.get("recommendations") or []}
             self.turn_recommended |= shown
             self.recommended.setdefault(dialogue_id, set()).update(shown)
+        applying = [i for i in slots.get("insights") or [] if isinstance(i, dict) and "id" in i]
         if isinstance(step, SummaryStep) and step.insights:
-            said = {
-                str(i["id"])
-                for i in (slots.get("insights") or [])[: step.max_insights]
-                if isinstance(i, dict) and "id" in i
-            }
-            self.turn_insights |= said
-            self.insights.setdefault(dialogue_id, set()).update(said)
+            said = {str(i["id"]) for i in applying[: step.max_insights]}
+        elif isinstance(step, MessageStep) and applying:
+            # A message that reads `insights` itself (a check-in's one reading): those whose
+            # words it says.
+            text = render(step.text, slots)
+            said = {str(i["id"]) for i in applying if str(i.get("text")) in text}
+        else:
+            return
+        self.turn_insights |= said
+        self.insights.setdefault(dialogue_id, set()).update(said)
 
     def waiting_at(self, dialogue_id: str, state_id: str) -> None:
         """A test starts mid-dialogue at this question: answering it takes its links."""
@@ -215,10 +221,14 @@ def load_script(path: Path) -> tuple[ScriptFile, Any]:
 _UNCOVERED = re.compile(r"^\s*# uncovered: ([a-z][a-z0-9_]*): *(\S.*)$", re.MULTILINE)
 
 
-def _uncovered(path: Path) -> dict[str, str]:
+def _uncovered(path: Path) -> dict[str, tuple[str, str]]:
     """The `# uncovered: ID: why` comments of a script file: a recommendation or insight no
-    script shows, and why (one a scripted conversation cannot reach, say)."""
-    return dict(_UNCOVERED.findall(path.read_text(encoding="utf-8")))
+    script shows, why (one a scripted conversation cannot reach, say), and where it says so."""
+    text = path.read_text(encoding="utf-8")
+    return {
+        found[1]: (found[2], f"{path}:{text.count(chr(10), 0, found.start(1)) + 1}:1")
+        for found in _UNCOVERED.finditer(text)
+    }
 
 
 def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure], int]:
@@ -425,26 +435,47 @@ def coverage(loaded: LoadedDialogue, trace: Trace) -> tuple[list[str], int, int]
             if (step_id, way.target) not in taken:
                 missing.append((position(root, way.loc), f"{step_id} → {way.target} never taken"))
     excused = trace.excused.get(dialogue.id, {})
+    shown = trace.recommended.get(dialogue.id, set())
     for i, rec in enumerate(dialogue.recommendations):
-        if rec.id not in trace.recommended.get(dialogue.id, set()):
-            told = f"recommendation '{rec.id}' never shown" + _why(excused, rec.id)
+        if rec.id not in shown:
+            why = excused[rec.id][0] if rec.id in excused else None
+            told = _unseen(f"recommendation '{rec.id}'", "shown", why)
             missing.append((position(root, ("recommendations", i)), told))
+    said = trace.insights.get(dialogue.id, set())
     for i, insight in enumerate(dialogue.insights):
-        if insight.id not in trace.insights.get(dialogue.id, set()):
-            told = f"insight '{insight.id}' never said" + _why(excused, insight.id)
+        if insight.id not in said:
+            why = excused[insight.id][0] if insight.id in excused else None
+            told = _unseen(f"insight '{insight.id}'", "said", why)
             missing.append((position(root, ("insights", i)), told))
     missing.sort()
     untaken = sum("never taken" in m for _, m in missing)
     return (
-        [f"{loaded.path}:{line}:{col}: {m}" for (line, col), m in missing],
+        [f"{loaded.path}:{line}:{col}: {m}" for (line, col), m in missing]
+        + _stale(dialogue, excused, shown | said),
         links - untaken,
         links,
     )
 
 
-def _why(excused: dict[str, str], item: str) -> str:
-    """` (uncovered: why)` for an item a script file excuses; nothing for one it does not."""
-    return f" (uncovered: {excused[item]})" if item in excused else ""
+def _stale(dialogue: Any, excused: dict[str, tuple[str, str]], seen: set[str]) -> list[str]:
+    """`# uncovered:` comments that no longer hold: the item is shown after all, or is no
+    recommendation or insight of the dialogue (misspelt, or since removed)."""
+    items = {r.id for r in dialogue.recommendations} | {i.id for i in dialogue.insights}
+    stale: list[str] = []
+    for item, (_, where) in sorted(excused.items()):
+        if item not in items:
+            told = f"names no recommendation or insight of {dialogue.id}"
+            stale.append(f"{where}: `# uncovered: {item}` {told}" + did_you_mean(item, items))
+        elif item in seen:
+            told = "but a script shows it: remove the comment"
+            stale.append(f"{where}: `# uncovered: {item}` {told}")
+    return stale
+
+
+def _unseen(item: str, verb: str, why: str | None) -> str:
+    """What coverage says of an item no script showed: missing, or explained by a script
+    file's `# uncovered: ID: why` (one no scripted conversation can reach, say)."""
+    return f"{item} never {verb}" if why is None else f"{item} not {verb}, explained: {why}"
 
 
 def _known(dialogue: Any, state_id: str) -> bool:

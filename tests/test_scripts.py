@@ -75,6 +75,10 @@ def test_the_shipped_scripts_pass_and_take_every_link_of_every_shipped_dialogue(
         assert re.search(rf"^{dialogue}: (\d+) of \1 links taken \(100%\)$", out, re.M), out
     assert "never reached" not in out
     assert "never taken" not in out
+    # Every recommendation and insight is shown by a script, or explained (`# uncovered:`).
+    assert "never shown" not in out
+    assert "never said" not in out
+    assert "`# uncovered:" not in out
 
 
 def test_a_user_coming_back_is_asked_about_a_step_that_fell_due(
@@ -170,21 +174,39 @@ def test_coverage_gives_why_for_an_item_a_script_file_leaves_uncovered(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A recommendation or insight no script shows needs a `# uncovered: ID: why` comment in
-    its dialogue's script file; coverage prints the why beside it."""
+    its dialogue's script file; coverage then lists it as explained, not as missing, and
+    says so when a comment no longer holds (the item is shown, or is not there at all)."""
     folder = tmp_path / "dialogues"
     shutil.copytree(DIALOGUES, folder)
     script = folder / "tests" / "revisit.yaml"
-    why = "a fallback, shown only when few others fit"
+    shipped = script.read_text(encoding="utf-8")
+    bare = re.sub(r"^# uncovered: watch_a_meeting_again: .*\n", "", shipped, flags=re.M)
+    assert bare != shipped
+    script.write_text(bare, encoding="utf-8")
+    code, out = run(capsys, str(script), "--dialogues", str(folder), "--coverage")
+    assert code == 0, out
+    assert "recommendation 'watch_a_meeting_again' never shown" in out
+
+    why = "general advice that only makes up the minimum"
     script.write_text(
-        script.read_text(encoding="utf-8") + f"# uncovered: tell_what_changed: {why}\n",
+        bare
+        + f"# uncovered: watch_a_meeting_again: {why}\n"
+        + "# uncovered: tell_what_changed: a fallback\n"
+        + "# uncovered: watch_a_meting: a typo\n",
         encoding="utf-8",
     )
     code, out = run(capsys, str(script), "--dialogues", str(folder), "--coverage")
-    assert code == 0, out
-    assert f"recommendation 'tell_what_changed' never shown (uncovered: {why})" in out
-    never = [line for line in out.splitlines() if "never shown" in line or "never said" in line]
-    assert len(never) > 1
-    assert all("(uncovered:" not in line for line in never if "tell_what_changed" not in line)
+    assert f"recommendation 'watch_a_meeting_again' not shown, explained: {why}" in out
+    assert "watch_a_meeting_again' never shown" not in out
+    lines = bare.count("\n")
+    assert (
+        f"{script}:{lines + 2}:1: `# uncovered: tell_what_changed` but a script shows it: "
+        "remove the comment"
+    ) in out
+    assert (
+        f"{script}:{lines + 3}:1: `# uncovered: watch_a_meting` names no recommendation or "
+        "insight of revisit; did you mean 'watch_a_meeting_again'?"
+    ) in out
 
 
 MID_DIALOGUE = """\
