@@ -152,3 +152,24 @@ def test_the_fast_reading_gives_the_same_dialogues_as_the_careful_one() -> None:
         fast = loader._fast_validated(str(path), text, Dialogue, None)
         careful, _ = loader._validated_with_positions(str(path), text, Dialogue, None)
         assert fast is not None and fast == careful, path
+
+
+def test_a_look_back_label_naming_no_slot_of_the_past_dialogue_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`about.label` is worded from a past conversation's slots (another dialogue's), so
+    only the whole folder can check its names; once it was found only when rendered."""
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    revisit = folder / "revisit.yaml"
+    text = revisit.read_text(encoding="utf-8")
+    assert 'label: "{{ other_party }}, {{ date | day }}"' in text
+    revisit.write_text(text.replace("{{ other_party }}, {{ date", "{{ other_prty }}, {{ dat"))
+    code, out = validate(capsys, str(folder))
+    assert code == 1
+    told = "error: about.label: the template names '{}', which is no slot of a past 'diagnose' "
+    assert f"{revisit}:33:10: {told.format('dat')}" in out
+    assert (
+        f"{revisit}:33:10: {told.format('other_prty')}conversation (a label is worded from its "
+        "slots and `date`); did you mean 'other_party'?"
+    ) in out
