@@ -9,9 +9,10 @@ and `wait_days:` before a turn for steps falling due), through `Engine.handle`, 
 a channel would drive it. A failure names the script's file:line, the turn, what was
 expected and what the coach said.
 
-Coverage is traced, not guessed: the compiler tells `ENTERED` of every state entered, so
-the report names each step never reached, each `next` link never taken, and each
-recommendation and insight never shown, with its line in the dialogue's YAML.
+Coverage is traced, not guessed: the compiler tells `ENTERED` of every state entered, and
+the `Trace` kept here is what `bot.coverage` reports from. A test may also start
+mid-dialogue (`start:`), waiting at one question with the slots earlier answers would have
+set.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from pydantic import Field, model_validator
 
 from bot.compiler import ENTERED, compile_dialogue
 from bot.errors import CoachError, DialogueError
-from bot.flow import ways_out
-from bot.loader import Catalog, LoadedDialogue, load_tree, located, position, validated_tree
+from bot.loader import Catalog, LoadedDialogue, located, position, validated_tree
 from bot.schema import Identifier, MessageStep, RecommendStep, Strict, SummaryStep
 from bot.spelling import did_you_mean
 from bot.steps import CONTEXT_SLOTS, resolve
@@ -409,78 +409,3 @@ def _stored(expect: Expect, store: Any, user: str, trace: Trace) -> list[str]:
                     f"expected next step {rec!r} due {due.isoformat()}, stored: {stored or 'none'}"
                 )
     return problems
-
-
-# -- coverage ------------------------------------------------------------------------------
-
-
-def coverage(loaded: LoadedDialogue, trace: Trace) -> tuple[list[str], int, int]:
-    """What no script exercised in one dialogue, one line each at its YAML position, with
-    the count of links taken and of links there are."""
-    dialogue = loaded.dialogue
-    root = load_tree(loaded.path)
-    entered = {resolve(dialogue, s)[0] for s in trace.states.get(dialogue.id, [])}
-    taken = {
-        (resolve(dialogue, a)[0], resolve(dialogue, b)[0])
-        for a, b in trace.links.get(dialogue.id, set())
-        if _known(dialogue, a) and _known(dialogue, b)
-    }
-    missing: list[tuple[tuple[int, int], str]] = []
-    links = 0
-    for step_id, step in dialogue.steps.items():
-        if step_id not in entered:
-            missing.append((position(root, ("steps", step_id)), f"step '{step_id}' never reached"))
-        for way in ways_out(step_id, step):
-            links += 1
-            if (step_id, way.target) not in taken:
-                missing.append((position(root, way.loc), f"{step_id} → {way.target} never taken"))
-    excused = trace.excused.get(dialogue.id, {})
-    shown = trace.recommended.get(dialogue.id, set())
-    for i, rec in enumerate(dialogue.recommendations):
-        if rec.id not in shown:
-            why = excused[rec.id][0] if rec.id in excused else None
-            told = _unseen(f"recommendation '{rec.id}'", "shown", why)
-            missing.append((position(root, ("recommendations", i)), told))
-    said = trace.insights.get(dialogue.id, set())
-    for i, insight in enumerate(dialogue.insights):
-        if insight.id not in said:
-            why = excused[insight.id][0] if insight.id in excused else None
-            told = _unseen(f"insight '{insight.id}'", "said", why)
-            missing.append((position(root, ("insights", i)), told))
-    missing.sort()
-    untaken = sum("never taken" in m for _, m in missing)
-    return (
-        [f"{loaded.path}:{line}:{col}: {m}" for (line, col), m in missing]
-        + _stale(dialogue, excused, shown | said),
-        links - untaken,
-        links,
-    )
-
-
-def _stale(dialogue: Any, excused: dict[str, tuple[str, str]], seen: set[str]) -> list[str]:
-    """`# uncovered:` comments that no longer hold: the item is shown after all, or is no
-    recommendation or insight of the dialogue (misspelt, or since removed)."""
-    items = {r.id for r in dialogue.recommendations} | {i.id for i in dialogue.insights}
-    stale: list[str] = []
-    for item, (_, where) in sorted(excused.items()):
-        if item not in items:
-            told = f"names no recommendation or insight of {dialogue.id}"
-            stale.append(f"{where}: `# uncovered: {item}` {told}" + did_you_mean(item, items))
-        elif item in seen:
-            told = "but a script shows it: remove the comment"
-            stale.append(f"{where}: `# uncovered: {item}` {told}")
-    return stale
-
-
-def _unseen(item: str, verb: str, why: str | None) -> str:
-    """What coverage says of an item no script showed: missing, or explained by a script
-    file's `# uncovered: ID: why` (one no scripted conversation can reach, say)."""
-    return f"{item} never {verb}" if why is None else f"{item} not {verb}, explained: {why}"
-
-
-def _known(dialogue: Any, state_id: str) -> bool:
-    try:
-        resolve(dialogue, state_id)
-    except KeyError:
-        return False
-    return True
