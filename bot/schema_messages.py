@@ -166,7 +166,7 @@ def _told(error: Any) -> Told:
     if must is None:
         message = str(error["msg"]).removeprefix("Value error, ")
         return Told(loc, f"{where}: {message}" if where else message, False)
-    found = "" if kind in ("too_short", "too_long") else _found(value)
+    found = "" if kind in ("too_short", "too_long") or value == "" else _found(value)
     if kind == "string_type" and isinstance(value, (int, float, bool)):
         found += "; put it in quotes to make it text"
     return Told(loc, f"{where}: {must}{found}", False)

@@ -65,6 +65,18 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+def failing(
+    capsys: pytest.CaptureFixture[str], folder: Path, name: str, text: str
+) -> tuple[Path, str]:
+    """Write the script `name` into the folder's scripts, run them all, and expect a failure:
+    the script's path and what was said."""
+    path = folder / "tests" / name
+    path.write_text(text, encoding="utf-8")
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 1, out
+    return path, out
+
+
 def test_the_shipped_scripts_pass_and_take_every_link_of_every_shipped_dialogue(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -150,20 +162,41 @@ def test_a_script_that_is_not_valid_is_reported_at_its_line_and_the_rest_run(
     assert "1 of 1 test(s) passed in 2 file(s); 1 file(s) could not be run" in out
 
 
+def test_a_script_given_the_wrong_kind_of_value_is_told_what_it_must_be(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad, out = failing(
+        capsys,
+        folder,
+        "a_bad.yaml",
+        "dialogue: tiny\ntests:\n  - name: x\n    today: tomorrow\n    turns:\n"
+        "      - say: hi\n        wait_days: -1\n        expect: {contains: hello}\n"
+        "  - name: y\n    turns: hello\n",
+    )
+    for told in (
+        "4:12: tests.0.today: must be a date written as year-month-day, such as 2026-12-01 "
+        "(found 'tomorrow')",
+        "7:20: tests.0.turns.0.wait_days: must be at least 0 (found -1)",
+        "8:28: tests.0.turns.0.expect.contains: must be a list (found 'hello')",
+        "10:12: tests.1.turns: must be a list of turns, each with `say:` (or `open: true`) and "
+        "`expect:` (found 'hello')",
+    ):
+        assert f"{bad}:{told}" in out
+
+
 def test_a_safety_interruption_and_stored_steps_can_be_expected(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    script = folder / "tests" / "tiny.yaml"
-    script.write_text(
+    script, out = failing(
+        capsys,
+        folder,
+        "tiny.yaml",
         SCRIPT.replace("[Carrying on]", "[Carrying on], safety: none")
         + "  - name: a danger sign\n    turns:\n      - say: start tiny\n"
         "      - say: I want to kill myself\n        expect: {safety: self_harm}\n"
         "  - name: wrongly expected\n    turns:\n      - say: start tiny\n"
         "        expect: {safety: violence, steps: {ask_in_writing: 2026-12-04}}\n",
-        encoding="utf-8",
     )
-    code, out = run(capsys, "--dialogues", str(folder))
-    assert code == 1
     assert "FAIL 'going on'" not in out and "FAIL 'a danger sign'" not in out
     assert f"{script}:16: FAIL 'wrongly expected'" in out
     assert "expected safety ['violence'], raised none" in out
