@@ -193,7 +193,8 @@ def cmd_dialogues_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_dialogues_test(args: argparse.Namespace) -> int:
-    from bot.scripts import Trace, coverage, run_file, script_files
+    from bot.coverage import coverage
+    from bot.scripts import Trace, run_file, script_files
 
     directory = _dialogues_dir(args)
     catalog = _clean_catalog(directory)

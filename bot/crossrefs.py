@@ -8,12 +8,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from bot.expressions import fields_read
+from bot.flow import TEMPLATE_GLOBALS
 from bot.schema import RECORD_FIELDS, THEN, Dialogue, EndStep
-from bot.templates import fields_used
+from bot.spelling import did_you_mean
+from bot.templates import fields_used, template_names
 
 Loc = tuple[str | int, ...]
 #: Step fields that are templates.
-_TEMPLATE_FIELDS = ("prompt", "text", "hint", "due_prompt", "more_prompt", "insights_heading")
+_TEMPLATE_FIELDS = (
+    "prompt",
+    "text",
+    "hint",
+    "why",
+    "due_prompt",
+    "more_prompt",
+    "insights_heading",
+)
 
 
 def catalog_problems(dialogue: Dialogue, loaded: Mapping[str, Dialogue]) -> list[tuple[Loc, str]]:
@@ -41,6 +51,7 @@ def catalog_problems(dialogue: Dialogue, loaded: Mapping[str, Dialogue]) -> list
         )
         return problems
     fields = past.slot_names() | RECORD_FIELDS
+    problems.extend(_label_problems(dialogue.about.label, past))
     for loc, source, is_condition in _sources(dialogue):
         try:
             used = fields_read(source, THEN) if is_condition else fields_used(source, THEN)
@@ -55,6 +66,22 @@ def catalog_problems(dialogue: Dialogue, loaded: Mapping[str, Dialogue]) -> list
                 )
             )
     return problems
+
+
+def _label_problems(label: str, past: Dialogue) -> Iterator[tuple[Loc, str]]:
+    """`about.label` is worded from each past conversation's own slots and its `date` (not
+    from this dialogue's, which has not started yet): any other name renders as nothing."""
+    known = past.slot_names() | {"date"}
+    try:
+        names = template_names(label) - TEMPLATE_GLOBALS
+    except Exception:  # a broken one is reported by the file's own checks
+        return
+    for name in sorted(names - known):
+        yield (
+            ("about", "label"),
+            f"the template names '{name}', which is no slot of a past '{past.id}' conversation "
+            "(a label is worded from its slots and `date`)" + did_you_mean(name, known),
+        )
 
 
 def _sources(dialogue: Dialogue) -> Iterator[tuple[Loc, str, bool]]:

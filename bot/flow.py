@@ -40,7 +40,7 @@ MAX_PROFILES = 4096
 #: Names every template may read besides slots: the sandbox's own helpers.
 TEMPLATE_GLOBALS = frozenset({"range", "dict", "namespace", "max", "min", "abs", "loop"})
 #: Step fields that are templates said when the step is entered, before its answer.
-_SPOKEN = ("prompt", "text", "hint", "more_prompt", "insights_heading")
+_SPOKEN = ("prompt", "text", "hint", "why", "more_prompt", "insights_heading")
 #: What a name question's prompt and a remembered answer's prompt get besides slots.
 _SUGGESTION = frozenset({"suggestion"})
 _KNOWN = frozenset({"known"})
@@ -249,6 +249,15 @@ def _advice_names(
         for step_id, step in dialogue.steps.items():
             everything = everything | before[step_id] | _sets(step)
         yield from _template(("topic",), dialogue.topic, slots, everything)
+    if dialogue.about is not None:
+        yield from _template(
+            ("about", "none"),
+            dialogue.about.none,
+            set(),
+            SlotSet(index),
+            unknown="but `none` is said before anything is asked, with no past conversation, "
+            "so there are no slots to name",
+        )
 
 
 def _template(
@@ -257,6 +266,7 @@ def _template(
     known: set[str],
     set_by_now: SlotSet,
     extras: frozenset[str] = frozenset(),
+    unknown: str = "which is not a slot of this dialogue",
 ) -> Iterator[FlowProblem]:
     """A template's names: each a slot (or one of `extras`, what this field is rendered with
     besides slots, such as `suggestion`), and each settable by the time it is rendered."""
@@ -266,10 +276,7 @@ def _template(
         return
     for name in sorted(names - known):
         yield FlowProblem(
-            loc,
-            "error",
-            f"the template names '{name}', which is not a slot of this dialogue"
-            + did_you_mean(name, known),
+            loc, "error", f"the template names '{name}', {unknown}" + did_you_mean(name, known)
         )
     yield from _read(loc, names & known, set_by_now)
 

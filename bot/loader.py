@@ -25,6 +25,7 @@ from bot.crossrefs import catalog_problems
 from bot.errors import DialogueError, SafetyUnavailable, UnknownDialogue
 from bot.flow import flow_problems
 from bot.schema import COLLECT, MAX_STEPS, Dialogue, LocatedProblems, SafetyConfig
+from bot.schema_messages import describe, described
 
 SAFETY_FILE = "safety.yaml"
 #: Far above any real dialogue (the largest shipped file, safety.yaml, is about 250 kB): a
@@ -132,24 +133,6 @@ def _position(root: Any, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
 
 def _is_scalar(value: Any) -> bool:
     return not isinstance(value, (CommentedMap, CommentedSeq))
-
-
-def _describe(error: dict[str, Any]) -> str:
-    """A pydantic error as a sentence an admin can act on."""
-    loc = ".".join(str(p) for p in error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key '{error['loc'][-1]}' (check its spelling; see dialogues/schema.json)"
-    if kind == "missing":
-        return f"{loc}: required but missing"
-    if kind == "union_tag_invalid":
-        expected = error.get("ctx", {}).get("expected_tags", "")
-        tag = error.get("ctx", {}).get("tag", "")
-        return f"{loc}: unknown step kind '{tag}'; expected one of {expected}"
-    if kind == "union_tag_not_found":
-        return f"{loc}: every step needs a `kind`"
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{loc}: {message}" if loc else message
 
 
 def validate_document(path: str, text: str, model: type[Model]) -> Model:
@@ -285,7 +268,7 @@ def _refuse_at_top(path: str, text: str, exc: ValidationError) -> None:
         if found is None:
             return
         line = text.count("\n", 0, found.start()) + 1
-        problems.append(f"{path}:{line}:1: {_describe(dict(error))}")
+        problems.append(f"{path}:{line}:1: {describe(error)}")
     raise DialogueError(path, problems)
 
 
@@ -327,6 +310,7 @@ def _validated_with_positions(
         raise DialogueError(path, [f"{path}: {_TOO_DEEP}"]) from None
     except ValidationError as exc:
         problems: list[str] = []
+        plain_errors = []
         for error in exc.errors():
             located_problems = error.get("ctx", {}).get("error")
             if isinstance(located_problems, LocatedProblems):
@@ -335,9 +319,11 @@ def _validated_with_positions(
                     located(path, root, (*base, *loc), message)
                     for loc, message in located_problems.problems
                 )
-                continue
-            line, col = _position(root, error["loc"], at_key=error["type"] == "extra_forbidden")
-            problems.append(f"{path}:{line + 1}:{col + 1}: {_describe(dict(error))}")
+            else:
+                plain_errors.append(error)
+        for told in described(plain_errors):
+            line, col = _position(root, told.loc, at_key=told.at_key)
+            problems.append(f"{path}:{line + 1}:{col + 1}: {told.message}")
         raise DialogueError(path, problems) from None
 
 

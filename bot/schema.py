@@ -591,7 +591,7 @@ class Dialogue(Strict):
                         )
             if step.kind in ("recommend", "commit") and not self.recommendations:
                 problems.append((where, f"a `{step.kind}` step needs `recommendations`"))
-            for field in ("prompt", "text", "due_prompt", "more_prompt", "hint"):
+            for field in ("prompt", "text", "due_prompt", "more_prompt", "hint", "why"):
                 template = getattr(step, field, None)
                 if isinstance(template, str):
                     try:

@@ -9,9 +9,10 @@ and `wait_days:` before a turn for steps falling due), through `Engine.handle`, 
 a channel would drive it. A failure names the script's file:line, the turn, what was
 expected and what the coach said.
 
-Coverage is traced, not guessed: the compiler tells `ENTERED` of every state entered, so
-the report names each step never reached, each `next` link never taken, and each
-recommendation and insight never shown, with its line in the dialogue's YAML.
+Coverage is traced, not guessed: the compiler tells `ENTERED` of every state entered, and
+the `Trace` kept here is what `bot.coverage` reports from. A test may also start
+mid-dialogue (`start:`), waiting at one question with the slots earlier answers would have
+set.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from bot.compiler import ENTERED
+from bot.compiler import ENTERED, compile_dialogue
 from bot.errors import CoachError, DialogueError
-from bot.flow import ways_out
-from bot.loader import Catalog, LoadedDialogue, load_tree, position, validated_tree
-from bot.schema import Identifier, RecommendStep, Strict, SummaryStep
-from bot.steps import resolve
+from bot.loader import Catalog, LoadedDialogue, located, position, validated_tree
+from bot.schema import Identifier, MessageStep, RecommendStep, Strict, SummaryStep
+from bot.spelling import did_you_mean
+from bot.steps import CONTEXT_SLOTS, resolve
+from bot.templates import render
 from bot.turns import Reply, UserInput
 
 #: Where a dialogue folder keeps its scripts.
@@ -81,9 +83,19 @@ class Turn(Strict):
         return self.say if self.say is not None else "(comes back to the chat)"
 
 
+class Start(Strict):
+    """Where a test starts instead of the beginning: waiting at one question of a dialogue
+    with the slots earlier answers would have set, so one branch is tested on its own."""
+
+    dialogue: Identifier | None = Field(None, description="the dialogue (default: the file's)")
+    at: Identifier = Field(description="the question the conversation waits at")
+    slots: dict[str, Any] = Field({}, description="slots already set, by name")
+
+
 class Script(Strict):
     name: str = Field(min_length=1)
     today: dt.date | None = Field(None, description="the fake clock's first day")
+    start: Start | None = Field(None, description="start mid-dialogue, at a question")
     turns: list[Turn] = Field(min_length=1)
 
 
@@ -115,7 +127,8 @@ class Failure:
 class Trace:
     """What scripts exercised, per dialogue id: states entered, links taken between them,
     recommendations shown (on entering a recommend step) and insights said (on entering a
-    summary with `insights: true`, the first `max_insights` of them)."""
+    summary with `insights: true`, the first `max_insights` of them; on entering a message
+    that reads `insights`, those whose words it says)."""
 
     catalog: Catalog
     states: dict[str, set[str]] = field(default_factory=dict)
@@ -126,8 +139,8 @@ class Trace:
     turn_recommended: set[str] = field(default_factory=set)
     turn_insights: set[str] = field(default_factory=set)
     #: Per dialogue id, recommendations and insights a script file says are left unscripted
-    #: on purpose (`# uncovered: ID: why`), with why.
-    excused: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: on purpose (`# uncovered: ID: why`), with why and the comment's `file:line:col`.
+    excused: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     #: How many safety events the scripted user had before this turn.
     safety_before: int = 0
     _last: tuple[str, str] | None = None
@@ -145,14 +158,23 @@ class Trace:
             shown = {str(r) for r in slots.get("recommendations") or []}
             self.turn_recommended |= shown
             self.recommended.setdefault(dialogue_id, set()).update(shown)
+        applying = [i for i in slots.get("insights") or [] if isinstance(i, dict) and "id" in i]
         if isinstance(step, SummaryStep) and step.insights:
-            said = {
-                str(i["id"])
-                for i in (slots.get("insights") or [])[: step.max_insights]
-                if isinstance(i, dict) and "id" in i
-            }
-            self.turn_insights |= said
-            self.insights.setdefault(dialogue_id, set()).update(said)
+            said = {str(i["id"]) for i in applying[: step.max_insights]}
+        elif isinstance(step, MessageStep) and applying:
+            # A message that reads `insights` itself (a check-in's one reading): those whose
+            # words it says.
+            text = render(step.text, slots)
+            said = {str(i["id"]) for i in applying if str(i.get("text")) in text}
+        else:
+            return
+        self.turn_insights |= said
+        self.insights.setdefault(dialogue_id, set()).update(said)
+
+    def waiting_at(self, dialogue_id: str, state_id: str) -> None:
+        """A test starts mid-dialogue at this question: answering it takes its links."""
+        self.states.setdefault(dialogue_id, set()).add(state_id)
+        self._last = (dialogue_id, state_id)
 
     def new_conversation(self) -> None:
         """A new test starts: its first state follows nothing."""
@@ -199,10 +221,14 @@ def load_script(path: Path) -> tuple[ScriptFile, Any]:
 _UNCOVERED = re.compile(r"^\s*# uncovered: ([a-z][a-z0-9_]*): *(\S.*)$", re.MULTILINE)
 
 
-def _uncovered(path: Path) -> dict[str, str]:
+def _uncovered(path: Path) -> dict[str, tuple[str, str]]:
     """The `# uncovered: ID: why` comments of a script file: a recommendation or insight no
-    script shows, and why (one a scripted conversation cannot reach, say)."""
-    return dict(_UNCOVERED.findall(path.read_text(encoding="utf-8")))
+    script shows, why (one a scripted conversation cannot reach, say), and where it says so."""
+    text = path.read_text(encoding="utf-8")
+    return {
+        found[1]: (found[2], f"{path}:{text.count(chr(10), 0, found.start(1)) + 1}:1")
+        for found in _UNCOVERED.finditer(text)
+    }
 
 
 def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure], int]:
@@ -218,6 +244,9 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
             f"{path}:1:1: no dialogue '{scripts.dialogue}' is loaded "
             f"(loaded: {', '.join(sorted(catalog.dialogues)) or 'none'})"
         )
+    problems = start_problems(str(path), root, scripts, catalog)
+    if problems:
+        raise DialogueError(str(path), problems)
     failures: list[Failure] = []
     for i, script in enumerate(scripts.tests):
         trace.new_conversation()
@@ -228,6 +257,10 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
                 engine = Engine(store, catalog, clock=clock)
                 user = "script:user"
                 engine.open(user, name=USER_NAME)
+                if script.start is not None:
+                    loaded = catalog.dialogues[script.start.dialogue or scripts.dialogue]
+                    begin_at(store, loaded, user, script.start, clock.now)
+                    trace.waiting_at(loaded.dialogue.id, script.start.at)
                 for j, turn in enumerate(script.turns):
                     clock.now += dt.timedelta(days=turn.wait_days, minutes=1)
                     trace.new_turn()
@@ -247,6 +280,69 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
             finally:
                 store.close()
     return failures, len(scripts.tests)
+
+
+def start_problems(path: str, root: Any, scripts: ScriptFile, catalog: Catalog) -> list[str]:
+    """Each test's `start:` names a loaded dialogue, a question of it (a step that waits for
+    an answer), and slots it has: anything else at its file:line:col."""
+    problems: list[str] = []
+    for i, script in enumerate(scripts.tests):
+        start = script.start
+        if start is None:
+            continue
+        here = ("tests", i, "start")
+        dialogue_id = start.dialogue or scripts.dialogue
+        loaded = catalog.dialogues.get(dialogue_id)
+        if loaded is None:
+            told = f"no dialogue '{dialogue_id}' is loaded" + did_you_mean(
+                dialogue_id, catalog.dialogues
+            )
+            problems.append(located(path, root, (*here, "dialogue"), told))
+            continue
+        compiled = compile_dialogue(loaded)
+        if not compiled.waits_at(start.at):
+            questions = [s for s in compiled.machine_class.states_map if compiled.waits_at(s)]
+            told = (
+                f"'{start.at}' asks nothing, so a conversation cannot wait there; start at a "
+                f"question: {', '.join(questions)}"
+                if compiled.knows_state(start.at)
+                else f"{dialogue_id} has no step '{start.at}'" + did_you_mean(start.at, questions)
+            )
+            problems.append(located(path, root, (*here, "at"), told))
+        known = loaded.dialogue.slot_names() | CONTEXT_SLOTS
+        for name in start.slots:
+            if name not in known:
+                told = f"'{name}' is not a slot of {dialogue_id}" + did_you_mean(name, known)
+                problems.append(located(path, root, (*here, "slots", name), told))
+    return problems
+
+
+def begin_at(store: Any, loaded: LoadedDialogue, user: str, start: Start, now: dt.datetime) -> None:
+    """Store a conversation waiting at `start.at` with `start.slots`, as if the user had got
+    there by answering: the next turn answers that question through the real engine."""
+    from bot.engine import pinning
+    from storage.rows import ConversationRow
+
+    at = now.isoformat()
+    pinning.keep(store, loaded, at)  # it runs on this version, as any conversation does
+    slots = {"dialogue_title": loaded.dialogue.title, "today": now.date().isoformat()}
+    row = ConversationRow(
+        id=0,
+        user_id=user,
+        dialogue=loaded.dialogue.id,
+        dialogue_version=loaded.dialogue.version,
+        dialogue_digest=loaded.digest,
+        state=start.at,
+        status="active",
+        pending=None,
+        slots={**slots, **start.slots},
+        history=[],
+        turn=0,
+        follow_up_of=None,
+        started_at=at,
+        updated_at=at,
+    )
+    store.create_conversation(row)
 
 
 def _check(expect: Expect, reply: Reply, store: Any, user: str, trace: Trace) -> list[str]:
@@ -313,57 +409,3 @@ def _stored(expect: Expect, store: Any, user: str, trace: Trace) -> list[str]:
                     f"expected next step {rec!r} due {due.isoformat()}, stored: {stored or 'none'}"
                 )
     return problems
-
-
-# -- coverage ------------------------------------------------------------------------------
-
-
-def coverage(loaded: LoadedDialogue, trace: Trace) -> tuple[list[str], int, int]:
-    """What no script exercised in one dialogue, one line each at its YAML position, with
-    the count of links taken and of links there are."""
-    dialogue = loaded.dialogue
-    root = load_tree(loaded.path)
-    entered = {resolve(dialogue, s)[0] for s in trace.states.get(dialogue.id, [])}
-    taken = {
-        (resolve(dialogue, a)[0], resolve(dialogue, b)[0])
-        for a, b in trace.links.get(dialogue.id, set())
-        if _known(dialogue, a) and _known(dialogue, b)
-    }
-    missing: list[tuple[tuple[int, int], str]] = []
-    links = 0
-    for step_id, step in dialogue.steps.items():
-        if step_id not in entered:
-            missing.append((position(root, ("steps", step_id)), f"step '{step_id}' never reached"))
-        for way in ways_out(step_id, step):
-            links += 1
-            if (step_id, way.target) not in taken:
-                missing.append((position(root, way.loc), f"{step_id} → {way.target} never taken"))
-    excused = trace.excused.get(dialogue.id, {})
-    for i, rec in enumerate(dialogue.recommendations):
-        if rec.id not in trace.recommended.get(dialogue.id, set()):
-            told = f"recommendation '{rec.id}' never shown" + _why(excused, rec.id)
-            missing.append((position(root, ("recommendations", i)), told))
-    for i, insight in enumerate(dialogue.insights):
-        if insight.id not in trace.insights.get(dialogue.id, set()):
-            told = f"insight '{insight.id}' never said" + _why(excused, insight.id)
-            missing.append((position(root, ("insights", i)), told))
-    missing.sort()
-    untaken = sum("never taken" in m for _, m in missing)
-    return (
-        [f"{loaded.path}:{line}:{col}: {m}" for (line, col), m in missing],
-        links - untaken,
-        links,
-    )
-
-
-def _why(excused: dict[str, str], item: str) -> str:
-    """` (uncovered: why)` for an item a script file excuses; nothing for one it does not."""
-    return f" (uncovered: {excused[item]})" if item in excused else ""
-
-
-def _known(dialogue: Any, state_id: str) -> bool:
-    try:
-        resolve(dialogue, state_id)
-    except KeyError:
-        return False
-    return True

@@ -210,7 +210,8 @@ def test_missing_required_field_is_located_at_its_step(tmp_path: Path) -> None:
     path, text = broken(tmp_path, "    prompt: What is it called?\n", "")
     message = load_error(path)
     assert message.startswith(f"{at(path, text, 'name_it:')}: ")
-    assert "steps.name_it.text.prompt: required but missing" in message
+    # The path as the file has it (no `.text.` tag of pydantic's), and what needs it.
+    assert "steps.name_it.prompt: required but missing: a `text` step needs `prompt`" in message
 
 
 def test_misspelt_key_is_reported_on_its_line(tmp_path: Path) -> None:

@@ -340,7 +340,7 @@ def test_fewer_than_min_fitting_are_made_up_with_general_advice(reader: Chat) ->
         ),
         ("    min: 3\n    max: 7", "    min: 8\n    max: 7", "7\n", "`min` is 8 but `max` is 7"),
         ("    max: 7\n", "    max: 7\n    show: 5\n", "5\n", "`show` is the old name of `max`"),
-        ("      max_words: 5", "      max_words: 0", "0\n", "greater than or equal to 1"),
+        ("      max_words: 5", "      max_words: 0", "0\n", "must be at least 1 (found 0)"),
         (
             "        text: A closure is",
             "        text: A closure {% if %}",

@@ -66,6 +66,18 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+def failing(
+    capsys: pytest.CaptureFixture[str], folder: Path, name: str, text: str
+) -> tuple[Path, str]:
+    """Write the script `name` into the folder's scripts, run them all, and expect a failure:
+    the script's path and what was said."""
+    path = folder / "tests" / name
+    path.write_text(text, encoding="utf-8")
+    code, out = run(capsys, "--dialogues", str(folder))
+    assert code == 1, out
+    return path, out
+
+
 def test_the_shipped_scripts_pass_and_take_every_link_of_every_shipped_dialogue(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -76,6 +88,10 @@ def test_the_shipped_scripts_pass_and_take_every_link_of_every_shipped_dialogue(
         assert re.search(rf"^{dialogue}: (\d+) of \1 links taken \(100%\)$", out, re.M), out
     assert "never reached" not in out
     assert "never taken" not in out
+    # Every recommendation and insight is shown by a script, or explained (`# uncovered:`).
+    assert "never shown" not in out
+    assert "never said" not in out
+    assert "`# uncovered:" not in out
 
 
 def test_a_user_coming_back_is_asked_about_a_step_that_fell_due(
@@ -147,20 +163,41 @@ def test_a_script_that_is_not_valid_is_reported_at_its_line_and_the_rest_run(
     assert "1 of 1 test(s) passed in 2 file(s); 1 file(s) could not be run" in out
 
 
+def test_a_script_given_the_wrong_kind_of_value_is_told_what_it_must_be(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad, out = failing(
+        capsys,
+        folder,
+        "a_bad.yaml",
+        "dialogue: tiny\ntests:\n  - name: x\n    today: tomorrow\n    turns:\n"
+        "      - say: hi\n        wait_days: -1\n        expect: {contains: hello}\n"
+        "  - name: y\n    turns: hello\n",
+    )
+    for told in (
+        "4:12: tests.0.today: must be a date written as year-month-day, such as 2026-12-01 "
+        "(found 'tomorrow')",
+        "7:20: tests.0.turns.0.wait_days: must be at least 0 (found -1)",
+        "8:28: tests.0.turns.0.expect.contains: must be a list (found 'hello')",
+        "10:12: tests.1.turns: must be a list of turns, each with `say:` (or `open: true`) and "
+        "`expect:` (found 'hello')",
+    ):
+        assert f"{bad}:{told}" in out
+
+
 def test_a_safety_interruption_and_stored_steps_can_be_expected(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    script = folder / "tests" / "tiny.yaml"
-    script.write_text(
+    script, out = failing(
+        capsys,
+        folder,
+        "tiny.yaml",
         SCRIPT.replace("[Carrying on]", "[Carrying on], safety: none")
         + "  - name: a danger sign\n    turns:\n      - say: start tiny\n"
         "      - say: I want to kill myself\n        expect: {safety: self_harm}\n"
         "  - name: wrongly expected\n    turns:\n      - say: start tiny\n"
         "        expect: {safety: violence, steps: {ask_in_writing: 2026-12-04}}\n",
-        encoding="utf-8",
     )
-    code, out = run(capsys, "--dialogues", str(folder))
-    assert code == 1
     assert "FAIL 'going on'" not in out and "FAIL 'a danger sign'" not in out
     assert f"{script}:16: FAIL 'wrongly expected'" in out
     assert "expected safety ['violence'], raised none" in out
@@ -171,18 +208,112 @@ def test_coverage_gives_why_for_an_item_a_script_file_leaves_uncovered(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A recommendation or insight no script shows needs a `# uncovered: ID: why` comment in
-    its dialogue's script file; coverage prints the why beside it."""
+    its dialogue's script file; coverage then lists it as explained, not as missing, and
+    says so when a comment no longer holds (the item is shown, or is not there at all)."""
     folder = tmp_path / "dialogues"
     shutil.copytree(DIALOGUES, folder)
     script = folder / "tests" / "revisit.yaml"
-    why = "a fallback, shown only when few others fit"
+    shipped = script.read_text(encoding="utf-8")
+    bare = re.sub(r"^# uncovered: watch_a_meeting_again: .*\n", "", shipped, flags=re.M)
+    assert bare != shipped
+    script.write_text(bare, encoding="utf-8")
+    code, out = run(capsys, str(script), "--dialogues", str(folder), "--coverage")
+    assert code == 0, out
+    assert "recommendation 'watch_a_meeting_again' never shown" in out
+
+    why = "general advice that only makes up the minimum"
     script.write_text(
-        script.read_text(encoding="utf-8") + f"# uncovered: tell_what_changed: {why}\n",
+        bare
+        + f"# uncovered: watch_a_meeting_again: {why}\n"
+        + "# uncovered: tell_what_changed: a fallback\n"
+        + "# uncovered: watch_a_meting: a typo\n",
         encoding="utf-8",
     )
     code, out = run(capsys, str(script), "--dialogues", str(folder), "--coverage")
-    assert code == 0, out
-    assert f"recommendation 'tell_what_changed' never shown (uncovered: {why})" in out
-    never = [line for line in out.splitlines() if "never shown" in line or "never said" in line]
-    assert len(never) > 1
-    assert all("(uncovered:" not in line for line in never if "tell_what_changed" not in line)
+    assert f"recommendation 'watch_a_meeting_again' not shown, explained: {why}" in out
+    assert "watch_a_meeting_again' never shown" not in out
+    lines = bare.count("\n")
+    assert (
+        f"{script}:{lines + 2}:1: `# uncovered: tell_what_changed` but a script shows it: "
+        "remove the comment"
+    ) in out
+    assert (
+        f"{script}:{lines + 3}:1: `# uncovered: watch_a_meting` names no recommendation or "
+        "insight of revisit; did you mean 'watch_a_meeting_again'?"
+    ) in out
+
+
+MID_DIALOGUE = """\
+dialogue: diagnose
+tests:
+  - name: a councillor who knows less than the service, from the last question
+    start:
+      at: hope
+      slots:
+        role: councillor
+        situation: Children's services were rated inadequate
+        other_party: the director of children's services
+        other_kind: professional_service
+        in_room: true
+        mandate_check: [inspection]
+        their_resources: 4
+        my_resources: 2
+        their_expertise: 5
+        my_expertise: 2
+        their_importance: 4
+        my_importance: 3
+        their_position: 4
+        my_position: 2
+        my_sources: [asking]
+        coming_up: [meeting]
+        allies: [scrutiny]
+        share_leadership: false
+    turns:
+      - say: Residents who trust what the council tells them
+        expect:
+          step: commit
+          contains: ["The situation: Children's services were rated inadequate"]
+          recommendations: [name_the_paradox, use_inspection_reports]
+"""
+
+
+def test_a_test_can_start_mid_dialogue_at_a_question_with_slots_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`start: {at, slots}`: the conversation waits at that question with those answers, so
+    one branch is tested without replaying the questions before it."""
+    script = tmp_path / "mid.yaml"
+    script.write_text(MID_DIALOGUE, encoding="utf-8")
+    code, out = run(capsys, str(script), "--dialogues", str(DIALOGUES))
+    assert (code, out.strip()) == (0, "1 of 1 test(s) passed in 1 file(s)"), out
+    script.write_text(MID_DIALOGUE.replace("their_expertise: 5", "their_expertise: 2"))
+    code, out = run(capsys, str(script), "--dialogues", str(DIALOGUES))
+    assert code == 1
+    assert "expected recommendation 'name_the_paradox'" in out  # the slots given count
+
+
+def test_a_start_at_no_such_question_or_with_no_such_slot_is_reported_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "mid.yaml"
+    script.write_text(
+        MID_DIALOGUE.replace("at: hope", "at: hop").replace("role: councillor", "rol: councillor")
+        + "  - name: at a message\n    start: {at: summary}\n    turns: [{say: hello}]\n"
+        + "  - name: elsewhere\n    start: {dialogue: diagnos, at: hope}\n    turns: [{say: hi}]\n",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, str(script), "--dialogues", str(DIALOGUES))
+    assert code == 1
+    assert (
+        f"{script}:5:11: tests.0.start.at: diagnose has no step 'hop'; did you mean 'hope'?"
+    ) in out
+    assert (
+        f"{script}:7:14: tests.0.start.slots.rol: 'rol' is not a slot of diagnose; "
+        "did you mean 'role'?"
+    ) in out
+    assert f"{script}:32:17: tests.1.start.at: 'summary' asks nothing, so a conversation" in out
+    assert (
+        f"{script}:35:23: tests.2.start.dialogue: no dialogue 'diagnos' is loaded; "
+        "did you mean 'diagnose'?"
+    ) in out
+    assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out

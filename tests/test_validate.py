@@ -8,6 +8,7 @@ comments: exactly those problems, no more and no fewer, must be reported for it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -152,3 +153,64 @@ def test_the_fast_reading_gives_the_same_dialogues_as_the_careful_one() -> None:
         fast = loader._fast_validated(str(path), text, Dialogue, None)
         careful, _ = loader._validated_with_positions(str(path), text, Dialogue, None)
         assert fast is not None and fast == careful, path
+
+
+def test_a_look_back_label_naming_no_slot_of_the_past_dialogue_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`about.label` is worded from a past conversation's slots (another dialogue's), so
+    only the whole folder can check its names; once it was found only when rendered."""
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    revisit = folder / "revisit.yaml"
+    text = revisit.read_text(encoding="utf-8")
+    assert 'label: "{{ other_party }}, {{ date | day }}"' in text
+    revisit.write_text(text.replace("{{ other_party }}, {{ date", "{{ other_prty }}, {{ dat"))
+    code, out = validate(capsys, str(folder))
+    assert code == 1
+    told = "error: about.label: the template names '{}', which is no slot of a past 'diagnose' "
+    assert f"{revisit}:33:10: {told.format('dat')}" in out
+    assert (
+        f"{revisit}:33:10: {told.format('other_prty')}conversation (a label is worded from its "
+        "slots and `date`); did you mean 'other_party'?"
+    ) in out
+
+
+#: What pydantic says of itself, which means nothing to an admin: a union member it tried
+#: (`constrained-str`, `list[Branch]`), a step kind tag in the path, a mapping's `[key]`, its
+#: messages for Python types.
+PYDANTIC_INSIDES = re.compile(
+    r"constrained-|list\[|dict\[|\[key\]|\.\.|Input should|String should|Dictionary should"
+    r"|after validation|value_error|valid dictionary|unable to parse|"
+    r"steps\.\w+\.(message|text|choice|scale|yesno|date|summary|recommend|commit|recall|"
+    r"outcome|end)\.\w"
+)
+
+
+def test_no_problem_in_the_hostile_corpus_shows_pydantic_s_insides(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every message says what the field must be, in the file's own terms: `steps.ask.next:
+    must be the id of the step that comes next, or a list of branches`, not
+    `steps.ask.text.next.constrained-str: Input should be a valid string`."""
+    code, out = validate(capsys, *map(str, FIXTURES))
+    assert code == 1
+    shown = [line for line in out.splitlines() if PYDANTIC_INSIDES.search(line)]
+    assert shown == []
+    # The sentences that replaced them, one of each kind.
+    for wanted in (
+        "steps.ask.choices: must be a list of options, each with a `value` and a `label` "
+        "(found 'money, time')",
+        "steps.ask.next: must be the id of the step that comes next, or a list of branches",
+        "steps.ask.slot: required but missing: a `text` step needs `slot`",
+        "steps.ask.prompt: must be text (found a list)",
+        "version: must be a whole number, such as 2 (found 'one')",
+        "listed: must be true or false (found 'maybe')",
+        "id: 'Tiny Check!' must be lower-case letters, digits and _, starting with a letter "
+        "(such as 'tiny_check')",
+        "steps.ask: must be a mapping of keys, one `key: value` a line indented under it "
+        "(it is empty)",
+        "steps.ask.next.0.when: must be text (found 3); put it in quotes to make it text",
+        "steps: a dialogue needs at least one step",
+    ):
+        assert wanted in out
