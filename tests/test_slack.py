@@ -602,7 +602,7 @@ def test_a_reply_too_big_for_one_slack_message_is_split_between_messages(
     question = BotMessage("Which point first?")
     awaits = Await("choice", (Choice("first", "The first"), Choice("last", "The last")), ref="9")
 
-    coach.post_reply("U1", Reply((*points, question), awaits))
+    coach.post_reply("U1", Reply((*points, question), awaits), key=U1)
 
     # Each point is a section and the list of its options: 60 blocks, and the question and
     # its buttons two more. Slack takes 50 a message: 25 points, then the rest.
@@ -623,7 +623,7 @@ def test_the_date_picker_and_its_hint_are_on_the_last_post_only(
 ) -> None:
     # Six long messages: more text than one Slack message may hold, so two posts.
     long = [BotMessage(f"Part {n}. " + "Words & more words. " * 120) for n in range(6)]
-    coach.post_reply("U1", Reply((*long, BotMessage("When?")), Await("date", ref="7")))
+    coach.post_reply("U1", Reply((*long, BotMessage("When?")), Await("date", ref="7")), key=U1)
 
     posts = [p for _, p in slack.posts()]
     assert len(posts) == 2

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_sdk import WebClient
+
 from bot.channels.slack.web import WebCalls
 from storage.store import Store
 
@@ -55,8 +57,15 @@ class SlackNames:
     an earlier lookup gave one); a failed lookup is not retried until the process restarts.
     """
 
-    def __init__(self, web: WebCalls, known: Callable[[str], bool], store: Store) -> None:
+    def __init__(
+        self,
+        web: WebCalls,
+        client_for: Callable[[str], WebClient],
+        known: Callable[[str], bool],
+        store: Store,
+    ) -> None:
         self.web = web
+        self.client_for = client_for
         self.known = known
         self.store = store
         self._offered: set[str] = set()
@@ -70,7 +79,9 @@ class SlackNames:
         with self._lock:
             if key in self._profiles:
                 return self._profiles[key]
-        found = self.web.attempt("users.info", lambda: self.web.client.users_info(user=slack_user))
+        found = self.web.attempt(
+            "users.info", lambda: self.client_for(key).users_info(user=slack_user)
+        )
         user = found.get("user") if found is not None else None
         profile = Profile(None, None)
         if isinstance(user, dict):

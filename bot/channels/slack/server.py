@@ -28,6 +28,34 @@ WHERE_APP_TOKEN = (
     "'Basic Information' page (xapp-…)"
 )
 TRY_LOCALLY = "To try the coach without Slack, run `coach chat`."
+WHERE_CLIENT = "copy the Client ID and Client Secret from your app's 'Basic Information' page"
+
+
+def check_distributed(
+    client_id: str | None,
+    client_secret: str | None,
+    signing_secret: str | None,
+    app_token: str | None,
+    bot_token: str,
+) -> None:
+    """ "Add to Slack" for many workspaces needs both OAuth credentials, HTTP mode (Slack
+    sends people back to /slack/oauth_redirect) and no single token to confuse with theirs."""
+    if not (client_id and client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set: {WHERE_CLIENT} (both are needed for 'Add to Slack'), or "
+            "unset the other to run in one workspace with SLACK_BOT_TOKEN."
+        )
+    if app_token is not None or signing_secret is None:
+        raise ConfigError(
+            "'Add to Slack' (SLACK_CLIENT_ID) runs in HTTP mode: set SLACK_SIGNING_SECRET ("
+            f"{WHERE_SIGNING_SECRET}) and unset SLACK_APP_TOKEN."
+        )
+    if bot_token:
+        raise ConfigError(
+            "Unset SLACK_BOT_TOKEN: with SLACK_CLIENT_ID each workspace gets its own token "
+            "when it installs the coach (README, 'Distribute to several workspaces')."
+        )
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
@@ -40,9 +68,14 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
     bot_token = env.get("SLACK_BOT_TOKEN", "").strip()
     app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
     secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
-    if not bot_token:
+    client_id = env.get("SLACK_CLIENT_ID", "").strip() or None
+    client_secret = env.get("SLACK_CLIENT_SECRET", "").strip() or None
+    if client_id or client_secret:
+        check_distributed(client_id, client_secret, secret, app_token, bot_token)
+        bot_token = ""
+    elif not bot_token:
         raise ConfigError(f"SLACK_BOT_TOKEN is not set: {WHERE_BOT_TOKEN}. {TRY_LOCALLY}")
-    if not bot_token.startswith("xoxb-"):
+    elif not bot_token.startswith("xoxb-"):
         raise ConfigError(
             f"SLACK_BOT_TOKEN should start with 'xoxb-' (a bot token): {WHERE_BOT_TOKEN}. "
             f"{TRY_LOCALLY}"
@@ -72,7 +105,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
             " how long a workspace that removed the coach has before its data is erased."
         )
     return SlackSettings(
-        bot_token=bot_token,
+        bot_token=bot_token or None,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=env.get("SLACK_REDIRECT_URI", "").strip() or None,
         signing_secret=secret,
         app_token=app_token,
         api_url=api_url,

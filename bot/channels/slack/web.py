@@ -105,7 +105,14 @@ def failure_kind(exc: Exception) -> str:
     return type(exc).__name__
 
 
+class NotInstalled(SlackClientError):
+    """The coach has no token for a workspace: never installed there, or removed since.
+    Final, like a revoked token."""
+
+
 def is_final(exc: Exception) -> bool:
+    if isinstance(exc, NotInstalled):
+        return True
     return isinstance(exc, SlackApiError) and failure_kind(exc) in FINAL_ERRORS
 
 
