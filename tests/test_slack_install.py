@@ -327,6 +327,50 @@ def test_an_uninstall_deletes_that_workspaces_installation_and_tokens_at_once(
     assert len(fake.of("chat.postMessage")) == posted
 
 
+def test_an_uninstalled_workspace_gets_no_check_ins_and_is_erased_after_the_grace_period(
+    browser: Browser, coach: SlackCoach, fake: FakeSlackAPI, db_path: Path, clock: FakeClock
+) -> None:
+    browser.install(Install(team="T1"))
+    browser.install(Install(team="T2"))
+    browser.dm("U1", "start diagnose", team="T1")
+    browser.dm("U9", "start diagnose", team="T2")
+    plant_due_step(db_path, "slack:T1:U1", clock)
+    plant_due_step(db_path, "slack:T2:U9", clock)
+    uninstalled = json.loads((PAYLOADS / "app_uninstalled.json").read_text())
+
+    assert browser.event(json.dumps(uninstalled)) == 200
+
+    assert coach.push_due_checkins() == 1
+    assert {p["channel"] for p in fake.of("chat.postMessage")} == {"DU1", "DU9", "U9"}
+    clock.advance(days=29)
+    assert coach.erase_removed_workspaces() == 0
+    clock.advance(days=2)
+    assert coach.erase_removed_workspaces() == 1
+    store = Store(db_path)
+    try:
+        assert store.users_with_prefix("slack:T1:") == []
+        assert store.users_with_prefix("slack:T2:") == ["slack:T2:U9"]
+    finally:
+        store.close()
+
+
+def test_a_workspace_that_adds_the_coach_again_keeps_its_people_and_gets_answers(
+    browser: Browser, coach: SlackCoach, fake: FakeSlackAPI, db_path: Path, clock: FakeClock
+) -> None:
+    browser.install(Install(team="T1"))
+    browser.dm("U1", "start diagnose", team="T1")
+    browser.event(json.dumps(json.loads((PAYLOADS / "app_uninstalled.json").read_text())))
+    clock.advance(days=2)
+
+    browser.install(Install(team="T1"))  # no event yet: the install itself says it is back
+    clock.advance(days=40)
+
+    assert coach.erase_removed_workspaces() == 0
+    [(_, _, token)] = bots(db_path)
+    browser.dm("U1", "menu", team="T1")
+    assert tokens_of_posts(fake, "DU1")[-1] == token
+
+
 def test_a_revoked_bot_token_deletes_the_installation_too(
     browser: Browser, fake: FakeSlackAPI, db_path: Path
 ) -> None:

@@ -145,12 +145,12 @@ class SlackCoach:
         # Every call gets bounded retries (429 after its Retry-After, 5xx and network errors
         # with growing waits) and is then given up on with one log line: see web.py.
         self.web = WebCalls(self.client, backoff=settings.retry_backoff)
+        self.removals = Removals(engine.store, engine.clock, settings.erase_after_days)
         oauth: dict[str, Any] = {}
         self.tokens: Tokens = Tokens(self.client)
         if settings.distributed:
             self.tokens, oauth = self._distributed(settings)
         self.names = SlackNames(self.web, self.tokens.client_for, engine.knows_name, engine.store)
-        self.removals = Removals(engine.store, engine.clock, settings.erase_after_days)
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
         self._told: set[int] = set()
@@ -178,7 +178,9 @@ class SlackCoach:
         bolt_log = logging.getLogger(BOLT_LOGGER)
         if not any(isinstance(f, HideOAuthCodes) for f in bolt_log.filters):
             bolt_log.addFilter(HideOAuthCodes())
-        installs = CoachInstallationStore(database=database, client_id=settings.client_id)
+        installs = CoachInstallationStore(
+            database=database, client_id=settings.client_id, on_install=self.removals.back
+        )
         tokens = InstalledTokens(
             self.client,
             installs,

@@ -20,7 +20,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
@@ -28,7 +28,7 @@ from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.context import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackTokenRotationError
-from slack_sdk.oauth.installation_store import Bot
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 
@@ -64,7 +64,29 @@ class HideOAuthCodes(logging.Filter):
 
 class CoachInstallationStore(SQLite3InstallationStore):
     """slack_sdk's SQLite installation store, whose connections overwrite what they delete
-    (a removed workspace's tokens must not stay readable in the file)."""
+    (a removed workspace's tokens must not stay readable in the file), and which says when
+    a workspace installs (`on_install`: a workspace that removed the coach is back)."""
+
+    def __init__(
+        self,
+        *,
+        database: str,
+        client_id: str,
+        on_install: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(database=database, client_id=client_id)
+        self.on_install = on_install
+
+    def save(self, installation: Installation) -> None:
+        super().save(installation)
+        if self.on_install is not None:
+            self.on_install(
+                workspace_for(
+                    installation.enterprise_id,
+                    installation.team_id,
+                    installation.is_enterprise_install,
+                )
+            )
 
     def connect(self) -> sqlite3.Connection:
         conn = super().connect()
