@@ -1356,6 +1356,8 @@ def test_a_rate_limited_reply_is_retried_not_lost(slack: Slack, fake: FakeSlackA
     fake.rate_limits["chat.postMessage"] = 1  # Slack says 429, Retry-After: 0
 
     slack.dm("hello")
+    assert len(fake.of("chat.postMessage")) == 1  # refused; it waits in the outbox
+    slack.coach.deliver_held()  # the follow-up loop's next pass
 
     attempts = fake.of("chat.postMessage")
     assert len(attempts) == 2  # the refused one, then the retry

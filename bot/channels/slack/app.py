@@ -41,6 +41,7 @@ from bot.channels.slack.installs import (
 )
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
+from bot.channels.slack.outbox import NOTE_AFTER, Courier
 from bot.channels.slack.removals import ERASE_AFTER_DAYS, Removals
 from bot.channels.slack.requests import (
     ANSWER_ACTIONS,
@@ -115,7 +116,7 @@ class SlackSettings:
 
 
 #: Errors a listener meets on a signed request of a shape Slack never sends: answered 400.
-MALFORMED = (KeyError, TypeError, AttributeError, ValueError)
+MALFORMED = (LookupError, TypeError, AttributeError, ValueError)
 #: The name of the threads that upload exports (a test waits for them by it).
 EXPORT_THREAD = "coach-export"
 #: How long an "Add to Slack" click has to come back from Slack (seconds).
@@ -151,6 +152,11 @@ class SlackCoach:
         if settings.distributed:
             self.tokens, oauth = self._distributed(settings)
         self.names = SlackNames(self.web, self.tokens.client_for, engine.knows_name, engine.store)
+        # Messages are tried once where they are made; what Slack can't take now waits in
+        # the courier's outbox for the follow-up loop, never in a turn's thread.
+        self.courier = Courier(
+            self.web, self.tokens.client_for, engine.clock, on_unreached=self._unreached
+        )
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
         self._told: set[int] = set()
@@ -219,27 +225,43 @@ class SlackCoach:
     def now(self) -> str:
         return self.engine.clock().isoformat()
 
-    def _post(self, key: str, **message: Any) -> Any:
-        return self.tokens.client_for(key).chat_postMessage(**message)
-
     def post_reply(
         self, channel: str, reply: Reply, thread_ts: str | None = None, *, key: str
     ) -> bool:
         """Post a reply to a DM (a user id opens the app's DM), in a thread if the user wrote
         in one: one message per turn, unless it is too big for Slack, then several in order.
-        False if Slack would not take it (logged once): the turn stays stored, and the rest
-        is not posted out of order."""
-        for payload in blocks.reply_messages(reply, self.today(key)):
-            post = partial(self._post, key, channel=channel, thread_ts=thread_ts, **payload)
-            posted = self.web.attempt("chat.postMessage", post)
-            if posted is None:
-                return False
-        return True
+        What Slack can't take just now is sent later, in order (the outbox); False if Slack
+        refused it for good (logged once): the turn stays stored, and the rest is not posted
+        out of order."""
+        messages = [
+            {"channel": channel, "thread_ts": thread_ts, **payload}
+            for payload in blocks.reply_messages(reply, self.today(key))
+        ]
+        return self.courier.post(key, messages)
 
     def post_text(self, key: str, channel: str, text: str, thread_ts: str | None = None) -> bool:
-        """Post a one-line note of the channel's own; False if Slack would not take it."""
-        post = partial(self._post, key, channel=channel, text=text, thread_ts=thread_ts)
-        return self.web.attempt("chat.postMessage", post) is not None
+        """Post a one-line note of the channel's own; False if Slack refused it for good."""
+        return self.courier.post(key, [{"channel": channel, "text": text, "thread_ts": thread_ts}])
+
+    def deliver_held(self) -> int:
+        """Send what waits in the outbox and is due (the follow-up loop's work)."""
+        return self.courier.deliver_due()
+
+    def _unreached(self, key: str, channel: str) -> None:
+        """Replies to a person were given up on: the Home tab says so now, and one note with
+        where the conversation is goes to the DM when Slack takes messages again."""
+        self.publish_home(key)
+        later = self.engine.clock() + NOTE_AFTER
+        self.courier.hold(key, [], later, later=partial(self._where_we_are, key, channel))
+
+    def _where_we_are(self, key: str, channel: str) -> list[dict[str, Any]]:
+        reply = self.engine.show_current(key, texts.UNREACHED)
+        if reply.failed:
+            return [{"channel": channel, "text": texts.UNREACHED}]
+        return [
+            {"channel": channel, **payload}
+            for payload in blocks.reply_messages(reply, self.today(key))
+        ]
 
     def _turn(self, key: str, message: UserInput) -> Reply:
         """One turn of a Slack user: the coach never asks their name (Slack's display name
@@ -284,7 +306,7 @@ class SlackCoach:
         waiting (another one got there first) does nothing. A turn that could not be saved
         stays waiting, to be tried again.
         """
-        with self.locks.hold(key):
+        with self.locks.hold(key), self.web.hurried():
             for entry in self.engine.store.pending(key):
                 if not self._run_entry(entry):
                     break
@@ -439,7 +461,7 @@ class SlackCoach:
                 return  # a refusal is posted once: not again for each of Slack's retries
             # Not kept (too long to be a turn): refused, and nothing is stored.
             key = user_key(workspace_of(body), event["user"])
-            with self.locks.hold(key):
+            with self.locks.hold(key), self.web.hurried():
                 reply = self._turn(key, UserInput(typed_text(str(event.get("text") or ""))))
             to = where(event)
             self.post_reply(to["channel"], reply, to.get("thread_ts"), key=key)
@@ -559,7 +581,7 @@ class SlackCoach:
                 self.run_waiting(kept)
             else:  # a request without a trigger id cannot be kept: run it as it comes
                 said = said_by_command(words) or "menu"
-                with self.locks.hold(key):
+                with self.locks.hold(key), self.web.hurried():
                     reply = self._turn(key, UserInput(said))
                 self.post_reply(user, reply, key=key)
         elif sub == "help":
@@ -629,13 +651,16 @@ class SlackCoach:
         return str(opened["channel"]["id"])
 
     def publish_home(self, key: str) -> None:
-        view = blocks.home_view(self.engine.overview(key), self.today(key))
-        self.web.attempt(
-            "views.publish",
-            lambda: self.tokens.client_for(key).views_publish(
-                user_id=slack_user_of(key), view=view
-            ),
-        )
+        """Publish the person's Home tab (tried once: they can open it again)."""
+        notice = texts.UNREACHED_HOME if key in self.courier.unreached else None
+        view = blocks.home_view(self.engine.overview(key), self.today(key), notice)
+        with self.web.hurried():
+            self.web.attempt(
+                "views.publish",
+                lambda: self.tokens.client_for(key).views_publish(
+                    user_id=slack_user_of(key), view=view
+                ),
+            )
 
     # -- follow-ups ----------------------------------------------------------------------
 

@@ -249,7 +249,7 @@ def day(date: str) -> str:
 HOME_PAST = 20
 
 
-def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
+def home_view(overview: Overview, today: dt.date, notice: str | None = None) -> dict[str, Any]:
     """The App Home tab: open next steps with outcome buttons, past diagnoses, a start button.
 
     A view holds at most 100 blocks and each open step takes two, so when the steps would
@@ -257,6 +257,8 @@ def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
     lists: the tab is never refused for having too much on it.
     """
     top = _home_top(overview)
+    if notice:  # said first, under the header: something the person needs to know
+        top.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": notice}})
     past = _home_past(overview.past_diagnoses[:HOME_PAST])
     steps = overview.open_steps
     room = limits.VIEW_BLOCKS - len(top) - len(past)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.channels.slack.app import MALFORMED, SlackCoach, SlackSettings
 from bot.channels.slack.hours import parse_hours
 from bot.channels.slack.removals import ERASE_AFTER_DAYS
 from bot.errors import ConfigError
@@ -120,6 +120,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
 
 #: How often messages left waiting (a turn that failed) are tried again, at most.
 RETRY_WAITING_SECONDS = 5.0
+#: The shortest sleep of the follow-up loop (a held message due now).
+MIN_TICK = 0.05
 
 
 class FollowUpLoop(threading.Thread):
@@ -147,6 +149,10 @@ class FollowUpLoop(threading.Thread):
                 first = False
             except Exception as exc:  # the loop must outlive one failure
                 log.error("waiting messages not run: %s", type(exc).__name__)
+            try:
+                self.coach.deliver_held()
+            except Exception as exc:
+                log.error("held messages not sent: %s", type(exc).__name__)
             if time.monotonic() >= next_checkins:
                 next_checkins = time.monotonic() + self.interval
                 try:
@@ -157,7 +163,15 @@ class FollowUpLoop(threading.Thread):
                     self.coach.erase_removed_workspaces()
                 except Exception as exc:
                     log.error("erasing removed workspaces failed: %s", type(exc).__name__)
-            self.stopped.wait(tick)
+            self.stopped.wait(self._until_next(tick))
+
+    def _until_next(self, tick: float) -> float:
+        """Seconds to sleep: a tick, or less when a held message is due sooner."""
+        due = self.coach.courier.next_due()
+        if due is None:
+            return tick
+        seconds = (due - self.coach.engine.clock()).total_seconds()
+        return min(tick, max(MIN_TICK, seconds))
 
     def stop(self) -> None:
         self.stopped.set()
@@ -172,7 +186,7 @@ def wsgi_app(coach: SlackCoach) -> Any:
         def dispatch(self, request: Any) -> BoltResponse:
             try:
                 return super().dispatch(request)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except MALFORMED as exc:
                 log.warning("malformed request refused: %s", type(exc).__name__)
                 return BoltResponse(status=400, body="malformed request")
 
