@@ -391,8 +391,8 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
     view = slack.open_home()
     assert view["type"] == "home"
     texts = block_texts(view["blocks"])
-    assert f"*{taken[0]}*: by 1 Dec 2026" in "\n".join(texts)
-    assert f"*{taken[1]}*: by 7 Dec 2026" in "\n".join(texts)
+    assert f"*{taken[0]}*: by Tuesday 1 December 2026" in "\n".join(texts)
+    assert f"*{taken[1]}*: by Monday 7 December 2026" in "\n".join(texts)
     for step in steps:
         actions = next(b for b in view["blocks"] if b.get("block_id") == f"step_actions:{step.id}")
         assert [(e["text"]["text"], e["action_id"]) for e in actions["elements"]] == [
@@ -417,7 +417,7 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
     assert f"step:{steps[1].id}" in block_ids
     still_shown = "\n".join(block_texts(republished["view"]["blocks"]))
     assert f"*{taken[0]}*: by" not in still_shown
-    assert f"*{taken[1]}*: by 7 Dec 2026" in still_shown
+    assert f"*{taken[1]}*: by Monday 7 December 2026" in still_shown
 
 
 def test_a_home_tab_with_more_steps_than_slack_shows_is_published_with_a_pointer_to_the_rest(
@@ -789,8 +789,8 @@ def test_coach_steps_lists_the_steps_of_a_finished_diagnosis_with_dates(slack: S
 
     text = ack_body(slack.command("steps"))["text"]
 
-    assert f"• {taken[0]} (by 1 Dec 2026)" in text  # as the Home tab writes dates
-    assert f"• {taken[1]} (by 7 Dec 2026)" in text
+    assert f"• {taken[0]} (by Tuesday 1 December 2026)" in text  # as the Home tab writes dates
+    assert f"• {taken[1]} (by Monday 7 December 2026)" in text
 
 
 def test_coach_start_diagnose_in_the_dm_asks_the_first_question(slack: Slack, store: Store) -> None:

@@ -487,7 +487,7 @@ class SlackCoach:
                 step_id = int(action.get("value", ""))
             except ValueError:
                 return
-            self.engine.record_step_outcome(key, step_id, outcome)
+            self.engine.record_step_outcome(key, step_id, outcome, zone=self.zone(key))
             self.publish_home(key)
 
         @app.action(blocks.START_ACTION)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot import templates
 from bot.channels.slack import limits
 from bot.engine import Overview, PastDiagnosis
 from bot.text import visible
@@ -106,7 +107,7 @@ def _controls(awaits: Await, today: dt.date) -> list[dict[str, Any]]:
                 "type": "context",
                 "block_id": DATE_HINT_BLOCK,
                 "elements": [
-                    {"type": "mrkdwn", "text": "…or type one: 2026-12-01, next friday, in 2 weeks"}
+                    {"type": "mrkdwn", "text": "…or type one: next friday, the 15th, in 2 weeks"}
                 ],
             },
         ]
@@ -237,12 +238,10 @@ def answered_blocks(blocks: Sequence[dict[str, Any]], chosen: str) -> list[dict[
 
 
 def day(date: str) -> str:
-    """A date as the Slack channel writes every date: "1 Dec 2026" (the same on the Home
-    tab, in `/coach steps` and in past conversations; never "2026-12-01")."""
-    try:
-        return dt.date.fromisoformat(date).strftime("%-d %b %Y")
-    except ValueError:
-        return date
+    """A date as the coach writes every date, in every channel: "Tuesday 1 December 2026"
+    (the same on the Home tab, in `/coach steps`, in past conversations and in what the
+    engine says in the DM; never "2026-12-01")."""
+    return templates.day(date)
 
 
 #: Past conversations listed on the Home tab, newest first; `/coach history` has them all.
