@@ -36,7 +36,7 @@ from bot.errors import ConfigError
 from storage.store import Store
 from tests.conftest import FakeClock
 from tests.fakes.slack_api import FakeOAuth, FakeSlackAPI, Install
-from tests.slack_support import SIGNING_SECRET, dm_event, signed_headers
+from tests.slack_support import SIGNING_SECRET, dm_event, signed_headers, slash_command
 from tests.test_erasure import file_bytes
 
 MANIFEST = Path(__file__).parent.parent / "slack" / "manifest.yaml"
@@ -91,10 +91,14 @@ class Browser:
         assert status == 200, page
 
     def event(self, body: str) -> int:
+        return self.post(body, json_body=True)
+
+    def post(self, body: str, *, json_body: bool) -> int:
+        """A signed request from Slack to /slack/events: its status."""
         request = urllib.request.Request(
             self.base + "/slack/events",
             data=body.encode(),
-            headers=signed_headers(body, json_body=True),
+            headers=signed_headers(body, json_body=json_body),
             method="POST",
         )
         try:
@@ -283,6 +287,26 @@ def test_an_org_wide_install_gives_a_person_one_history_across_the_orgs_workspac
         store.close()
     assert said == ["hello", "history"]
     assert set(tokens_of_posts(fake, "DW5")) == {org_token}
+
+
+def test_a_slash_command_in_an_org_wide_install_is_the_same_persons(
+    browser: Browser, fake: FakeSlackAPI, db_path: Path
+) -> None:
+    browser.install(Install(team=None, enterprise="E1", org_wide=True))
+    browser.dm("W5", "hello", team="T3", enterprise="E1", org_wide=True)
+    # As Slack sends a slash command from an org-wide app (Slack's slash command docs).
+    command = slash_command("W5", "start diagnose", response_url=browser.base + "/r", team="T4")
+    command += "&enterprise_id=E1&is_enterprise_install=true"
+
+    assert browser.post(command, json_body=False) == 200
+
+    store = Store(db_path)
+    try:
+        said = [m["text"] for m in store.messages_of("slack:E1:W5") if m["sender"] == "user"]
+        assert store.users_with_prefix("slack:T4:") == []
+    finally:
+        store.close()
+    assert said == ["hello", "start diagnose"]
 
 
 def test_a_rotating_token_is_refreshed_before_it_expires_and_the_spent_one_is_not_used(
