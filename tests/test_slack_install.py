@@ -323,6 +323,8 @@ def test_a_rotating_token_is_refreshed_before_it_expires_and_the_spent_one_is_no
     assert first in fake.oauth.expired
     used = set(tokens_of_posts(fake, "DU1"))
     assert len(used) == 1 and used <= set(fake.oauth.issued)
+    [(_, _, kept)] = bots(db_path)  # the spent token is gone from the store and the file
+    assert used == {kept} and first.encode() not in file_bytes(db_path)
     assert not [r for r in fake.refusals if r[0] == "chat.postMessage"]
 
 

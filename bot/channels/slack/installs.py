@@ -88,6 +88,34 @@ class CoachInstallationStore(SQLite3InstallationStore):
                 )
             )
 
+    def save_bot(self, bot: Bot) -> None:
+        """Keep a workspace's new bot (an install, or a refreshed token), and only it."""
+        super().save_bot(bot)
+        self._keep_newest(bot)
+
+    def _keep_newest(self, bot: Bot) -> None:
+        """Delete a workspace's older rows, and give its installation the new token: a
+        lookup can never pick a spent token (slack_sdk orders by a time in whole seconds,
+        which a refresh can share), and no replaced token stays readable in the file
+        (overwritten, and the write-ahead log emptied)."""
+        team = None if bot.is_enterprise_install else bot.team_id
+        where = "client_id = ? AND enterprise_id = ? AND team_id = ?"
+        key = (self.client_id, bot.enterprise_id or "", team or "")
+        with self.connect() as conn:
+            for table in ("slack_bots", "slack_installations"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE {where} "
+                    f"AND id < (SELECT MAX(id) FROM {table} WHERE {where})",
+                    key + key,
+                )
+            conn.execute(
+                "UPDATE slack_installations SET bot_token = ?, bot_refresh_token = ?, "
+                f"bot_token_expires_at = ? WHERE {where}",
+                (bot.bot_token, bot.bot_refresh_token, bot.bot_token_expires_at, *key),
+            )
+            conn.commit()
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def connect(self) -> sqlite3.Connection:
         conn = super().connect()
         conn.execute("PRAGMA secure_delete = ON")
