@@ -50,6 +50,19 @@ def test_today_the_date_picker_and_typed_dates_are_the_users_own_in_auckland(
     assert store.time_zone_of(U1) == "Pacific/Auckland"  # kept with them
 
 
+def test_a_zone_slack_could_not_give_for_a_moment_is_asked_for_again_at_the_next_turn(
+    slack: Slack, fake: FakeSlackAPI, store: Store
+) -> None:
+    fake.add_user("U1", "Aroha", tz="Pacific/Auckland")
+    fake.rate_limits["users.info"] = 1  # 429: the turn does not wait for it
+
+    slack.dm("hello")
+    slack.dm("menu")
+
+    assert len(fake.of("users.info")) == 2
+    assert store.time_zone_of(U1) == "Pacific/Auckland"
+
+
 def test_someone_slack_gives_no_zone_for_keeps_utc_dates(
     slack: Slack, store: Store, clock: FakeClock
 ) -> None:
