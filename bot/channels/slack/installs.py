@@ -65,7 +65,13 @@ class HideOAuthCodes(logging.Filter):
 class CoachInstallationStore(SQLite3InstallationStore):
     """slack_sdk's SQLite installation store, whose connections overwrite what they delete
     (a removed workspace's tokens must not stay readable in the file), and which says when
-    a workspace installs (`on_install`: a workspace that removed the coach is back)."""
+    a workspace installs (`on_install`: a workspace that removed the coach is back).
+
+    What it finds is remembered until this store next writes: every request and every Web
+    API call looks its workspace's bot up, and slack_sdk opens a connection for each lookup
+    (about 0.7 ms for the two a workspace takes). Only this process writes installations
+    (`coach slack` runs one worker), so nothing else can make what it remembers stale.
+    """
 
     def __init__(
         self,
@@ -76,6 +82,59 @@ class CoachInstallationStore(SQLite3InstallationStore):
     ) -> None:
         super().__init__(database=database, client_id=client_id)
         self.on_install = on_install
+        self._found: dict[tuple[str, str, str], Any] = {}
+        self._writes = 0  # a lookup read before a write is not remembered after it
+        self._found_lock = threading.Lock()
+
+    def _remembered(self, key: tuple[str, str, str], look: Callable[[], Any]) -> Any:
+        with self._found_lock:
+            if key in self._found:
+                return self._found[key]
+            writes = self._writes
+        found = look()
+        with self._found_lock:
+            if writes == self._writes:
+                self._found[key] = found
+        return found
+
+    def _changed(self) -> None:
+        with self._found_lock:
+            self._writes += 1
+            self._found.clear()
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        team = "" if is_enterprise_install else team_id or ""
+        found: Bot | None = self._remembered(
+            ("bot", enterprise_id or "", team),
+            lambda: super(CoachInstallationStore, self).find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            ),
+        )
+        return found
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        try:
+            super().delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        finally:
+            self._changed()
+
+    def delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        try:
+            super().delete_installation(
+                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+            )
+        finally:
+            self._changed()
 
     def save(self, installation: Installation) -> None:
         super().save(installation)
@@ -90,8 +149,11 @@ class CoachInstallationStore(SQLite3InstallationStore):
 
     def save_bot(self, bot: Bot) -> None:
         """Keep a workspace's new bot (an install, or a refreshed token), and only it."""
-        super().save_bot(bot)
-        self._keep_newest(bot)
+        try:
+            super().save_bot(bot)
+            self._keep_newest(bot)
+        finally:
+            self._changed()
 
     def _keep_newest(self, bot: Bot) -> None:
         """Delete a workspace's older rows, and give its installation the new token: a
@@ -124,13 +186,18 @@ class CoachInstallationStore(SQLite3InstallationStore):
     def enterprise_of(self, team_id: str) -> str | None:
         """The Enterprise Grid organisation of a workspace installed on its own ('' when it
         is in none), or None when the coach is not installed there."""
-        with self.connect() as conn:
-            row = conn.execute(
-                "SELECT enterprise_id FROM slack_bots WHERE client_id = ? AND team_id = ? "
-                "ORDER BY installed_at DESC, id DESC LIMIT 1",
-                (self.client_id, team_id),
-            ).fetchone()
-        return None if row is None else str(row[0])
+
+        def look() -> str | None:
+            with self.connect() as conn:
+                row = conn.execute(
+                    "SELECT enterprise_id FROM slack_bots WHERE client_id = ? AND team_id = ? "
+                    "ORDER BY id DESC LIMIT 1",
+                    (self.client_id, team_id),
+                ).fetchone()
+            return None if row is None else str(row[0])
+
+        found: str | None = self._remembered(("team", team_id, ""), look)
+        return found
 
 
 class Tokens:
