@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot import messages
+from bot.templates import day as written_day
 from bot.turns import Choice
 
 YES = frozenset({"yes", "y", "yeah", "yep", "yup", "true", "sure", "ok", "okay", "1"})
@@ -110,7 +111,7 @@ def read_date(text: str, today: dt.date) -> str:
     if parsed is None:
         raise InvalidAnswer(messages.DATE_UNREADABLE)
     if parsed < today:
-        raise InvalidAnswer(messages.DATE_PAST.format(date=parsed.strftime("%-d %B %Y")))
+        raise InvalidAnswer(messages.DATE_PAST.format(date=written_day(parsed)))
     if (parsed - today).days > MAX_DAYS_AHEAD:
         raise InvalidAnswer(messages.DATE_TOO_FAR)
     return parsed.isoformat()

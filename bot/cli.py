@@ -106,6 +106,11 @@ def cmd_slack(args: argparse.Namespace) -> int:
         print(
             f"coach: serving Slack on http://{args.host}:{args.port}/slack/events", file=sys.stderr
         )
+        if settings.distributed:
+            print(
+                f"coach: 'Add to Slack' at http://{args.host}:{args.port}/slack/install",
+                file=sys.stderr,
+            )
         run_http(make_coach, host=args.host, port=args.port)
     return 0
 

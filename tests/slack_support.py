@@ -43,19 +43,33 @@ def dm_event(
     team: str = "T1",
     channel: str | None = None,
     as_sent: bool = False,
+    enterprise: str | None = None,
+    org_wide: bool = False,
 ) -> str:
     """A message.im event_callback body, as Slack sends it: `text` is what the person typed,
     encoded here as Slack encodes it (`as_sent`: it is already in Slack's form, with its
-    mentions and links in angle brackets)."""
+    mentions and links in angle brackets). In an Enterprise Grid workspace it names the
+    organisation, and `authorizations` says whether the app is installed org-wide (Slack's
+    Events API docs; tests/slack_payloads/grid_org_dm.json is one such body)."""
     text = text if as_sent else slack_encoded(text)
     return json.dumps(
         {
             "token": "unused",
             "team_id": team,
+            "enterprise_id": enterprise,
             "api_app_id": "A1",
             "type": "event_callback",
             "event_id": event_id,
             "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": enterprise,
+                    "team_id": None if org_wide else team,
+                    "user_id": "UBOT",
+                    "is_bot": True,
+                    "is_enterprise_install": org_wide,
+                }
+            ],
             "event": {
                 "type": "message",
                 "channel_type": "im",

@@ -391,8 +391,8 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
     view = slack.open_home()
     assert view["type"] == "home"
     texts = block_texts(view["blocks"])
-    assert f"*{taken[0]}*: by 1 Dec 2026" in "\n".join(texts)
-    assert f"*{taken[1]}*: by 7 Dec 2026" in "\n".join(texts)
+    assert f"*{taken[0]}*: by Tuesday 1 December 2026" in "\n".join(texts)
+    assert f"*{taken[1]}*: by Monday 7 December 2026" in "\n".join(texts)
     for step in steps:
         actions = next(b for b in view["blocks"] if b.get("block_id") == f"step_actions:{step.id}")
         assert [(e["text"]["text"], e["action_id"]) for e in actions["elements"]] == [
@@ -417,7 +417,7 @@ def test_a_whole_diagnosis_by_dms_and_buttons_ends_with_dated_steps_on_the_home_
     assert f"step:{steps[1].id}" in block_ids
     still_shown = "\n".join(block_texts(republished["view"]["blocks"]))
     assert f"*{taken[0]}*: by" not in still_shown
-    assert f"*{taken[1]}*: by 7 Dec 2026" in still_shown
+    assert f"*{taken[1]}*: by Monday 7 December 2026" in still_shown
 
 
 def test_a_home_tab_with_more_steps_than_slack_shows_is_published_with_a_pointer_to_the_rest(
@@ -602,7 +602,7 @@ def test_a_reply_too_big_for_one_slack_message_is_split_between_messages(
     question = BotMessage("Which point first?")
     awaits = Await("choice", (Choice("first", "The first"), Choice("last", "The last")), ref="9")
 
-    coach.post_reply("U1", Reply((*points, question), awaits))
+    coach.post_reply("U1", Reply((*points, question), awaits), key=U1)
 
     # Each point is a section and the list of its options: 60 blocks, and the question and
     # its buttons two more. Slack takes 50 a message: 25 points, then the rest.
@@ -623,7 +623,7 @@ def test_the_date_picker_and_its_hint_are_on_the_last_post_only(
 ) -> None:
     # Six long messages: more text than one Slack message may hold, so two posts.
     long = [BotMessage(f"Part {n}. " + "Words & more words. " * 120) for n in range(6)]
-    coach.post_reply("U1", Reply((*long, BotMessage("When?")), Await("date", ref="7")))
+    coach.post_reply("U1", Reply((*long, BotMessage("When?")), Await("date", ref="7")), key=U1)
 
     posts = [p for _, p in slack.posts()]
     assert len(posts) == 2
@@ -789,8 +789,8 @@ def test_coach_steps_lists_the_steps_of_a_finished_diagnosis_with_dates(slack: S
 
     text = ack_body(slack.command("steps"))["text"]
 
-    assert f"• {taken[0]} (by 1 Dec 2026)" in text  # as the Home tab writes dates
-    assert f"• {taken[1]} (by 7 Dec 2026)" in text
+    assert f"• {taken[0]} (by Tuesday 1 December 2026)" in text  # as the Home tab writes dates
+    assert f"• {taken[1]} (by Monday 7 December 2026)" in text
 
 
 def test_coach_start_diagnose_in_the_dm_asks_the_first_question(slack: Slack, store: Store) -> None:
@@ -1356,6 +1356,8 @@ def test_a_rate_limited_reply_is_retried_not_lost(slack: Slack, fake: FakeSlackA
     fake.rate_limits["chat.postMessage"] = 1  # Slack says 429, Retry-After: 0
 
     slack.dm("hello")
+    assert len(fake.of("chat.postMessage")) == 1  # refused; it waits in the outbox
+    slack.coach.deliver_held()  # the follow-up loop's next pass
 
     attempts = fake.of("chat.postMessage")
     assert len(attempts) == 2  # the refused one, then the retry

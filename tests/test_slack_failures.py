@@ -13,11 +13,12 @@ import logging
 import pytest
 from slack_sdk import WebClient
 
-from bot.channels.slack import texts, web
+from bot.channels.slack import outbox, texts, web
 from bot.channels.slack.app import SlackCoach, SlackSettings
 from bot.engine import Engine
 from storage.store import Store
-from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, join_exports
+from tests.conftest import FakeClock
+from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, join_exports, sections
 from tests.test_slack import (
     FakeSlack,
     Slack,
@@ -26,6 +27,7 @@ from tests.test_slack import (
 )
 
 TYPED = "Smith & Jones won't return my calls"
+U1 = "slack:T1:U1"
 
 
 @pytest.fixture
@@ -98,26 +100,23 @@ def test_a_bot_token_revoked_while_running_ends_the_reply_at_once(
     assert len(fake.of("chat.postMessage")) == 2
 
 
-@pytest.mark.parametrize(
-    ("trouble", "retry_after", "tries", "kind"),
-    [
-        pytest.param("rate_limits", "0", 1 + web.RATE_LIMIT_RETRIES, "ratelimited", id="429"),
-        # A long Retry-After is not waited out in a turn thread: given up on at once.
-        pytest.param("rate_limits", "120", 1, "ratelimited", id="429 retry in 2 min"),
-        pytest.param(
-            "server_errors", "0", 1 + web.SERVER_ERROR_RETRIES, "service_unavailable", id="503"
-        ),
-        pytest.param("drops", "0", 1 + web.NETWORK_RETRIES, "RemoteDisconnected", id="network"),
-    ],
-)
-def test_trouble_that_never_clears_is_retried_a_bounded_number_of_times(
+TROUBLES = [
+    pytest.param("rate_limits", "0", "ratelimited", id="429"),
+    pytest.param("rate_limits", "120", "ratelimited", id="429 retry in 2 min"),
+    pytest.param("server_errors", "0", "service_unavailable", id="503"),
+    pytest.param("drops", "0", "RemoteDisconnected", id="network"),
+]
+
+
+@pytest.mark.parametrize(("trouble", "retry_after", "kind"), TROUBLES)
+def test_trouble_that_never_clears_is_tried_a_bounded_number_of_times_then_the_user_is_told(
     slack: Slack,
     fake: FakeSlack,
     store: Store,
+    clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
     trouble: str,
     retry_after: str,
-    tries: int,
     kind: str,
 ) -> None:
     getattr(fake, trouble)["chat.postMessage"] = 1000
@@ -125,21 +124,75 @@ def test_trouble_that_never_clears_is_retried_a_bounded_number_of_times(
 
     slack.dm(TYPED)
 
-    assert_given_up_once(slack, caplog, store, tries=tries, kind=kind)
+    # Tried once in the turn, which did not wait for Slack: the reply waits in the outbox.
+    assert len(fake.of("chat.postMessage")) == 1
+    assert slack.coach.courier.holds(U1) == 1
+    for _ in range(outbox.TRIES - 1):  # the follow-up loop's passes, as time goes by
+        clock.advance(seconds=130)
+        slack.coach.deliver_held()
+    assert len(fake.of("chat.postMessage")) == outbox.TRIES
+    assert user_messages(store) == [TYPED]
+    (line,) = failure_lines(caplog)
+    assert kind in line and f"after {outbox.TRIES} tries" in line
+    assert "Smith" not in caplog.text
+    # Told where the coach can: the Home tab at once ...
+    (home,) = fake.of("views.publish")
+    assert texts.UNREACHED_HOME in str(home["view"]["blocks"])
+
+    # ... and one note in the DM with where we are, once Slack takes messages again.
+    getattr(fake, trouble)["chat.postMessage"] = 0
+    clock.advance(seconds=61)
+    assert slack.coach.deliver_held() == 1
+    first, *_, note = fake.of("chat.postMessage")
+    assert sections(note)[0] == texts.UNREACHED
+    assert sections(note)[-1] == sections(first)[-1]  # the question they are on
+    clock.advance(days=1)
+    assert slack.coach.deliver_held() == 0
+    assert slack.coach.run_stranded(everything=True) == 0
+    assert len(fake.of("chat.postMessage")) == outbox.TRIES + 1
+    slack.open_home()
+    assert texts.UNREACHED_HOME not in str(fake.of("views.publish")[-1]["view"]["blocks"])
 
 
 @pytest.mark.parametrize("trouble", ["server_errors", "drops", "rate_limits"])
-def test_passing_trouble_is_retried_and_the_user_gets_their_reply(
-    slack: Slack, fake: FakeSlack, caplog: pytest.LogCaptureFixture, trouble: str
+def test_passing_trouble_is_sent_later_in_order_and_the_user_gets_every_reply(
+    slack: Slack, fake: FakeSlack, clock: FakeClock, caplog: pytest.LogCaptureFixture, trouble: str
 ) -> None:
     getattr(fake, trouble)["chat.postMessage"] = 1
 
     slack.dm("hello")
+    slack.dm("start diagnose")  # its reply queues behind the first, never overtaking it
 
+    assert len(fake.of("chat.postMessage")) == 1
+    clock.advance(seconds=1)
+    assert slack.coach.deliver_held() == 2
     attempts = fake.of("chat.postMessage")
-    assert len(attempts) == 2
+    assert len(attempts) == 3
     assert "What would you like to do?" in str(attempts[1]["blocks"])
+    assert "Let's look at one situation together" in str(attempts[2]["blocks"])
     assert failure_lines(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("trouble", "tries"),
+    [
+        ("rate_limits", 1 + web.RATE_LIMIT_RETRIES),
+        ("server_errors", 1 + web.SERVER_ERROR_RETRIES),
+        ("drops", 1 + web.NETWORK_RETRIES),
+    ],
+)
+def test_an_export_outside_a_turn_retries_in_place_a_bounded_number_of_times_then_says_so(
+    slack: Slack, fake: FakeSlack, trouble: str, tries: int
+) -> None:
+    slack.dm(TYPED)
+    getattr(fake, trouble)["files.getUploadURLExternal"] = 1000
+
+    slack.command("export")
+
+    told = fake.wait_for("response/1")
+    join_exports()
+    assert told[-1]["text"] == texts.EXPORT_FAILED
+    assert len(fake.of("files.getUploadURLExternal")) == tries
 
 
 def test_an_export_whose_upload_host_is_unreachable_tells_the_user(

@@ -426,3 +426,48 @@ def test_a_hard_crash_loses_no_acknowledged_message(
     assert shown_again, "no reply was on its way at the kill: the test proved less than it says"
     with sqlite3.connect(coach.db) as conn:
         assert conn.execute("SELECT count(*) FROM inbox").fetchone() == (0,)
+
+
+def test_a_rate_limited_reply_is_sent_by_the_follow_up_loop_after_slacks_retry_after(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    fake_api.rate_limits["chat.postMessage"] = 1  # the first reply is refused: 429
+    fake_api.retry_after = "1"
+
+    assert say(coach, "UA", "hello", event_id="EvR1")[0] == 200
+    wait_for_posts(fake_api, "DUA", 1)  # tried, refused
+    assert say(coach, "UB", "hello", event_id="EvR2")[0] == 200
+
+    # Others are answered meanwhile; UA's reply goes out from the outbox once Slack's
+    # Retry-After has passed (tests/test_slack_failures.py shows the turn never waited).
+    [answered] = wait_for_posts(fake_api, "DUB", 1)
+    assert answered["text"].startswith("Hello. I'm Influence Coach.")
+    refused, sent = wait_for_posts(fake_api, "DUA", 2)
+    assert refused == sent
+    assert [p["channel"] for p in fake_api.of("chat.postMessage")] == ["DUA", "DUB", "DUA"]
+
+
+def test_add_to_slack_in_the_running_server_installs_and_answers_with_the_new_token(
+    tmp_path: Path, fake_api: FakeSlackAPI
+) -> None:
+    from tests.fakes.slack_api import FakeOAuth, Install
+    from tests.test_slack_install import Browser
+
+    server = CoachProcess(tmp_path / "coach.db", fake_api.base_url, tmp_path / "coach.log")
+    server.env.pop("SLACK_BOT_TOKEN")
+    server.env.update(
+        SLACK_CLIENT_ID=FakeOAuth.CLIENT_ID, SLACK_CLIENT_SECRET=FakeOAuth.CLIENT_SECRET
+    )
+    server.start()
+    try:
+        browser = Browser(f"http://{HOST}:{server.port}", fake_api)
+        browser.install(Install(team=TEAM))
+        [token] = list(fake_api.oauth.issued)
+
+        browser.dm("UA", "hello", team=TEAM)
+
+        [dm] = wait_for_posts(fake_api, "DUA", 1)
+        assert dm["text"].startswith("Hello. I'm Influence Coach.")
+        assert [t for m, t, p in fake_api.authed if p is dm] == [token]
+    finally:
+        server.stop()

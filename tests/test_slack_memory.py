@@ -146,7 +146,7 @@ def test_the_home_tab_links_to_the_history_and_to_each_past_conversation(
     view = slack.open_home()
     seen = "\n".join(block_texts(view["blocks"]))
     assert "*Our past conversations*" in seen
-    assert "*1.* 1 Dec 2026" not in seen  # listed by when it was held: today, in tests
+    assert "*1.* Tuesday 1 December 2026" not in seen  # listed by when it was held: today, in tests
     assert f"Diagnose a power situation · {OTHER_PARTY} — 2 steps, 0 done" in seen
 
     click_in_view(slack, view, blocks.HISTORY_ACTION, "history")
@@ -164,7 +164,7 @@ def test_coach_steps_gives_each_step_the_number_to_mark_it_with(slack: Slack) ->
 
     text = ack_body(slack.command("steps"))["text"]
 
-    assert f"• {taken[0]} (by 1 Dec 2026) · `done 1`" in text
+    assert f"• {taken[0]} (by Tuesday 1 December 2026) · `done 1`" in text
     assert texts.STEPS_MARK in text
     slack.dm("done 1")
     assert f"Marked as done: {taken[0]}." in shown(slack.last_post()[1])

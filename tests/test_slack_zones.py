@@ -4,6 +4,7 @@ them; dates are written one way on every Slack surface."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from bot.errors import ConfigError
 from storage.store import Store
 from tests.conftest import FakeClock
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.test_slack import Slack, build_coach, run_diagnosis
+from tests.test_slack import Slack, build_coach, run_diagnosis, shown
 
 U1 = "slack:T1:U1"
 
@@ -47,6 +48,19 @@ def test_today_the_date_picker_and_typed_dates_are_the_users_own_in_auckland(
     steps = {s.title: s.due_date for s in store.next_steps_of(U1)}
     assert steps[taken[1]] == "2026-12-08"  # "in 2 weeks" from their 24 Nov, not UTC's 23rd
     assert store.time_zone_of(U1) == "Pacific/Auckland"  # kept with them
+
+
+def test_a_zone_slack_could_not_give_for_a_moment_is_asked_for_again_at_the_next_turn(
+    slack: Slack, fake: FakeSlackAPI, store: Store
+) -> None:
+    fake.add_user("U1", "Aroha", tz="Pacific/Auckland")
+    fake.rate_limits["users.info"] = 1  # 429: the turn does not wait for it
+
+    slack.dm("hello")
+    slack.dm("menu")
+
+    assert len(fake.of("users.info")) == 2
+    assert store.time_zone_of(U1) == "Pacific/Auckland"
 
 
 def test_someone_slack_gives_no_zone_for_keeps_utc_dates(
@@ -118,14 +132,36 @@ def test_a_bad_checkin_hours_setting_says_what_it_should_look_like(setting: str)
         parse_hours(setting)
 
 
-def test_dates_are_written_one_way_on_the_home_tab_and_in_coach_steps(
-    slack: Slack, fake: FakeSlackAPI
+def test_dates_are_written_one_way_on_the_home_tab_in_coach_steps_and_in_the_dm(
+    slack: Slack, fake: FakeSlackAPI, clock: FakeClock
 ) -> None:
     taken = run_diagnosis(slack)
+    clock.advance(days=8)  # 1 December, a Tuesday: the first step is due
+    assert slack.coach.push_due_checkins() == 1
 
     home = str(slack.open_home()["blocks"])
     steps = slack.command("steps")
 
-    assert "by 1 Dec 2026" in home and "by 7 Dec 2026" in home
+    assert "by Tuesday 1 December 2026" in home and "by Monday 7 December 2026" in home
     body: Any = steps.body
-    assert f"{taken[0]} (by 1 Dec 2026)" in body and "2026-12-01" not in body
+    assert f"{taken[0]} (by Tuesday 1 December 2026)" in body and "2026-12-01" not in body
+    # What the engine wrote in the DM: the plan at the end, and the check-in.
+    said = [shown(post) for post in fake.of("chat.postMessage")]
+    assert any(f"{taken[1]}, by Monday 7 December 2026" in text for text in said)  # the plan
+    assert "You planned to do it by Tuesday 1 December 2026" in said[-1]
+    assert not [text for text in said if re.search(r"\b2026-\d\d-\d\d\b", text)]
+
+
+def test_not_yet_on_the_home_tab_moves_a_step_a_week_on_from_the_users_own_today(
+    slack: Slack, fake: FakeSlackAPI, store: Store, clock: FakeClock
+) -> None:
+    fake.add_user("U1", "Aroha", tz="Pacific/Auckland")
+    run_diagnosis(slack)
+    clock.advance(days=2, hours=12)  # 21:00 on 25 Nov in UTC: 10:00 on the 26th in Auckland
+    view = slack.open_home()
+    first = store.next_steps_of(U1)[0]
+
+    assert slack.click_home(view, "step_not_yet", first.id).status == 200
+
+    moved = store.get_next_step(first.id)
+    assert moved is not None and moved.due_date == "2026-12-03"  # not UTC's 2 December

@@ -194,13 +194,16 @@ class Engine:
         with self._lock:
             return memory.overview(self._ctx, user_id, current(self._ctx, user_id))
 
-    def record_step_outcome(self, user_id: str, step_id: int, outcome: str) -> bool:
+    def record_step_outcome(
+        self, user_id: str, step_id: int, outcome: str, *, zone: dt.tzinfo | None = None
+    ) -> bool:
         """Mark one of the user's own next steps (a home-tab button); False if not theirs.
 
-        `not_yet` and `partly` keep the step open and move its due date a week on.
+        `not_yet` and `partly` keep the step open and move its due date a week on from the
+        user's today in `zone` (UTC when unknown).
         """
         with self._lock:
-            return checkins.record_outcome(self._ctx, user_id, step_id, outcome, self.clock)
+            return checkins.record_outcome(self._ctx, user_id, step_id, outcome, self.clock, zone)
 
     def reload(self, directory: Path) -> list[str]:
         """Load the dialogue files again, keeping the last good version of whatever fails.

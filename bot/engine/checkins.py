@@ -20,7 +20,7 @@ from bot.engine.progress import (
     report_yes_no,
     start,
 )
-from bot.engine.turn import Clock, Context, Turn
+from bot.engine.turn import Clock, Context, Turn, local_date
 from bot.turns import Choice
 from storage.store import NextStep
 
@@ -88,10 +88,18 @@ def push(ctx: Context, turn: Turn, due: list[NextStep]) -> bool:
     return True
 
 
-def record_outcome(ctx: Context, user_id: str, step_id: int, outcome: str, clock: Clock) -> bool:
+def record_outcome(
+    ctx: Context,
+    user_id: str,
+    step_id: int,
+    outcome: str,
+    clock: Clock,
+    zone: dt.tzinfo | None = None,
+) -> bool:
     """Mark one of the user's own next steps; False if it is not theirs or not open.
 
-    `not_yet` and `partly` keep the step open and move its due date a week on.
+    `not_yet` and `partly` keep the step open and move its due date a week on from the
+    user's own today (their time zone: late evening in Auckland is already tomorrow).
     """
     step = ctx.store.get_next_step(step_id)
     if step is None or step.user_id != user_id or step.status != "open":
@@ -99,7 +107,7 @@ def record_outcome(ctx: Context, user_id: str, step_id: int, outcome: str, clock
     now = clock()
     new_due = None
     if outcome in ("not_yet", "partly"):
-        new_due = (now.date() + dt.timedelta(days=7)).isoformat()
+        new_due = (local_date(now, zone) + dt.timedelta(days=7)).isoformat()
     with ctx.store.transaction():
         ctx.store.record_outcome(step_id, outcome, None, new_due, now.isoformat())
     return True

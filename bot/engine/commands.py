@@ -16,6 +16,7 @@ from bot.engine.menu import open_menu, show_menu
 from bot.engine.progress import ask_again, restart
 from bot.engine.turn import Context, Live, Turn
 from bot.recap import LEFT
+from bot.templates import day
 
 Handler = Callable[[Context, Turn], None]
 WordsHandler = Callable[[Context, Turn, re.Match[str]], None]
@@ -226,7 +227,7 @@ def summary(ctx: Context, turn: Turn) -> None:
         commitments = session.slots.get("commitments") or []
         if commitments:
             lines.append(messages.SUMMARY_STEPS)
-            lines.extend(f"• {c.get('title')} (by {c.get('due_date')})" for c in commitments)
+            lines.extend(f"• {c.get('title')} (by {day(c.get('due_date'))})" for c in commitments)
         turn.say("\n".join(lines))
     ask_again(ctx, turn)
 

@@ -307,7 +307,7 @@ def history(ctx: Context, turn: Turn, page: int = 1) -> None:
 def _outcome(step: StepOutcome, today: dt.date) -> str:
     title = step.title
     if step.status == "open":
-        label = messages.OUTCOME_OPEN.format(date=on_day(step.due_date, today))
+        label = messages.OUTCOME_OPEN.format(date=day(step.due_date))
         if step.outcome:
             label = f"{messages.OUTCOME_LABELS.get(step.outcome, step.outcome)}, {label}"
         return f"{title} ({label})"

@@ -7,12 +7,14 @@ Bolt runs listeners on a thread pool after acknowledging.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 import json
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -24,6 +26,8 @@ from slack_sdk.models.blocks import Block
 from bot.channels.slack import limits
 
 BOT_USER = "UBOT"
+#: How long a rotating token lives once refreshed (Slack's 12 hours).
+TOKEN_HOURS = 12
 TEAM = "T1"
 
 
@@ -96,6 +100,10 @@ class FakeSlackAPI:
         #: The workspace's people by user id, as `users.info` gives them: a test adds those
         #: it wants known (`add_user`); anyone else is refused, as Slack refuses them.
         self.users: dict[str, dict[str, Any]] = {}
+        #: (method, bearer token, params) of every Web API call: which workspace's token
+        #: each call was made with.
+        self.authed: list[tuple[str, str, dict[str, Any]]] = []
+        self.oauth = FakeOAuth()
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         fake = self
@@ -112,7 +120,8 @@ class FakeSlackAPI:
                 if path.startswith("/api/"):
                     params = fake._parse(raw, self.headers.get("Content-Type", ""))
                     method = path.removeprefix("/api/")
-                    fake._record(method, params)
+                    authorization = self.headers.get("Authorization", "")
+                    fake._record(method, params, fake._token(authorization, params))
                     if fake.delays.get(method):
                         time.sleep(fake.delays[method])
                     if fake._take(fake.drops, method):
@@ -122,9 +131,11 @@ class FakeSlackAPI:
                         status, body = 429, {"ok": False, "error": "ratelimited"}
                     elif fake._take(fake.server_errors, method):
                         status, body = 503, {"ok": False, "error": "service_unavailable"}
+                    elif method == "oauth.v2.access":  # the app's credentials, not a token
+                        body = fake.oauth.access(params, authorization)
                     else:
-                        token = fake._token(self.headers.get("Authorization", ""), params)
-                        body = fake._refused(token) or fake._answer(method, params)
+                        token = fake._token(authorization, params)
+                        body = fake._refused(token) or fake._answer(method, params, token)
                 else:  # response_url posts (JSON) and file uploads (kept as sent)
                     ctype = self.headers.get("Content-Type", "")
                     parsed = fake._parse(raw, ctype) if "json" in ctype else {}
@@ -195,18 +206,30 @@ class FakeSlackAPI:
             return {"ok": False, "error": "not_authed"}
         if token in self.revoked:
             return {"ok": False, "error": "token_revoked"}
+        if self.oauth.issued or self.oauth.expired:
+            # Workspaces installed the app: only the tokens they were given are good.
+            return self.oauth.refused(token)
         if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
             return {"ok": False, "error": "invalid_auth"}
         return None
 
-    def _record(self, method: str, params: dict[str, Any]) -> None:
+    def _record(self, method: str, params: dict[str, Any], token: str = "") -> None:
         with self._lock:
             self.calls.append((method, params))
+            self.authed.append((method, token, params))
             self._lock.notify_all()
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any], token: str = "") -> dict[str, Any]:
         if method in self.failures:
             return {"ok": False, "error": self.failures[method]}
+        installed = self.oauth.issued.get(token)
+        if installed is not None:
+            if method == "auth.test":
+                return {"ok": True, **installed.auth_test()}
+            if method == "chat.postMessage" and not installed.reaches(
+                self.oauth.members.get(str(params.get("channel", "")).removeprefix("D"))
+            ):
+                return {"ok": False, "error": "channel_not_found"}  # another workspace's DM
         refused = refusal(method, params)
         if refused is not None:
             with self._lock:
@@ -274,3 +297,126 @@ class FakeSlackAPI:
                         f"{[m for m, _ in self.calls]}"
                     )
                 self._lock.wait(left)
+
+
+@dataclass(frozen=True)
+class Install:
+    """What one "Add to Slack" grants: a workspace's bot, or an organisation's (org-wide)."""
+
+    team: str | None
+    enterprise: str | None = None
+    org_wide: bool = False
+    #: Seconds the first token lives when it rotates (each refreshed one lives Slack's 12
+    #: hours); None: a token that never expires.
+    lifetime: int | None = None
+
+    def oauth_answer(self, token: str, refresh: str | None, lifetime: int) -> dict[str, Any]:
+        """oauth.v2.access's answer, shaped as in Slack's docs (and Bolt's own OAuth tests)."""
+        workspace = self.enterprise if self.org_wide else self.team
+        answer: dict[str, Any] = {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": "UADMIN"},
+            "scope": "chat:write,commands,im:history,im:write,files:write,users:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": f"UBOT{workspace}",
+            "team": None if self.org_wide else {"id": self.team, "name": f"Team {self.team}"},
+            "enterprise": {"id": self.enterprise, "name": "Org"} if self.enterprise else None,
+            "is_enterprise_install": self.org_wide,
+        }
+        if refresh is not None:
+            answer.update(refresh_token=refresh, expires_in=lifetime)
+        return answer
+
+    def auth_test(self) -> dict[str, Any]:
+        workspace = self.enterprise if self.org_wide else self.team
+        return {
+            "url": "https://org.example/" if self.org_wide else f"https://{self.team}.example/",
+            "team_id": self.team,
+            "enterprise_id": self.enterprise,
+            "user_id": f"UBOT{workspace}",
+            "bot_id": f"B{workspace}",
+            "is_enterprise_install": self.org_wide,
+        }
+
+    def reaches(self, member: tuple[str, str | None] | None) -> bool:
+        """Whether this install's token can DM a person (team, organisation) of Slack's."""
+        if member is None:
+            return True  # someone the fake was not told about: Slack's own business
+        team, enterprise = member
+        return enterprise == self.enterprise if self.org_wide else team == self.team
+
+
+class FakeOAuth:
+    """Slack's side of "Add to Slack": `oauth.v2.access` exchanges a one-time code for a
+    bot token (refusing a wrong code, client id or secret, as Slack does), and a refresh
+    token for a new one (token rotation); a spent token is refused from then on."""
+
+    CLIENT_ID = "1111.2222"
+    CLIENT_SECRET = "fake-client-secret"
+
+    def __init__(self) -> None:
+        self.codes: dict[str, Install] = {}
+        #: bot token -> the install it belongs to
+        self.issued: dict[str, Install] = {}
+        #: refresh token -> (install, the token it renews)
+        self.refreshes: dict[str, tuple[Install, str]] = {}
+        #: tokens replaced by a refresh: `token_expired`
+        self.expired: set[str] = set()
+        #: Slack user id -> (team, organisation), to refuse a DM with another workspace's token
+        self.members: dict[str, tuple[str, str | None]] = {}
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def plan(self, install: Install) -> str:
+        """The code Slack would send the browser back with after this install."""
+        code = f"code-{next(self._numbers)}"
+        with self._lock:
+            self.codes[code] = install
+        return code
+
+    def member(self, user: str, team: str, enterprise: str | None = None) -> None:
+        self.members[user] = (team, enterprise)
+
+    def refused(self, token: str) -> dict[str, Any] | None:
+        if token in self.expired:
+            return {"ok": False, "error": "token_expired"}
+        return None if token in self.issued else {"ok": False, "error": "invalid_auth"}
+
+    def _credentials(self, params: dict[str, Any], authorization: str) -> tuple[str, str]:
+        if authorization.startswith("Basic "):
+            pair = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            found, _, secret = pair.partition(":")
+            return found, secret
+        return str(params.get("client_id", "")), str(params.get("client_secret", ""))
+
+    def access(self, params: dict[str, Any], authorization: str) -> dict[str, Any]:
+        client_id, secret = self._credentials(params, authorization)
+        if client_id != self.CLIENT_ID:
+            return {"ok": False, "error": "invalid_client_id"}
+        if secret != self.CLIENT_SECRET:
+            return {"ok": False, "error": "bad_client_secret"}
+        with self._lock:
+            if params.get("grant_type") == "refresh_token":
+                found = self.refreshes.pop(str(params.get("refresh_token", "")), None)
+                if found is None:
+                    return {"ok": False, "error": "invalid_refresh_token"}
+                install, old = found
+                self.issued.pop(old, None)
+                self.expired.add(old)
+            else:
+                planned = self.codes.pop(str(params.get("code", "")), None)
+                if planned is None:
+                    return {"ok": False, "error": "invalid_code"}
+                install = planned
+            lifetime = TOKEN_HOURS * 3600 if params.get("grant_type") else install.lifetime or 0
+            number = next(self._numbers)
+            workspace = install.enterprise if install.org_wide else install.team
+            rotating = install.lifetime is not None
+            token = f"{'xoxe.' if rotating else ''}xoxb-{workspace}-{number}"
+            refresh = f"xoxe-1-{workspace}-{number}" if rotating else None
+            self.issued[token] = install
+            if refresh is not None:
+                self.refreshes[refresh] = (install, token)
+        return install.oauth_answer(token, refresh, lifetime)

@@ -185,31 +185,18 @@ class FakeSocketModeServer:
 
 
 class SocketModeSlackAPI(FakeSlackAPI):
-    """The fake Web API, answering `apps.connections.open` with the fake server's URL, and
-    keeping the Authorization header each method was called with (to tell tokens apart)."""
+    """The fake Web API, answering `apps.connections.open` with the fake server's URL."""
 
     def __init__(self, socket_url: str) -> None:
         super().__init__()
         self.socket_url = socket_url
-        #: (method, Authorization header) per Web API call, in arrival order.
-        self.auth: list[tuple[str, str]] = []
-        fake = self
-        base = self.server.RequestHandlerClass
 
-        class Handler(base):  # type: ignore[misc, valid-type]
-            def do_POST(self) -> None:
-                method = self.path.split("?", 1)[0].removeprefix("/api/")
-                with fake._lock:
-                    fake.auth.append((method, self.headers.get("Authorization", "")))
-                super().do_POST()
-
-        self.server.RequestHandlerClass = Handler
-
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any], token: str = "") -> dict[str, Any]:
         if method == "apps.connections.open" and method not in self.failures:
             return {"ok": True, "url": self.socket_url}
-        return super()._answer(method, params)
+        return super()._answer(method, params, token)
 
     def tokens_for(self, method: str) -> list[str]:
+        """The token each call of a method was made with, in arrival order."""
         with self._lock:
-            return [a.removeprefix("Bearer ") for m, a in self.auth if m == method]
+            return [token for m, token, _ in self.authed if m == method]

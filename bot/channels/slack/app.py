@@ -21,15 +21,27 @@ from functools import partial
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 from bot.channels.slack import blocks, texts
 from bot.channels.slack.hours import WORKING_HOURS, WorkingHours
 from bot.channels.slack.incoming import typed_text
+from bot.channels.slack.installs import (
+    BOT_SCOPES,
+    ROTATE_BEFORE_MINUTES,
+    CoachInstallationStore,
+    HideOAuthCodes,
+    InstalledTokens,
+    StoredAuthorize,
+    Tokens,
+)
 from bot.channels.slack.names import SlackNames
 from bot.channels.slack.ordering import UserLocks
+from bot.channels.slack.outbox import NOTE_AFTER, Courier
 from bot.channels.slack.removals import ERASE_AFTER_DAYS, Removals
 from bot.channels.slack.requests import (
     ANSWER_ACTIONS,
@@ -40,9 +52,9 @@ from bot.channels.slack.requests import (
     person_of,
     said_by_command,
     slack_user_of,
-    team_of,
     user_key,
     where,
+    workspace_of,
 )
 from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
@@ -62,7 +74,8 @@ STRANDED_AFTER = dt.timedelta(seconds=2)
 
 
 #: Loggers that print request bodies (message text) or headers at DEBUG: never below WARNING.
-CHATTY_LOGGERS = ("slack_bolt", "slack_sdk", "coach.slack.bolt")
+BOLT_LOGGER = "coach.slack.bolt"
+CHATTY_LOGGERS = ("slack_bolt", "slack_sdk", BOLT_LOGGER)
 
 
 def quiet_chatty_loggers() -> None:
@@ -77,7 +90,7 @@ def quiet_chatty_loggers() -> None:
 class SlackSettings:
     """What the Slack app needs; `api_url` points the Web API client elsewhere (GovSlack, tests)."""
 
-    bot_token: str
+    bot_token: str | None
     signing_secret: str | None = None
     app_token: str | None = None
     api_url: str | None = None
@@ -88,12 +101,26 @@ class SlackSettings:
     erase_after_days: float = ERASE_AFTER_DAYS
     #: When check-ins are sent, in each person's own time zone.
     checkin_hours: WorkingHours = WORKING_HOURS
+    #: "Add to Slack" for many workspaces (HTTP mode): the app's Client ID and Secret.
+    client_id: str | None = None
+    client_secret: str | None = None
+    #: The OAuth redirect URL registered with the app, when it must be named (optional).
+    redirect_uri: str | None = None
+    #: Refresh a rotating bot token this many minutes before it expires.
+    rotate_before_minutes: int = ROTATE_BEFORE_MINUTES
+
+    @property
+    def distributed(self) -> bool:
+        """Whether each workspace installs the coach itself, with its own token."""
+        return bool(self.client_id and self.client_secret)
 
 
 #: Errors a listener meets on a signed request of a shape Slack never sends: answered 400.
-MALFORMED = (KeyError, TypeError, AttributeError, ValueError)
+MALFORMED = (LookupError, TypeError, AttributeError, ValueError)
 #: The name of the threads that upload exports (a test waits for them by it).
 EXPORT_THREAD = "coach-export"
+#: How long an "Add to Slack" click has to come back from Slack (seconds).
+OAUTH_STATE_SECONDS = 600
 #: Inbox deliveries that make no turn: a file alone, an edit, a deletion.
 NO_TURN_KINDS = ("note", "edited", "deleted")
 
@@ -113,14 +140,23 @@ class SlackCoach:
         self.engine = engine
         self.settings = settings
         self.client = client or WebClient(
-            token=settings.bot_token,
+            token=None if settings.distributed else settings.bot_token,
             base_url=settings.api_url or WebClient.BASE_URL,
         )
         # Every call gets bounded retries (429 after its Retry-After, 5xx and network errors
         # with growing waits) and is then given up on with one log line: see web.py.
         self.web = WebCalls(self.client, backoff=settings.retry_backoff)
-        self.names = SlackNames(self.web, engine.knows_name, engine.store)
         self.removals = Removals(engine.store, engine.clock, settings.erase_after_days)
+        oauth: dict[str, Any] = {}
+        self.tokens: Tokens = Tokens(self.client)
+        if settings.distributed:
+            self.tokens, oauth = self._distributed(settings)
+        self.names = SlackNames(self.web, self.tokens.client_for, engine.knows_name, engine.store)
+        # Messages are tried once where they are made; what Slack can't take now waits in
+        # the courier's outbox for the follow-up loop, never in a turn's thread.
+        self.courier = Courier(
+            self.web, self.tokens.client_for, engine.clock, on_unreached=self._unreached
+        )
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
         self._told: set[int] = set()
@@ -133,10 +169,44 @@ class SlackCoach:
             token_verification_enabled=False,
             process_before_response=process_before_response,
             request_verification_enabled=settings.signing_secret is not None,
-            logger=logging.getLogger("coach.slack.bolt"),
+            logger=logging.getLogger(BOLT_LOGGER),
             listener_executor=self.turns,
+            **oauth,
         )
         self._register()
+
+    def _distributed(self, settings: SlackSettings) -> tuple[InstalledTokens, dict[str, Any]]:
+        """Bolt's OAuth flow ("Add to Slack" at /slack/install, Slack's answer at
+        /slack/oauth_redirect), with its state store and slack_sdk's installation store in the
+        coach's database file; requests are authorised from the stored tokens."""
+        assert settings.client_id and settings.client_secret
+        database = self.engine.store.path
+        bolt_log = logging.getLogger(BOLT_LOGGER)
+        if not any(isinstance(f, HideOAuthCodes) for f in bolt_log.filters):
+            bolt_log.addFilter(HideOAuthCodes())
+        installs = CoachInstallationStore(
+            database=database, client_id=settings.client_id, on_install=self.removals.back
+        )
+        tokens = InstalledTokens(
+            self.client,
+            installs,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            rotate_before_minutes=settings.rotate_before_minutes,
+        )
+        states = SQLite3OAuthStateStore(database=database, expiration_seconds=OAUTH_STATE_SECONDS)
+        installs.init()  # their tables, now: a database that cannot take them fails at start
+        states.init()
+        oauth = OAuthSettings(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            scopes=list(BOT_SCOPES),
+            redirect_uri=settings.redirect_uri,
+            installation_store=installs,
+            state_store=states,
+            token_rotation_expiration_minutes=settings.rotate_before_minutes,
+        )
+        return tokens, {"oauth_settings": oauth, "authorize": StoredAuthorize(tokens)}
 
     def drain(self) -> None:
         """Finish every acknowledged turn before the process exits: Slack will not resend
@@ -156,27 +226,42 @@ class SlackCoach:
         return self.engine.clock().isoformat()
 
     def post_reply(
-        self, channel: str, reply: Reply, thread_ts: str | None = None, *, key: str | None = None
+        self, channel: str, reply: Reply, thread_ts: str | None = None, *, key: str
     ) -> bool:
         """Post a reply to a DM (a user id opens the app's DM), in a thread if the user wrote
         in one: one message per turn, unless it is too big for Slack, then several in order.
-        False if Slack would not take it (logged once): the turn stays stored, and the rest
-        is not posted out of order."""
-        for payload in blocks.reply_messages(reply, self.today(key)):
-            post = partial(
-                self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, **payload
-            )
-            posted = self.web.attempt("chat.postMessage", post)
-            if posted is None:
-                return False
-        return True
+        What Slack can't take just now is sent later, in order (the outbox); False if Slack
+        refused it for good (logged once): the turn stays stored, and the rest is not posted
+        out of order."""
+        messages = [
+            {"channel": channel, "thread_ts": thread_ts, **payload}
+            for payload in blocks.reply_messages(reply, self.today(key))
+        ]
+        return self.courier.post(key, messages)
 
-    def post_text(self, channel: str, text: str, thread_ts: str | None = None) -> bool:
-        """Post a one-line note of the channel's own; False if Slack would not take it."""
-        post = partial(
-            self.client.chat_postMessage, channel=channel, text=text, thread_ts=thread_ts
-        )
-        return self.web.attempt("chat.postMessage", post) is not None
+    def post_text(self, key: str, channel: str, text: str, thread_ts: str | None = None) -> bool:
+        """Post a one-line note of the channel's own; False if Slack refused it for good."""
+        return self.courier.post(key, [{"channel": channel, "text": text, "thread_ts": thread_ts}])
+
+    def deliver_held(self) -> int:
+        """Send what waits in the outbox and is due (the follow-up loop's work)."""
+        return self.courier.deliver_due()
+
+    def _unreached(self, key: str, channel: str) -> None:
+        """Replies to a person were given up on: the Home tab says so now, and one note with
+        where the conversation is goes to the DM when Slack takes messages again."""
+        self.publish_home(key)
+        later = self.engine.clock() + NOTE_AFTER
+        self.courier.hold(key, [], later, later=partial(self._where_we_are, key, channel))
+
+    def _where_we_are(self, key: str, channel: str) -> list[dict[str, Any]]:
+        reply = self.engine.show_current(key, texts.UNREACHED)
+        if reply.failed:
+            return [{"channel": channel, "text": texts.UNREACHED}]
+        return [
+            {"channel": channel, **payload}
+            for payload in blocks.reply_messages(reply, self.today(key))
+        ]
 
     def _turn(self, key: str, message: UserInput) -> Reply:
         """One turn of a Slack user: the coach never asks their name (Slack's display name
@@ -197,7 +282,7 @@ class SlackCoach:
         delivery received before (a retry: no second turn, no second reply).
         """
         if body.get("type") == "event_callback" and not is_removal(body):
-            self.removals.back(team_of(body))  # a workspace that removed us is back (no read)
+            self.removals.back(workspace_of(body))  # a workspace that removed us is back (no read)
         found = inbound(body, self.engine.settings.max_chars)
         if found is None:
             return None
@@ -221,7 +306,7 @@ class SlackCoach:
         waiting (another one got there first) does nothing. A turn that could not be saved
         stays waiting, to be tried again.
         """
-        with self.locks.hold(key):
+        with self.locks.hold(key), self.web.hurried():
             for entry in self.engine.store.pending(key):
                 if not self._run_entry(entry):
                     break
@@ -308,9 +393,9 @@ class SlackCoach:
             if erased:
                 store.scrub()  # the words leave the write-ahead log too
         if entry.kind == "note":
-            self.post_text(channel, texts.FILES_ONLY, thread)
+            self.post_text(entry.user_id, channel, texts.FILES_ONLY, thread)
         elif entry.kind == "edited" and ours:
-            self.post_text(channel, texts.EDIT_NOT_REREAD, thread)
+            self.post_text(entry.user_id, channel, texts.EDIT_NOT_REREAD, thread)
         store.delivered(entry.id)
 
     def _turn_failed(self, entry: InboxEntry, reply: Reply, channel: str) -> bool:
@@ -331,7 +416,7 @@ class SlackCoach:
             told = entry.attempts > 0 or entry.id in self._told
             self._told.add(entry.id)  # a store too locked to count the try still says once
         if not told:
-            self.post_text(channel, texts.DELAYED, entry.payload.get("thread_ts"))
+            self.post_text(entry.user_id, channel, texts.DELAYED, entry.payload.get("thread_ts"))
         return False
 
     def _show_answer(self, entry: InboxEntry, reply: Reply, channel: str) -> None:
@@ -339,13 +424,13 @@ class SlackCoach:
         user = str(payload.get("user") or slack_user_of(entry.user_id))
         if reply.stale:
             note = reply.messages[0].text if reply.messages else texts.STALE
-            self._ephemeral_to(channel, user, note)
+            self._ephemeral_to(entry.user_id, channel, user, note)
             return
         message = payload.get("message")
         if message and not reply.refused:
             self.web.attempt(
                 "chat.update",
-                lambda: self.client.chat_update(
+                lambda: self.tokens.client_for(entry.user_id).chat_update(
                     channel=channel,
                     ts=message["ts"],
                     text=message.get("text") or blocks.escape(str(payload.get("chosen") or "")),
@@ -375,8 +460,8 @@ class SlackCoach:
             if not is_dm_message(event) or request.headers.get("x-slack-retry-num"):
                 return  # a refusal is posted once: not again for each of Slack's retries
             # Not kept (too long to be a turn): refused, and nothing is stored.
-            key = user_key(team_of(body), event["user"])
-            with self.locks.hold(key):
+            key = user_key(workspace_of(body), event["user"])
+            with self.locks.hold(key), self.web.hurried():
                 reply = self._turn(key, UserInput(typed_text(str(event.get("text") or ""))))
             to = where(event)
             self.post_reply(to["channel"], reply, to.get("thread_ts"), key=key)
@@ -397,12 +482,12 @@ class SlackCoach:
             outcome = blocks.STEP_ACTIONS.get(str(action.get("action_id")))
             if user is None or outcome is None:
                 return
-            key = user_key(team_of(body), user)
+            key = user_key(workspace_of(body), user)
             try:
                 step_id = int(action.get("value", ""))
             except ValueError:
                 return
-            self.engine.record_step_outcome(key, step_id, outcome)
+            self.engine.record_step_outcome(key, step_id, outcome, zone=self.zone(key))
             self.publish_home(key)
 
         @app.action(blocks.START_ACTION)
@@ -419,7 +504,7 @@ class SlackCoach:
             user = person_of(body)
             if user is None:
                 return
-            key = user_key(team_of(body), user)
+            key = user_key(workspace_of(body), user)
             self.engine.forget(key)
             respond(text=texts.FORGOTTEN, replace_original=True)
 
@@ -441,17 +526,17 @@ class SlackCoach:
         def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
             if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
                 return
-            self.publish_home(user_key(team_of(body), event["user"]))
+            self.publish_home(user_key(workspace_of(body), event["user"]))
 
         @app.event("app_uninstalled")
         def on_uninstalled(body: dict[str, Any]) -> None:
-            self.removals.removed(team_of(body), "app_uninstalled")
+            self.removed(workspace_of(body), "app_uninstalled")
 
         @app.event("tokens_revoked")
         def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
             # Only the bot token matters: the coach holds no person's token.
             if (event.get("tokens") or {}).get("bot"):
-                self.removals.removed(team_of(body), "tokens_revoked")
+                self.removed(workspace_of(body), "tokens_revoked")
 
         @app.error
         def on_error(error: Exception) -> BoltResponse | None:
@@ -468,12 +553,14 @@ class SlackCoach:
         user = (body.get("user") or {}).get("id")
         channel = (body.get("channel") or {}).get("id") or user
         if user and channel:
-            self._ephemeral_to(channel, user, text)
+            self._ephemeral_to(user_key(workspace_of(body), user), channel, user, text)
 
-    def _ephemeral_to(self, channel: str, user: str, text: str) -> None:
+    def _ephemeral_to(self, key: str, channel: str, user: str, text: str) -> None:
         self.web.attempt(
             "chat.postEphemeral",
-            lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+            lambda: self.tokens.client_for(key).chat_postEphemeral(
+                channel=channel, user=user, text=text
+            ),
         )
 
     def _command(self, ack: Any, respond: Any, command: dict[str, Any], kept: str | None) -> None:
@@ -481,7 +568,7 @@ class SlackCoach:
         if not isinstance(user, str) or not user:
             ack()  # not a person's command: nothing to do, nothing to say
             return
-        key = user_key(command.get("team_id"), user)
+        key = user_key(workspace_of(command), user)
         words = (command.get("text") or "").strip()
         sub = words.partition(" ")[0].lower()
         in_dm = str(command.get("channel_id", "")).startswith("D")
@@ -494,7 +581,7 @@ class SlackCoach:
                 self.run_waiting(kept)
             else:  # a request without a trigger id cannot be kept: run it as it comes
                 said = said_by_command(words) or "menu"
-                with self.locks.hold(key):
+                with self.locks.hold(key), self.web.hurried():
                     reply = self._turn(key, UserInput(said))
                 self.post_reply(user, reply, key=key)
         elif sub == "help":
@@ -542,8 +629,8 @@ class SlackCoach:
         if content is not None:
             uploaded = self.web.attempt(
                 "export upload",
-                lambda: self.client.files_upload_v2(
-                    channel=self._dm_of(user),
+                lambda: self.tokens.client_for(key).files_upload_v2(
+                    channel=self._dm_of(key),
                     content=content,
                     filename="influence-coach-export.md",
                     title="Your Influence Coach conversations",
@@ -556,17 +643,24 @@ class SlackCoach:
             "export failure note", lambda: respond(text=texts.EXPORT_FAILED, replace_original=False)
         )
         if told is None:
-            self.post_text(user, texts.EXPORT_FAILED)
+            self.post_text(key, user, texts.EXPORT_FAILED)
 
-    def _dm_of(self, user: str) -> str:
+    def _dm_of(self, key: str) -> str:
         """The app's DM with a user (files go to a conversation id, not a user id)."""
-        opened = self.client.conversations_open(users=user)
+        opened = self.tokens.client_for(key).conversations_open(users=slack_user_of(key))
         return str(opened["channel"]["id"])
 
     def publish_home(self, key: str) -> None:
-        view = blocks.home_view(self.engine.overview(key), self.today(key))
-        publish = partial(self.client.views_publish, user_id=slack_user_of(key), view=view)
-        self.web.attempt("views.publish", publish)
+        """Publish the person's Home tab (tried once: they can open it again)."""
+        notice = texts.UNREACHED_HOME if key in self.courier.unreached else None
+        view = blocks.home_view(self.engine.overview(key), self.today(key), notice)
+        with self.web.hurried():
+            self.web.attempt(
+                "views.publish",
+                lambda: self.tokens.client_for(key).views_publish(
+                    user_id=slack_user_of(key), view=view
+                ),
+            )
 
     # -- follow-ups ----------------------------------------------------------------------
 
@@ -588,6 +682,17 @@ class SlackCoach:
                 self.post_reply(slack_user_of(key), reply, key=key)
                 sent += 1
         return sent
+
+    def removed(self, workspace: str | None, why: str) -> None:
+        """A workspace removed the coach: its installation and tokens are deleted now (and
+        scrubbed from the write-ahead log), its check-ins stop, its people's data is erased
+        after the grace period."""
+        if self.tokens.removed(workspace):
+            try:
+                self.engine.store.scrub()
+            except StorageError as exc:
+                log.warning("removed tokens not scrubbed yet: %s", type(exc).__name__)
+        self.removals.removed(workspace, why)
 
     def erase_removed_workspaces(self) -> int:
         """Erase the people of workspaces that removed the coach and did not come back within

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot import templates
 from bot.channels.slack import limits
 from bot.engine import Overview, PastDiagnosis
 from bot.text import visible
@@ -106,7 +107,7 @@ def _controls(awaits: Await, today: dt.date) -> list[dict[str, Any]]:
                 "type": "context",
                 "block_id": DATE_HINT_BLOCK,
                 "elements": [
-                    {"type": "mrkdwn", "text": "…or type one: 2026-12-01, next friday, in 2 weeks"}
+                    {"type": "mrkdwn", "text": "…or type one: next friday, the 15th, in 2 weeks"}
                 ],
             },
         ]
@@ -237,19 +238,17 @@ def answered_blocks(blocks: Sequence[dict[str, Any]], chosen: str) -> list[dict[
 
 
 def day(date: str) -> str:
-    """A date as the Slack channel writes every date: "1 Dec 2026" (the same on the Home
-    tab, in `/coach steps` and in past conversations; never "2026-12-01")."""
-    try:
-        return dt.date.fromisoformat(date).strftime("%-d %b %Y")
-    except ValueError:
-        return date
+    """A date as the coach writes every date, in every channel: "Tuesday 1 December 2026"
+    (the same on the Home tab, in `/coach steps`, in past conversations and in what the
+    engine says in the DM; never "2026-12-01")."""
+    return templates.day(date)
 
 
 #: Past conversations listed on the Home tab, newest first; `/coach history` has them all.
 HOME_PAST = 20
 
 
-def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
+def home_view(overview: Overview, today: dt.date, notice: str | None = None) -> dict[str, Any]:
     """The App Home tab: open next steps with outcome buttons, past diagnoses, a start button.
 
     A view holds at most 100 blocks and each open step takes two, so when the steps would
@@ -257,6 +256,8 @@ def home_view(overview: Overview, today: dt.date) -> dict[str, Any]:
     lists: the tab is never refused for having too much on it.
     """
     top = _home_top(overview)
+    if notice:  # said first, under the header: something the person needs to know
+        top.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": notice}})
     past = _home_past(overview.past_diagnoses[:HOME_PAST])
     steps = overview.open_steps
     room = limits.VIEW_BLOCKS - len(top) - len(past)

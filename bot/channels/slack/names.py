@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_sdk import WebClient
+
 from bot.channels.slack.web import WebCalls
 from storage.store import Store
 
@@ -46,6 +48,8 @@ def zone_named(name: object) -> ZoneInfo | None:
 class Profile:
     name: str | None
     zone: ZoneInfo | None
+    #: False when Slack could not be asked just now (asked again later).
+    settled: bool = True
 
 
 class SlackNames:
@@ -55,8 +59,15 @@ class SlackNames:
     an earlier lookup gave one); a failed lookup is not retried until the process restarts.
     """
 
-    def __init__(self, web: WebCalls, known: Callable[[str], bool], store: Store) -> None:
+    def __init__(
+        self,
+        web: WebCalls,
+        client_for: Callable[[str], WebClient],
+        known: Callable[[str], bool],
+        store: Store,
+    ) -> None:
         self.web = web
+        self.client_for = client_for
         self.known = known
         self.store = store
         self._offered: set[str] = set()
@@ -67,11 +78,15 @@ class SlackNames:
         self._lock = threading.Lock()
 
     def _profile(self, key: str, slack_user: str) -> Profile:
+        """What Slack says of the person, asked once: a lookup that met passing trouble (a
+        429: never waited for in a turn) is not kept, and the next turn asks again."""
         with self._lock:
             if key in self._profiles:
                 return self._profiles[key]
-        found = self.web.attempt("users.info", lambda: self.web.client.users_info(user=slack_user))
-        user = found.get("user") if found is not None else None
+        sent = self.web.send("users.info", lambda: self.client_for(key).users_info(user=slack_user))
+        if sent.wait is not None:
+            return Profile(None, None, settled=False)
+        user = sent.answer.get("user") if sent.answer is not None else None
         profile = Profile(None, None)
         if isinstance(user, dict):
             profile = Profile(name_in(user), zone_named(user.get("tz")))
@@ -87,7 +102,11 @@ class SlackNames:
             self._offered.add(key)
         if self.known(key):
             return None
-        return self._profile(key, slack_user).name
+        profile = self._profile(key, slack_user)
+        if not profile.settled:
+            with self._lock:
+                self._offered.discard(key)  # offered at a later turn, when Slack answers
+        return profile.name
 
     def zone(self, key: str, slack_user: str) -> ZoneInfo | None:
         """The person's time zone: remembered, kept with them, or asked of Slack once (and
@@ -98,7 +117,10 @@ class SlackNames:
         zone = zone_named(self.store.time_zone_of(key))
         unkept = False
         if zone is None:
-            zone = self._profile(key, slack_user).zone
+            profile = self._profile(key, slack_user)
+            if not profile.settled:
+                return None  # UTC for now; Slack is asked again at the next turn
+            zone = profile.zone
             unkept = zone is not None and not self.store.set_time_zone(key, zone.key)
         with self._lock:
             self._zones[key] = zone

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from slack_bolt.request.internals import extract_enterprise_id, extract_is_enterprise_install
+
 from bot.channels.slack import blocks
 from bot.channels.slack.incoming import typed_text
 
@@ -55,6 +57,17 @@ def team_of(body: dict[str, Any]) -> str | None:
     if isinstance(team, dict):
         return team.get("id")
     return body.get("team_id") or (body.get("user") or {}).get("team_id")
+
+
+def workspace_of(body: dict[str, Any]) -> str | None:
+    """Which workspace a person's key is under: the Enterprise Grid organisation when the
+    coach is installed org-wide (so one person has one history across its workspaces),
+    else their workspace."""
+    if extract_is_enterprise_install(body):
+        enterprise = extract_enterprise_id(body)
+        if enterprise:
+            return enterprise
+    return team_of(body)
 
 
 def is_dm_message(event: dict[str, Any]) -> bool:
@@ -144,7 +157,7 @@ def inbound(body: dict[str, Any], max_chars: int) -> Inbound | None:
         command = said_by_command(str(body.get("text") or ""))
         if command is None:
             return None
-        key = user_key(body.get("team_id"), str(body["user_id"]))
+        key = user_key(workspace_of(body), str(body["user_id"]))
         payload = {"text": command, "channel": str(body["user_id"])}
         return Inbound(key, f"command:{body['trigger_id']}", "said", payload)
     return None
@@ -154,7 +167,7 @@ def _message(body: dict[str, Any], event: dict[str, Any], max_chars: int) -> Inb
     text = typed_text(str(event.get("text") or ""))
     if len(text.strip()) > max_chars:
         return None  # refused unstored, straight from the listener
-    key = user_key(team_of(body), event["user"])
+    key = user_key(workspace_of(body), event["user"])
     payload = {"text": text, **where(event)}
     if isinstance(event.get("ts"), str):
         payload["message_ref"] = f"{payload['channel']}:{event['ts']}"
@@ -177,7 +190,7 @@ def _action(body: dict[str, Any]) -> Inbound | None:
     message = body.get("message") or {}
     delivery = f"action:{user}:{action.get('action_ts') or message.get('ts')}"
     channel = (body.get("channel") or {}).get("id") or user
-    key = user_key(team_of(body), user)
+    key = user_key(workspace_of(body), user)
     said = said_by_button(action_id, str(action.get("value") or ""))
     if said is not None:
         return Inbound(key, delivery, "said", {"text": said, "channel": user})
@@ -223,4 +236,4 @@ def _changed(body: dict[str, Any], event: dict[str, Any]) -> Inbound | None:
     payload = {"message_ref": f"{channel}:{ts}", "channel": channel}
     if isinstance(now.get("thread_ts"), str):
         payload["thread_ts"] = now["thread_ts"]
-    return Inbound(user_key(team_of(body), user), str(body["event_id"]), kind, payload)
+    return Inbound(user_key(workspace_of(body), user), str(body["event_id"]), kind, payload)

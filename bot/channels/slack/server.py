@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.channels.slack.app import SlackCoach, SlackSettings
+from bot.channels.slack.app import MALFORMED, SlackCoach, SlackSettings
 from bot.channels.slack.hours import parse_hours
 from bot.channels.slack.removals import ERASE_AFTER_DAYS
 from bot.errors import ConfigError
@@ -28,6 +28,34 @@ WHERE_APP_TOKEN = (
     "'Basic Information' page (xapp-…)"
 )
 TRY_LOCALLY = "To try the coach without Slack, run `coach chat`."
+WHERE_CLIENT = "copy the Client ID and Client Secret from your app's 'Basic Information' page"
+
+
+def check_distributed(
+    client_id: str | None,
+    client_secret: str | None,
+    signing_secret: str | None,
+    app_token: str | None,
+    bot_token: str,
+) -> None:
+    """ "Add to Slack" for many workspaces needs both OAuth credentials, HTTP mode (Slack
+    sends people back to /slack/oauth_redirect) and no single token to confuse with theirs."""
+    if not (client_id and client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set: {WHERE_CLIENT} (both are needed for 'Add to Slack'), or "
+            "unset the other to run in one workspace with SLACK_BOT_TOKEN."
+        )
+    if app_token is not None or signing_secret is None:
+        raise ConfigError(
+            "'Add to Slack' (SLACK_CLIENT_ID) runs in HTTP mode: set SLACK_SIGNING_SECRET ("
+            f"{WHERE_SIGNING_SECRET}) and unset SLACK_APP_TOKEN."
+        )
+    if bot_token:
+        raise ConfigError(
+            "Unset SLACK_BOT_TOKEN: with SLACK_CLIENT_ID each workspace gets its own token "
+            "when it installs the coach (README, 'Distribute to several workspaces')."
+        )
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
@@ -40,9 +68,14 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
     bot_token = env.get("SLACK_BOT_TOKEN", "").strip()
     app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
     secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
-    if not bot_token:
+    client_id = env.get("SLACK_CLIENT_ID", "").strip() or None
+    client_secret = env.get("SLACK_CLIENT_SECRET", "").strip() or None
+    if client_id or client_secret:
+        check_distributed(client_id, client_secret, secret, app_token, bot_token)
+        bot_token = ""
+    elif not bot_token:
         raise ConfigError(f"SLACK_BOT_TOKEN is not set: {WHERE_BOT_TOKEN}. {TRY_LOCALLY}")
-    if not bot_token.startswith("xoxb-"):
+    elif not bot_token.startswith("xoxb-"):
         raise ConfigError(
             f"SLACK_BOT_TOKEN should start with 'xoxb-' (a bot token): {WHERE_BOT_TOKEN}. "
             f"{TRY_LOCALLY}"
@@ -72,7 +105,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
             " how long a workspace that removed the coach has before its data is erased."
         )
     return SlackSettings(
-        bot_token=bot_token,
+        bot_token=bot_token or None,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=env.get("SLACK_REDIRECT_URI", "").strip() or None,
         signing_secret=secret,
         app_token=app_token,
         api_url=api_url,
@@ -84,6 +120,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> SlackSettings:
 
 #: How often messages left waiting (a turn that failed) are tried again, at most.
 RETRY_WAITING_SECONDS = 5.0
+#: The shortest sleep of the follow-up loop (a held message due now).
+MIN_TICK = 0.05
 
 
 class FollowUpLoop(threading.Thread):
@@ -111,6 +149,10 @@ class FollowUpLoop(threading.Thread):
                 first = False
             except Exception as exc:  # the loop must outlive one failure
                 log.error("waiting messages not run: %s", type(exc).__name__)
+            try:
+                self.coach.deliver_held()
+            except Exception as exc:
+                log.error("held messages not sent: %s", type(exc).__name__)
             if time.monotonic() >= next_checkins:
                 next_checkins = time.monotonic() + self.interval
                 try:
@@ -121,7 +163,15 @@ class FollowUpLoop(threading.Thread):
                     self.coach.erase_removed_workspaces()
                 except Exception as exc:
                     log.error("erasing removed workspaces failed: %s", type(exc).__name__)
-            self.stopped.wait(tick)
+            self.stopped.wait(self._until_next(tick))
+
+    def _until_next(self, tick: float) -> float:
+        """Seconds to sleep: a tick, or less when a held message is due sooner."""
+        due = self.coach.courier.next_due()
+        if due is None:
+            return tick
+        seconds = (due - self.coach.engine.clock()).total_seconds()
+        return min(tick, max(MIN_TICK, seconds))
 
     def stop(self) -> None:
         self.stopped.set()
@@ -136,7 +186,7 @@ def wsgi_app(coach: SlackCoach) -> Any:
         def dispatch(self, request: Any) -> BoltResponse:
             try:
                 return super().dispatch(request)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except MALFORMED as exc:
                 log.warning("malformed request refused: %s", type(exc).__name__)
                 return BoltResponse(status=400, body="malformed request")
 

@@ -44,6 +44,15 @@ DELAYED = (
     "I've got your message, but I can't get to it just this moment. "
     "I'll answer as soon as I can; there's no need to send it again."
 )
+#: Said when replies could not be posted however often they were tried (Slack kept
+#: refusing them for now): on the Home tab at once, and in the DM when it takes messages.
+UNREACHED_HOME = (
+    ":warning: I couldn't reach you in our DM just now (Slack was too busy), so some of my "
+    "replies are missing there. Say `menu` in our DM to carry on."
+)
+UNREACHED = (
+    "Some of my replies didn't reach you just now (Slack was too busy), so here is where we are."
+)
 EXPORTING = "Preparing your export: it will arrive in our DM as a file."
 EXPORT_READY = "Here is everything you've said to me, and your next steps."
 EXPORT_FAILED = "Sorry, I couldn't upload your export just now. Please try `/coach export` again."
