@@ -97,17 +97,22 @@ def read_yes_no(text: str) -> bool:
     raise InvalidAnswer(messages.YES_NO)
 
 
-def read_date(text: str, today: dt.date) -> str:
+def read_date(text: str, today: dt.date, events: Sequence[str] = ()) -> str:
     """An ISO date from `2026-12-01`, `1 december`, `next friday`, `in 2 weeks`, `tomorrow`…
 
-    Dates are read day-first (UK) and must not be in the past.
+    Dates are read day-first (UK) and must not be in the past. "A fortnight before" (the
+    day, a week, three days…) counts back from a date in the same answer ("two weeks before
+    the 14th") or else from the first of `events`, words said earlier about what is coming
+    up ("budget scrutiny on the 14th of January"); with neither, it asks before what.
     """
     said = _normal(text)
     parsed: dt.date | None
     try:
         parsed = dt.date.fromisoformat(said)
     except ValueError:
-        parsed = _natural_date(said, today)
+        parsed = _before_an_event(said, today, events)
+        if parsed is None:
+            parsed = _natural_date(said, today)
     if parsed is None:
         raise InvalidAnswer(messages.DATE_UNREADABLE)
     if parsed < today:
@@ -115,6 +120,70 @@ def read_date(text: str, today: dt.date) -> str:
     if (parsed - today).days > MAX_DAYS_AHEAD:
         raise InvalidAnswer(messages.DATE_TOO_FAR)
     return parsed.isoformat()
+
+
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "a couple of": 2,
+    "couple of": 2,
+    "a few": 3,
+    "few": 3,
+}
+_BEFORE = re.compile(
+    r"\b(?:(the)\s+(day|week|month)|(\d+|a couple of|couple of|a few|few|an?|one|two|three|"
+    r"four|five|six)\s+(days?|weeks?|fortnights?|months?))\s+(?:or so\s+)?(?:before|ahead of|"
+    r"prior to)\b"
+)
+_UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
+
+
+def _before_an_event(said: str, today: dt.date, events: Sequence[str]) -> dt.date | None:
+    """ "a fortnight before" the date this answer names, or the event said earlier."""
+    found = _BEFORE.search(said)
+    if found is None:
+        return None
+    if found.group(1):
+        count, unit = 1, found.group(2)
+    else:
+        number, unit = found.group(3), found.group(4).rstrip("s")
+        count = int(number) if number.isdigit() else _NUMBER_WORDS.get(number, 1)
+    rest = (said[: found.start()] + " " + said[found.end() :]).strip()
+    event = _natural_date(rest, today) if rest and _mentions_a_date(rest) else None
+    if event is None:
+        for words in events:
+            event = _natural_date(_normal(words), today) if _mentions_a_date(words) else None
+            if event is not None and event >= today:
+                break
+            event = None
+    if event is None:
+        raise InvalidAnswer(messages.DATE_BEFORE_WHAT)
+    if unit == "month":
+        month = event.month - count
+        year = event.year + (month - 1) // 12
+        month = (month - 1) % 12 + 1
+        return event.replace(year=year, month=month, day=min(event.day, 28))
+    return event - dt.timedelta(days=count * _UNIT_DAYS[unit])
+
+
+def _mentions_a_date(text: str) -> bool:
+    """Whether words could name a day: a number, a month, a weekday or a holiday word."""
+    lowered = text.lower()
+    return bool(
+        re.search(r"\d", lowered)
+        or _MONTH_WORD.search(lowered)
+        or re.search(
+            r"\b(mon|tues|wednes|thurs|fri|satur|sun)day\b|christmas|easter|"
+            r"half term|new year|tomorrow|next week",
+            lowered,
+        )
+    )
 
 
 def _natural_date(said: str, today: dt.date) -> dt.date | None:

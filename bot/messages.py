@@ -175,6 +175,10 @@ DATE_UNREADABLE = (
     "or in 2 weeks."
 )
 DATE_PAST = "{date} has already passed. When from today would work?"
+DATE_BEFORE_WHAT = (
+    'Before what? Give me the date it counts back from, like "two weeks before the 14th", '
+    "or the date itself."
+)
 DATE_NOTED = "Noted: {date}. (Say `back` if you meant another day.)"
 NAME_INSTEAD = "What short name would you like me to use instead? A few words is plenty."
 NAME_SHORTER = (

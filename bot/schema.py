@@ -323,6 +323,11 @@ class CommitStep(StepBase):
         description="also offer the open next steps of `then` (a dialogue with `about:`), "
         "to give them a new date",
     )
+    events_from: list[Identifier] = Field(
+        default_factory=list,
+        description='slots whose words may date what is coming up ("scrutiny on the 14th '
+        'of January"): a due date given as "a fortnight before" counts back from it',
+    )
     next: Next
 
 

@@ -359,8 +359,9 @@ class StepRunner:
             changes = read_recall(step, slots, text)
         elif step.kind == "date":
             changes[step.slot] = answers.read_date(text, today)
-        elif step.kind == "commit" and phase == "due":
-            due = answers.read_date(text, today)
+        elif isinstance(step, CommitStep) and phase == "due":
+            events = [str(slots[s]) for s in step.events_from if isinstance(slots.get(s), str)]
+            due = answers.read_date(text, today, events)
             pick = slots.get("pick") or {}
             changes["commitments"] = [*(slots.get("commitments") or []), {**pick, "due_date": due}]
             queued = slots.get(PICKS_QUEUED) or []  # picked together: each gets its date next

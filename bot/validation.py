@@ -105,8 +105,9 @@ def _from_error(exc: DialogueError) -> list[Diagnostic]:
 
 def content_hash(loaded: LoadedDialogue) -> str:
     """A hash of what the dialogue says (its validated model), not of how the file is laid
-    out: comments, quoting and blank lines do not change it."""
-    dumped = loaded.dialogue.model_dump_json(exclude={"version"})
+    out: comments, quoting and blank lines do not change it, nor does a new optional field
+    of the schema that the file does not use (only values other than the default count)."""
+    dumped = loaded.dialogue.model_dump_json(exclude={"version"}, exclude_defaults=True)
     return "sha256:" + hashlib.sha256(dumped.encode()).hexdigest()
 
 

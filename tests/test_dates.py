@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from bot import answers
+from tests.conftest import Chat
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday
 
@@ -77,3 +78,73 @@ def test_a_date_in_the_past_is_refused_naming_it() -> None:
     with pytest.raises(answers.InvalidAnswer) as refused:
         answers.read_date("2026-11-20", TODAY)
     assert "20 November 2026 has already passed" in str(refused.value)
+
+
+# -- counting back from what is coming up -------------------------------------------------
+
+SCRUTINY = "budget scrutiny on the 14th of January, that's where it'll be decided"
+
+
+@pytest.mark.parametrize(
+    ("said", "meant"),
+    [
+        ("well before the scrutiny meeting, say a fortnight before", "2026-12-31"),
+        ("the day before", "2027-01-13"),
+        ("a week or so before it", "2027-01-07"),
+        ("3 days ahead of the meeting", "2027-01-11"),
+        ("two weeks before the 28th", "2026-12-14"),  # the answer's own date comes first
+    ],
+)
+def test_a_date_before_what_is_coming_up_counts_back_from_it(said: str, meant: str) -> None:
+    """ "A fortnight before" is a fortnight before the meeting they named earlier, not a
+    fortnight ago (which the date parser read it as)."""
+    assert answers.read_date(said, TODAY, [SCRUTINY]) == meant
+
+
+def test_before_with_nothing_to_count_back_from_asks_before_what() -> None:
+    for events in ([], ["a meeting with the director at some point"]):
+        with pytest.raises(answers.InvalidAnswer) as caught:
+            answers.read_date("a fortnight before", TODAY, events)
+        assert "Before what?" in str(caught.value)
+
+
+def test_a_next_step_dated_before_the_meeting_they_named_is_due_then(chat: Chat) -> None:
+    """Asked for a date after naming "budget scrutiny on the 14th of January" as what is
+    coming up, "a fortnight before" is 31 December and "the day before" 13 January."""
+    chat.open()
+    answers_given = [
+        "start diagnose",
+        "1",
+        "Our funding is being cut by the council",
+        "the council's commissioning team",
+        "1",
+        "yes",
+        "1",
+        "1",
+        "1",
+        "3",
+        "3",
+        "3",
+        "3",
+        "3",
+        "3",
+        "3",
+        "3",
+        "1",
+        f"1, {SCRUTINY}",
+        "a paper to the scrutiny committee",
+        "1",
+        "yes",
+        "some words",
+        "1",
+    ]
+    for said in answers_given:
+        chat.say(said)
+    assert chat.state == "commit__due"
+    chat.say("well before the scrutiny meeting, say a fortnight before")
+    chat.say("1")
+    chat.say("the day before")
+    row = chat.engine.store.current_conversation(chat.user)
+    slots = row.slots if row is not None else {}
+    dues = [c["due_date"] for c in slots.get("commitments", [])]
+    assert dues[:2] == ["2026-12-31", "2027-01-13"], dues
