@@ -11,6 +11,7 @@ from typing import Any
 from bot import messages
 from bot.templates import day as written_day
 from bot.turns import Choice
+from bot.understanding import NUMBER_WORDS
 
 YES = frozenset({"yes", "y", "yeah", "yep", "yup", "true", "sure", "ok", "okay", "1"})
 NO = frozenset({"no", "n", "nope", "nah", "false", "not really", "2"})
@@ -122,15 +123,11 @@ def read_date(text: str, today: dt.date, events: Sequence[str] = ()) -> str:
     return parsed.isoformat()
 
 
+#: How many: "a fortnight", "two weeks", "a couple of days", "a few days".
 _NUMBER_WORDS = {
+    **NUMBER_WORDS,
     "a": 1,
     "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
     "a couple of": 2,
     "couple of": 2,
     "a few": 3,
