@@ -510,7 +510,7 @@ def load_safety(path: Path, *, with_model: bool = True) -> SafetyConfig:
         ) from None
     config = validate_document(str(path), text, SafetyConfig)
     if config.model is not None and with_model:
-        from bot.safety_model import load_model
+        from bot.safety_model import LinearScreen, load_model
 
-        config._trained = load_model(path.parent / config.model.file)
+        config._trained = LinearScreen(load_model(path.parent / config.model.file))
     return config

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import SafetyUnavailable
-from bot.safety_model import LinearScreen, ModelVerdict, SafetyModelFile
+from bot.safety_model import LinearScreen, ModelVerdict, SafetyModelFile, message_features
 from bot.safety_patterns import BREAK, Compiled, Reader, compile_pattern, stem
 from bot.schema import SAFETY_LEVELS, SafetyCategory, SafetyConfig, rule_pattern
 
@@ -108,8 +108,10 @@ class SafetyDetector:
         if config is None:
             raise SafetyUnavailable()
         self.config = config
-        trained = config._trained if model == "config" else model
-        self.model = LinearScreen(trained) if trained is not None else None
+        if model == "config":
+            self.model: LinearScreen | None = config._trained  # built once, at load
+        else:
+            self.model = LinearScreen(model) if model is not None else None
         settings = config.model
         self._alert_at = settings.alert_at if settings is not None else 0.8
         self._danger_at = settings.danger_at if settings is not None else 0.95
@@ -198,8 +200,10 @@ class SafetyDetector:
         else:
             line = line or self.reader.line(chunks)
             screening = self._run(line, stems, sorted(worth))
-        if self.model is None or (
-            screening.alert is not None and screening.alert.level == "danger"
+        if (
+            self.model is None
+            or len(chunks) < 3  # "yes", "the trust": fewer words than the model judges
+            or (screening.alert is not None and screening.alert.level == "danger")
         ):
             return screening
         return self._listen(chunks, screening)
@@ -209,9 +213,10 @@ class SafetyDetector:
         or danger in what they took for distress ("what's the point of me. the pills are on
         the table"). It never lowers or removes what the rules found."""
         assert self.model is not None
-        probability, found = self.model.probability(self.reader.sentences(chunks))
+        probability, part = self.model.probability(self.reader.sentences(chunks))
         if probability < self._alert_at:
             return screening
+        found = message_features(part)
         category = self._by_id.get(self.model.category(found))
         if category is None or category.level == "note":
             return screening

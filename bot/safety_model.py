@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -194,78 +195,119 @@ def _sigmoid(x: float) -> float:
 
 
 class LinearScreen:
-    """Scores messages with a trained `SafetyModelFile`."""
+    """Scores messages with a trained `SafetyModelFile`.
+
+    Built once when safety.yaml is loaded, and kept compact: every message is screened, so
+    a stem's weights are one dictionary look-up and a pair of stems is looked up by the
+    pair itself (no string built per pair); the category table, used only when the model
+    speaks, is one flat array rather than thousands of small lists."""
 
     def __init__(self, model: SafetyModelFile) -> None:
-        self.model = model
-        self._alert = model.alert.features
+        self._unigrams: dict[str, tuple[float, float]] = {}
+        self._pairs: dict[tuple[str, str], tuple[float, float]] = {}
+        for feature, weights in model.alert.features.items():
+            first, sep, second = feature.partition(PAIR)
+            if sep and first and second and PAIR not in second:
+                self._pairs[(first, second)] = weights
+            else:
+                self._unigrams[feature] = weights
         self._bias = model.alert.bias
-        self._labels = model.categories.labels
-        self._label_bias = model.categories.bias
-        self._label_weights = model.categories.weights
+        self._labels = list(model.categories.labels)
+        self._label_bias = list(model.categories.bias)
+        width = len(self._labels)
+        self._rows: dict[str, int] = {}
+        self._table = array("d")
+        for feature, row in model.categories.weights.items():
+            self._rows[feature] = len(self._rows) * width
+            self._table.extend(row)
 
-    def probability(self, sentences: Sequence[Sequence[str]]) -> tuple[float, list[str]]:
-        """The highest alert probability of the whole message and of each sentence, and the
-        features of the part that scored it.
+    def _weights(self, feature: str) -> tuple[float, float] | None:
+        first, sep, second = feature.partition(PAIR)
+        if sep and first and second and PAIR not in second:
+            return self._pairs.get((first, second))
+        return self._unigrams.get(feature)
 
-        Each feature is looked up once: a sentence's score sums its own; the whole
-        message's sums every distinct known feature (as in training, where a feature is
-        present or not)."""
-        get = self._alert.get
-        bias = self._bias
-        known: dict[str, tuple[float, float]] = {}
-        best = -math.inf
-        best_part: list[str] | None = None
-        for sentence in sentences:
-            if len(sentence) < (MIN_WORDS if len(sentences) == 1 else MIN_SENTENCE_WORDS):
+    def _sums(
+        self, sentence: Sequence[str], known: dict[object, tuple[float, float]]
+    ) -> tuple[float, float]:
+        """The sentence's weighted sum and sum of squares over its distinct known
+        features, each also noted in `known` (for the whole message's score)."""
+        unigrams = self._unigrams.get
+        pairs = self._pairs.get
+        weighted = squares = 0.0
+        seen: set[object] = set()
+        for stem_ in sentence:
+            if stem_ in seen or stem_ in FUNCTION_WORDS:
                 continue
-            found = features(sentence)
-            weighted = squares = 0.0
-            for feature in set(found):
-                pair = get(feature)
-                if pair is not None:
-                    known[feature] = pair
-                    weighted += pair[0]
-                    squares += pair[1]
+            seen.add(stem_)
+            weights = unigrams(stem_)
+            if weights is not None:
+                known[stem_] = weights
+                weighted += weights[0]
+                squares += weights[1]
+        for key in pairwise(sentence):
+            if key in seen:
+                continue
+            seen.add(key)
+            weights = pairs(key)
+            if weights is not None:
+                known[key] = weights
+                weighted += weights[0]
+                squares += weights[1]
+        return weighted, squares
+
+    def probability(
+        self, sentences: Sequence[Sequence[str]]
+    ) -> tuple[float, Sequence[Sequence[str]]]:
+        """The highest alert probability of the whole message and of each sentence, and the
+        part that scored it (its sentences; `message_features` gives its features).
+
+        A sentence's score sums its own distinct known features; the whole message's sums
+        every distinct known feature (as in training, where a feature is present or not)."""
+        bias = self._bias
+        known: dict[object, tuple[float, float]] = {}
+        best = -math.inf
+        best_part: Sequence[str] | None = None
+        several = len(sentences) > 1
+        shortest = MIN_SENTENCE_WORDS if several else MIN_WORDS
+        for sentence in sentences:
+            if len(sentence) < shortest and not several:
+                continue
+            weighted, squares = self._sums(sentence, known)
+            if len(sentence) < shortest:
+                continue  # its features count in the whole message's score only
             score = bias + weighted / math.sqrt(squares) if squares else bias
             if score > best:
-                best, best_part = score, found
-        if len(sentences) != 1 and sum(map(len, sentences)) >= MIN_WORDS:
-            for sentence in sentences:  # the short ones' features, not looked up above
-                if len(sentence) < MIN_SENTENCE_WORDS:
-                    for feature in features(sentence):
-                        pair = get(feature)
-                        if pair is not None:
-                            known[feature] = pair
-            squares = sum(p[1] for p in known.values())
-            whole = (
-                bias + sum(p[0] for p in known.values()) / math.sqrt(squares) if squares else bias
-            )
+                best, best_part = score, sentence
+        if several and sum(map(len, sentences)) >= MIN_WORDS:
+            squares = sum(w[1] for w in known.values())
+            weighted = sum(w[0] for w in known.values())
+            whole = bias + weighted / math.sqrt(squares) if squares else bias
             if whole > best or best_part is None:
-                best, best_part = whole, message_features(sentences)
+                return _sigmoid(whole), sentences
         if best_part is None:
-            return 0.0, []
-        return _sigmoid(best), best_part
+            return 0.0, ()
+        return _sigmoid(best), (best_part,)
 
     def verdict(self, sentences: Sequence[Sequence[str]]) -> ModelVerdict:
-        probability, found = self.probability(sentences)
+        probability, part = self.probability(sentences)
+        found = message_features(part)
         return ModelVerdict(probability, self.category(found), self.words(found))
 
     def category(self, found: Iterable[str], among: frozenset[str] | None = None) -> str:
         """The most likely category of an alert, from the features that raised it (of the
         labels `among`, when given)."""
-        unique = set(found)
-        squares = sum(self._alert[f][1] for f in unique if f in self._alert) or 1.0
-        norm = math.sqrt(squares)
+        known = {f: w for f in set(found) if (w := self._weights(f)) is not None}
+        norm = math.sqrt(sum(w[1] for w in known.values()) or 1.0)
+        width = len(self._labels)
         scores = list(self._label_bias)
-        for feature in unique:
-            row = self._label_weights.get(feature)
-            pair = self._alert.get(feature)
-            if row is None or pair is None:
+        for feature, weights in known.items():
+            at = self._rows.get(feature)
+            if at is None:
                 continue
-            x = math.sqrt(pair[1]) / norm
-            for i, w in enumerate(row):
-                scores[i] += w * x
+            x = math.sqrt(weights[1]) / norm
+            for i in range(width):
+                scores[i] += self._table[at + i] * x
         allowed = [i for i, label in enumerate(self._labels) if among is None or label in among]
         if not allowed:
             return ""
@@ -273,8 +315,7 @@ class LinearScreen:
 
     def words(self, found: Iterable[str], top: int = 6) -> tuple[tuple[str, float], ...]:
         """The features that pushed hardest towards an alert, with their pull."""
-        unique = {f for f in found if f in self._alert}
-        squares = sum(self._alert[f][1] for f in unique) or 1.0
-        norm = math.sqrt(squares)
-        pulls = sorted(((f, self._alert[f][0] / norm) for f in unique), key=lambda p: -p[1])
+        known = {f: w for f in set(found) if (w := self._weights(f)) is not None}
+        norm = math.sqrt(sum(w[1] for w in known.values()) or 1.0)
+        pulls = sorted(((f, w[0] / norm) for f, w in known.items()), key=lambda p: -p[1])
         return tuple(p for p in pulls[:top] if p[1] > 0)
