@@ -33,6 +33,8 @@ class SafetySignal:
 
     category: SafetyCategory
     rule: str = ""
+    #: Heard by the trained model, not a rule: the coach says less about what it heard.
+    by_model: bool = False
 
     @property
     def level(self) -> Level:
@@ -231,7 +233,7 @@ class SafetyDetector:
         if screening.alert is not None and category.level != "danger":
             return screening  # the rules' concern stands
         verdict = ModelVerdict(probability, category.id, self.model.words(found))
-        return Screening(SafetySignal(category, verdict.describe()), screening.notes)
+        return Screening(SafetySignal(category, verdict.describe(), by_model=True), screening.notes)
 
     def verdict(self, text: str) -> ModelVerdict | None:
         """What the model alone makes of `text` (for `safety-explain`), or None without one."""

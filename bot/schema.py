@@ -1035,6 +1035,12 @@ class SafetyModelSettings(Strict):
         description="raise an alert the rules missed when the model's probability is at "
         "least this (higher: fewer false alarms, more missed)",
     )
+    ack: str = Field(
+        "Before we go on, I'd like to check in about what you've just written.",
+        min_length=1,
+        description="said instead of a concern's own `ack` when only the model heard it: "
+        "it may be wrong about what was meant, so it says nothing it is not sure of",
+    )
     danger_at: float = Field(
         0.95,
         ge=0.5,

@@ -93,6 +93,20 @@ def test_danger_the_model_is_less_sure_of_is_asked_about_as_a_concern(
     assert alert.category.unsafe == "self_harm"  # "not safe" shows the self-harm message
 
 
+def test_a_concern_only_the_model_heard_claims_nothing_about_it(chat: Chat) -> None:
+    """The model can misread: its check-in says no more than that it wants to check, not a
+    category's acknowledgement ("Being treated that way because of who you are…")."""
+    chat.open()
+    chat.say("start diagnose")
+    chat.say("1")
+    assert chat.state == "situation"
+    reply = chat.say(AFTER)
+    assert "Before we go on, I'd like to check in about what you've just written." in reply.text
+    assert "Are you safe right now?" in reply.text
+    assert "That sounds really heavy" not in reply.text
+    assert chat.state != "other_party"
+
+
 @pytest.mark.parametrize(
     "said",
     [

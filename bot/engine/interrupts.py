@@ -62,7 +62,11 @@ def safety(ctx: Context, turn: Turn, text: str) -> bool:
             else:
                 if live is not None:  # what they wrote may still answer the question
                     live.session.slots[HELD] = text
-                ack = (_ack_for(category, text) or "").strip()
+                settings = ctx.safety.config.model
+                if alert.by_model and settings is not None:
+                    ack = settings.ack.strip()  # not sure what it heard: no claim about it
+                else:
+                    ack = (_ack_for(category, text) or "").strip()
                 turn.say(f"{ack}\n\n{ctx.safety.config.concern_ask}".strip())
                 _ask(ctx, turn, f"{CONCERN_PENDING}{category.id}", said=True, held=text)
             return True
