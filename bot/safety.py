@@ -202,19 +202,18 @@ class SafetyDetector:
         else:
             line = line or self.reader.line(chunks)
             screening = self._run(line, stems, sorted(worth))
-        if (
-            self.model is None
-            or len(chunks) < 3  # "yes", "the trust": fewer words than the model judges
-            or (screening.alert is not None and screening.alert.level == "danger")
-        ):
-            return screening
         return self._listen(chunks, screening)
 
     def _listen(self, chunks: list[str], screening: Screening) -> Screening:
         """The rules raised no alert, or only a concern: the model may hear one they missed,
         or danger in what they took for distress ("what's the point of me. the pills are on
         the table"). It never lowers or removes what the rules found."""
-        assert self.model is not None
+        if (
+            self.model is None
+            or len(chunks) < 3  # "yes", "the trust": fewer words than the model judges
+            or (screening.alert is not None and screening.alert.level == "danger")
+        ):
+            return screening
         probability, part = self.model.probability(self.reader.sentences(chunks))
         if probability < self._alert_at:
             return screening
@@ -247,10 +246,6 @@ class SafetyDetector:
         chunks, stems = self.reader.read(text)
         line = self.reader.line(chunks)
         screening = self._run(line, stems, range(len(self._rules)))
-        if self.model is None or (
-            screening.alert is not None and screening.alert.level == "danger"
-        ):
-            return screening
         return self._listen(chunks, screening)
 
     def detect(self, text: str) -> SafetySignal | None:

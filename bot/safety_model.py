@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from bot.errors import DialogueError
+from bot.schema import Strict
 
 FORMAT = 1
 #: Pairs are written stem + this + stem: no stem contains it.
@@ -50,11 +51,7 @@ MIN_WORDS = 5
 MIN_SENTENCE_WORDS = 8
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TrainedOn(_Strict):
+class TrainedOn(Strict):
     """One labelled file the model learned from, and its digest: a test checks that the
     shipped model was trained on the shipped sentences."""
 
@@ -63,14 +60,14 @@ class TrainedOn(_Strict):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-class AlertModel(_Strict):
+class AlertModel(Strict):
     """Whether to raise at all: per feature, [idf × weight, idf²] (see `LinearScreen`)."""
 
     bias: float
     features: dict[str, tuple[float, float]]
 
 
-class CategoryModel(_Strict):
+class CategoryModel(Strict):
     """Which category: one weight per label for each feature, and a bias per label."""
 
     labels: list[str] = Field(min_length=1)
@@ -88,7 +85,7 @@ class CategoryModel(_Strict):
         return self
 
 
-class SafetyModelFile(_Strict):
+class SafetyModelFile(Strict):
     """The JSON file `coach dialogues safety-train` writes next to safety.yaml."""
 
     format: int = Field(description=f"{FORMAT}")
