@@ -148,7 +148,7 @@ def accepts_suggestion(text: str) -> bool:
 #: Words around a name typed at "what shall I call them?" that are not part of it:
 #: "just Mark", "call them the HA", "'the board' is fine", "maybe just the trust".
 _GIVEN_START = re.compile(
-    r"^(?:(?:just|simply|only|maybe|perhaps|probably|um|er|oh|ok|okay|no|nah|actually|"
+    r"^(?:(?:just|simply|only|maybe|perhaps|probably|um|er|oh|ok|okay|yes|yeah|yep|no|nah|actually|"
     r"let's say|lets say|say|how about|what about|use|try|i'd say|i would say|i'd go with|"
     r"go with|(?:you can |you could |let's |lets |i'd |i )?call (?:them|him|her|it)|"
     r"(?:they're|they are|he's|he is|she's|she is|it's|it is) (?:called|known as))"

@@ -108,6 +108,8 @@ def test_a_name_said_on_its_own_first_is_the_one_suggested(answer: str, name: st
         ("call them the HA", "the HA"),
         ("'the board' is fine", "the board"),
         ("no, just the income team please", "the income team"),
+        ("yes, Derek", "Derek"),  # yes to being asked, and the shorter name given
+        ("Yesenia", "Yesenia"),
         ("Justin", "Justin"),  # a name that starts like a filler stays whole
         ("Sayers Housing", "Sayers Housing"),
     ],
