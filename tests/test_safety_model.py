@@ -153,6 +153,28 @@ def test_explain_says_which_rule_or_which_words(tmp_path: Path) -> None:
     assert "answer: self_harm (danger)" in by_rule.stdout
 
 
+ALL_FILES = sorted(str(p) for p in (REPO / "tests" / "safety").glob("*.yaml"))
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """`coach dialogues safety-eval tests/safety/*.yaml | head -1`: the report (every file's,
+    more than a pipe holds) is long, the reader leaves after a line, and the admin sees that
+    line and nothing of Python's insides."""
+    evaluating = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "dialogues", "safety-eval", "--rules-only", *ALL_FILES],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert evaluating.stdout is not None and evaluating.stderr is not None
+    first = evaluating.stdout.readline()
+    evaluating.stdout.close()  # what `head -1` does once it has its line
+    errors = evaluating.stderr.read().decode()
+    evaluating.wait(timeout=120)
+    assert first.startswith(b"== ")
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
+
+
 # -- the model file fails closed ---------------------------------------------------------
 
 
