@@ -50,7 +50,7 @@ def _report_problems(catalog: Catalog, stream: TextIO | None = None) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.channels.terminal import TerminalChat
+    from bot.channels.terminal import HeldNotices, TerminalChat
     from bot.engine import Engine, EngineSettings
     from bot.reloading import DialogueWatcher
     from storage.store import Store
@@ -63,12 +63,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
     engine = Engine(store, catalog, settings=settings)
     name = _user(args)
     chat = TerminalChat(engine, f"terminal:{name}", display_name=name, json_mode=args.json)
+    root = logging.getLogger()
+    on_stderr = root.handlers[:]
+    if chat.interactive:  # stderr is the screen they type on: hold log lines for a clean moment
+        chat.notices = HeldNotices()
+        root.handlers = [chat.notices]
     watcher = DialogueWatcher(engine, directory)
     if directory.is_dir():
         watcher.start()  # an edited dialogue is picked up at the next turn, without a restart
     try:
         return chat.run()
     finally:
+        root.handlers = on_stderr
         if watcher.is_alive():
             watcher.stop()
             watcher.join(2)  # a watch still running as the interpreter exits aborts it

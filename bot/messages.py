@@ -198,6 +198,8 @@ PAUSED = (
     "exactly this point."
 )
 #: Ctrl-C in the terminal: not a pause the user asked for, so not called one.
+#: Before a log line held while someone typed (a refused dialogue edit, say): who it is for.
+ADMIN_NOTICE = "(For whoever edits the dialogues:)"
 STOPPED_TERMINAL = "Stopped. Everything you said is saved; run `coach chat` to carry on."
 GOODBYE = "Goodbye for now. Everything is saved; come back whenever you like."
 WELCOME_BACK = "Welcome back{name}."

@@ -209,3 +209,58 @@ def test_a_running_coach_chat_picks_up_an_edit_without_a_restart(
         chat.stdin.close()  # type: ignore[union-attr]
         assert chat.wait(WAIT) == 0
     assert not any("Traceback" in line or "FATAL" in line for line in logged)
+
+
+@pytest.mark.slow
+def test_in_a_terminal_a_refused_edit_waits_for_the_reply_instead_of_cutting_into_typing(
+    folder: Path, tmp_path: Path
+) -> None:
+    """On a real terminal (a pseudo-terminal here) stderr is the screen the person types on.
+    The watcher's refusal used to appear there at once, as `coach ERROR coach.engine: …`
+    in the middle of their line; it is held and shown after the next reply, said plainly."""
+    import os
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    chat = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "bot.cli", "chat", "--user", "ana"),
+            *("--db", str(tmp_path / "coach.db"), "--dialogues", str(folder)),
+        ],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "TERM": "dumb"},
+    )
+    os.close(follower)
+    screen = bytearray()
+
+    def read_until(wanted: bytes) -> None:
+        deadline = time.monotonic() + WAIT
+        while wanted not in screen:
+            assert time.monotonic() < deadline, f"never saw {wanted!r} in {bytes(screen)!r}"
+            if select.select([leader], [], [], 0.2)[0]:
+                screen.extend(os.read(leader, 4096))
+
+    try:
+        read_until(b"> ")
+        time.sleep(0.5)  # the watcher starts with the chat; give it a moment to begin
+        (folder / "own_power.yaml").write_text(BROKEN, encoding="utf-8")
+        time.sleep(1.5)  # the refusal is logged now, while the person is at the prompt
+        typed_at = len(screen)
+        os.write(leader, b"menu\r")
+        read_until(b"(For whoever edits the dialogues:)")
+        read_until(b"> ")
+        os.write(leader, b"quit\r")
+        assert chat.wait(WAIT) == 0
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+        os.close(leader)
+    shown = screen.decode("utf-8", "replace")
+    assert "coach ERROR" not in shown
+    after = shown[typed_at:]
+    assert after.index("Diagnose a power situation") < after.index("For whoever edits")
+    assert f"{folder / 'own_power.yaml'}:3:1:" in after.replace("\r\n", "\n").replace("\n", "")

@@ -7,10 +7,12 @@ print the Reply (as text, or one JSON object per message with `await` on the las
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import sys
 import textwrap
+from collections import deque
 from typing import TextIO
 
 from bot import messages
@@ -67,6 +69,31 @@ def render_json(reply: Reply) -> list[str]:
     return [json.dumps(o, ensure_ascii=False) for o in objects]
 
 
+class HeldNotices(logging.Handler):
+    """Holds the coach's log lines while a person types in the same terminal.
+
+    An admin's edit refused by the dialogue watcher is logged from another thread; written to
+    stderr at once it lands in the middle of the line being typed. Held here, it is shown
+    after the next reply, on a line of its own. Log lines carry file names and positions,
+    never a user's words (tests/test_privacy_logs.py), so showing them is safe.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(message)s"))
+        self._held: deque[str] = deque()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._held.append(self.format(record))
+
+    def drain(self) -> list[str]:
+        """Everything held so far, oldest first; the holder is left empty."""
+        lines = []
+        while self._held:
+            lines.append(self._held.popleft())
+        return lines
+
+
 class TerminalChat:
     """Holds one user's chat on a pair of text streams until they quit or input ends."""
 
@@ -79,6 +106,7 @@ class TerminalChat:
         json_mode: bool = False,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
+        notices: HeldNotices | None = None,
     ) -> None:
         self.engine = engine
         self.user_id = user_id
@@ -90,6 +118,7 @@ class TerminalChat:
             self.stdin.reconfigure(errors="replace")
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() and self.stdout.isatty() and not json_mode
+        self.notices = notices
 
     def show(self, reply: Reply) -> None:
         if reply.duplicate:
@@ -102,6 +131,8 @@ class TerminalChat:
             text = render_text(reply, width)
             if text:
                 print(text + "\n", file=self.stdout)
+            for line in self.notices.drain() if self.notices else ():
+                print(f"{messages.ADMIN_NOTICE} {line}\n", file=self.stdout)
         self.stdout.flush()
 
     def read(self) -> str | None:
