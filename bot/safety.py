@@ -35,6 +35,8 @@ class SafetySignal:
     rule: str = ""
     #: Heard by the trained model, not a rule: the coach says less about what it heard.
     by_model: bool = False
+    #: A danger told as past and over, asked about as a concern (`told_as_past.ack`).
+    told_as_past: bool = False
 
     @property
     def level(self) -> Level:
@@ -170,6 +172,17 @@ class SafetyDetector:
         self._negations = frozenset(stem(w.lower()) for w in config.negation.words)
         self._clause_breaks = frozenset(stem(w.lower()) for w in config.negation.clause_breaks)
         self._window = config.negation.window
+        told = config.told_as_past
+        self._told_as_past = (
+            (
+                {k: (self._by_id[v] if v else None) for k, v in told.lower.items()},
+                tuple(compile_pattern(p, words).regex for p in told.past),
+                tuple(compile_pattern(p, words).regex for p in told.over),
+                tuple(compile_pattern(p, words).regex for p in told.still),
+            )
+            if told is not None
+            else None
+        )
         self.reader = Reader(
             config.typos.words,
             config.typos.not_typos,
@@ -202,7 +215,28 @@ class SafetyDetector:
         else:
             line = line or self.reader.line(chunks)
             screening = self._run(line, stems, sorted(worth))
-        return self._listen(chunks, screening)
+        return self._as_told(chunks, line, self._listen(chunks, screening))
+
+    def _as_told(self, chunks: list[str], line: str, screening: Screening) -> Screening:
+        """An alert told as past and over ("back in 2019 … the police dealt with it and I'm
+        fine now") is asked about as a concern, or (a concern) not raised; the rest stands."""
+        alert = screening.alert
+        if self._told_as_past is None or alert is None:
+            return screening
+        lower, past, over, still = self._told_as_past
+        if alert.category.id not in lower:
+            return screening
+        line = line or self.reader.line(chunks)
+        if not (
+            any(p.search(line) for p in past)
+            and any(p.search(line) for p in over)
+            and not any(p.search(line) for p in still)
+        ):
+            return screening
+        instead = lower[alert.category.id]
+        if instead is None:
+            return Screening(None, screening.notes)
+        return Screening(SafetySignal(instead, alert.rule, told_as_past=True), screening.notes)
 
     def _listen(self, chunks: list[str], screening: Screening) -> Screening:
         """The rules raised no alert, or only a concern: the model may hear one they missed,
@@ -246,7 +280,7 @@ class SafetyDetector:
         chunks, stems = self.reader.read(text)
         line = self.reader.line(chunks)
         screening = self._run(line, stems, range(len(self._rules)))
-        return self._listen(chunks, screening)
+        return self._as_told(chunks, line, self._listen(chunks, screening))
 
     def detect(self, text: str) -> SafetySignal | None:
         """The most serious signal of any level in `text`, or None."""

@@ -1056,6 +1056,31 @@ class SafetyModelSettings(Strict):
         return self
 
 
+class ToldAsPast(Strict):
+    """An alert told as over and done with is asked about more gently, or not at all.
+
+    "Back in 2019 a resident threatened me; the police dealt with it and I'm fine now" is a
+    story of how they came to work as they do, not a crisis: stopping the coaching to give
+    999 contradicts what they just said. It needs both words of a time long gone (`past`) and
+    words that it is over (`over`), and none that it goes on now (`still`: again, scared…).
+    """
+
+    ack: str = Field(
+        min_length=1,
+        description="said instead of the concern's own `ack` when a danger is asked about "
+        "because it was told as past and over",
+    )
+    lower: dict[Identifier, Identifier | None] = Field(
+        description="category → the concern to ask with instead (for a danger), or null to "
+        "raise nothing (for a concern)"
+    )
+    past: list[str] = Field(min_length=1, description="patterns: a time long gone")
+    over: list[str] = Field(min_length=1, description="patterns: that it is over")
+    still: list[str] = Field(
+        default_factory=list, description="patterns: that it goes on now (then nothing is lowered)"
+    )
+
+
 class SafetyConfig(Strict):
     """dialogues/safety.yaml: the signals that interrupt or annotate any dialogue."""
 
@@ -1072,6 +1097,9 @@ class SafetyConfig(Strict):
     categories: list[SafetyCategory] = Field(min_length=1)
     model: SafetyModelSettings | None = Field(
         None, description="a trained model that hears what the rules miss"
+    )
+    told_as_past: ToldAsPast | None = Field(
+        None, description="alerts told as over and done with: asked about gently, or not at all"
     )
     #: The model file named by `model`, loaded and checked by `bot.loader.load_safety`.
     _trained: Any = PrivateAttr(None)
@@ -1136,6 +1164,49 @@ class SafetyConfig(Strict):
                     parse(pattern, self.words)
                 except PatternError as exc:
                     problems.append((path, f"{exc} (pattern: {pattern!r})"))
+        if self.told_as_past is not None:
+            problems += self._told_as_past_problems(self.told_as_past, levels)
         if problems:
             raise LocatedProblems(problems)
         return self
+
+    def _told_as_past_problems(
+        self, told: ToldAsPast, levels: dict[str, SafetyLevel]
+    ) -> list[tuple[tuple[str | int, ...], str]]:
+        """A danger is only ever lowered to a concern (never silenced); a concern to another
+        concern or to nothing; notes are not alerts; every pattern parses."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        where = ("told_as_past", "lower")
+        concerns = ", ".join(k for k, v in levels.items() if v == "concern") or "none"
+        for raised, instead in told.lower.items():
+            level = levels.get(raised)
+            if level is None or level == "note":
+                alerts = ", ".join(k for k, v in levels.items() if v != "note")
+                problems.append(
+                    (
+                        (*where, raised),
+                        f"'{raised}' is not a danger or concern category (those are: {alerts})",
+                    )
+                )
+            elif instead is None and level == "danger":
+                problems.append(
+                    (
+                        (*where, raised),
+                        f"a danger ('{raised}') can only be lowered to a concern, "
+                        f"never to nothing (concerns: {concerns})",
+                    )
+                )
+            elif instead is not None and levels.get(instead) != "concern":
+                problems.append(
+                    (
+                        (*where, raised),
+                        f"'{instead}' is not a concern category (those are: {concerns})",
+                    )
+                )
+        for field in ("past", "over", "still"):
+            for j, pattern in enumerate(getattr(told, field)):
+                try:
+                    parse(pattern, self.words)
+                except PatternError as exc:
+                    problems.append((("told_as_past", field, j), f"{exc} (pattern: {pattern!r})"))
+        return problems

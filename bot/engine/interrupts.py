@@ -63,7 +63,10 @@ def safety(ctx: Context, turn: Turn, text: str) -> bool:
                 if live is not None:  # what they wrote may still answer the question
                     live.session.slots[HELD] = text
                 settings = ctx.safety.config.model
-                if alert.by_model and settings is not None:
+                told = ctx.safety.config.told_as_past
+                if alert.told_as_past and told is not None:
+                    ack = told.ack.strip()  # a danger they say is over: asked, not stopped
+                elif alert.by_model and settings is not None:
                     ack = settings.ack.strip()  # not sure what it heard: no claim about it
                 else:
                     ack = (_ack_for(category, text) or "").strip()
