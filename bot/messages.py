@@ -192,6 +192,7 @@ KNOWN_UNCLEAR = "I didn't quite catch that. Does it still hold, or has it change
 
 NO_BACK = "There's nothing to undo yet: this is the first question."
 WENT_BACK = "Undone. Back to the previous question:"
+TOOK_BACK = "No problem: I've taken back your last answer. Here's that question again:"
 RESTARTED = "Starting {title} again from the beginning."
 PAUSED = (
     "Paused. Everything you've said is saved. When you come back, I'll pick up at "

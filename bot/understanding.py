@@ -168,6 +168,45 @@ def asks_about_the_question(text: str) -> Literal["why", "meaning"] | None:
     return "why" if said.lstrip("sorbuthmk, ").startswith("why") else "meaning"
 
 
+_OOPS = (
+    r"(?:sorry|soz|oops|whoops|oh|ah|wait|hang on|hold on|actually|no|my (?:mistake|bad)|apologies)"
+)
+#: A message that takes back the last answer: it was meant for another question, or wrong.
+#: Anchored at the start; the plain forms ("that 2 was meant for us") need no apology, the
+#: loose ones ("wrong one", "I got that wrong") need one before them, so an answer such as
+#: "the money was meant for us" or "they asked the wrong question" stays an answer.
+_TAKES_BACK = re.compile(
+    rf"^(?:{_OOPS}[,.!]* )*(?:"
+    r"(?:that|the|my)(?: last| previous)? (?:answer|one|number|score|rating|[1-5]|one|two|"
+    r"three|four|five) (?:was|were|is) (?:meant |supposed to be |intended |actually )?"
+    r"(?:for|about) (?:us|me|my|our|myself|ourselves|the (?:other|next|last|previous))\b"
+    r"|i (?:meant|intended) (?:that|it|the last one|my last answer) (?:for|to be|as)\b"
+    r"|i (?:answered|put|typed|gave|entered) (?:that |it )?(?:for |to |in )?the wrong "
+    r"(?:question|one|box|number|answer)\b"
+    r"|(?:can|could|may) (?:i|we) (?:change|correct|redo|fix|undo) (?:my|that|the)"
+    r"(?: last| previous)? (?:answer|one|number|score)\b"
+    r"|(?:can|could|may) (?:i|we) go back\b"
+    r"|(?:let'?s|let me|please) go back\b"
+    r"|go back(?: one| a step| to the (?:last|previous) question)?$"
+    r")"
+    rf"|^(?:{_OOPS}[,.!]* )+(?:"
+    r"wrong (?:one|answer|number|question)"
+    r"|that (?:was|were) (?:meant |supposed to be |intended )?for (?:us|me|myself|ourselves|"
+    r"the (?:other|next|last|previous))"
+    r"|i (?:made a mistake|got (?:that|it) wrong|messed (?:that|it) up|mixed (?:them|those|it) up)"
+    r"|that'?s (?:wrong|not right|not what i meant)"
+    r")\b"
+)
+
+
+def takes_back_the_last_answer(text: str) -> bool:
+    """Whether the message takes back the last answer ("sorry, that 2 was meant for us",
+    "oops, wrong one", "can I change my last answer?"): the coach undoes it and asks that
+    question again, rather than taking the correction as the answer to this one."""
+    said = normal(text)
+    return len(said) <= 200 and _TAKES_BACK.match(said) is not None
+
+
 #: Words of having done (or not done) something: a sentence with one may be news of a step.
 _PROGRESS = re.compile(
     r"\b(?:i|we|i've|we've|i'd|we'd|i have|we have)\s+(?:have\s+|had\s+|did\s+|finally\s+|"

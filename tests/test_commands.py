@@ -87,6 +87,41 @@ def test_back_undoes_the_last_answer_and_asks_that_question_again(chat: Any) -> 
     assert chat.last.awaits.kind == "text"
 
 
+def test_a_message_taking_back_the_last_answer_undoes_it_instead_of_answering(
+    chat: Any,
+) -> None:
+    """Tried as a charity manager: their position got "on the edge, 2" (meant for her own),
+    and "sorry, that 2 was meant for us. they are a 5" was then taken as her own position,
+    5 ("That's high for someone outside the room"). A correction is understood as one."""
+    start_diagnose(chat)
+    answer_until(chat, "their_position")
+    asked = question(chat)
+    chat.say("on the edge, 2, nobody asks us until it's decided")
+    assert chat.state == "my_position" and slots(chat)["their_position"] == 2
+
+    chat.say("sorry, that 2 was meant for us. they are a 5")
+
+    assert "taken back your last answer" in chat.text
+    assert chat.state == "their_position" and "their_position" not in slots(chat)
+    assert "my_position" not in slots(chat)
+    assert question(chat) == asked
+    chat.say("5")
+    chat.say("2")
+    assert slots(chat)["their_position"] == 5 and slots(chat)["my_position"] == 2
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["the money was meant for us but the council kept it", "they asked the wrong question"],
+)
+def test_an_answer_that_only_sounds_like_a_correction_is_an_answer(chat: Any, said: str) -> None:
+    start_diagnose(chat)
+    chat.say("1")
+    chat.say(said)
+    assert "taken back" not in chat.text
+    assert slots(chat)["situation"] == said
+
+
 def test_back_at_the_first_question_says_there_is_nothing_to_undo(chat: Any) -> None:
     start_diagnose(chat)
     asked = question(chat)

@@ -23,6 +23,7 @@ from bot.understanding import (
     read_choices,
     read_scale,
     read_yes_no,
+    takes_back_the_last_answer,
 )
 
 DIALOGUES = Path(__file__).resolve().parent.parent / "dialogues"
@@ -469,3 +470,27 @@ def test_one_as_a_pronoun_is_still_no_rating(said: str) -> None:
 def test_managing_something_says_nothing_of_the_role_the_rest_does(said: str, role: str) -> None:
     reading = read("diagnose.role", said)
     assert (reading.outcome, reading.values) == ("picked", (role,))
+
+
+@pytest.mark.parametrize(
+    ("said", "takes_back"),
+    [
+        ("sorry, that 2 was meant for us. they are a 5", True),
+        ("oops, wrong one", True),
+        ("Can I change my last answer?", True),
+        ("wait, that was meant for us", True),
+        ("I answered the wrong question", True),
+        ("sorry I got that wrong", True),
+        ("go back", True),
+        # answers that only sound like it
+        ("the money was meant for us but the council kept it", False),
+        ("they asked the wrong question", False),
+        ("I made a mistake in the bid last year", False),
+        ("go back to the council with a better offer", False),
+        ("that one is for the cabinet to decide", False),
+    ],
+)
+def test_a_correction_of_the_last_answer_is_told_from_an_answer(
+    said: str, takes_back: bool
+) -> None:
+    assert takes_back_the_last_answer(said) is takes_back

@@ -417,6 +417,8 @@ class Engine:
             menu.welcome_back(ctx, turn, live)
         elif row.pending == "resume":
             interrupts.after_resume_prompt(ctx, turn, live, text)
+        elif understanding.takes_back_the_last_answer(text) and live.session.row.history:
+            commands.go_back(ctx, turn, live, messages.TOOK_BACK)
         else:
             asked = understanding.asks_about_the_question(text)
             if asked is None or not progress.explain(ctx, turn, live, asked):

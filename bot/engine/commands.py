@@ -163,6 +163,12 @@ def back(ctx: Context, turn: Turn) -> None:
     live = in_dialogue(ctx, turn)
     if live is None:
         return
+    go_back(ctx, turn, live, messages.WENT_BACK)
+
+
+def go_back(ctx: Context, turn: Turn, live: Live, said: str) -> None:
+    """Undo the last answer and ask its question again, saying `said` first (`back`, or a
+    message that takes the last answer back: "sorry, that 2 was meant for us")."""
     session = live.session
     session.row.pending = None
     session.row.status = "active"
@@ -186,7 +192,7 @@ def back(ctx: Context, turn: Turn) -> None:
         return
     finally:
         session.back_target = None
-    turn.say(messages.WENT_BACK)
+    turn.say(said)
     turn.out.extend(session.take_outbox())
 
 
