@@ -865,6 +865,12 @@ _SCALE_WORDS: dict[str, float] = {
     # Said of oneself, against them: "we know the young people far better than they do".
     **dict.fromkeys(["far better", "much better", "a lot better", "way better"], 1.0),
     **dict.fromkeys(["far less", "way less", "much less", "a lot less", "next to none"], 0.0),
+    # Where someone sits (position scales run from "on the edge" to "at the centre").
+    **dict.fromkeys(["very central", "right at the centre", "at the heart of it"], 1.0),
+    **dict.fromkeys(["really central", "totally central", "completely central"], 1.0),
+    **dict.fromkeys(["central", "fairly central", "quite central", "pretty central"], 0.75),
+    **dict.fromkeys(["peripheral", "on the margins", "on the fringes", "on the outside"], 0.0),
+    **dict.fromkeys(["out on the edge", "right on the edge", "nowhere near the centre"], 0.0),
 }
 _SHORT_ONLY = frozenset(w for w in _SCALE_WORDS if " " not in w)
 #: Single words strong enough to rate an answer they open, even a long one.
@@ -872,6 +878,7 @@ _OPENING_WORDS = frozenset(
     {"loads", "tons", "masses", "heaps", "lots", "plenty", "hardly", "barely", "nothing"}
     | {"everything", "completely", "totally", "hugely", "massively", "enormously", "none"}
     | {"huge", "massive", "enormous", "vast", "immense", "tiny", "minimal", "negligible"}
+    | {"central", "peripheral"}
 )
 _SCALE_UNSURE = re.compile(
     r"\b(?:maybe|perhaps|depends|not sure|unsure|don't know|dont know|no idea|hard to say|"
@@ -900,7 +907,8 @@ def _one_alone(said: str, start: int, end: int) -> bool:
 _QUANTITY = re.compile(
     r"(?<![\w.])\d+(?:\.\d+)?\s+(?!(?:out|of|or|and|to|because|as|but|if|i|maybe|"
     r"probably|really|at|for|in|on|now|then|though|tops|max|at most|at best|overall|"
-    r"or so|ish)\b)(?=[a-z])"
+    r"or so|ish|too|also|again|honestly|tbh|here|there|myself|ourselves|both|anyway|"
+    r"frankly|realistically|we|they|it|you|surely|definitely|easily|at least)\b)(?=[a-z])"
 )
 _RATING_FILLER = _word_set(
     "a an i i'd i'm it it's its is they them we say would give about around roughly maybe "

@@ -386,10 +386,28 @@ SCALE = ScaleTable.build(1, 5, "very little", "a great deal")
         ("Hardly anything, we've got about three hundred quid", 1),
         ("huge, they own thousands of homes", 5),
         ("tiny, we've got two staff and a grant that ends in March", 1),
+        # A charity manager's: "4 too" is a rating, twenty years a length of time.
+        ("we know the estate inside out, twenty years of it, I'd say 4 too", 4),
+        ("3 as well, honestly", 3),
     ],
 )
 def test_a_rating_is_read_from_numbers_and_words(said: str, value: int) -> None:
     reading = read_scale(said, SCALE)
+    assert (reading.outcome, reading.value) == ("number", value)
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("very central, they write the cabinet report", 5),
+        ("central", 4),
+        ("peripheral really, nobody asks us until it's decided", 1),
+        ("on the margins, we hear by letter", 1),
+    ],
+)
+def test_where_someone_sits_is_read_on_a_position_scale(said: str, value: int) -> None:
+    position = ScaleTable.build(1, 5, "on the edge", "at the centre")
+    reading = read_scale(said, position)
     assert (reading.outcome, reading.value) == ("number", value)
 
 
