@@ -145,6 +145,26 @@ def test_an_option_is_understood_by_its_meaning(
     assert reading.values == values
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "the young carers project",
+        "a befriending project",
+        "the carers network",
+        "the local mental health forum",
+        "the MS Society",
+        "a community trust",
+        "the hospice and its volunteers",
+        "a support group for dads",
+        "a social enterprise on the estate",
+    ],
+)
+def test_a_voluntary_project_network_or_forum_is_another_voluntary_group(said: str) -> None:
+    reading = read("diagnose.allies", said)
+    assert reading.outcome == "picked", reading
+    assert reading.values == ("voluntary_groups",)
+
+
 def test_a_quantity_is_not_an_option_number() -> None:
     reading = read("diagnose.allies", "we've got 2 councillors on side")
     assert reading.values == ("elected_reps",)
