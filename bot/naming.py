@@ -251,14 +251,15 @@ def _candidates(clause: str) -> list[tuple[int, list[str]]]:
 
 
 def _shorten(phrase: list[str], max_words: int) -> list[str]:
-    """A phrase cut to `max_words`, keeping what it names: before its first "of"/"for" ("the
-    director of adult social care" → "the director"), else a proper name inside it ("Our
-    local Health and Wellbeing Board" → "Health and Wellbeing Board"), else its opening word
-    and its last words, where English keeps the thing named."""
+    """A phrase cut to `max_words`, keeping what it names: before its first "of"/"for" or
+    other preposition ("the director of adult social care" → "the director", "the man from
+    the housing association" → "the man"), else a proper name inside it ("Our local Health
+    and Wellbeing Board" → "Health and Wellbeing Board"), else its opening word and its last
+    words, where English keeps the thing named."""
     if len(phrase) <= max_words:
         return phrase
     for n, word in enumerate(phrase):
-        if _bare(word) in ("of", "for") and 1 < n <= max_words:
+        if (_bare(word) in ("of", "for") or _bare(word) in _PREPOSITIONS) and 1 < n <= max_words:
             return phrase[:n]
     start = next((n for n, w in enumerate(phrase) if n and _is_capital(w)), None)
     if start is not None and 1 < len(phrase) - start <= max_words:

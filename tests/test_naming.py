@@ -154,6 +154,19 @@ def test_ordinary_capitalised_words_are_no_persons_name(answer: str, name: str) 
     assert suggest_name(answer, 5) == name
 
 
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("the head teacher at the primary school in the village", "the head teacher"),
+        ("the new lettings officer at the housing association office", "the new lettings officer"),
+        ("a social worker from the children's team", "a social worker"),
+        ("the officers on the licensing panel at the town hall", "the officers"),
+    ],
+)
+def test_a_long_phrase_is_cut_before_where_they_are(answer: str, name: str) -> None:
+    assert suggest_name(answer, 5) == name  # not "the the housing association office"
+
+
 def test_a_long_titled_name_loses_its_title_first() -> None:
     answer = "the local police commander, Chief Superintendent Anna Hughes"
     assert suggest_name(answer, 5) == "Chief Superintendent Anna Hughes"
