@@ -296,7 +296,7 @@ _TITLE_WORDS_ANY_CASE = """
 _TITLES_ANY_CASE = frozenset(_TITLE_WORDS_ANY_CASE.split())
 _TITLE_WORDS_CAPITAL = """
     doctor lord lady baroness baron constable pc detective rev reverend revd canon father
-    bishop judge commander captain colonel major
+    bishop judge commander captain colonel major mayor
 """
 _TITLES_CAPITAL = frozenset(_TITLE_WORDS_CAPITAL.split())
 #: Words that may open a title: "Chief Inspector", "Detective Sergeant", "Deputy Mayor".
@@ -505,12 +505,17 @@ def _people(clause: str, next_clause: str, first_of_sentence: bool) -> list[tupl
             else _bare(next_clause.split(" ", 1)[0]) in ("who", "who's", "whose")
         )
         opening = i == 0 and first_of_sentence and len(run) == 1
-        if not opening and (
-            whole
-            or followed_by_who
-            or before in _ROLES
-            or (i > 0 and len(run) > 1 and before not in _PLACE_BEFORE)
-        ):
+        # A first name and a surname stand alone; "Greater Manchester Combined Authority",
+        # "Tower Hamlets council", "in Elm Park" are bodies and places.
+        after = words[end] if end < len(words) else ""
+        full_name = (
+            len(run) > 1
+            and before not in _PLACE_BEFORE
+            and not (i and _is_capital(words[i - 1]))
+            and not _is_capital(after)
+            and _bare(after).removesuffix("'s") not in _BODIES
+        )
+        if not opening and (whole or followed_by_who or before in _ROLES or full_name):
             found.append((1, run))
         i = end
     return found

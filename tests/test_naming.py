@@ -126,6 +126,7 @@ def test_a_name_said_on_its_own_first_is_the_one_suggested(answer: str, name: st
         ("the ward councillor, cllr patel", "cllr patel"),
         ("Inspector Hughes from the neighbourhood team", "Inspector Hughes"),
         ("Dr May at the surgery", "Dr May"),
+        ("Mayor Andy Burnham and his office", "Mayor Andy Burnham"),
         # Without a title, where only a name stands: on its own, before "who", after a role.
         ("our MP, Jane Smith", "Jane Smith"),
         ("my manager Sarah, who never listens", "Sarah"),
@@ -148,6 +149,8 @@ def test_a_persons_name_is_suggested_over_their_role(answer: str, name: str) -> 
         ("the officer who called the meeting on Monday", "the officer"),
         ("the council in Tower Hamlets", "the council in Tower Hamlets"),
         ("Parents, and the council's commissioning team", "the council's commissioning team"),
+        ("we met Tower Hamlets council about it", "Tower Hamlets council"),
+        ("Thames Valley Police, mainly the neighbourhood team", "the neighbourhood team"),
     ],
 )
 def test_ordinary_capitalised_words_are_no_persons_name(answer: str, name: str) -> None:
