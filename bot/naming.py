@@ -22,8 +22,7 @@ _BREAK_WORDS = """
     didn't will would can could should shall may might must not no yes just also even really
     actually probably maybe perhaps suppose think guess know mean said says say runs run
     made make makes making decides decided decide closing close closes called named to at by
-    with from on
-    in into about what there here all some any
+    with from on in into about what there here all some any
 """
 _BREAKS = frozenset(_BREAK_WORDS.split())
 #: Break words that may still sit inside a short name ("Families on my caseload").
@@ -259,7 +258,7 @@ def _shorten(phrase: list[str], max_words: int) -> list[str]:
     if len(phrase) <= max_words:
         return phrase
     for n, word in enumerate(phrase):
-        if (_bare(word) in ("of", "for") or _bare(word) in _PREPOSITIONS) and 1 < n <= max_words:
+        if _bare(word) in _PREPOSITIONS | {"of", "for"} and 1 < n <= max_words:
             return phrase[:n]
     start = next((n for n, w in enumerate(phrase) if n and _is_capital(w)), None)
     if start is not None and 1 < len(phrase) - start <= max_words:
@@ -441,7 +440,8 @@ def _explicit(words: list[str]) -> list[str]:
             after, lower_ok = i + 1, i > 0 and _bare(words[i - 1]) in _PERSON_NOUNS
         for cue in _CALLED_AFTER:
             if [_bare(w) for w in words[i : i + len(cue)]] == list(cue):
-                after, lower_ok = i + len(cue), cue[0].startswith("name")
+                owner = i > 0 and _bare(words[i - 1]) in ("his", "her", "their", "whose")
+                after, lower_ok = i + len(cue), cue[0].startswith("name") and owner
         if after and after < len(words):
             name = (
                 _titled(words, after, lower_ok=True)
@@ -478,8 +478,8 @@ def _proper(words: list[str], i: int) -> list[str]:
 
 
 def _people(clause: str, next_clause: str, first_of_sentence: bool) -> list[tuple[int, list[str]]]:
-    """Names of people in a clause, each with how surely it is one (2 said to be a name,
-    1 titled or known by where it stands), best first."""
+    """Names of people in a clause, in order, each with how surely it is one (2: said to be
+    a name; 1: titled, or known by where it stands)."""
     words = _words(clause)
     explicit = _explicit(words)
     if explicit:
@@ -601,6 +601,8 @@ def suggest_name(text: str, max_words: int = 5) -> str:
             found = (-(sure + pointing), index, said)
             if person is None or found[:2] < person[:2]:
                 person = found
+    # A body said on its own before a name keeps its place, unless the name was said to be one
+    # or pointed at ("the trust, specifically Dr Okafor").
     if person is not None and not (body_at is not None and body_at < person[1] and person[0] > -2):
         words = _fit(person[2], max_words)
     elif best is None:
