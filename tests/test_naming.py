@@ -102,6 +102,82 @@ def test_a_name_said_on_its_own_first_is_the_one_suggested(answer: str, name: st
 
 
 @pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        # What users typed: the name they gave, not the words around it.
+        ("the housing association's head of repairs, a man called Derek", "Derek"),
+        ("the cabinet member for adult social care, Cllr Patel", "Cllr Patel"),
+        # Said to be a name: "called", "named", "by name", "her name is".
+        ("the head of repairs, a man named Derek Smith", "Derek Smith"),
+        ("a woman called Sandra who runs the lettings team", "Sandra"),
+        ("the lettings manager, Sandra by name", "Sandra"),
+        ("the man from the housing association, I think his name is Derek", "Derek"),
+        ("the safeguarding lead. She is called Priya Shah.", "Priya Shah"),
+        ("a guy called derek at the housing office", "derek"),
+        ("a charity called Mind", "Mind"),
+        # With a title, before or after the role, with or without a full stop.
+        ("Dr Okafor, the GP partner at our surgery", "Dr Okafor"),
+        ("the GP partner at our surgery, Dr. Okafor", "Dr Okafor"),
+        ("I need to persuade Superintendent Hughes at the local police", "Superintendent Hughes"),
+        ("the local police commander, Chief Inspector Ben Ward", "Chief Inspector Ben Ward"),
+        ("the director of children's services, Professor Amy Lee", "Professor Amy Lee"),
+        ("the trust's chief executive, Dame Sarah Brown", "Dame Sarah Brown"),
+        ("the head teacher at the primary school, Mrs Khan", "Mrs Khan"),
+        ("the ward councillor, cllr patel", "cllr patel"),
+        ("Inspector Hughes from the neighbourhood team", "Inspector Hughes"),
+        ("Dr May at the surgery", "Dr May"),
+        ("Mayor Andy Burnham and his office", "Mayor Andy Burnham"),
+        # Without a title, where only a name stands: on its own, before "who", after a role.
+        ("our MP, Jane Smith", "Jane Smith"),
+        ("my manager Sarah, who never listens", "Sarah"),
+        ("the head of repairs Derek Smith", "Derek Smith"),
+        ("The trust, specifically Dr Okafor", "Dr Okafor"),
+    ],
+)
+def test_a_persons_name_is_suggested_over_their_role(answer: str, name: str) -> None:
+    assert suggest_name(answer, 5) == name
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("The Council, mainly the planning committee that meets on Monday", "the Council"),
+        ("NHS Fife's mental health team, they decide on Monday", "NHS Fife's mental health team"),
+        ("Healthwatch and the ICB, mostly the ICB", "the ICB"),
+        ("The trust board, which meets every Monday in public", "the trust board"),
+        ("the housing officer, she called the police on us", "the housing officer"),
+        ("the officer who called the meeting on Monday", "the officer"),
+        ("the council in Tower Hamlets", "the council in Tower Hamlets"),
+        ("Parents, and the council's commissioning team", "the council's commissioning team"),
+        ("we met Tower Hamlets council about it", "Tower Hamlets council"),
+        ("Thames Valley Police, mainly the neighbourhood team", "the neighbourhood team"),
+    ],
+)
+def test_ordinary_capitalised_words_are_no_persons_name(answer: str, name: str) -> None:
+    assert suggest_name(answer, 5) == name
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("the head teacher at the primary school in the village", "the head teacher"),
+        ("the new lettings officer at the housing association office", "the new lettings officer"),
+        ("a social worker from the children's team", "a social worker"),
+        ("the officers on the licensing panel at the town hall", "the officers"),
+    ],
+)
+def test_a_long_phrase_is_cut_before_where_they_are(answer: str, name: str) -> None:
+    assert suggest_name(answer, 5) == name  # not "the the housing association office"
+
+
+def test_a_long_titled_name_loses_its_title_first() -> None:
+    answer = "the local police commander, Chief Superintendent Anna Hughes"
+    assert suggest_name(answer, 5) == "Chief Superintendent Anna Hughes"
+    assert suggest_name(answer, 2) == "Anna Hughes"
+    assert suggest_name(answer, 1) == "Hughes"
+
+
+@pytest.mark.parametrize(
     ("said", "name"),
     [
         ("just Mark", "Mark"),

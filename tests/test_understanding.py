@@ -146,6 +146,49 @@ def test_an_option_is_understood_by_its_meaning(
     assert reading.values == values
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "the young carers project",
+        "a befriending project",
+        "the carers network",
+        "the local mental health forum",
+        "the MS Society",
+        "a community trust",
+        "the hospice and its volunteers",
+        "a support group for dads",
+        "a social enterprise on the estate",
+    ],
+)
+def test_a_voluntary_project_network_or_forum_is_another_voluntary_group(said: str) -> None:
+    reading = read("diagnose.allies", said)
+    assert reading.outcome == "picked", reading
+    assert reading.values == ("voluntary_groups",)
+
+
+@pytest.mark.parametrize(
+    ("said", "values"),
+    [
+        (
+            "budget scrutiny on the 14th of January, that's where it'll be decided",
+            ("meeting", "decision"),
+        ),
+        ("cabinet in March, where it gets decided", ("meeting", "decision")),
+        ("the board is deciding in June", ("meeting", "decision")),
+        ("it goes to cabinet for approval on the 3rd", ("meeting", "decision")),
+        ("the board meets on the 5th, it'll be voted on then", ("meeting", "decision")),
+        # Decided already is not a decision to come.
+        ("they decided it last month at cabinet", ("meeting",)),
+    ],
+)
+def test_a_meeting_where_it_will_be_decided_is_also_a_decision_date(
+    said: str, values: tuple[str, ...]
+) -> None:
+    reading = read("diagnose.coming_up", said)
+    assert reading.outcome == "picked", reading
+    assert reading.values == values
+
+
 def test_a_quantity_is_not_an_option_number() -> None:
     reading = read("diagnose.allies", "we've got 2 councillors on side")
     assert reading.values == ("elected_reps",)
