@@ -435,6 +435,20 @@ def test_saying_that_will_do_once_enough_steps_are_picked_ends_the_plan(
     assert "That's your plan" in chat.text
 
 
+def test_the_plan_lists_the_steps_soonest_first(chat: Any) -> None:
+    """Tried as a charity manager: dated "a fortnight before cabinet", "before Christmas" and
+    "next week", the plan read back in the order picked, the latest first."""
+    at(chat, "commit", "diagnose")
+    offered = [c.label for c in chat.last.awaits.choices]
+    chat.say("1, 2 and 3")
+    chat.say("in 5 weeks")
+    chat.say("in 3 weeks")
+    chat.say("next friday")
+
+    plan = chat.text.split("That's your plan:")[1]
+    assert plan.index(offered[2]) < plan.index(offered[1]) < plan.index(offered[0])
+
+
 # == asking the coach about its question ========================================================
 
 
