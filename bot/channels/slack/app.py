@@ -17,7 +17,6 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 from slack_bolt import App
@@ -154,8 +153,14 @@ class SlackCoach:
         self.names = SlackNames(self.web, self.tokens.client_for, engine.knows_name, engine.store)
         # Messages are tried once where they are made; what Slack can't take now waits in
         # the courier's outbox for the follow-up loop, never in a turn's thread.
+        # It is kept in the store, so a restart still sends what was owed.
         self.courier = Courier(
-            self.web, self.tokens.client_for, engine.clock, on_unreached=self._unreached
+            self.web,
+            self.tokens.client_for,
+            engine.clock,
+            engine.store,
+            write_note=self._where_we_are,
+            on_unreached=self._unreached,
         )
         self.locks = UserLocks()
         #: Waiting deliveries whose user has been told their answer is delayed.
@@ -251,8 +256,10 @@ class SlackCoach:
         """Replies to a person were given up on: the Home tab says so now, and one note with
         where the conversation is goes to the DM when Slack takes messages again."""
         self.publish_home(key)
-        later = self.engine.clock() + NOTE_AFTER
-        self.courier.hold(key, [], later, later=partial(self._where_we_are, key, channel))
+        try:
+            self.courier.hold_note(key, channel, self.engine.clock() + NOTE_AFTER)
+        except StorageError as exc:
+            log.warning("note to an unreached person not kept: %s", type(exc).__name__)
 
     def _where_we_are(self, key: str, channel: str) -> list[dict[str, Any]]:
         reply = self.engine.show_current(key, texts.UNREACHED)

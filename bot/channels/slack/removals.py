@@ -92,6 +92,8 @@ def erase_workspace(store: Store, prefix: str, forget: Callable[[str], object]) 
     people = store.users_with_prefix(prefix)
     for user_id in people:
         forget(user_id)
+    if store.drop_held_with_prefix(prefix):  # replies owed to people never stored
+        store.scrub()
     with store.transaction():
         store.cancel_removal(prefix)
     log.warning("workspace %s erased: %d people", prefix.split(":")[1], len(people))
