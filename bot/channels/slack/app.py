@@ -24,7 +24,6 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 from bot.channels.slack import blocks, texts
 from bot.channels.slack.hours import WORKING_HOURS, WorkingHours
@@ -51,10 +50,12 @@ from bot.channels.slack.requests import (
     person_of,
     said_by_command,
     slack_user_of,
+    teams_named,
     user_key,
     where,
     workspace_of,
 )
+from bot.channels.slack.states import CoachOAuthStateStore
 from bot.channels.slack.web import WebCalls
 from bot.engine import Engine
 from bot.engine.turn import local_date
@@ -199,9 +200,12 @@ class SlackCoach:
             client_secret=settings.client_secret,
             rotate_before_minutes=settings.rotate_before_minutes,
         )
-        states = SQLite3OAuthStateStore(database=database, expiration_seconds=OAUTH_STATE_SECONDS)
+        states = CoachOAuthStateStore(
+            database=database, expiration_seconds=OAUTH_STATE_SECONDS, clock=self.engine.clock
+        )
         installs.init()  # their tables, now: a database that cannot take them fails at start
         states.init()
+        states.delete_expired()  # clicks never finished, from before this start
         oauth = OAuthSettings(
             client_id=settings.client_id,
             client_secret=settings.client_secret,
@@ -538,6 +542,12 @@ class SlackCoach:
         @app.event("app_uninstalled")
         def on_uninstalled(body: dict[str, Any]) -> None:
             self.removed(workspace_of(body), "app_uninstalled")
+
+        @app.event("team_access_revoked")
+        def on_team_access_revoked(event: dict[str, Any]) -> None:
+            # Enterprise Grid: an org admin took workspaces away from the org's app.
+            for team in teams_named(event):
+                self.removed(team, "team_access_revoked")
 
         @app.event("tokens_revoked")
         def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
