@@ -23,6 +23,7 @@ SECTIONS = {
     "shares": "## What you shared with a coach",
     "shared_summaries": "## What you shared with a coach",
     "inbox": "## Messages received, not yet answered",
+    "outbox": "## Replies Slack has not taken yet",
     "deliveries": "## Deliveries recorded",
 }
 
@@ -79,7 +80,7 @@ def _value(value: Any) -> str:
 def _more(data: dict[str, Any], coach_names: dict[int, str]) -> list[str]:
     """What the document adds to the transcripts and steps, so it holds all the JSON does:
     who the coach knows you as, your answers, safety interruptions, your shares and
-    corrected summaries, what waits to be answered, and the deliveries recorded."""
+    corrected summaries, what waits to be answered or sent, and the deliveries recorded."""
     lines: list[str] = []
     user = data["user"] or {}
     known = user.get("known") or {}
@@ -126,6 +127,12 @@ def _more(data: dict[str, Any], coach_names: dict[int, str]) -> list[str]:
             lines.append(
                 f"- {entry['received_at'][:16].replace('T', ' ')}: {_value(entry['payload'])}"
             )
+        lines.append("")
+    if data["outbox"]:
+        lines += [SECTIONS["outbox"], ""]
+        for held in data["outbox"]:
+            said = held["message"].get("text") or "a note saying where your conversation is"
+            lines.append(f"- {held['created_at'][:16].replace('T', ' ')}: {_value(said)}")
         lines.append("")
     if data["deliveries"]:
         lines += [SECTIONS["deliveries"], ""]

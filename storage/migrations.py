@@ -436,6 +436,36 @@ def m014_reading(db: Database) -> None:
     db.execute("ALTER TABLE conversations ADD COLUMN reading TEXT")
 
 
+@migrations()
+def m015_outbox(db: Database) -> None:
+    """Messages a channel made but could not send yet (Slack said 429 with a Retry-After,
+    or was down), kept so a restart still sends them.
+
+    One row a message, sent in `place` order for each person (`id` among rows of one place:
+    the note telling someone where the conversation is, written when it is due, takes the
+    place of the row that stood for it). `kind` is a reply, a note, or `where` (that note
+    before it is written: `message` then names only the DM). `not_before` is when it may be
+    tried (an ISO time), `tries` how often it was. A row goes once Slack took the message,
+    or when it was given up on; a person's rows go with them when they are erased.
+    """
+    db.table("outbox").create(
+        {
+            "id": int,
+            "user_id": str,
+            "place": int,
+            "kind": str,
+            "message": str,
+            "not_before": str,
+            "tries": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "place", "kind", "message", "not_before", "tries", "created_at"},
+        defaults={"tries": 1},
+    )
+    db.table("outbox").create_index(["user_id", "place", "id"])
+
+
 #: The full-text index of shared transcripts and the triggers that keep it (m008).
 _FTS_SCHEMA = (
     "CREATE VIRTUAL TABLE messages_fts USING fts5("

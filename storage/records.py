@@ -21,6 +21,7 @@ USER_TABLES: dict[str, tuple[str, ...]] = {
     "shares": (),
     "shared_summaries": (),
     "inbox": ("payload",),
+    "outbox": ("message",),
     "deliveries": (),
     "safety_events": (),
     "next_steps": (),

@@ -23,6 +23,7 @@ from storage.edits import EditQueries
 from storage.erasure import ErasureQueries
 from storage.figures import FigureQueries
 from storage.migrations import migrations
+from storage.outbox import OutboxQueries
 from storage.records import RecordQueries
 from storage.removals import RemovalQueries
 from storage.review import ReviewQueries
@@ -65,6 +66,7 @@ class Store(
     EditQueries,
     RemovalQueries,
     ZoneQueries,
+    OutboxQueries,
 ):
     """The SQLite file behind every conversation; safe to share between threads."""
 

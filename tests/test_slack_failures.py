@@ -9,6 +9,7 @@ turn is stored whatever happens to its reply, and nothing is tried again on a la
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
@@ -19,6 +20,7 @@ from bot.engine import Engine
 from storage.store import Store
 from tests.conftest import FakeClock
 from tests.slack_support import BOT_TOKEN, SIGNING_SECRET, join_exports, sections
+from tests.test_erasure import file_bytes
 from tests.test_slack import (
     FakeSlack,
     Slack,
@@ -224,3 +226,108 @@ def test_an_export_refused_by_slack_tells_the_user_where_they_typed_the_command(
     join_exports()
     assert told[-1]["text"] == texts.EXPORT_FAILED
     assert told[-1].get("response_type", "ephemeral") == "ephemeral"
+
+
+# == the outbox outlives the process =============================================================
+
+
+def restart(slack: Slack, fake: FakeSlack, clock: FakeClock) -> Slack:
+    """The coach's process is gone; a new one starts on the same database file."""
+    old = slack.coach
+    old.drain()
+    store = Store(old.engine.store.path)
+    engine = Engine(store, old.engine.catalog, clock=clock)
+    coach = SlackCoach(
+        engine,
+        old.settings,
+        client=WebClient(token=BOT_TOKEN, base_url=fake.base_url),
+        process_before_response=True,
+    )
+    return Slack(coach, fake)
+
+
+def test_a_reply_slack_rate_limited_is_sent_once_by_the_next_process_when_slack_said(
+    slack: Slack, fake: FakeSlack, store: Store, clock: FakeClock
+) -> None:
+    """Before, a reply Slack refused with 429 waited in memory only: a restart (a deploy, a
+    crash) lost it, and the person never saw the coach's answer to a turn that was stored."""
+    fake.rate_limits["chat.postMessage"] = 1
+    fake.retry_after = "30"
+    slack.dm("hello")
+    (refused,) = fake.of("chat.postMessage")
+
+    again = restart(slack, fake, clock)
+
+    assert again.coach.deliver_held() == 0  # Slack said 30 seconds: not before
+    clock.advance(seconds=31)
+    assert again.coach.deliver_held() == 1
+    assert fake.of("chat.postMessage") == [refused, refused]
+    assert "What would you like to do?" in str(refused["blocks"])
+    clock.advance(days=1)
+    assert again.coach.deliver_held() == 0  # taken by Slack: never sent again
+    assert restart(again, fake, clock).coach.deliver_held() == 0
+    assert len(fake.of("chat.postMessage")) == 2
+    assert count_rows(store.path, "outbox") == 0
+
+
+def test_after_a_restart_replies_still_owed_go_first_and_in_order(
+    slack: Slack, fake: FakeSlack, clock: FakeClock
+) -> None:
+    fake.rate_limits["chat.postMessage"] = 1
+    fake.retry_after = "30"
+    slack.dm("hello")
+    slack.dm("start diagnose")  # queued behind the first
+
+    again = restart(slack, fake, clock)
+    again.dm("I'm a community leader or a resident")  # answered after both, not before them
+
+    assert len(fake.of("chat.postMessage")) == 1
+    clock.advance(seconds=31)
+    assert again.coach.deliver_held() == 3
+    hello, start, answer = fake.of("chat.postMessage")[1:]
+    assert "What would you like to do?" in str(hello["blocks"])
+    assert "Let's look at one situation together" in str(start["blocks"])
+    assert answer not in (hello, start)
+    assert user_messages(again.coach.engine.store) == [
+        "hello",
+        "start diagnose",
+        "I'm a community leader or a resident",
+    ]
+
+
+def test_the_note_for_someone_given_up_on_is_still_sent_after_a_restart(
+    slack: Slack, fake: FakeSlack, clock: FakeClock
+) -> None:
+    fake.rate_limits["chat.postMessage"] = 1000
+    fake.retry_after = "0"
+    slack.dm(TYPED)
+    for _ in range(outbox.TRIES - 1):
+        clock.advance(seconds=1)
+        slack.coach.deliver_held()
+
+    again = restart(slack, fake, clock)
+    fake.rate_limits["chat.postMessage"] = 0
+    clock.advance(seconds=61)
+
+    assert again.coach.deliver_held() == 1
+    assert sections(fake.of("chat.postMessage")[-1])[0] == texts.UNREACHED
+    assert again.coach.deliver_held() == 0
+
+
+def test_forgetting_someone_takes_the_replies_still_owed_to_them_out_of_the_file(
+    slack: Slack, fake: FakeSlack, store: Store, clock: FakeClock
+) -> None:
+    fake.add_user("U1", "Zebediah")  # the reply greets them by name
+    fake.rate_limits["chat.postMessage"] = 1
+    fake.retry_after = "30"
+    slack.dm("hello")
+    assert b"Zebediah" in file_bytes(Path(store.path))
+    assert count_rows(store.path, "outbox", U1) == 1
+
+    slack.coach.engine.forget(U1)  # what /coach forget, confirmed, and `coach forget` do
+
+    assert count_rows(store.path, "outbox") == 0
+    assert b"Zebediah" not in file_bytes(Path(store.path))
+    clock.advance(seconds=31)
+    assert restart(slack, fake, clock).coach.deliver_held() == 0
+    assert len(fake.of("chat.postMessage")) == 1

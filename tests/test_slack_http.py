@@ -447,6 +447,41 @@ def test_a_rate_limited_reply_is_sent_by_the_follow_up_loop_after_slacks_retry_a
     assert [p["channel"] for p in fake_api.of("chat.postMessage")] == ["DUA", "DUB", "DUA"]
 
 
+def test_a_reply_slack_rate_limited_before_a_hard_crash_is_sent_once_after_the_restart(
+    coach: CoachProcess, fake_api: FakeSlackAPI
+) -> None:
+    """SIGKILL while a reply waits for Slack's Retry-After: the next `coach slack` on the same
+    database sends it, once (before, the outbox lived in memory and the reply was lost)."""
+    fake_api.rate_limits["chat.postMessage"] = 1
+    fake_api.retry_after = "4"
+    assert say(coach, "UA", "hello", event_id="EvOwed")[0] == 200
+    [refused] = wait_for_posts(fake_api, "DUA", 1)
+    deadline = time.monotonic() + 10
+    while not owed(coach.db) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert owed(coach.db) == 1
+
+    assert coach.proc is not None
+    os.killpg(coach.proc.pid, signal.SIGKILL)  # before the Retry-After has passed
+    coach.proc.wait(timeout=5)
+    group_gone(coach.proc.pid)
+    coach.proc = None
+    assert len(posts_in(fake_api, "DUA")) == 1
+    coach.start()
+
+    first, sent = wait_for_posts(fake_api, "DUA", 2, timeout=20)
+    assert first == refused == sent
+    time.sleep(QUIET)
+    assert len(posts_in(fake_api, "DUA")) == 2
+    assert owed(coach.db) == 0
+
+
+def owed(db: Path) -> int:
+    """Replies waiting in the outbox."""
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+
 def test_add_to_slack_in_the_running_server_installs_and_answers_with_the_new_token(
     tmp_path: Path, fake_api: FakeSlackAPI
 ) -> None:

@@ -408,6 +408,98 @@ def test_a_revoked_bot_token_deletes_the_installation_too(
     assert bots(db_path) == []
 
 
+def grid_event(kind: str, teams: list[str], event_id: str) -> str:
+    """An org admin's change to which workspaces the org's app reaches, as Slack sends it."""
+    body = json.loads((PAYLOADS / "team_access_revoked.json").read_text())
+    body["event"].update(type=kind, team_ids=teams)
+    body["event_id"] = event_id
+    return json.dumps(body)
+
+
+def test_an_org_admin_taking_a_workspace_from_the_app_removes_it_like_an_uninstall(
+    browser: Browser, coach: SlackCoach, fake: FakeSlackAPI, db_path: Path, clock: FakeClock
+) -> None:
+    """Before, `team_access_revoked` was ignored: the workspace's token stayed in the file,
+    its people were still sent check-ins, and their data was kept for ever."""
+    browser.install(Install(team="T1", enterprise="E1"))
+    browser.install(Install(team="T2", enterprise="E1"))
+    token = {team: t for _, team, t in bots(db_path)}
+    browser.dm("U1", "start diagnose", team="T1", enterprise="E1")
+    browser.dm("U9", "start diagnose", team="T2", enterprise="E1")
+    plant_due_step(db_path, "slack:T1:U1", clock)
+    plant_due_step(db_path, "slack:T2:U9", clock)
+    revoked = grid_event("team_access_revoked", ["T1", "T3"], "EvTAR1")
+
+    assert browser.event(revoked) == 200
+    assert browser.event(revoked) == 200  # Slack's retry: still removed, not "back"
+
+    assert [team for _, team, _ in bots(db_path)] == ["T2"]
+    assert token["T1"].encode() not in file_bytes(db_path)
+    assert coach.push_due_checkins() == 1  # T2's person only
+    assert {p["channel"] for p in fake.of("chat.postMessage")} == {"DU1", "DU9", "U9"}
+    clock.advance(days=31)
+    assert coach.erase_removed_workspaces() == 1
+    store = Store(db_path)
+    try:
+        assert store.users_with_prefix("slack:T1:") == []
+        assert store.users_with_prefix("slack:T2:") == ["slack:T2:U9"]
+    finally:
+        store.close()
+
+
+def test_a_workspace_taken_from_an_org_wide_install_leaves_the_orgs_people_their_history(
+    browser: Browser, coach: SlackCoach, fake: FakeSlackAPI, db_path: Path, clock: FakeClock
+) -> None:
+    """An org-wide install keys each person by the organisation, and may still reach them
+    in its other workspaces: the organisation's install and its people stay."""
+    browser.install(Install(team=None, enterprise="E1", org_wide=True))
+    installed = bots(db_path)
+    fake.oauth.member("W5", "T3", "E1")
+    browser.dm("W5", "start diagnose", team="T3", enterprise="E1", org_wide=True)
+    plant_due_step(db_path, "slack:E1:W5", clock)
+
+    assert browser.event(grid_event("team_access_revoked", ["T3"], "EvTAR3")) == 200
+
+    assert bots(db_path) == installed
+    assert coach.push_due_checkins() == 1
+    clock.advance(days=31)
+    assert coach.erase_removed_workspaces() == 0
+    store = Store(db_path)
+    try:
+        assert store.users_with_prefix("slack:E1:") == ["slack:E1:W5"]
+    finally:
+        store.close()
+
+
+# == OAuth states ================================================================================
+
+
+def states(db_path: Path) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return int(conn.execute("SELECT count(*) FROM oauth_states").fetchone()[0])
+
+
+def test_add_to_slack_clicks_never_finished_leave_no_state_behind(
+    serve: Any, engine: Engine, fake: FakeSlackAPI, db_path: Path, clock: FakeClock
+) -> None:
+    """Before, slack_sdk's state store kept every state it issued that was never used: one
+    row for each "Add to Slack" an admin opened and left, for ever."""
+    browser = serve(distributed_coach(engine, fake), fake)
+    browser.add_to_slack()
+    left, cookie = browser.add_to_slack()  # two clicks never finished
+    assert states(db_path) == 2
+    clock.advance(seconds=601)  # past the ten minutes a state lasts
+
+    assert browser.come_back(fake.oauth.plan(Install(team="T1")), left, cookie)[0] in (400, 401)
+    browser.install(Install(team="T1"))  # a new click: the expired ones go
+
+    assert states(db_path) == 0
+    browser.add_to_slack()
+    clock.advance(seconds=601)
+    distributed_coach(engine, fake)  # the next start
+    assert states(db_path) == 0
+
+
 # == settings and the manifest ====================================================================
 
 

@@ -127,3 +127,20 @@ def test_coach_slack_purge_erases_one_workspace_now_after_confirmation(
 def test_the_manifest_subscribes_to_uninstall_and_token_revocation() -> None:
     events = YAML(typ="safe").load(MANIFEST.read_text())["settings"]["event_subscriptions"]
     assert {"app_uninstalled", "tokens_revoked"} <= set(events["bot_events"])
+
+
+def test_replies_still_owed_to_an_erased_workspace_go_with_it(
+    slack: Slack, clock: Any, db_path: Path, fake: FakeSlack
+) -> None:
+    fake.rate_limits["chat.postMessage"] = 1  # a reply Slack could not take just then
+    slack.dm("status?")
+    store = slack.coach.engine.store
+    # and one to someone the coach only answered (a message too long to keep: no row of theirs)
+    store.hold_messages("slack:T1:U7", [{"channel": "DU7", "text": "owed"}], "9999", "now")
+    assert count_rows(db_path, "outbox") == 2
+    slack.event(payload("app_uninstalled.json"))
+    clock.advance(days=31)
+
+    assert slack.coach.erase_removed_workspaces() == 1
+
+    assert count_rows(db_path, "outbox") == 0

@@ -99,6 +99,7 @@ def seed(store: Store, user: str) -> None:
         store.set_later(coach_id, row.id, True, NOW)
         assert store.set_flag(coach_id, row.id, store.messages_of(user)[0]["seq"], True, NOW)
     store.receive(f"{user}-2", user, "message", {"text": f"{user} waits"}, NOW)
+    store.hold_messages(user, [{"channel": "D1", "text": f"{user}'s reply is owed"}], NOW, NOW)
     store.count_attempt(store.pending(user)[0].id)
     with store.transaction():
         store.mark_delivery(f"{user}-2", user, NOW)  # its turn ran: `turned_at` is set
@@ -190,6 +191,7 @@ def test_the_markdown_export_has_every_table_the_json_export_has(two_people: Sto
         assert SECTIONS[table] in document, table
     for said in (f"{ALICE}'s situation", f"{ALICE} says hello", "distress (concern)",
                  f"{ALICE}'s own summary", "Chris: conversation", f"{ALICE} waits",
+                 f"{ALICE}'s reply is owed",
                  "Remembered, role: A charity", "The coach calls you: Alice"):  # fmt: skip
         assert said in document, said
     assert "bob" not in document and "Chris's note" not in document

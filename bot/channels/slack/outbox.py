@@ -1,14 +1,16 @@
 """Posting to people in order, without a turn's thread ever waiting on Slack.
 
 A message is tried once where it is made (a turn, a check-in). If Slack cannot take it just
-now (429, a 5xx, the network), it and whatever that person is sent after it wait here, in
-order, and the follow-up loop tries again when Slack said to (`Retry-After`) or after a
-growing wait. After `TRIES` tries it is given up on with one log line, and the person is
-told where the coach can reach them: the Home tab says some replies did not reach them, and
-one short note with where the conversation is now is tried once more a minute later.
+now (429, a 5xx, the network), it and whatever that person is sent after it wait in the
+store's outbox (storage/outbox.py), in order, and the follow-up loop tries again when Slack
+said to (`Retry-After`) or after a growing wait. After `TRIES` tries it is given up on with
+one log line, and the person is told where the coach can reach them: the Home tab says some
+replies did not reach them, and one short note with where the conversation is now is tried
+once more a minute later.
 
-The outbox lives in memory: its turns are already stored, so a restart loses only the
-wording of replies that had not gone out (as a crash before any reply would).
+The outbox is kept in SQLite, not in memory: a reply whose turn was stored is still owed
+after a restart, and the next `coach slack` sends it. Each row goes once Slack took it;
+erasing a person takes theirs too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,9 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.channels.slack.web import WebCalls
+from bot.errors import StorageError
+from storage.outbox import NOTE, WHERE, HeldMessage
+from storage.store import Store
 
 log = logging.getLogger("coach.slack")
 
@@ -36,16 +40,8 @@ NOTE_AFTER = dt.timedelta(seconds=60)
 Message = dict[str, Any]
 
 
-@dataclass
-class Parcel:
-    """One message waiting, or (`later`) the note to be written when it is due."""
-
-    message: Message
-    not_before: dt.datetime
-    tries: int = 1
-    #: The note itself (or what it became): its failure tells nobody anything more.
-    note: bool = False
-    later: Callable[[], list[Message]] | None = None
+def _no_note(key: str, channel: str) -> list[Message]:
+    return []
 
 
 @dataclass
@@ -55,12 +51,20 @@ class Courier:
     web: WebCalls
     client_for: Callable[[str], WebClient]
     clock: Callable[[], dt.datetime]
+    store: Store
+    #: Writes the note with where a person's conversation is, for (person, DM channel).
+    write_note: Callable[[str, str], list[Message]] = _no_note
     #: Called with (person, DM channel) when their messages were given up on.
     on_unreached: Callable[[str, str], None] = lambda key, channel: None
     #: People whose replies were given up on, since when (the Home tab says so).
     unreached: dict[str, dt.datetime] = field(default_factory=dict)
-    _held: dict[str, deque[Parcel]] = field(default_factory=dict)
+    #: People who may have messages waiting: who need not be looked up before a post.
+    _waiting: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        # Owed from before a restart: later posts to these people queue behind it.
+        self._waiting.update(self.store.users_with_held())
 
     def _try(self, key: str, message: Message, tries: int = 1) -> Any:
         client = self.client_for
@@ -70,12 +74,12 @@ class Courier:
 
     def post(self, key: str, messages: list[Message]) -> bool:
         """Post messages in order: those Slack can't take now, and everything after them,
-        wait here. False when Slack refused one for good (logged once)."""
+        wait in the outbox. False when Slack refused one for good (logged once), or when
+        what Slack could not take could not be kept either."""
         with self._lock:
-            waiting = bool(self._held.get(key))
-        if waiting:  # behind what waits already, never overtaking it
-            self.hold(key, messages, self.clock())
-            return True
+            if key in self._waiting and self._holds(key):
+                # behind what waits already, never overtaking it
+                return self._hold_or_log(key, messages, self.clock())
         for number, message in enumerate(messages):
             sent = self._try(key, message)
             if sent.ok:
@@ -83,33 +87,57 @@ class Courier:
                 continue
             if sent.wait is None:
                 return False
-            self.hold(key, messages[number:], self.clock() + dt.timedelta(seconds=sent.wait))
-            return True
+            later = self.clock() + dt.timedelta(seconds=sent.wait)
+            with self._lock:
+                return self._hold_or_log(key, messages[number:], later)
         return True
 
-    def hold(
-        self,
-        key: str,
-        messages: list[Message],
-        not_before: dt.datetime,
-        *,
-        note: bool = False,
-        later: Callable[[], list[Message]] | None = None,
-    ) -> None:
-        parcels = [Parcel(m, not_before, note=note) for m in messages]
-        if later is not None:
-            parcels = [Parcel({}, not_before, note=True, later=later)]
+    def _holds(self, key: str) -> int:
+        """How many messages wait for the person; a store that cannot say counts as none
+        (better a reply out of order than none)."""
+        try:
+            held = self.store.held_count(key)
+        except StorageError as exc:
+            log.warning("outbox not read: %s", type(exc).__name__)
+            return 0
+        if not held:
+            self._waiting.discard(key)
+        return held
+
+    def _hold_or_log(self, key: str, messages: list[Message], not_before: dt.datetime) -> bool:
+        try:
+            self.hold(key, messages, not_before)
+        except StorageError as exc:
+            log.error("reply not kept for later, not sent: %s", type(exc).__name__)
+            return False
+        return True
+
+    def hold(self, key: str, messages: list[Message], not_before: dt.datetime) -> None:
+        """Keep messages for the person, after whatever waits for them already."""
+        if not messages:
+            return
+        now = self.clock().isoformat()
+        self.store.hold_messages(key, messages, not_before.isoformat(), now)
+        self._waiting.add(key)
+
+    def hold_note(self, key: str, channel: str, not_before: dt.datetime) -> None:
+        """Tell the person where their conversation is, in the DM `channel`, once
+        `not_before` has passed (the note is written then, by `write_note`)."""
+        now = self.clock().isoformat()
+        self.store.hold_messages(
+            key, [{"channel": channel}], not_before.isoformat(), now, kind=WHERE
+        )
         with self._lock:
-            self._held.setdefault(key, deque()).extend(parcels)
+            self._waiting.add(key)
 
     def holds(self, key: str) -> int:
-        with self._lock:
-            return len(self._held.get(key) or ())
+        """How many messages wait for the person."""
+        return self.store.held_count(key)
 
     def next_due(self) -> dt.datetime | None:
-        with self._lock:
-            firsts = [q[0].not_before for q in self._held.values() if q]
-        return min(firsts, default=None)
+        """When the first of anyone's waiting messages may be tried."""
+        due = self.store.next_held_due()
+        return dt.datetime.fromisoformat(due) if due else None
 
     def reached(self, key: str) -> None:
         if key in self.unreached:
@@ -119,55 +147,54 @@ class Courier:
     def deliver_due(self) -> int:
         """Try what waits and is due, oldest first for each person; how many went out."""
         now = self.clock()
-        with self._lock:
-            keys = [k for k, q in self._held.items() if q and q[0].not_before <= now]
-        return sum(self._deliver(key, now) for key in keys)
+        out = 0
+        for key in self.store.users_with_held_due(now.isoformat()):
+            try:
+                out += self._deliver(key, now)
+            except StorageError as exc:  # one person's trouble must not hold up the rest
+                log.warning("outbox not sent: %s", type(exc).__name__)
+        return out
 
     def _deliver(self, key: str, now: dt.datetime) -> int:
         out = 0
         while True:
-            with self._lock:
-                queue = self._held.get(key)
-                if not queue:
-                    self._held.pop(key, None)
-                    return out
-                parcel = queue[0]
-                if parcel.not_before > now:
-                    return out
-                if parcel.later is not None:  # the note, written now it is due
-                    queue.popleft()
-                    queue.extendleft(Parcel(m, now, note=True) for m in reversed(parcel.later()))
-                    continue
-            sent = self._try(key, parcel.message, parcel.tries + 1)
-            with self._lock:
-                if sent.ok:
-                    queue.popleft()
-                    out += 1
-                elif sent.wait is not None and parcel.tries + 1 < TRIES:
-                    parcel.tries += 1
-                    parcel.not_before = now + dt.timedelta(seconds=sent.wait)
-                    return out
+            held = self.store.first_held(key)
+            if held is None:
+                with self._lock:
+                    self._holds(key)
+                return out
+            if dt.datetime.fromisoformat(held.not_before) > now:
+                return out
+            if held.kind == WHERE:  # the note, written now it is due
+                channel = str(held.message.get("channel") or "")
+                self.store.write_held_note(held.id, self.write_note(key, channel))
+                continue
+            sent = self._try(key, held.message, held.tries + 1)
             if sent.ok:
+                self.store.held_sent(held.id)
+                out += 1
                 self.reached(key)
                 continue
             if sent.wait is None:  # refused for good (logged): what waits can't go either
-                with self._lock:
-                    self._held.pop(key, None)
+                self.store.drop_held(key)
                 return out
-            self._give_up(key, parcel, sent.kind)
+            if held.tries + 1 < TRIES:
+                later = now + dt.timedelta(seconds=sent.wait)
+                self.store.held_again(held.id, held.tries + 1, later.isoformat())
+                return out
+            self._give_up(key, held, sent.kind)
             return out
 
-    def _give_up(self, key: str, parcel: Parcel, kind: str) -> None:
+    def _give_up(self, key: str, held: HeldMessage, kind: str) -> None:
         """One log line (no text); then tell the person where the coach can."""
-        with self._lock:
-            dropped = self._held.pop(key, deque())
+        dropped = self.store.drop_held(key)
         log.warning(
             "chat.postMessage failed (gave up): %s after %d tries, %d messages not sent",
             kind,
-            parcel.tries + 1,
-            len(dropped),
+            held.tries + 1,
+            dropped,
         )
-        if parcel.note:
+        if held.kind == NOTE:
             return  # the note itself did not go out: nothing more to try
         self.unreached[key] = self.clock()
-        self.on_unreached(key, str(parcel.message.get("channel") or ""))
+        self.on_unreached(key, str(held.message.get("channel") or ""))

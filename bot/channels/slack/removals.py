@@ -1,9 +1,12 @@
 """A workspace that uninstalls the coach or revokes its bot token: its check-ins stop at
 once, and its people's data is erased after a grace period (30 days unless set otherwise).
 
-Slack sends `app_uninstalled` when a workspace removes the app and `tokens_revoked` when its
-tokens are revoked; neither can be answered with a message (the token is gone), so nothing
-is posted. The grace period lets a workspace that removed the app by mistake reinstall
+Slack sends `app_uninstalled` when a workspace removes the app, `tokens_revoked` when its
+tokens are revoked, and (Enterprise Grid) `team_access_revoked` naming the workspaces an org
+admin took away from the organisation's app; none can be answered with a message (the
+token is gone), so nothing is posted. Under an org-wide install people are keyed by the
+organisation, which keeps its install: `team_access_revoked` removes only what is keyed by
+the workspaces it names. The grace period lets a workspace that removed the app by mistake reinstall
 without losing its people's plans: any later event from it cancels the erasure. An admin can
 erase at once with `coach slack purge --team T…`. Log lines name the workspace (a team id)
 and counts, never a person.
@@ -92,6 +95,8 @@ def erase_workspace(store: Store, prefix: str, forget: Callable[[str], object]) 
     people = store.users_with_prefix(prefix)
     for user_id in people:
         forget(user_id)
+    if store.drop_held_with_prefix(prefix):  # replies owed to people never stored
+        store.scrub()
     with store.transaction():
         store.cancel_removal(prefix)
     log.warning("workspace %s erased: %d people", prefix.split(":")[1], len(people))

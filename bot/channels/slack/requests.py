@@ -88,10 +88,24 @@ def is_dm_change(event: dict[str, Any]) -> bool:
     )
 
 
+#: Events saying workspaces removed the coach: an uninstall, a revoked token, or (Enterprise
+#: Grid) an org admin taking workspaces away from the org's app.
+REMOVAL_EVENTS = ("app_uninstalled", "tokens_revoked", "team_access_revoked")
+
+
 def is_removal(body: dict[str, Any]) -> bool:
-    """Whether the request says the workspace removed the coach (uninstall, revoked token)."""
+    """Whether the request says workspaces removed the coach (its retry must not read as
+    the workspace coming back)."""
     event = body.get("event")
-    return isinstance(event, dict) and event.get("type") in ("app_uninstalled", "tokens_revoked")
+    return isinstance(event, dict) and event.get("type") in REMOVAL_EVENTS
+
+
+def teams_named(event: dict[str, Any]) -> list[str]:
+    """The workspaces a `team_access_revoked` event names."""
+    teams = event.get("team_ids")
+    if not isinstance(teams, list):
+        return []
+    return [t for t in teams if isinstance(t, str) and t]
 
 
 def where(event: dict[str, Any]) -> dict[str, Any]:
