@@ -521,3 +521,11 @@ def test_a_councillor_asked_to_sign_off_a_closure_is_not_told_they_watch_from_ou
 
     assert "from outside" not in chat.text
     assert "A paper with one option in it is a decision already half made." in chat.text
+
+
+def test_me_and_a_manager_deciding_is_heard_as_mostly_me(chat: Any) -> None:
+    """Tried as a youth worker: "me and the council's youth service manager mostly" was
+    offered policies and "nobody has asked", never "Mostly me or my team"."""
+    at(chat, "who_decides", "own_power")
+    chat.say("me and the council's youth service manager mostly. the lads never get asked")
+    assert "Mostly me or my team" in chat.text
