@@ -529,3 +529,11 @@ def test_me_and_a_manager_deciding_is_heard_as_mostly_me(chat: Any) -> None:
     at(chat, "who_decides", "own_power")
     chat.say("me and the council's youth service manager mostly. the lads never get asked")
     assert "Mostly me or my team" in chat.text
+
+
+def test_asking_them_what_they_want_is_heard_as_truly_listening(chat: Any) -> None:
+    """Tried as a youth worker: "asking the lads what they want the sessions to be" was kept
+    but matched to no habit."""
+    at(chat, "habit", "own_power")
+    chat.say("asking the lads what they want the sessions to be, properly, not just ticking boxes")
+    assert "Truly listening" in chat.text and "Which of these comes closest?" not in chat.text
