@@ -11,6 +11,7 @@ line of its own leaves no trace, and one that ends a line of text keeps that lin
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -130,11 +131,20 @@ def join_and(values: Any) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+_INNER_QUOTE = re.compile(r'"([^"\n]*)"')
+_LONE_OPENING = re.compile(r'"(?=\w)')
+
+
 def quoted(value: Any) -> str:
     """Words to quote mid-sentence, without the full stop they ended on: `"{{ x | quoted }}".
-    Then…` reads `"they nod along". Then…`, not `"they nod along.". Then…`."""
+    Then…` reads `"they nod along". Then…`, not `"they nod along.". Then…`. Quotes inside
+    become single ones, as a quote within a quote is written: `"Ask them what ‘independence’
+    would mean"`, not `"Ask them what "independence" would mean"`."""
     text = str(value).rstrip()
-    return text[:-1] if text.endswith(".") and not text.endswith("...") else text
+    text = text[:-1] if text.endswith(".") and not text.endswith("...") else text
+    if '"' not in text:
+        return text
+    return _LONE_OPENING.sub("‘", _INNER_QUOTE.sub("‘\\1’", text)).replace('"', "’")
 
 
 class _Blank(ChainableUndefined):

@@ -243,3 +243,12 @@ def test_the_own_power_summary_puts_every_heading_on_its_own_line_and_says_each_
 )
 def test_words_quoted_mid_sentence_end_on_one_full_stop(said: str, shown: str) -> None:
     assert render('"{{ words | quoted }}". That', {"words": said}) == shown
+
+
+def test_quotes_inside_quoted_words_become_single_ones() -> None:
+    """Tried as a youth worker: the date question read `When will you do "Ask them what
+    "independence" would mean for them" by?`: a quote within a quote is written single."""
+    title = 'Ask them what "independence" would mean for them'
+    assert render('"{{ t | quoted }}" by?', {"t": title}) == (
+        '"Ask them what ‘independence’ would mean for them" by?'
+    )
