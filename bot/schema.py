@@ -596,6 +596,12 @@ class Dialogue(Strict):
                         )
             if step.kind in ("recommend", "commit") and not self.recommendations:
                 problems.append((where, f"a `{step.kind}` step needs `recommendations`"))
+            if isinstance(step, CommitStep):
+                problems.extend(
+                    ((*where, "events_from", i), self._no_slot(name))
+                    for i, name in enumerate(step.events_from)
+                    if name not in names
+                )
             for field in ("prompt", "text", "due_prompt", "more_prompt", "hint", "why"):
                 template = getattr(step, field, None)
                 if isinstance(template, str):
@@ -667,6 +673,22 @@ class Dialogue(Strict):
             more = ", …" if len(listed) > 8 else ""
             hint = f" (the steps are: {', '.join(listed[:8])}{more})"
         return f"no step is called '{name}'{hint}"
+
+    def _no_slot(self, name: str) -> str:
+        """A slot to read the user's words from that no step fills, with the nearest one, or
+        the slots that hold what the user wrote (text answers and notes)."""
+        hint = did_you_mean(name, self.slot_names() - BUILTIN_SLOTS)
+        if not hint:
+            written = sorted(
+                {step.slot for step in self.steps.values() if isinstance(step, TextStep)}
+                | {
+                    f"{step.slot}_note"  # type: ignore[union-attr]
+                    for step in self.steps.values()
+                    if step.kind in NOTED_KINDS
+                }
+            )
+            hint = f" (the slots that hold what the user wrote: {', '.join(written) or 'none'})"
+        return f"no step fills a slot called '{name}'{hint}"
 
     def _looking_back_problems(
         self, step_id: str, step: Step
