@@ -49,6 +49,16 @@ tests:
         expect: {ended: true, contains: [Carrying on], slots: {go_on: true}}
 """
 
+#: A recommendation for tiny (which has no step that shows it): one a script may name.
+TINY_ADVICE = """\
+recommendations:
+  - id: ask_in_writing
+    title: Ask in writing
+    text: Put the question in an email.
+    idea: A written question gets a written answer.
+    source: Nobody (2026)
+"""
+
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
@@ -131,13 +141,14 @@ def test_a_wrong_step_and_slot_are_both_reported(
 ) -> None:
     script = folder / "tests" / "tiny.yaml"
     script.write_text(
-        SCRIPT.replace("{step: ask,", "{step: stopped, slots: {go_on: false},"), encoding="utf-8"
+        SCRIPT.replace("{ended: true,", "{step: ask,").replace("go_on: true", "go_on: false"),
+        encoding="utf-8",
     )
     code, out = run(capsys, "--dialogues", str(folder))
     assert code == 1
-    assert f"{script}:5: FAIL" in out
-    assert "expected to wait at step 'stopped', but it is at 'ask'" in out
-    assert "expected slot go_on = False, found None" in out
+    assert f"{script}:7: FAIL" in out
+    assert "expected to wait at step 'ask', but it is at None" in out
+    assert "expected slot go_on = False, found True" in out
 
 
 def test_coverage_names_the_untested_step_and_link_by_their_yaml_lines(
@@ -188,6 +199,7 @@ def test_a_script_given_the_wrong_kind_of_value_is_told_what_it_must_be(
 def test_a_safety_interruption_and_stored_steps_can_be_expected(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (folder / "tiny.yaml").write_text(TINY + TINY_ADVICE, encoding="utf-8")
     script, out = failing(
         capsys,
         folder,
@@ -316,4 +328,24 @@ def test_a_start_at_no_such_question_or_with_no_such_slot_is_reported_at_its_lin
         f"{script}:35:23: tests.2.start.dialogue: no dialogue 'diagnos' is loaded; "
         "did you mean 'diagnose'?"
     ) in out
+    assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out
+
+
+def test_a_script_naming_what_the_dialogue_lacks_is_refused_before_it_runs(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`coach dialogues test` says the misspelt id at its line, instead of running the test
+    and reporting it as not shown ("expected recommendation 'ask_in_writng' (shown: [])")."""
+    (folder / "tiny.yaml").write_text(TINY + TINY_ADVICE, encoding="utf-8")
+    script, out = failing(
+        capsys,
+        folder,
+        "tiny.yaml",
+        SCRIPT.replace("slots: {go_on: true}", "recommendations: [ask_in_writng]"),
+    )
+    assert (
+        f"{script}:8:74: tests.0.turns.1.expect.recommendations.0: no recommendation is "
+        "called 'ask_in_writng'; did you mean 'ask_in_writing'?"
+    ) in out
+    assert "FAIL" not in out
     assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out
