@@ -31,6 +31,7 @@ from bot.loader import (
     load_safety,
 )
 from bot.review.rubric import DEFAULT_RUBRIC, load_rubric
+from bot.scripts import SCRIPTS_DIR, check_script, script_files
 
 Severity = Literal["error", "warning"]
 #: The admins' record of each dialogue's version and content, beside the dialogue files.
@@ -206,18 +207,42 @@ def _check_config(path: Path, report: Report, *, rubric: bool) -> None:
         report.loaded.append(f"ok   {path}")
 
 
+def _check_scripts(paths: Sequence[Path], catalog: Catalog, report: Report) -> None:
+    """Each conversation script read and checked against the dialogues, not run: what
+    `coach dialogues test` would refuse before running a test."""
+    for path in paths:
+        try:
+            scripts, _ = check_script(path, catalog)
+        except DialogueError as exc:
+            report.diagnostics.extend(_from_error(exc))
+        else:
+            report.loaded.append(f"ok   {path}: {len(scripts.tests)} test(s) of {scripts.dialogue}")
+
+
+def _is_script(path: Path) -> bool:
+    """A conversation script (or their folder): what sits in a dialogue folder's `tests/`."""
+    return (path if path.is_dir() else path.parent).name == SCRIPTS_DIR
+
+
 def validate(
     paths: Sequence[Path], directory: Path, rubric: Path | None = DEFAULT_RUBRIC
 ) -> Report:
     """Check the named files (or folders), or the whole `directory` with `rubric` when none
-    is named; every problem of every file, errors and warnings, in one report."""
+    is named; every problem of every file, errors and warnings, in one report. A folder's
+    conversation scripts (`tests/*.yaml`) are checked against its dialogues; a script named
+    on its own, against those of `directory`, as `coach dialogues test` runs it."""
     report = Report()
-    folders = [p for p in paths if p.is_dir()] or ([] if paths else [directory])
+    scripts = [p for p in paths if _is_script(p)]
+    paths = [p for p in paths if not _is_script(p)]
+    folders = [p for p in paths if p.is_dir()] or ([] if paths or scripts else [directory])
     for folder in folders:
         catalog = load_catalog(folder)  # its safety.yaml too
         _check_dialogues(catalog, report)
         if catalog.safety is not None:
             report.loaded.append(f"ok   {folder / SAFETY_FILE}")
+        _check_scripts(script_files([], folder), catalog, report)
+    if scripts:
+        _check_scripts(script_files(scripts, directory), load_catalog(directory), report)
     files = [p for p in paths if not p.is_dir()]
     singles = Catalog()
     for path in files:
@@ -231,7 +256,7 @@ def validate(
         else:
             singles.dialogues[str(path)] = loaded
     _check_dialogues(singles, report)
-    if not paths and rubric is not None:
+    if not paths and not scripts and rubric is not None:
         _check_config(rubric, report, rubric=True)
     report.diagnostics.sort(key=lambda d: (d.file, d.line, d.col))
     return report

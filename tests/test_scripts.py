@@ -331,6 +331,93 @@ def test_a_start_at_no_such_question_or_with_no_such_slot_is_reported_at_its_lin
     assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out
 
 
+NAMES_WRONG = """\
+dialogue: tiny
+tests:
+  - name: names that are not there
+    start:
+      at: asc
+      slots: {go_onn: true}
+    turns:
+      - say: "yes"
+        expect:
+          step: done
+          recommendations: [ask_in_writng]
+          not_recommendations: [carry_on]
+          insights: [keen]
+          slots: {go_no: true}
+          safety: violance
+          steps: {ask_in_writing: 2026-12-04, write_it_down: 2026-12-05}
+      - say: "no"
+        expect: {step: aks}
+"""
+
+
+def test_validate_checks_the_scripts_too_at_their_lines_and_fails(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken script is found by `validate`, as a broken dialogue is: bad YAML, a dialogue,
+    step or slot that is not there, an id no recommendation or insight has, each at its
+    file:line:col with the nearest name; before, only `coach dialogues test` saw them."""
+    (folder / "tiny.yaml").write_text(TINY + TINY_ADVICE, encoding="utf-8")
+    scripts = folder / "tests"
+    (scripts / "a_yaml.yaml").write_text("dialogue: tiny\ntests: [\n", encoding="utf-8")
+    (scripts / "b_names.yaml").write_text(NAMES_WRONG, encoding="utf-8")
+    (scripts / "c_dialogue.yaml").write_text(
+        SCRIPT.replace("dialogue: tiny", "dialogue: tinny"), encoding="utf-8"
+    )
+    code = main(["dialogues", "validate", "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    names = scripts / "b_names.yaml"
+    wanted = [
+        f"{scripts / 'a_yaml.yaml'}:3:1: error: ",
+        f"{names}:5:11: error: tests.0.start.at: tiny has no step 'asc'; did you mean 'ask'?",
+        f"{names}:6:23: error: tests.0.start.slots.go_onn: 'go_onn' is not a slot of tiny; "
+        "did you mean 'go_on'?",
+        f"{names}:10:17: error: tests.0.turns.0.expect.step: 'done' asks nothing, so a "
+        "conversation never waits there; expect a question, or `ended: true`",
+        f"{names}:11:29: error: tests.0.turns.0.expect.recommendations.0: no recommendation "
+        "is called 'ask_in_writng'; did you mean 'ask_in_writing'?",
+        f"{names}:12:33: error: tests.0.turns.0.expect.not_recommendations.0: no "
+        "recommendation is called 'carry_on'",
+        f"{names}:13:22: error: tests.0.turns.0.expect.insights.0: no insight is called 'keen'",
+        f"{names}:14:26: error: tests.0.turns.0.expect.slots.go_no: no dialogue has a slot "
+        "'go_no'; did you mean 'go_on'?",
+        f"{names}:15:19: error: tests.0.turns.0.expect.safety: no safety category is called "
+        "'violance' (the categories: ",
+        f"{names}:16:62: error: tests.0.turns.0.expect.steps.write_it_down: no recommendation "
+        "is called 'write_it_down', so it is never a next step",
+        f"{names}:18:24: error: tests.0.turns.1.expect.step: no dialogue has a step 'aks'; "
+        "did you mean 'ask'?",
+        f"{scripts / 'c_dialogue.yaml'}:1:11: error: dialogue: no dialogue 'tinny' is loaded; "
+        "did you mean 'tiny'?",
+    ]
+    for line in wanted:
+        assert any(said.startswith(line) for said in out.splitlines()), (line, out)
+    assert f"ok   {scripts / 'tiny.yaml'}: 1 test(s) of tiny" in out
+    assert out.splitlines()[-1] == f"{len(wanted)} error(s), 0 warning(s)"
+
+
+def test_a_script_named_to_validate_is_checked_as_a_script(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the dialogues of `--dialogues`, as `coach dialogues test` runs it; it was
+    read as a dialogue ("unknown key 'dialogue'", "unknown key 'tests'")."""
+    script = folder / "tests" / "tiny.yaml"
+    code = main(["dialogues", "validate", str(script), "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert (code, out) == (0, f"ok   {script}: 1 test(s) of tiny\n0 error(s), 0 warning(s)\n")
+    script.write_text(SCRIPT.replace("step: ask", "step: asks"), encoding="utf-8")
+    code = main(["dialogues", "validate", str(script), "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        f"{script}:6:24: error: tests.0.turns.0.expect.step: no dialogue has a step 'asks'; "
+        "did you mean 'ask'?"
+    ) in out
+
+
 def test_a_script_naming_what_the_dialogue_lacks_is_refused_before_it_runs(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
