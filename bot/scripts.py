@@ -281,8 +281,13 @@ def check_script(path: Path, catalog: Catalog) -> tuple[ScriptFile, Callable[[],
     """A script file read and checked against the dialogues it tests, without running it:
     its YAML and keys, the dialogue it names, each `start:` and every name an `expect:` uses
     (a step, a recommendation, an insight, a slot, a safety category). DialogueError with
-    every problem at its file:line:col; `coach dialogues validate` and `test` both call it."""
+    every problem at its file:line:col; `coach dialogues validate` and `test` both call it.
+
+    While a dialogue file has errors (so is not loaded), only the YAML and keys are checked:
+    the names the script uses may be that dialogue's, and each would be reported."""
     scripts, tree = load_script(path)
+    if catalog.problems:
+        return scripts, tree
     if scripts.dialogue not in catalog.dialogues:
         told = f"no dialogue '{scripts.dialogue}' is loaded" + (
             did_you_mean(scripts.dialogue, catalog.dialogues)

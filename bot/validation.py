@@ -216,7 +216,10 @@ def _check_scripts(paths: Sequence[Path], catalog: Catalog, report: Report) -> N
         except DialogueError as exc:
             report.diagnostics.extend(_from_error(exc))
         else:
-            report.loaded.append(f"ok   {path}: {len(scripts.tests)} test(s) of {scripts.dialogue}")
+            unchecked = " (names not checked until the dialogues load)" if catalog.problems else ""
+            report.loaded.append(
+                f"ok   {path}: {len(scripts.tests)} test(s) of {scripts.dialogue}{unchecked}"
+            )
 
 
 def _is_script(path: Path) -> bool:

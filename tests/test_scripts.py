@@ -436,3 +436,19 @@ def test_a_script_naming_what_the_dialogue_lacks_is_refused_before_it_runs(
     ) in out
     assert "FAIL" not in out
     assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out
+
+
+def test_while_a_dialogue_has_errors_its_scripts_names_are_not_reported_one_by_one(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in a dialogue makes it unloaded, so every step its scripts expect would look
+    missing: `validate` says the dialogue's error and checks the scripts' names once it loads."""
+    tiny = folder / "tiny.yaml"
+    tiny.write_text(TINY.replace("to: done", "to: dne"), encoding="utf-8")
+    code = main(["dialogues", "validate", "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{tiny}:12:13: error: steps.ask.next.0.to: no step is called 'dne'" in out
+    script = folder / "tests" / "tiny.yaml"
+    assert (f"ok   {script}: 1 test(s) of tiny (names not checked until the dialogues load)") in out
+    assert out.splitlines()[-1] == "1 error(s), 0 warning(s)"
