@@ -26,6 +26,7 @@ from bot.errors import DialogueError, SafetyUnavailable, UnknownDialogue
 from bot.flow import flow_problems
 from bot.schema import COLLECT, MAX_STEPS, Dialogue, LocatedProblems, SafetyConfig
 from bot.schema_messages import describe, described
+from bot.yaml_messages import yaml_problem
 
 SAFETY_FILE = "safety.yaml"
 #: Far above any real dialogue (the largest shipped file, safety.yaml, is about 250 kB): a
@@ -282,17 +283,8 @@ def _validated_with_positions(
     except ValueError as exc:  # a number too long to read (Python refuses past 4,300 digits)
         raise DialogueError(path, [_unreadable_value(path, text, exc)]) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or "the YAML could not be read"
-        if "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
-            mark = exc.context_mark  # where the quote opened, not the end of the file
-            what = "a quoted text starts here and is never closed (add the closing quote)"
+        mark, what = yaml_problem(exc, text)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        duplicate = re.search(r'duplicate key "([^"]+)"', str(exc))
-        if duplicate:
-            what = f"the key '{duplicate.group(1)}' appears twice in the same mapping"
-        elif "cannot start any token" in what:
-            what += " (put the value in quotes, e.g. a pattern that starts with @)"
         raise DialogueError(path, [f"{where}: {what}"]) from None
     except YAMLError as exc:
         raise DialogueError(path, [f"{path}: the YAML could not be read ({exc})"]) from None
