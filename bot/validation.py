@@ -29,6 +29,8 @@ from bot.loader import (
     load_catalog,
     load_dialogue_file,
     load_safety,
+    load_tree,
+    position,
 )
 from bot.review.rubric import DEFAULT_RUBRIC, load_rubric
 from bot.scripts import SCRIPTS_DIR, check_script, script_files
@@ -191,6 +193,51 @@ def _check_dialogues(catalog: Catalog, report: Report) -> None:
         report.diagnostics.extend(version_warnings(loaded, locks[directory]))
     for problem in catalog.problems:
         report.diagnostics.extend(_from_error(problem))
+    report.diagnostics.extend(menu_warnings(catalog))
+
+
+def menu_warnings(catalog: Catalog) -> list[Diagnostic]:
+    """Dialogues of the menu that it cannot tell apart: one title, or `also:` phrases two of
+    them claim (a copy made to start a new dialogue keeps the original's). Said once in
+    each file, for each other dialogue, with the phrases shared."""
+    listed = [d for d in catalog.dialogues.values() if d.dialogue.listed]
+    found: list[Diagnostic] = []
+    for loaded in listed:
+        mine = {_plain(p): p for p in loaded.dialogue.also}
+        tree = None
+        for other in listed:
+            if other is loaded:
+                continue
+            theirs = {_plain(p) for p in other.dialogue.also}
+            shared = [mine[p] for p in mine if p in theirs]
+            told: list[tuple[str, str]] = []
+            if _plain(loaded.dialogue.title) == _plain(other.dialogue.title):
+                told.append(
+                    (
+                        "title",
+                        f"'{loaded.dialogue.title}' is also the title of {other.dialogue.id} "
+                        f"({other.path}): the menu would offer two the same",
+                    )
+                )
+            if shared:
+                more = ", …" if len(shared) > 5 else ""
+                told.append(
+                    (
+                        "also",
+                        f"{len(shared)} phrase(s) are also {other.dialogue.id}'s "
+                        f"({', '.join(repr(p) for p in shared[:5])}{more}): said at the menu, "
+                        "they cannot tell the two apart; keep each in one dialogue",
+                    )
+                )
+            for key, message in told:
+                tree = tree if tree is not None else load_tree(loaded.path)
+                line, col = position(tree, (key,))
+                found.append(Diagnostic(loaded.path, line, col, "warning", f"{key}: {message}"))
+    return found
+
+
+def _plain(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
 
 
 def _check_config(path: Path, report: Report, *, rubric: bool) -> None:
