@@ -3,12 +3,14 @@ severity: message` lines (or JSON, for editors and CI).
 
 It checks what the coach loads — each dialogue (schema, flow, templates, conditions), the
 dialogues together (`about:`, `next_dialogue`), `safety.yaml` and the review rubric — with
-the same loader the coach uses, so a file that validates is a file that loads. One more
-check is the admins' own record, not the coach's: `versions.lock` beside the dialogues holds
-each dialogue's `version` with a hash of its content, so a file whose content changed while
-its `version` did not gets a warning (a conversation in progress is pinned to a version; two
-different contents under one number would be confused). `coach dialogues lock` records the
-current versions once an edit is ready.
+the same loader the coach uses, so a file that validates is a file that loads; and the
+conversation scripts beside them (`tests/*.yaml`), read and checked against the dialogues
+as `coach dialogues test` would before running them. One more check is the admins' own
+record, not the coach's: `versions.lock` beside the dialogues holds each dialogue's
+`version` with a hash of its content, so a file whose content changed while its `version`
+did not gets a warning (a conversation in progress is pinned to a version; two different
+contents under one number would be confused). `coach dialogues lock` records the current
+versions once an edit is ready.
 """
 
 from __future__ import annotations
