@@ -7,7 +7,9 @@ did not say, options offered, the step reached, slots set, recommendations and i
 shown or not. Every test runs on its own temporary database with a fake clock (`today:`,
 and `wait_days:` before a turn for steps falling due), through `Engine.handle`, exactly as
 a channel would drive it. A failure names the script's file:line, the turn, what was
-expected and what the coach said.
+expected and what the coach said. Before any test runs, `check_script` refuses a file that
+names what the dialogues do not have (a dialogue, a step, a slot, a recommendation, an
+insight), at its file:line:col; `coach dialogues validate` runs the same check.
 
 Coverage is traced, not guessed: the compiler tells `ENTERED` of every state entered, and
 the `Trace` kept here is what `bot.coverage` reports from. A test may also start
