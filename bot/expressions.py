@@ -18,7 +18,7 @@ from typing import Any
 
 from simpleeval import EvalWithCompoundTypes
 
-from bot.spelling import did_you_mean
+from bot.spelling import slot_hint
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": lambda value: len(value) if value is not None else 0,
@@ -85,7 +85,9 @@ class ExpressionError(ValueError):
 _CONSTANTS = frozenset({"True", "False", "None", "true", "false", "none"})
 
 
-def check_expression(source: str, known_names: Iterable[str]) -> None:
+def check_expression(
+    source: str, known_names: Iterable[str], filled_by: Mapping[str, str] | None = None
+) -> None:
     """Raise ExpressionError naming the first problem in `source`, or return quietly.
 
     Checks syntax, the allowlist of constructs, calls only to named helpers, and that every
@@ -112,7 +114,7 @@ def check_expression(source: str, known_names: Iterable[str]) -> None:
         elif isinstance(node, ast.Name) and node.id not in known and node.id not in FUNCTIONS:
             raise ExpressionError(
                 f"'{source}' names '{node.id}', which is not a slot of this dialogue"
-                + did_you_mean(node.id, known - _CONSTANTS)
+                + slot_hint(node.id, known - _CONSTANTS, filled_by or {})
             )
         elif isinstance(node, ast.Attribute):
             root = _root(node)

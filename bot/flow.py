@@ -12,8 +12,9 @@ most `MAX_PROFILES` answer profiles per recommendation.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from bot.expressions import Condition, ExpressionError, check_expression, names_in
@@ -30,7 +31,7 @@ from bot.schema import (
     targets_of,
 )
 from bot.slotsets import SlotIndex, SlotSet
-from bot.spelling import did_you_mean
+from bot.spelling import slot_hint
 from bot.templates import template_names
 
 Loc = tuple[str | int, ...]
@@ -183,6 +184,7 @@ def _names_used(dialogue: Dialogue, reachable: set[str]) -> Iterator[FlowProblem
     slots = dialogue.slot_names()
     index = SlotIndex()
     before = _may_have_set(dialogue, index)
+    template = partial(_named_in_template, filled_by=dialogue.step_slots())
     for step_id, step in dialogue.steps.items():
         if step_id not in reachable:
             continue  # reported as unreachable; what it reads is moot
@@ -192,20 +194,20 @@ def _names_used(dialogue: Dialogue, reachable: set[str]) -> Iterator[FlowProblem
         for field in (*_SPOKEN, "due_prompt"):
             value = getattr(step, field, None)
             if isinstance(value, str):
-                yield from _template((*where, field), value, slots, spoken)
+                yield from template((*where, field), value, slots, spoken)
         if isinstance(step, TextStep) and step.name is not None:
-            yield from _template(
+            yield from template(
                 (*where, "name", "prompt"), step.name.prompt, slots, set_here, _SUGGESTION
             )
         if step.remember is not None and step.remember.prompt is not None:
-            yield from _template(
+            yield from template(
                 (*where, "remember", "prompt"), step.remember.prompt, slots, set_here, _KNOWN
             )
         for i, ack in enumerate(step.ack):
             if ack.when:
                 names = _condition_names(ack.when) & slots
                 yield from _read((*where, "ack", i, "when"), names, set_here)
-            yield from _template((*where, "ack", i, "text"), ack.text, slots, set_here)
+            yield from template((*where, "ack", i, "text"), ack.text, slots, set_here)
         nxt = getattr(step, "next", None)
         for i, branch in enumerate(nxt if isinstance(nxt, list) else []):
             if branch.when:
@@ -223,6 +225,7 @@ def _advice_names(
 ) -> Iterator[FlowProblem]:
     """Recommendations are chosen at recommend and commit steps, insights at summaries with
     `insights: true`: what they read must be settable by then."""
+    template = partial(_named_in_template, filled_by=dialogue.step_slots())
     at_advice = SlotSet(index)
     at_summary = SlotSet(index)
     for step_id, step in dialogue.steps.items():
@@ -243,14 +246,14 @@ def _advice_names(
         for i, insight in enumerate(dialogue.insights):
             names = _condition_names(insight.when) & slots
             yield from _read(("insights", i, "when"), names, at_summary)
-            yield from _template(("insights", i, "text"), insight.text, slots, at_summary)
+            yield from template(("insights", i, "text"), insight.text, slots, at_summary)
     if dialogue.topic is not None:
         everything = SlotSet(index)
         for step_id, step in dialogue.steps.items():
             everything = everything | before[step_id] | _sets(step)
-        yield from _template(("topic",), dialogue.topic, slots, everything)
+        yield from template(("topic",), dialogue.topic, slots, everything)
     if dialogue.about is not None:
-        yield from _template(
+        yield from template(
             ("about", "none"),
             dialogue.about.none,
             set(),
@@ -260,13 +263,14 @@ def _advice_names(
         )
 
 
-def _template(
+def _named_in_template(
     loc: Loc,
     source: str,
     known: set[str],
     set_by_now: SlotSet,
     extras: frozenset[str] = frozenset(),
     unknown: str = "which is not a slot of this dialogue",
+    filled_by: Mapping[str, str] | None = None,
 ) -> Iterator[FlowProblem]:
     """A template's names: each a slot (or one of `extras`, what this field is rendered with
     besides slots, such as `suggestion`), and each settable by the time it is rendered."""
@@ -276,7 +280,9 @@ def _template(
         return
     for name in sorted(names - known):
         yield FlowProblem(
-            loc, "error", f"the template names '{name}', {unknown}" + did_you_mean(name, known)
+            loc,
+            "error",
+            f"the template names '{name}', {unknown}" + slot_hint(name, known, filled_by or {}),
         )
     yield from _read(loc, names & known, set_by_now)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,6 +26,7 @@ from bot.errors import DialogueError, SafetyUnavailable, UnknownDialogue
 from bot.flow import flow_problems
 from bot.schema import COLLECT, MAX_STEPS, Dialogue, LocatedProblems, SafetyConfig
 from bot.schema_messages import describe, described
+from bot.yaml_messages import yaml_problem
 
 SAFETY_FILE = "safety.yaml"
 #: Far above any real dialogue (the largest shipped file, safety.yaml, is about 250 kB): a
@@ -282,17 +283,8 @@ def _validated_with_positions(
     except ValueError as exc:  # a number too long to read (Python refuses past 4,300 digits)
         raise DialogueError(path, [_unreadable_value(path, text, exc)]) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or "the YAML could not be read"
-        if "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
-            mark = exc.context_mark  # where the quote opened, not the end of the file
-            what = "a quoted text starts here and is never closed (add the closing quote)"
+        mark, what = yaml_problem(exc, text)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        duplicate = re.search(r'duplicate key "([^"]+)"', str(exc))
-        if duplicate:
-            what = f"the key '{duplicate.group(1)}' appears twice in the same mapping"
-        elif "cannot start any token" in what:
-            what += " (put the value in quotes, e.g. a pattern that starts with @)"
         raise DialogueError(path, [f"{where}: {what}"]) from None
     except YAMLError as exc:
         raise DialogueError(path, [f"{path}: the YAML could not be read ({exc})"]) from None
@@ -452,22 +444,20 @@ def load_catalog(directory: Path | None = None) -> Catalog:
             str(safety_path), [f"{safety_path}: missing (no such directory {directory})"]
         )
         return catalog
+    by_id: dict[str, list[LoadedDialogue]] = {}
     for path in dialogue_files(directory):
         try:
             loaded = load_dialogue_file(path)
         except DialogueError as exc:
             catalog.problems.append(exc)
             continue
-        existing = catalog.dialogues.get(loaded.dialogue.id)
-        if existing is not None:
-            catalog.problems.append(
-                DialogueError(
-                    str(path),
-                    [f"{path}:1:1: id '{loaded.dialogue.id}' is already used by {existing.path}"],
-                )
-            )
-            continue
-        catalog.dialogues[loaded.dialogue.id] = loaded
+        by_id.setdefault(loaded.dialogue.id, []).append(loaded)
+    for dialogue_id, files in by_id.items():
+        kept = _owner(dialogue_id, files)
+        catalog.dialogues[dialogue_id] = kept
+        catalog.problems.extend(
+            _id_taken(other, kept, by_id) for other in files if other is not kept
+        )
     _check_across(catalog)
     try:
         catalog.safety = load_safety(directory / SAFETY_FILE)
@@ -475,6 +465,41 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         catalog.safety_problem = exc
         catalog.problems.append(exc)
     return catalog
+
+
+def _owner(dialogue_id: str, files: list[LoadedDialogue]) -> LoadedDialogue:
+    """Of files with one id, the one named after it (`own_power.yaml` for `own_power`):
+    a copy made to start a new dialogue keeps the id until it is changed, and must not take
+    the place of the dialogue it was copied from. Else the first by name."""
+    named = [f for f in files if Path(f.path).stem == dialogue_id]
+    return named[0] if named else files[0]
+
+
+def _id_taken(
+    loaded: LoadedDialogue, kept: LoadedDialogue, by_id: Mapping[str, object]
+) -> DialogueError:
+    """The file that gives up an id another file holds, at its `id:` line."""
+    dialogue_id = loaded.dialogue.id
+    found = re.search(r"^id:[ \t]*", loaded.source, re.MULTILINE)
+    line, col = (
+        (loaded.source.count("\n", 0, found.start()) + 1, found.end() - found.start() + 1)
+        if found
+        else (1, 1)
+    )
+    stem = Path(loaded.path).stem
+    such_as = (
+        f" (such as '{stem}', after the file's name)"
+        if re.fullmatch(r"[a-z][a-z0-9_]*", stem) and stem not in by_id
+        else ""
+    )
+    return DialogueError(
+        loaded.path,
+        [
+            f"{loaded.path}:{line}:{col}: id: '{dialogue_id}' is already the id of "
+            f"{kept.path}; give this dialogue an id of its own{such_as}, so each keeps "
+            "its conversations"
+        ],
+    )
 
 
 def _check_across(catalog: Catalog) -> None:

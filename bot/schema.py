@@ -523,6 +523,15 @@ class Dialogue(Strict):
                 names.add(f"{step.slot}_note")
         return names
 
+    def step_slots(self) -> dict[str, str]:
+        """The steps whose answer goes into a slot of another name, by step id (so a slot
+        named after its step, then renamed, can be pointed to)."""
+        return {
+            step_id: step.slot  # type: ignore[union-attr]
+            for step_id, step in self.steps.items()
+            if step.kind in SLOT_KINDS and step.slot != step_id  # type: ignore[union-attr]
+        }
+
     @model_validator(mode="after")
     def _references_resolve(self, info: ValidationInfo) -> Dialogue:
         """Every `next`/`to`/`start` names a step; conditions and templates are well formed.
@@ -545,6 +554,7 @@ class Dialogue(Strict):
         """The problems that need the whole file to see, each with its field path."""
         problems: list[tuple[tuple[str | int, ...], str]] = []
         names = self.slot_names()
+        renamed = self.step_slots()
         if self.start is not None and self.start not in self.steps:
             problems.append((("start",), self._no_step(self.start)))
         if all(isinstance(step, EndStep) for step in self.steps.values()):
@@ -577,7 +587,7 @@ class Dialogue(Strict):
                         problems.append(((*where, "next", i, "to"), self._no_step(branch.to)))
                     if branch.when is not None:
                         try:
-                            check_expression(branch.when, names)
+                            check_expression(branch.when, names, renamed)
                         except ExpressionError as exc:
                             problems.append(((*where, "next", i, "when"), str(exc)))
             if isinstance(step, TextStep) and step.prefill and step.prefill not in names:
@@ -596,6 +606,12 @@ class Dialogue(Strict):
                         )
             if step.kind in ("recommend", "commit") and not self.recommendations:
                 problems.append((where, f"a `{step.kind}` step needs `recommendations`"))
+            if isinstance(step, CommitStep):
+                problems.extend(
+                    ((*where, "events_from", i), self._no_slot(name))
+                    for i, name in enumerate(step.events_from)
+                    if name not in names
+                )
             for field in ("prompt", "text", "due_prompt", "more_prompt", "hint", "why"):
                 template = getattr(step, field, None)
                 if isinstance(template, str):
@@ -604,7 +620,7 @@ class Dialogue(Strict):
                     except TemplateProblem as exc:
                         problems.append(((*where, field), str(exc)))
             problems.extend(((*where, *loc), message) for loc, message in _reading_problems(step))
-            problems.extend(_ack_problems(step, where, names))
+            problems.extend(_ack_problems(step, where, names, renamed))
             problems.extend(_remember_problems(step, where))
             if step.kind == "summary" and step.insights and not self.insights:
                 problems.append(((*where, "insights"), "`insights: true` needs `insights:`"))
@@ -622,7 +638,7 @@ class Dialogue(Strict):
                 condition = getattr(rec, field)
                 if condition is not None:
                     try:
-                        check_expression(condition, names)
+                        check_expression(condition, names, renamed)
                     except ExpressionError as exc:
                         problems.append((("recommendations", i, field), str(exc)))
             for k, phrase in enumerate(rec.words):
@@ -636,7 +652,7 @@ class Dialogue(Strict):
                 problems.append((("insights", i, "id"), f"'{insight.id}' is used twice"))
             seen.add(insight.id)
             try:
-                check_expression(insight.when, names)
+                check_expression(insight.when, names, renamed)
             except ExpressionError as exc:
                 problems.append((("insights", i, "when"), str(exc)))
             try:
@@ -667,6 +683,22 @@ class Dialogue(Strict):
             more = ", …" if len(listed) > 8 else ""
             hint = f" (the steps are: {', '.join(listed[:8])}{more})"
         return f"no step is called '{name}'{hint}"
+
+    def _no_slot(self, name: str) -> str:
+        """A slot to read the user's words from that no step fills, with the nearest one, or
+        the slots that hold what the user wrote (text answers and notes)."""
+        hint = did_you_mean(name, self.slot_names() - BUILTIN_SLOTS)
+        if not hint:
+            written = sorted(
+                {step.slot for step in self.steps.values() if isinstance(step, TextStep)}
+                | {
+                    f"{step.slot}_note"  # type: ignore[union-attr]
+                    for step in self.steps.values()
+                    if step.kind in NOTED_KINDS
+                }
+            )
+            hint = f" (the slots that hold what the user wrote: {', '.join(written) or 'none'})"
+        return f"no step fills a slot called '{name}'{hint}"
 
     def _looking_back_problems(
         self, step_id: str, step: Step
@@ -835,7 +867,7 @@ def _reading_problems(step: Step) -> list[tuple[tuple[str | int, ...], str]]:
 
 
 def _ack_problems(
-    step: Step, where: tuple[str | int, ...], names: set[str]
+    step: Step, where: tuple[str | int, ...], names: set[str], renamed: dict[str, str]
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """Acks sit on questions that fill a slot; their conditions and texts must be sound."""
     if not step.ack:
@@ -846,7 +878,7 @@ def _ack_problems(
     for i, ack in enumerate(step.ack):
         if ack.when is not None:
             try:
-                check_expression(ack.when, names)
+                check_expression(ack.when, names, renamed)
             except ExpressionError as exc:
                 problems.append(((*where, "ack", i, "when"), str(exc)))
         try:

@@ -51,6 +51,17 @@ _LIST_HINTS = {
     "tests": "of tests, each with a `name` and `turns`",
     "turns": "of turns, each with `say:` (or `open: true`) and `expect:`",
 }
+#: What one item of a list field is, for an item written as a bare value ("- Yes" among
+#: the options, `next: [done]`): the lines it needs.
+_ITEM_HINTS = {
+    "choices": "an option: `- value: …` with `label: …` on the line below",
+    "ack": "an acknowledgement: `- text: …` (with `when: …`)",
+    "next": "a branch: `- when: …` with `to: …` on the line below",
+    "recommendations": "a recommendation: `- id: …` with `title`, `text`, `idea` and `source`",
+    "insights": "an insight: `- id: …` with `when`, `text` and `source`",
+    "tests": "a test: `- name: …` with `turns:`",
+    "turns": "a turn: `- say: …` (or `open: true`) with `expect:`",
+}
 _IDENTIFIER = "^[a-z][a-z0-9_]*$"
 _STEP_KINDS = frozenset(
     {
@@ -68,6 +79,9 @@ _STEP_KINDS = frozenset(
         "end",
     }
 )
+
+
+_MAPPING_KINDS = frozenset({"dict_type", "model_type", "model_attributes_type"})
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,13 @@ def _told(error: Any) -> Told:
         return Told(loc, f"{where}: every step needs a `kind`", False)
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == _IDENTIFIER:
         return Told(loc, _identifier(loc, where, value), "[key]" in loc)
+    readable = _readable(loc)
+    item = bool(readable) and isinstance(readable[-1], int) and field in _ITEM_HINTS
+    if kind in _MAPPING_KINDS and item and not isinstance(value, (dict, list)):
+        needs = f"each item must be {_ITEM_HINTS[field]}"
+        if field == "next" and isinstance(value, str):
+            needs += f"; for one next step, write `next: {value}` without brackets or `- `"
+        return Told(loc, f"{where}: {needs}{_found(value)}", False)
     must = _must(kind, ctx, field)
     if must is None:
         message = str(error["msg"]).removeprefix("Value error, ")
@@ -184,7 +205,7 @@ def _must(kind: str, ctx: dict[str, Any], field: str) -> str | None:
         return "must be true or false"
     if kind in ("list_type", "tuple_type", "set_type"):
         return " ".join(["must be a list", _LIST_HINTS.get(field, "")]).strip()
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
+    if kind in _MAPPING_KINDS:
         return "must be a mapping of keys, one `key: value` a line indented under it"
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
         return "must be a date written as year-month-day, such as 2026-12-01"

@@ -7,7 +7,9 @@ did not say, options offered, the step reached, slots set, recommendations and i
 shown or not. Every test runs on its own temporary database with a fake clock (`today:`,
 and `wait_days:` before a turn for steps falling due), through `Engine.handle`, exactly as
 a channel would drive it. A failure names the script's file:line, the turn, what was
-expected and what the coach said.
+expected and what the coach said. Before any test runs, `check_script` refuses a file that
+names what the dialogues do not have (a dialogue, a step, a slot, a recommendation, an
+insight), at its file:line:col; `coach dialogues validate` runs the same check.
 
 Coverage is traced, not guessed: the compiler tells `ENTERED` of every state entered, and
 the `Trace` kept here is what `bot.coverage` reports from. A test may also start
@@ -20,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +31,8 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from bot.compiler import ENTERED, compile_dialogue
-from bot.errors import CoachError, DialogueError
-from bot.loader import Catalog, LoadedDialogue, located, position, validated_tree
+from bot.errors import DialogueError
+from bot.loader import Catalog, LoadedDialogue, Loc, located, position, validated_lazily
 from bot.schema import Identifier, MessageStep, RecommendStep, Strict, SummaryStep
 from bot.spelling import did_you_mean
 from bot.steps import CONTEXT_SLOTS, resolve
@@ -210,12 +212,14 @@ def script_files(paths: Sequence[Path], directory: Path) -> list[Path]:
     return found
 
 
-def load_script(path: Path) -> tuple[ScriptFile, Any]:
+def load_script(path: Path) -> tuple[ScriptFile, Callable[[], Any]]:
+    """The validated script, and a way to its YAML tree with positions (read only when
+    asked: most files are fine, and the careful reading costs more than the check)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DialogueError(str(path), [f"{path}: cannot be read ({exc})"]) from None
-    return validated_tree(str(path), text, ScriptFile)
+    return validated_lazily(str(path), text, ScriptFile)
 
 
 _UNCOVERED = re.compile(r"^\s*# uncovered: ([a-z][a-z0-9_]*): *(\S.*)$", re.MULTILINE)
@@ -233,20 +237,13 @@ def _uncovered(path: Path) -> dict[str, tuple[str, str]]:
 
 def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure], int]:
     """Run every test of one script file: the failures, each at the line of its turn, and
-    how many tests ran. CoachError (file:line:col) when the file is not a valid script."""
+    how many tests ran. DialogueError, each problem at its file:line:col, when the file is
+    not a valid script or names what the dialogues do not have (`check_script`)."""
     from bot.engine import Engine
     from storage.store import Store
 
-    scripts, root = load_script(path)
+    scripts, tree = check_script(path, catalog)
     trace.excused.setdefault(scripts.dialogue, {}).update(_uncovered(path))
-    if scripts.dialogue not in catalog.dialogues:
-        raise CoachError(
-            f"{path}:1:1: no dialogue '{scripts.dialogue}' is loaded "
-            f"(loaded: {', '.join(sorted(catalog.dialogues)) or 'none'})"
-        )
-    problems = start_problems(str(path), root, scripts, catalog)
-    if problems:
-        raise DialogueError(str(path), problems)
     failures: list[Failure] = []
     for i, script in enumerate(scripts.tests):
         trace.new_conversation()
@@ -272,7 +269,7 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
                             reply = engine.handle(user, UserInput(turn.say))
                     problems = _check(turn.expect, reply, store, user, trace)
                     if problems:
-                        line, _ = position(root, ("tests", i, "turns", j))
+                        line, _ = position(tree(), ("tests", i, "turns", j))
                         failures.append(
                             Failure(f"{path}:{line}", script.name, turn.shown, problems, reply.text)
                         )
@@ -282,22 +279,128 @@ def run_file(path: Path, catalog: Catalog, trace: Trace) -> tuple[list[Failure],
     return failures, len(scripts.tests)
 
 
-def start_problems(path: str, root: Any, scripts: ScriptFile, catalog: Catalog) -> list[str]:
+def check_script(path: Path, catalog: Catalog) -> tuple[ScriptFile, Callable[[], Any]]:
+    """A script file read and checked against the dialogues it tests, without running it:
+    its YAML and keys, the dialogue it names, each `start:` and every name an `expect:` uses
+    (a step, a recommendation, an insight, a slot, a safety category). DialogueError with
+    every problem at its file:line:col; `coach dialogues validate` and `test` both call it.
+
+    While a dialogue file has errors (so is not loaded), only the YAML and keys are checked:
+    the names the script uses may be that dialogue's, and each would be reported."""
+    scripts, tree = load_script(path)
+    if catalog.problems:
+        return scripts, tree
+    if scripts.dialogue not in catalog.dialogues:
+        told = f"no dialogue '{scripts.dialogue}' is loaded" + (
+            did_you_mean(scripts.dialogue, catalog.dialogues)
+            or f" (loaded: {', '.join(sorted(catalog.dialogues)) or 'none'})"
+        )
+        problems: list[tuple[Loc, str]] = [(("dialogue",), told)]
+    else:
+        problems = start_problems(scripts, catalog)
+    problems += expect_problems(scripts, catalog)
+    if problems:
+        root = tree()
+        raise DialogueError(str(path), [located(str(path), root, *p) for p in problems])
+    return scripts, tree
+
+
+@dataclass
+class _Names:
+    """What an expectation may name: across every loaded dialogue, since a conversation may
+    go on into another (`next_dialogue`, a check-in when the user comes back)."""
+
+    questions: set[str] = field(default_factory=set)
+    steps: set[str] = field(default_factory=set)
+    recommendations: set[str] = field(default_factory=set)
+    insights: set[str] = field(default_factory=set)
+    slots: set[str] = field(default_factory=lambda: set(CONTEXT_SLOTS))
+    safety: set[str] | None = None
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> _Names:
+        names = cls()
+        for loaded in catalog.dialogues.values():
+            compiled = compile_dialogue(loaded)
+            states = set(compiled.machine_class.states_map)
+            names.steps |= states
+            names.questions |= {s for s in states if compiled.waits_at(s)}
+            names.recommendations |= {r.id for r in loaded.dialogue.recommendations}
+            names.insights |= {i.id for i in loaded.dialogue.insights}
+            names.slots |= loaded.dialogue.slot_names()
+        if catalog.safety is not None:
+            names.safety = {c.id for c in catalog.safety.categories} | {"none"}
+        return names
+
+
+def expect_problems(scripts: ScriptFile, catalog: Catalog) -> list[tuple[Loc, str]]:
+    """Every name an `expect:` uses is one the dialogues have: otherwise the expectation
+    could never hold, and the test would fail only when run, far from the typo. Each
+    problem with the path of its field in the file."""
+    names = _Names.of(catalog)
+    problems: list[tuple[Loc, str]] = []
+
+    def unknown(loc: Loc, told: str, name: str, known: set[str]) -> None:
+        problems.append((loc, told + did_you_mean(name, known)))
+
+    for i, script in enumerate(scripts.tests):
+        for j, turn in enumerate(script.turns):
+            here: Loc = ("tests", i, "turns", j, "expect")
+            expect = turn.expect
+            if expect.step is not None and expect.step not in names.questions:
+                if expect.step in names.steps:
+                    problems.append(
+                        (
+                            (*here, "step"),
+                            f"'{expect.step}' asks nothing, so a conversation never waits "
+                            "there; expect a question, or `ended: true`",
+                        )
+                    )
+                else:
+                    told = f"no dialogue has a step '{expect.step}'"
+                    unknown((*here, "step"), told, expect.step, names.questions)
+            for key in ("recommendations", "not_recommendations"):
+                for k, rec in enumerate(getattr(expect, key)):
+                    if rec not in names.recommendations:
+                        told = f"no recommendation is called '{rec}'"
+                        unknown((*here, key, k), told, rec, names.recommendations)
+            for rec in expect.steps:
+                if rec not in names.recommendations:
+                    told = f"no recommendation is called '{rec}', so it is never a next step"
+                    unknown((*here, "steps", rec), told, rec, names.recommendations)
+            for k, insight in enumerate(expect.insights):
+                if insight not in names.insights:
+                    told = f"no insight is called '{insight}'"
+                    unknown((*here, "insights", k), told, insight, names.insights)
+            for slot in expect.slots:
+                if slot not in names.slots:
+                    told = f"no dialogue has a slot '{slot}'"
+                    unknown((*here, "slots", slot), told, slot, names.slots)
+            if names.safety is not None and expect.safety not in {None, *names.safety}:
+                told = (
+                    f"no safety category is called '{expect.safety}' "
+                    f"(the categories: {', '.join(sorted(names.safety))})"
+                )
+                problems.append(((*here, "safety"), told))
+    return problems
+
+
+def start_problems(scripts: ScriptFile, catalog: Catalog) -> list[tuple[Loc, str]]:
     """Each test's `start:` names a loaded dialogue, a question of it (a step that waits for
-    an answer), and slots it has: anything else at its file:line:col."""
-    problems: list[str] = []
+    an answer), and slots it has: anything else, with the path of its field."""
+    problems: list[tuple[Loc, str]] = []
     for i, script in enumerate(scripts.tests):
         start = script.start
         if start is None:
             continue
-        here = ("tests", i, "start")
+        here: Loc = ("tests", i, "start")
         dialogue_id = start.dialogue or scripts.dialogue
         loaded = catalog.dialogues.get(dialogue_id)
         if loaded is None:
             told = f"no dialogue '{dialogue_id}' is loaded" + did_you_mean(
                 dialogue_id, catalog.dialogues
             )
-            problems.append(located(path, root, (*here, "dialogue"), told))
+            problems.append(((*here, "dialogue"), told))
             continue
         compiled = compile_dialogue(loaded)
         if not compiled.waits_at(start.at):
@@ -308,12 +411,12 @@ def start_problems(path: str, root: Any, scripts: ScriptFile, catalog: Catalog) 
                 if compiled.knows_state(start.at)
                 else f"{dialogue_id} has no step '{start.at}'" + did_you_mean(start.at, questions)
             )
-            problems.append(located(path, root, (*here, "at"), told))
+            problems.append(((*here, "at"), told))
         known = loaded.dialogue.slot_names() | CONTEXT_SLOTS
         for name in start.slots:
             if name not in known:
                 told = f"'{name}' is not a slot of {dialogue_id}" + did_you_mean(name, known)
-                problems.append(located(path, root, (*here, "slots", name), told))
+                problems.append(((*here, "slots", name), told))
     return problems
 
 

@@ -3,12 +3,14 @@ severity: message` lines (or JSON, for editors and CI).
 
 It checks what the coach loads — each dialogue (schema, flow, templates, conditions), the
 dialogues together (`about:`, `next_dialogue`), `safety.yaml` and the review rubric — with
-the same loader the coach uses, so a file that validates is a file that loads. One more
-check is the admins' own record, not the coach's: `versions.lock` beside the dialogues holds
-each dialogue's `version` with a hash of its content, so a file whose content changed while
-its `version` did not gets a warning (a conversation in progress is pinned to a version; two
-different contents under one number would be confused). `coach dialogues lock` records the
-current versions once an edit is ready.
+the same loader the coach uses, so a file that validates is a file that loads; and the
+conversation scripts beside them (`tests/*.yaml`), read and checked against the dialogues
+as `coach dialogues test` would before running them. One more check is the admins' own
+record, not the coach's: `versions.lock` beside the dialogues holds each dialogue's
+`version` with a hash of its content, so a file whose content changed while its `version`
+did not gets a warning (a conversation in progress is pinned to a version; two different
+contents under one number would be confused). `coach dialogues lock` records the current
+versions once an edit is ready.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from bot.loader import (
     load_catalog,
     load_dialogue_file,
     load_safety,
+    load_tree,
+    position,
 )
 from bot.review.rubric import DEFAULT_RUBRIC, load_rubric
+from bot.scripts import SCRIPTS_DIR, check_script, script_files
 
 Severity = Literal["error", "warning"]
 #: The admins' record of each dialogue's version and content, beside the dialogue files.
@@ -190,6 +195,51 @@ def _check_dialogues(catalog: Catalog, report: Report) -> None:
         report.diagnostics.extend(version_warnings(loaded, locks[directory]))
     for problem in catalog.problems:
         report.diagnostics.extend(_from_error(problem))
+    report.diagnostics.extend(menu_warnings(catalog))
+
+
+def menu_warnings(catalog: Catalog) -> list[Diagnostic]:
+    """Dialogues of the menu that it cannot tell apart: one title, or `also:` phrases two of
+    them claim (a copy made to start a new dialogue keeps the original's). Said once in
+    each file, for each other dialogue, with the phrases shared."""
+    listed = [d for d in catalog.dialogues.values() if d.dialogue.listed]
+    found: list[Diagnostic] = []
+    for loaded in listed:
+        mine = {_plain(p): p for p in loaded.dialogue.also}
+        tree = None
+        for other in listed:
+            if other is loaded:
+                continue
+            theirs = {_plain(p) for p in other.dialogue.also}
+            shared = [mine[p] for p in mine if p in theirs]
+            told: list[tuple[str, str]] = []
+            if _plain(loaded.dialogue.title) == _plain(other.dialogue.title):
+                told.append(
+                    (
+                        "title",
+                        f"'{loaded.dialogue.title}' is also the title of {other.dialogue.id} "
+                        f"({other.path}): the menu would offer two the same",
+                    )
+                )
+            if shared:
+                more = ", …" if len(shared) > 5 else ""
+                told.append(
+                    (
+                        "also",
+                        f"{len(shared)} phrase(s) are also {other.dialogue.id}'s "
+                        f"({', '.join(repr(p) for p in shared[:5])}{more}): said at the menu, "
+                        "they cannot tell the two apart; keep each in one dialogue",
+                    )
+                )
+            for key, message in told:
+                tree = tree if tree is not None else load_tree(loaded.path)
+                line, col = position(tree, (key,))
+                found.append(Diagnostic(loaded.path, line, col, "warning", f"{key}: {message}"))
+    return found
+
+
+def _plain(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
 
 
 def _check_config(path: Path, report: Report, *, rubric: bool) -> None:
@@ -206,18 +256,45 @@ def _check_config(path: Path, report: Report, *, rubric: bool) -> None:
         report.loaded.append(f"ok   {path}")
 
 
+def _check_scripts(paths: Sequence[Path], catalog: Catalog, report: Report) -> None:
+    """Each conversation script read and checked against the dialogues, not run: what
+    `coach dialogues test` would refuse before running a test."""
+    for path in paths:
+        try:
+            scripts, _ = check_script(path, catalog)
+        except DialogueError as exc:
+            report.diagnostics.extend(_from_error(exc))
+        else:
+            unchecked = " (names not checked until the dialogues load)" if catalog.problems else ""
+            report.loaded.append(
+                f"ok   {path}: {len(scripts.tests)} test(s) of {scripts.dialogue}{unchecked}"
+            )
+
+
+def _is_script(path: Path) -> bool:
+    """A conversation script (or their folder): what sits in a dialogue folder's `tests/`."""
+    return (path if path.is_dir() else path.parent).name == SCRIPTS_DIR
+
+
 def validate(
     paths: Sequence[Path], directory: Path, rubric: Path | None = DEFAULT_RUBRIC
 ) -> Report:
     """Check the named files (or folders), or the whole `directory` with `rubric` when none
-    is named; every problem of every file, errors and warnings, in one report."""
+    is named; every problem of every file, errors and warnings, in one report. A folder's
+    conversation scripts (`tests/*.yaml`) are checked against its dialogues; a script named
+    on its own, against those of `directory`, as `coach dialogues test` runs it."""
     report = Report()
-    folders = [p for p in paths if p.is_dir()] or ([] if paths else [directory])
+    scripts = [p for p in paths if _is_script(p)]
+    paths = [p for p in paths if not _is_script(p)]
+    folders = [p for p in paths if p.is_dir()] or ([] if paths or scripts else [directory])
     for folder in folders:
         catalog = load_catalog(folder)  # its safety.yaml too
         _check_dialogues(catalog, report)
         if catalog.safety is not None:
             report.loaded.append(f"ok   {folder / SAFETY_FILE}")
+        _check_scripts(script_files([], folder), catalog, report)
+    if scripts:
+        _check_scripts(script_files(scripts, directory), load_catalog(directory), report)
     files = [p for p in paths if not p.is_dir()]
     singles = Catalog()
     for path in files:
@@ -231,7 +308,7 @@ def validate(
         else:
             singles.dialogues[str(path)] = loaded
     _check_dialogues(singles, report)
-    if not paths and rubric is not None:
+    if not paths and not scripts and rubric is not None:
         _check_config(rubric, report, rubric=True)
     report.diagnostics.sort(key=lambda d: (d.file, d.line, d.col))
     return report

@@ -49,6 +49,16 @@ tests:
         expect: {ended: true, contains: [Carrying on], slots: {go_on: true}}
 """
 
+#: A recommendation for tiny (which has no step that shows it): one a script may name.
+TINY_ADVICE = """\
+recommendations:
+  - id: ask_in_writing
+    title: Ask in writing
+    text: Put the question in an email.
+    idea: A written question gets a written answer.
+    source: Nobody (2026)
+"""
+
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
@@ -131,13 +141,14 @@ def test_a_wrong_step_and_slot_are_both_reported(
 ) -> None:
     script = folder / "tests" / "tiny.yaml"
     script.write_text(
-        SCRIPT.replace("{step: ask,", "{step: stopped, slots: {go_on: false},"), encoding="utf-8"
+        SCRIPT.replace("{ended: true,", "{step: ask,").replace("go_on: true", "go_on: false"),
+        encoding="utf-8",
     )
     code, out = run(capsys, "--dialogues", str(folder))
     assert code == 1
-    assert f"{script}:5: FAIL" in out
-    assert "expected to wait at step 'stopped', but it is at 'ask'" in out
-    assert "expected slot go_on = False, found None" in out
+    assert f"{script}:7: FAIL" in out
+    assert "expected to wait at step 'ask', but it is at None" in out
+    assert "expected slot go_on = False, found True" in out
 
 
 def test_coverage_names_the_untested_step_and_link_by_their_yaml_lines(
@@ -188,6 +199,7 @@ def test_a_script_given_the_wrong_kind_of_value_is_told_what_it_must_be(
 def test_a_safety_interruption_and_stored_steps_can_be_expected(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (folder / "tiny.yaml").write_text(TINY + TINY_ADVICE, encoding="utf-8")
     script, out = failing(
         capsys,
         folder,
@@ -317,3 +329,126 @@ def test_a_start_at_no_such_question_or_with_no_such_slot_is_reported_at_its_lin
         "did you mean 'diagnose'?"
     ) in out
     assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out
+
+
+NAMES_WRONG = """\
+dialogue: tiny
+tests:
+  - name: names that are not there
+    start:
+      at: asc
+      slots: {go_onn: true}
+    turns:
+      - say: "yes"
+        expect:
+          step: done
+          recommendations: [ask_in_writng]
+          not_recommendations: [carry_on]
+          insights: [keen]
+          slots: {go_no: true}
+          safety: violance
+          steps: {ask_in_writing: 2026-12-04, write_it_down: 2026-12-05}
+      - say: "no"
+        expect: {step: aks}
+"""
+
+
+def test_validate_checks_the_scripts_too_at_their_lines_and_fails(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken script is found by `validate`, as a broken dialogue is: bad YAML, a dialogue,
+    step or slot that is not there, an id no recommendation or insight has, each at its
+    file:line:col with the nearest name; before, only `coach dialogues test` saw them."""
+    (folder / "tiny.yaml").write_text(TINY + TINY_ADVICE, encoding="utf-8")
+    scripts = folder / "tests"
+    (scripts / "a_yaml.yaml").write_text("dialogue: tiny\ntests: [\n", encoding="utf-8")
+    (scripts / "b_names.yaml").write_text(NAMES_WRONG, encoding="utf-8")
+    (scripts / "c_dialogue.yaml").write_text(
+        SCRIPT.replace("dialogue: tiny", "dialogue: tinny"), encoding="utf-8"
+    )
+    code = main(["dialogues", "validate", "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    names = scripts / "b_names.yaml"
+    wanted = [
+        f"{scripts / 'a_yaml.yaml'}:3:1: error: ",
+        f"{names}:5:11: error: tests.0.start.at: tiny has no step 'asc'; did you mean 'ask'?",
+        f"{names}:6:23: error: tests.0.start.slots.go_onn: 'go_onn' is not a slot of tiny; "
+        "did you mean 'go_on'?",
+        f"{names}:10:17: error: tests.0.turns.0.expect.step: 'done' asks nothing, so a "
+        "conversation never waits there; expect a question, or `ended: true`",
+        f"{names}:11:29: error: tests.0.turns.0.expect.recommendations.0: no recommendation "
+        "is called 'ask_in_writng'; did you mean 'ask_in_writing'?",
+        f"{names}:12:33: error: tests.0.turns.0.expect.not_recommendations.0: no "
+        "recommendation is called 'carry_on'",
+        f"{names}:13:22: error: tests.0.turns.0.expect.insights.0: no insight is called 'keen'",
+        f"{names}:14:26: error: tests.0.turns.0.expect.slots.go_no: no dialogue has a slot "
+        "'go_no'; did you mean 'go_on'?",
+        f"{names}:15:19: error: tests.0.turns.0.expect.safety: no safety category is called "
+        "'violance' (the categories: ",
+        f"{names}:16:62: error: tests.0.turns.0.expect.steps.write_it_down: no recommendation "
+        "is called 'write_it_down', so it is never a next step",
+        f"{names}:18:24: error: tests.0.turns.1.expect.step: no dialogue has a step 'aks'; "
+        "did you mean 'ask'?",
+        f"{scripts / 'c_dialogue.yaml'}:1:11: error: dialogue: no dialogue 'tinny' is loaded; "
+        "did you mean 'tiny'?",
+    ]
+    for line in wanted:
+        assert any(said.startswith(line) for said in out.splitlines()), (line, out)
+    assert f"ok   {scripts / 'tiny.yaml'}: 1 test(s) of tiny" in out
+    assert out.splitlines()[-1] == f"{len(wanted)} error(s), 0 warning(s)"
+
+
+def test_a_script_named_to_validate_is_checked_as_a_script(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the dialogues of `--dialogues`, as `coach dialogues test` runs it; it was
+    read as a dialogue ("unknown key 'dialogue'", "unknown key 'tests'")."""
+    script = folder / "tests" / "tiny.yaml"
+    code = main(["dialogues", "validate", str(script), "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert (code, out) == (0, f"ok   {script}: 1 test(s) of tiny\n0 error(s), 0 warning(s)\n")
+    script.write_text(SCRIPT.replace("step: ask", "step: asks"), encoding="utf-8")
+    code = main(["dialogues", "validate", str(script), "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        f"{script}:6:24: error: tests.0.turns.0.expect.step: no dialogue has a step 'asks'; "
+        "did you mean 'ask'?"
+    ) in out
+
+
+def test_a_script_naming_what_the_dialogue_lacks_is_refused_before_it_runs(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`coach dialogues test` says the misspelt id at its line, instead of running the test
+    and reporting it as not shown ("expected recommendation 'ask_in_writng' (shown: [])")."""
+    (folder / "tiny.yaml").write_text(TINY + TINY_ADVICE, encoding="utf-8")
+    script, out = failing(
+        capsys,
+        folder,
+        "tiny.yaml",
+        SCRIPT.replace("slots: {go_on: true}", "recommendations: [ask_in_writng]"),
+    )
+    assert (
+        f"{script}:8:74: tests.0.turns.1.expect.recommendations.0: no recommendation is "
+        "called 'ask_in_writng'; did you mean 'ask_in_writing'?"
+    ) in out
+    assert "FAIL" not in out
+    assert "0 of 0 test(s) passed in 1 file(s); 1 file(s) could not be run" in out
+
+
+def test_while_a_dialogue_has_errors_its_scripts_names_are_not_reported_one_by_one(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in a dialogue makes it unloaded, so every step its scripts expect would look
+    missing: `validate` says the dialogue's error and checks the scripts' names once it loads."""
+    tiny = folder / "tiny.yaml"
+    tiny.write_text(TINY.replace("to: done", "to: dne"), encoding="utf-8")
+    code = main(["dialogues", "validate", "--dialogues", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{tiny}:12:13: error: steps.ask.next.0.to: no step is called 'dne'" in out
+    script = folder / "tests" / "tiny.yaml"
+    assert (f"ok   {script}: 1 test(s) of tiny (names not checked until the dialogues load)") in out
+    assert out.splitlines()[-1] == "1 error(s), 0 warning(s)"

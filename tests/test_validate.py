@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.loader import load_catalog
 from bot.validation import LOCK_FILE
 
 HERE = Path(__file__).resolve().parent
@@ -214,3 +215,59 @@ def test_no_problem_in_the_hostile_corpus_shows_pydantic_s_insides(
         "steps: a dialogue needs at least one step",
     ):
         assert wanted in out
+
+
+def test_a_copied_dialogue_that_keeps_its_id_is_the_one_refused_at_its_id_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Copying own_power.yaml to start a new dialogue keeps `id: own_power` until it is
+    changed: the copy is refused, at its `id:` line, with an id to give it; the original
+    stays loaded. The original was refused (`my_power.yaml` sorts first), at 1:1."""
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    copy = folder / "my_power.yaml"
+    shutil.copy(folder / "own_power.yaml", copy)
+    code, out = validate(capsys, "--dialogues", str(folder))
+    assert code == 1
+    line = copy.read_text(encoding="utf-8").splitlines().index("id: own_power") + 1
+    assert (
+        f"{copy}:{line}:5: error: id: 'own_power' is already the id of "
+        f"{folder / 'own_power.yaml'}; give this dialogue an id of its own (such as "
+        "'my_power', after the file's name), so each keeps its conversations"
+    ) in out
+    assert f"ok   {folder / 'own_power.yaml'}: own_power v" in out
+    assert out.splitlines()[-1] == "1 error(s), 0 warning(s)"
+    assert load_catalog(folder).get("own_power").path == str(folder / "own_power.yaml")
+
+
+def test_a_copy_with_its_own_id_is_warned_of_the_title_and_phrases_it_shares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given an id of its own, a copy still has the original's title and `also:` phrases:
+    the menu would offer two the same, and a sentence typed there could not tell them
+    apart. A warning in each file (it loads; nothing said this before)."""
+    folder = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, folder)
+    copy = folder / "my_power.yaml"
+    copy.write_text(
+        (folder / "own_power.yaml")
+        .read_text(encoding="utf-8")
+        .replace("id: own_power", "id: my_power"),
+        encoding="utf-8",
+    )
+    code, out = validate(capsys, "--dialogues", str(folder))
+    assert code == 0
+    lines = copy.read_text(encoding="utf-8").splitlines()
+    title, also = lines.index("title: Reflect on your own power") + 1, lines.index("also:") + 1
+    original = folder / "own_power.yaml"
+    assert (
+        f"{copy}:{title}:8: warning: title: 'Reflect on your own power' is also the title of "
+        f"own_power ({original}): the menu would offer two the same"
+    ) in out
+    assert (
+        f"{copy}:{also}:1: warning: also: 27 phrase(s) are also own_power's ('my own power', "
+        "'the power i hold', 'reflect', 'reflection', 'sharing power', …): said at the menu, "
+        "they cannot tell the two apart; keep each in one dialogue"
+    ) in out
+    assert f"{original}:{title}:8: warning: title: " in out
+    assert out.splitlines()[-1] == "0 error(s), 4 warning(s)"
