@@ -226,11 +226,22 @@ def reports_progress(text: str) -> bool:
     return _PROGRESS.search(normal(text)) is not None
 
 
+#: Short forms people write for the words a step is titled with: "rang Cllr Ahmed" is news
+#: of "Take the issue to your councillor or MP".
+_SHORT_FORMS = {"cllr": "councillor", "cllrs": "councillor", "mps": "mp", "ceo": "chief"}
+
+
+def _content_stems(text: str) -> set[str]:
+    return {
+        stem(_SHORT_FORMS.get(t, t))
+        for t in tokens(normal(text))
+        if t not in STOP_WORDS and (len(t) > 2 or t == "mp")
+    }
+
+
 def shared_words(text: str, other: str) -> int:
     """How many content words (by stem) `text` shares with `other`."""
-    mine = {stem(t) for t in tokens(normal(text)) if t not in STOP_WORDS and len(t) > 2}
-    theirs = {stem(t) for t in tokens(normal(other)) if t not in STOP_WORDS and len(t) > 2}
-    return len(mine & theirs)
+    return len(_content_stems(text) & _content_stems(other))
 
 
 def stem(word: str) -> str:

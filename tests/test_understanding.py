@@ -23,6 +23,7 @@ from bot.understanding import (
     read_choices,
     read_scale,
     read_yes_no,
+    shared_words,
     takes_back_the_last_answer,
 )
 
@@ -555,3 +556,15 @@ def test_a_correction_of_the_last_answer_is_told_from_an_answer(
     said: str, takes_back: bool
 ) -> None:
     assert takes_back_the_last_answer(said) is takes_back
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["I rang Cllr Ahmed this morning, she wasn't hopeful", "emailed our MP, no reply yet"],
+)
+def test_news_in_short_forms_shares_words_with_the_step_it_is_about(said: str) -> None:
+    """Tried as a charity manager: "I rang Cllr Ahmed" was asked "which step is it about?"
+    with "Take the issue to your councillor or MP" first among three."""
+    step = "Take the issue to your councillor or MP"
+    other = "Reach the paper before the decision is made"
+    assert shared_words(said, step) > shared_words(said, other)
