@@ -129,7 +129,7 @@ def test_two_due_steps_are_checked_in_one_after_another_and_later_skips_one(
 
     assert "I'll ask about this one again tomorrow." in reply.text
     assert "Now the next step that's due." in reply.text
-    assert second.title in reply.text and labels(reply)[-1] == "Ask me later"
+    assert second.title in reply.text and labels(reply)[-1] == "Remind me later"
     skipped = chat.engine.store.get_next_step(first.id)
     assert (skipped.outcome, skipped.status, skipped.due_date) == (None, "open", first.due_date)
 
@@ -292,3 +292,16 @@ def test_a_lone_word_of_a_command_asks_for_nothing(chat: Chat) -> None:
     reply = chat.say("next wednesday")
 
     assert "Your open next steps" not in reply.text
+
+
+def test_news_of_asking_someone_is_not_taken_as_ask_me_later(chat: Chat, clock: Any) -> None:
+    """Tried as a charity manager: "I rang Cllr Ahmed, she's going to ask the cabinet member"
+    was taken as the option "Ask me later" (its label's word "ask"), and the step put off."""
+    (first, _second) = due_in(chat, clock, 7)
+    chat.open()
+
+    reply = chat.say("I asked the director about it and she's going to ask the cabinet member")
+
+    assert "I'll ask about this one again tomorrow." not in reply.text
+    stored = chat.engine.store.get_next_step(first.id)
+    assert stored.snoozed_until is None

@@ -14,7 +14,7 @@ from bot.engine import Engine, EngineSettings
 from bot.turns import UserInput
 
 RESUME_LABELS = ["Carry on where I was", "Start this again", "Something else"]
-CHECKIN_LABELS = ["Done", "Partly", "Not yet", "Dropped it", "Ask me later"]
+CHECKIN_LABELS = ["Done", "Partly", "Not yet", "Dropped it", "Remind me later"]
 
 
 def answer_until(chat: Any, state: str, limit: int = 60) -> None:

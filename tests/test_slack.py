@@ -57,7 +57,7 @@ U2 = "slack:T1:U2"
 SITUATION = "The partnership board <!channel> decides our funding & we have no seat"
 OTHER_PARTY = "Northshire Council"
 HOPE = "We sit on the board and our report shapes the decision"
-CHECKIN_LABELS = ["Done", "Partly", "Not yet", "Dropped it", "Ask me later"]
+CHECKIN_LABELS = ["Done", "Partly", "Not yet", "Dropped it", "Remind me later"]
 
 
 # == the workspace, as a test drives it ===========================================================
