@@ -128,6 +128,8 @@ def seed(engine: Engine, name: str, situation: str) -> None:
     now = engine.clock().isoformat()
     payload = {"text": f"{name} is still waiting for an answer", "channel": "D1"}
     assert engine.store.receive(f"{name}-waiting", user, "message", payload, now)
+    # A reply Slack could not take yet, kept to send later (the outbox).
+    engine.store.hold_messages(user, [{"text": f"a reply owed to {name}"}], now, now)
     # Shared with a coach, with the summary corrected (shares, shared_summaries).
     with engine.store.transaction():
         found = engine.store.coach_named("Chris")
