@@ -144,6 +144,8 @@ def _sets(step: Step) -> set[str]:
         filled.add(slot)
         if step.kind in ("choice", "recall"):
             filled.add(f"{slot}_label")
+        if step.kind == "choice":
+            filled.add(f"{slot}_more")
         if step.kind in NOTED_KINDS or (isinstance(step, TextStep) and step.name is not None):
             filled.add(f"{slot}_note")
     if step.kind == "commit":

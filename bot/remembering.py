@@ -111,9 +111,17 @@ def offered(step: Step, slots: dict[str, Any]) -> dict[str, Any] | None:
 def overridden(step: Step, slots: dict[str, Any]) -> bool:
     """Whether words the user just gave (the `prefill` slot: what they wrote at the menu)
     answer this question instead: then it is a new situation."""
-    prefill = getattr(step, "prefill", None)
-    words = slots.get(prefill) if prefill else None
-    return isinstance(words, str) and bool(words.strip())
+    return offered_words(step, slots) is not None
+
+
+def offered_words(step: Step, slots: dict[str, Any]) -> str | None:
+    """The words a question offers back (its first `prefill` slot holding any), or None."""
+    names = step.prefill_slots() if isinstance(step, TextStep) else []
+    for name in names:
+        words = slots.get(name)
+        if isinstance(words, str) and words.strip():
+            return words.strip()
+    return None
 
 
 def forget(dialogue: Dialogue, step: Step, known: Any, *, changed: bool) -> dict[str, Any]:

@@ -172,12 +172,21 @@ class TextStep(StepBase):
         description="the answer names someone: keep a long answer as `<slot>_note` and ask "
         'for a short name ("yes" takes the one suggested) to put in `slot`',
     )
-    prefill: Identifier | None = Field(
+    prefill: Identifier | list[Identifier] | None = Field(
         None,
-        description="a slot whose words, when set, this question offers back (write them into "
-        "the prompt): a 'yes' or 'that's it' takes them as the answer; anything else is the "
-        "answer. `opening` holds what the user wrote at the menu that led here.",
+        description="a slot (or several, the first with words wins) whose words, when set, "
+        "this question offers back (write them into the prompt): a 'yes' or 'that's it' takes "
+        "them as the answer; anything else is the answer. `opening` holds what the user wrote "
+        "at the menu that led here; `<slot>_more` what a choice answer told beyond its option "
+        "(\"I'm a councillor and the director won't share the figures\").",
     )
+
+    def prefill_slots(self) -> list[str]:
+        """The slots `prefill` names, in order."""
+        if self.prefill is None:
+            return []
+        return [self.prefill] if isinstance(self.prefill, str) else list(self.prefill)
+
     next: Next
 
 
@@ -515,6 +524,8 @@ class Dialogue(Strict):
                 names.add(step.slot)  # type: ignore[union-attr]
             if step.kind in ("choice", "recall"):
                 names.add(f"{step.slot}_label")
+            if step.kind == "choice":
+                names.add(f"{step.slot}_more")  # what the answer told beyond its option
             if step.kind in NOTED_KINDS:
                 names.add(f"{step.slot}_note")  # type: ignore[union-attr]
             if step.kind == "commit":
@@ -590,8 +601,10 @@ class Dialogue(Strict):
                             check_expression(branch.when, names, renamed)
                         except ExpressionError as exc:
                             problems.append(((*where, "next", i, "when"), str(exc)))
-            if isinstance(step, TextStep) and step.prefill and step.prefill not in names:
-                problems.append(((*where, "prefill"), f"no slot is called '{step.prefill}'"))
+            if isinstance(step, TextStep):
+                for slot in step.prefill_slots():
+                    if slot not in names:
+                        problems.append(((*where, "prefill"), f"no slot is called '{slot}'"))
             if step.kind in ("recall", "commit", "end"):
                 problems.extend(self._looking_back_problems(step_id, step))
             if step.kind in ("choice", "recall"):

@@ -446,6 +446,9 @@ class StepRunner:
                 f"{step.slot}_label": understanding.join_labels(labels),
                 **keep,
             }
+            more = understanding.beyond_the_choice(text, table, reading.values)
+            if more is not None or f"{step.slot}_more" in slots:
+                changes[f"{step.slot}_more"] = more
             if reading.by_meaning or len(reading.values) > 1:
                 template = messages.TAKEN_AS_NOTED if reading.note else messages.TAKEN_AS
                 session.say(template.format(labels=changes[f"{step.slot}_label"]))
@@ -546,9 +549,9 @@ class StepRunner:
         and a short name suggested in the slot; at the name question, a "yes" keeps that
         suggestion and a few words replace it."""
         said = text.strip()
-        if step.prefill and phase != "name":
-            offered = slots.get(step.prefill)
-            if isinstance(offered, str) and offered.strip():
+        if phase != "name":
+            offered = remembering.offered_words(step, slots)
+            if offered is not None:
                 if accepts_suggestion(said):
                     said = offered.strip()  # "yes, that's it": the words they already gave
                 elif (more := yes_and_more(said)) is not None:

@@ -277,6 +277,74 @@ def _number(token: str) -> int | None:
     return None
 
 
+#: Where one clause of an answer ends and the next begins.
+_CLAUSE_BREAK = re.compile(
+    r"[.;!?]+\s*|,\s*|\s+(?:and|but|so|because|though|while|whereas)\s+|\s+-+\s+"
+)
+#: Content words a clause needs to tell something of its own.
+_MORE_WORDS = 5
+
+
+def beyond_the_choice(text: str, table: ChoiceTable, values: Sequence[str]) -> str | None:
+    """What an answer told beyond naming its option, when it is a clause of its own: for
+    "I'm a councillor and the director won't share the SEND figures with scrutiny", picked as
+    the councillor's option, "the director won't share the SEND figures with scrutiny"; None
+    when the rest is short ("six staff and a lot of volunteers") or there is no rest."""
+    picked = {table.index[v] for v in values if v in table.index}
+    kept: list[tuple[int, int]] = []
+    at = 0
+    for boundary in [*_CLAUSE_BREAK.finditer(text), None]:
+        end = boundary.start() if boundary is not None else len(text)
+        clause = text[at:end]
+        if clause.strip() and not _about_the_option(clause, table, picked):
+            kept.append((at, end))
+        at = boundary.end() if boundary is not None else end
+    for start, _end in kept:
+        rest = text[start:].strip(" ,;-.")
+        words = [t for t in tokens(normal(rest)) if t not in STOP_WORDS and len(t) > 2]
+        if len(words) >= _MORE_WORDS and _SOMEONE_ELSE.match(rest):
+            return rest[:1].upper() + rest[1:]
+    return None
+
+
+#: How someone starts saying who they are: "I'm a…", "I run…", "as a…".
+_WHO_I_AM = re.compile(
+    r"^\W*(?:i'?m|i am|i work|i run|i manage|i lead|i chair|i volunteer|i sit|we'?re|we are|"
+    r"we run|as an?|as the|my role|my job|it'?s an?|its an?)\b"
+)
+
+
+#: A clause about someone else doing something: "the director won't…", "they're cutting…",
+#: "Sam at the council…", "nobody asked us".
+_SOMEONE_ELSE = re.compile(
+    r"(?i)(?:the|they|they're|he|he's|she|she's|our|their|his|her|nobody|no one|someone|"
+    r"everyone|it|it's|there|this|that|these|those|my (?:manager|boss|line manager|director|"
+    r"head|team|chair|ceo|chief|council|trust|service))\b|(?-i:[A-Z][a-z]+\b(?<!\bI))"
+)
+
+
+def _about_the_option(clause: str, table: ChoiceTable, picked: set[int]) -> bool:
+    """Whether a clause is the answer itself: it says a picked option and is short, or says
+    who they are ("I'm the manager of a small charity"). A long clause that only mentions
+    an option's word ("the director won't share the figures with scrutiny") tells more."""
+    said = normal(clause)
+    if _WHO_I_AM.match(said):
+        return True
+    content = [t for t in tokens(said) if t not in STOP_WORDS and len(t) > 2]
+    return len(content) < 3 and _names_option(clause, table, picked)
+
+
+def _names_option(clause: str, table: ChoiceTable, picked: set[int]) -> bool:
+    """Whether a clause says one of the picked options (a word of its label, or a phrase)."""
+    stems = [stem(t) for t in tokens(normal(clause))]
+    if any(picked & table.words.get(s, set()) for s in stems):
+        return True
+    if any(table.also_words.get(s) in picked for s in stems):
+        return True
+    line = f" {' '.join(stems)} "
+    return any(i in picked and phrase in line for phrase, i in table.phrases)
+
+
 def join_labels(labels: Sequence[str]) -> str:
     """Several labels as one readable phrase: "A, b and c" (a capital only where it belongs);
     three or more that have commas of their own are set apart by semicolons ("A; b, c; and d")."""

@@ -537,3 +537,28 @@ def test_asking_them_what_they_want_is_heard_as_truly_listening(chat: Any) -> No
     at(chat, "habit", "own_power")
     chat.say("asking the lads what they want the sessions to be, properly, not just ticking boxes")
     assert "Truly listening" in chat.text and "Which of these comes closest?" not in chat.text
+
+
+def test_a_situation_told_with_the_role_is_offered_back_not_asked_again(chat: Any) -> None:
+    """Noticed in several trials: the situation written inside the role answer was asked for
+    again ("What's going on?"), as if unheard."""
+    chat.open()
+    chat.say("start diagnose")
+
+    reply = chat.say("I'm a councillor and the director won't share the SEND figures with scrutiny")
+
+    assert 'You said: "The director won\'t share the SEND figures with scrutiny"' in reply.text
+    assert "What's going on?" not in reply.text
+    chat.say("yes, and the cabinet member backs her")
+    situation = slots(chat)["situation"]
+    assert situation.startswith("The director won't share the SEND figures with scrutiny.")
+    assert situation.lower().endswith("the cabinet member backs her")
+
+
+def test_a_role_answer_that_only_says_who_they_are_asks_for_the_situation(chat: Any) -> None:
+    chat.open()
+    chat.say("start diagnose")
+
+    reply = chat.say("I'm the manager, it's a small charity, six staff and a lot of volunteers")
+
+    assert "What's going on?" in reply.text and "You said:" not in reply.text
