@@ -446,7 +446,11 @@ class StepRunner:
                 f"{step.slot}_label": understanding.join_labels(labels),
                 **keep,
             }
-            more = understanding.beyond_the_choice(text, table, reading.values)
+            more = (  # only a sentence kept as a note can tell more than its option
+                understanding.beyond_the_choice(text, table, reading.values)
+                if reading.note
+                else None
+            )
             if more is not None or f"{step.slot}_more" in slots:
                 changes[f"{step.slot}_more"] = more
             if reading.by_meaning or len(reading.values) > 1:
