@@ -231,12 +231,14 @@ def reports_progress(text: str) -> bool:
 _SHORT_FORMS = {"cllr": "councillor", "cllrs": "councillor", "mps": "mp", "ceo": "chief"}
 
 
+def _content_words(said: str) -> list[str]:
+    """The words of a normalised answer that carry meaning (no stop words, none under three
+    letters but "mp")."""
+    return [t for t in tokens(said) if t not in STOP_WORDS and (len(t) > 2 or t == "mp")]
+
+
 def _content_stems(text: str) -> set[str]:
-    return {
-        stem(_SHORT_FORMS.get(t, t))
-        for t in tokens(normal(text))
-        if t not in STOP_WORDS and (len(t) > 2 or t == "mp")
-    }
+    return {stem(_SHORT_FORMS.get(t, t)) for t in _content_words(normal(text))}
 
 
 def shared_words(text: str, other: str) -> int:
@@ -301,8 +303,7 @@ def beyond_the_choice(text: str, table: ChoiceTable, values: Sequence[str]) -> s
         at = boundary.end() if boundary is not None else end
     for start, _end in kept:
         rest = text[start:].strip(" ,;-.")
-        words = [t for t in tokens(normal(rest)) if t not in STOP_WORDS and len(t) > 2]
-        if len(words) >= _MORE_WORDS and _SOMEONE_ELSE.match(rest):
+        if len(_content_words(normal(rest))) >= _MORE_WORDS and _SOMEONE_ELSE.match(rest):
             return rest[:1].upper() + rest[1:]
     return None
 
@@ -330,8 +331,7 @@ def _about_the_option(clause: str, table: ChoiceTable, picked: set[int]) -> bool
     said = normal(clause)
     if _WHO_I_AM.match(said):
         return True
-    content = [t for t in tokens(said) if t not in STOP_WORDS and len(t) > 2]
-    return len(content) < 3 and _names_option(clause, table, picked)
+    return len(_content_words(said)) < 3 and _names_option(clause, table, picked)
 
 
 def _names_option(clause: str, table: ChoiceTable, picked: set[int]) -> bool:
